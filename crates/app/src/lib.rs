@@ -1,0 +1,129 @@
+//! Use cases of dangjian. Each one checks what the actor may do, makes the change through the
+//! store (which writes the audit row in the same transaction), and returns plain data for the
+//! web layer or the CLI to show.
+
+use domain::Role;
+use store::{Author, Db, Scope, StoreError};
+
+pub mod auth;
+pub mod demo;
+pub mod export;
+pub mod import;
+pub mod members;
+pub mod orgs;
+pub mod tabular;
+pub mod users;
+
+/// The logged-in user as every use case sees them.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub org_id: i64,
+    pub member_id: Option<i64>,
+}
+
+impl Actor {
+    pub fn scope(&self) -> Scope {
+        match self.role {
+            Role::Admin | Role::OrgAdmin | Role::BranchOfficer => Scope::Subtree(self.org_id),
+            Role::Member => self.member_id.map_or(Scope::Nothing, Scope::SelfOnly),
+            Role::DeptHandler => Scope::Nothing,
+        }
+    }
+
+    pub fn author(&self) -> Author {
+        Author {
+            user_id: Some(self.user_id),
+            name: format!("{}（{}）", self.display_name, self.username),
+        }
+    }
+
+    /// Staff who work on org data (everyone but members and department handlers).
+    pub fn is_staff(&self) -> bool {
+        matches!(
+            self.role,
+            Role::Admin | Role::OrgAdmin | Role::BranchOfficer
+        )
+    }
+
+    pub fn require_staff(&self) -> Result<()> {
+        if self.is_staff() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// Org admins and system admins: tree edits, users, imports, the audit log.
+    pub fn require_org_admin(&self) -> Result<()> {
+        if matches!(self.role, Role::Admin | Role::OrgAdmin) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    pub fn may_see_personal_data(&self) -> bool {
+        self.role.may_see_personal_data()
+    }
+}
+
+/// One problem in one row of an import file (rows counted as a spreadsheet shows them).
+#[derive(Debug, Clone, serde::Serialize, PartialEq)]
+pub struct RowError {
+    pub row: usize,
+    pub column: String,
+    pub message: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("请先登录")]
+    Unauthenticated,
+    #[error("您没有权限进行此操作")]
+    Forbidden,
+    #[error("记录不存在或不在您的管理范围内")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("登录失败次数过多，请 {0} 分钟后再试")]
+    Throttled(i64),
+    #[error("文件有 {} 处错误，未导入任何数据", .0.len())]
+    ImportRejected(Vec<RowError>),
+    #[error(transparent)]
+    Store(StoreError),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            StoreError::Invalid(m) => AppError::Invalid(m),
+            other => AppError::Store(other),
+        }
+    }
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// The running application: the database and in-memory state shared by all requests.
+#[derive(Clone)]
+pub struct App {
+    pub db: Db,
+    pub throttle: std::sync::Arc<auth::LoginThrottle>,
+}
+
+impl App {
+    pub fn new(db: Db) -> App {
+        App {
+            db,
+            throttle: Default::default(),
+        }
+    }
+}

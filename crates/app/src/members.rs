@@ -1,0 +1,494 @@
+//! Registering, editing and finding members. Input arrives as text (a form, a JSON body or a
+//! spreadsheet row) and is validated here into [`MemberFields`] before the store sees it.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::{Actor, App, AppError, Result};
+use domain::idcard::parse_id_card;
+use domain::names::{name_keys, normalise_query};
+use domain::personal::{mask_id_number, mask_phone, parse_mobile_phone};
+use domain::{ManagementMode, MemberCategory, MemberStatus};
+use store::{Member, MemberFields, MemberFilter, MemberRow};
+
+/// A member as typed by a person: every field text, as a form or an import row has it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct MemberInput {
+    pub branch_id: i64,
+    pub name: String,
+    pub id_number: String,
+    #[serde(default)]
+    pub phone: String,
+    /// Code (`in_service`) or Chinese label (在职).
+    pub category: String,
+    /// Empty: the category's usual mode.
+    #[serde(default)]
+    pub management_mode: String,
+    /// Code (`full`) or label (正式党员).
+    pub status: String,
+    /// 入党日期 (the political birthday), e.g. 2001-07-01.
+    pub admitted_on: String,
+    /// 转正日期, empty for probationary members.
+    #[serde(default)]
+    pub full_on: String,
+    #[serde(default)]
+    pub lost_contact: bool,
+    #[serde(default)]
+    pub pocket: bool,
+    #[serde(default)]
+    pub work_unit: String,
+    /// The territory (社区) where an in-service member has registered (报到).
+    #[serde(default)]
+    pub registered_community_id: Option<i64>,
+    #[serde(default)]
+    pub registered_on: String,
+}
+
+/// A field-level validation problem: which field, and what is wrong in Chinese.
+pub type FieldErrors = Vec<(&'static str, String)>;
+
+/// Accepts the date forms Chinese spreadsheets use: 2001-07-01, 2001/7/1, 2001.7.1, 2001年7月1日
+/// and 20010701.
+pub fn parse_date_cn(text: &str) -> Option<NaiveDate> {
+    let t = text.trim();
+    if t.len() == 8 && t.chars().all(|c| c.is_ascii_digit()) {
+        return NaiveDate::parse_from_str(t, "%Y%m%d").ok();
+    }
+    let cleaned: String = t
+        .replace('年', "-")
+        .replace('月', "-")
+        .replace('日', "")
+        .replace(['/', '.'], "-");
+    let parts: Vec<&str> = cleaned.split('-').map(str::trim).collect();
+    if parts.len() != 3 {
+        return None;
+    }
+    let y = parts[0].parse().ok()?;
+    let m = parts[1].parse().ok()?;
+    let d = parts[2].parse().ok()?;
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
+fn parse_enum<T>(text: &str, from_label: impl Fn(&str) -> Option<T>) -> Option<T> {
+    from_label(text.trim())
+}
+
+/// Validates a member as entered, today being `today`. All problems are reported at once.
+pub fn validate_member(input: &MemberInput, today: NaiveDate) -> Result<MemberFields, FieldErrors> {
+    let mut errors: FieldErrors = Vec::new();
+    let name = input.name.trim().to_string();
+    if name.is_empty() {
+        errors.push(("name", "姓名不能为空".into()));
+    } else if name.chars().count() > 30 {
+        errors.push(("name", "姓名过长（最多 30 个字）".into()));
+    }
+    let id = match parse_id_card(&input.id_number) {
+        Ok(id) => {
+            if id.birth_date > today {
+                errors.push(("id_number", "身份证号中的出生日期晚于今天".into()));
+            }
+            Some(id)
+        }
+        Err(e) => {
+            errors.push(("id_number", e.to_string()));
+            None
+        }
+    };
+    let phone = if input.phone.trim().is_empty() {
+        None
+    } else {
+        match parse_mobile_phone(&input.phone) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                errors.push(("phone", e.to_string()));
+                None
+            }
+        }
+    };
+    let category = parse_enum(&input.category, MemberCategory::from_label);
+    if category.is_none() {
+        errors.push((
+            "category",
+            format!(
+                "党员类别「{}」无效，应为：{}",
+                input.category.trim(),
+                MemberCategory::ALL
+                    .iter()
+                    .map(|c| c.label())
+                    .collect::<Vec<_>>()
+                    .join("、")
+            ),
+        ));
+    }
+    let mode = if input.management_mode.trim().is_empty() {
+        category.map(|c| c.default_management_mode())
+    } else {
+        let mode = parse_enum(&input.management_mode, ManagementMode::from_label);
+        if mode.is_none() {
+            errors.push((
+                "management_mode",
+                format!(
+                    "管理方式「{}」无效，应为：{}",
+                    input.management_mode.trim(),
+                    ManagementMode::ALL
+                        .iter()
+                        .map(|c| c.label())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                ),
+            ));
+        }
+        mode
+    };
+    let status = parse_enum(&input.status, MemberStatus::from_label);
+    if status.is_none() {
+        errors.push((
+            "status",
+            format!(
+                "党员状态「{}」无效，应为：正式党员、预备党员",
+                input.status.trim()
+            ),
+        ));
+    }
+    let admitted_on = parse_date_cn(&input.admitted_on);
+    match admitted_on {
+        None => errors.push((
+            "admitted_on",
+            format!(
+                "入党日期「{}」无效，格式如 2001-07-01",
+                input.admitted_on.trim()
+            ),
+        )),
+        Some(d) if d > today => errors.push(("admitted_on", "入党日期不能晚于今天".into())),
+        Some(d) => {
+            // DOMAIN.md §3.2 (Apply): applicants must be at least 18.
+            if let Some(id) = &id {
+                let eighteen = id
+                    .birth_date
+                    .with_year(id.birth_date.year() + 18)
+                    .unwrap_or_else(|| id.birth_date + chrono::Duration::days(365 * 18 + 4));
+                if d < eighteen {
+                    errors.push((
+                        "admitted_on",
+                        "入党日期时未满 18 周岁，请核对入党日期或身份证号".into(),
+                    ));
+                }
+            }
+        }
+    }
+    let full_on = if input.full_on.trim().is_empty() {
+        None
+    } else {
+        let parsed = parse_date_cn(&input.full_on);
+        if parsed.is_none() {
+            errors.push((
+                "full_on",
+                format!(
+                    "转正日期「{}」无效，格式如 2002-07-01",
+                    input.full_on.trim()
+                ),
+            ));
+        }
+        parsed
+    };
+    match (status, full_on, admitted_on) {
+        (Some(MemberStatus::Probationary), Some(_), _) => {
+            errors.push(("full_on", "预备党员不应有转正日期".into()))
+        }
+        (_, Some(f), Some(a)) if f < a => {
+            errors.push(("full_on", "转正日期不能早于入党日期".into()))
+        }
+        (_, Some(f), _) if f > today => errors.push(("full_on", "转正日期不能晚于今天".into())),
+        _ => {}
+    }
+    let registered_on = if input.registered_on.trim().is_empty() {
+        None
+    } else {
+        let parsed = parse_date_cn(&input.registered_on);
+        if parsed.is_none() {
+            errors.push(("registered_on", "报到日期无效".into()));
+        }
+        parsed
+    };
+    if registered_on.is_some() && input.registered_community_id.is_none() {
+        errors.push((
+            "registered_community_id",
+            "填写了报到日期，请选择报到社区".into(),
+        ));
+    }
+    let work_unit = Some(input.work_unit.trim().to_string()).filter(|s| !s.is_empty());
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let (Some(id), Some(category), Some(mode), Some(status), Some(admitted_on)) =
+        (id, category, mode, status, admitted_on)
+    else {
+        return Err(vec![("name", "数据不完整".into())]);
+    };
+    let keys = name_keys(&name);
+    Ok(MemberFields {
+        branch_id: input.branch_id,
+        name,
+        name_pinyin: keys.full,
+        name_initials: keys.initials,
+        gender: id.gender.code().to_string(),
+        id_number: id.number,
+        birth_date: id.birth_date,
+        phone,
+        category: category.code().to_string(),
+        management_mode: mode.code().to_string(),
+        status: status.code().to_string(),
+        admitted_on,
+        full_on,
+        lost_contact: input.lost_contact,
+        pocket: input.pocket,
+        work_unit,
+        registered_community_id: input.registered_community_id,
+        registered_on,
+    })
+}
+
+pub fn invalid(errors: FieldErrors) -> AppError {
+    AppError::Invalid(
+        errors
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect::<Vec<_>>()
+            .join("；"),
+    )
+}
+
+/// Hides 身份证号 and phone unless the actor's role may see them (DESIGN.md, Conventions).
+pub fn mask_row(actor: &Actor, row: &mut MemberRow) {
+    if !actor.may_see_personal_data() {
+        row.id_number = mask_id_number(&row.id_number);
+        row.phone = row.phone.as_deref().map(mask_phone);
+    }
+}
+
+/// Lists always mask: a list is for finding people, a member's page is where a full number
+/// is shown to those allowed to see it.
+pub fn mask_row_always(row: &mut MemberRow) {
+    row.id_number = mask_id_number(&row.id_number);
+    row.phone = row.phone.as_deref().map(mask_phone);
+}
+
+pub fn mask_member(actor: &Actor, member: &mut Member) {
+    let own = actor.member_id == Some(member.id);
+    if !actor.may_see_personal_data() && !own {
+        member.id_number = mask_id_number(&member.id_number);
+        member.phone = member.phone.as_deref().map(mask_phone);
+    }
+}
+
+/// A page of search results and the total.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberPage {
+    pub total: i64,
+    pub rows: Vec<MemberRow>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MemberQuery {
+    #[serde(default)]
+    pub q: String,
+    pub org_id: Option<i64>,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub flag: String,
+    pub page: Option<i64>,
+}
+
+impl MemberQuery {
+    pub fn to_filter(&self) -> MemberFilter {
+        let q = normalise_query(&self.q);
+        MemberFilter {
+            query: Some(q).filter(|q| !q.is_empty()),
+            org_id: self.org_id,
+            category: MemberCategory::from_label(&self.category).map(|c| c.code().to_string()),
+            status: MemberStatus::from_label(&self.status).map(|s| s.code().to_string()),
+            lost_contact: (self.flag == "lost_contact").then_some(true),
+            pocket: (self.flag == "pocket").then_some(true),
+        }
+    }
+}
+
+pub const PAGE_SIZE: i64 = 50;
+
+impl App {
+    pub async fn search_members(&self, actor: &Actor, query: &MemberQuery) -> Result<MemberPage> {
+        actor.require_staff()?;
+        let filter = query.to_filter();
+        let page = query.page.unwrap_or(1).max(1);
+        let scope = actor.scope();
+        let mut rows = self
+            .db
+            .member_search(scope, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+            .await?;
+        let total = self.db.member_count(scope, &filter).await?;
+        rows.iter_mut().for_each(mask_row_always);
+        Ok(MemberPage { total, rows })
+    }
+
+    pub async fn member(&self, actor: &Actor, id: i64) -> Result<Member> {
+        let mut member = self.db.member_get(actor.scope(), id).await?;
+        mask_member(actor, &mut member);
+        Ok(member)
+    }
+
+    /// The member record unmasked, for the edit form of those who may edit.
+    pub async fn member_for_edit(&self, actor: &Actor, id: i64) -> Result<Member> {
+        if !actor.role.may_edit() {
+            return Err(AppError::Forbidden);
+        }
+        Ok(self.db.member_get(actor.scope(), id).await?)
+    }
+
+    pub async fn create_member(&self, actor: &Actor, input: &MemberInput) -> Result<Member> {
+        if !actor.role.may_edit() {
+            return Err(AppError::Forbidden);
+        }
+        let fields = validate_member(input, today()).map_err(invalid)?;
+        Ok(self
+            .db
+            .member_create(actor.scope(), &fields, &actor.author())
+            .await?)
+    }
+
+    pub async fn update_member(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &MemberInput,
+    ) -> Result<Member> {
+        if !actor.role.may_edit() {
+            return Err(AppError::Forbidden);
+        }
+        let fields = validate_member(input, today()).map_err(invalid)?;
+        Ok(self
+            .db
+            .member_update(actor.scope(), id, &fields, &actor.author())
+            .await?)
+    }
+}
+
+/// Today in China, where membership dates are reckoned.
+pub fn today() -> NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
+/// The form view of a stored member, for editing.
+pub fn input_from_member(m: &Member) -> MemberInput {
+    let label = |code: &str, f: fn(&str) -> Option<&'static str>| f(code).unwrap_or("").to_string();
+    MemberInput {
+        branch_id: m.branch_id,
+        name: m.name.clone(),
+        id_number: m.id_number.clone(),
+        phone: m.phone.clone().unwrap_or_default(),
+        category: label(&m.category, |c| {
+            MemberCategory::from_code(c).map(|v| v.label())
+        }),
+        management_mode: label(&m.management_mode, |c| {
+            ManagementMode::from_code(c).map(|v| v.label())
+        }),
+        status: label(&m.status, |c| MemberStatus::from_code(c).map(|v| v.label())),
+        admitted_on: m.admitted_on.to_string(),
+        full_on: m.full_on.map(|d| d.to_string()).unwrap_or_default(),
+        lost_contact: m.lost_contact,
+        pocket: m.pocket,
+        work_unit: m.work_unit.clone().unwrap_or_default(),
+        registered_community_id: m.registered_community_id,
+        registered_on: m.registered_on.map(|d| d.to_string()).unwrap_or_default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn valid() -> MemberInput {
+        MemberInput {
+            branch_id: 1,
+            name: "张三".into(),
+            id_number: domain::idcard::make_id_number(
+                "110107",
+                NaiveDate::from_ymd_opt(1980, 5, 4).unwrap(),
+                123,
+                domain::Gender::Male,
+            ),
+            phone: "138 0013 8000".into(),
+            category: "在职".into(),
+            status: "正式党员".into(),
+            admitted_on: "2005/7/1".into(),
+            full_on: "2006-07-01".into(),
+            ..Default::default()
+        }
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    #[test]
+    fn a_valid_member_gets_derived_fields() {
+        let f = validate_member(&valid(), today()).unwrap();
+        assert_eq!(f.name_pinyin, "zhangsan");
+        assert_eq!(f.name_initials, "zs");
+        assert_eq!(f.gender, "male");
+        assert_eq!(f.birth_date, NaiveDate::from_ymd_opt(1980, 5, 4).unwrap());
+        assert_eq!(f.category, "in_service");
+        assert_eq!(f.management_mode, "dual");
+        assert_eq!(f.phone.as_deref(), Some("13800138000"));
+        assert_eq!(f.admitted_on, NaiveDate::from_ymd_opt(2005, 7, 1).unwrap());
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let mut input = valid();
+        input.name = " ".into();
+        input.id_number = "110107198005041230".into();
+        input.category = "干部".into();
+        input.admitted_on = "2005-13-01".into();
+        let errors = validate_member(&input, today()).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, vec!["name", "id_number", "category", "admitted_on"]);
+    }
+
+    #[test]
+    fn admission_before_eighteen_and_probationary_with_full_date_are_refused() {
+        let mut input = valid();
+        input.admitted_on = "1997-01-01".into();
+        let errors = validate_member(&input, today()).unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|(f, m)| *f == "admitted_on" && m.contains("18"))
+        );
+
+        let mut input = valid();
+        input.status = "预备党员".into();
+        let errors = validate_member(&input, today()).unwrap_err();
+        assert!(errors.iter().any(|(f, _)| *f == "full_on"));
+    }
+
+    #[test]
+    fn chinese_date_forms_parse() {
+        let d = NaiveDate::from_ymd_opt(2001, 7, 1).unwrap();
+        for text in [
+            "2001-07-01",
+            "2001/7/1",
+            "2001.7.1",
+            "2001年7月1日",
+            "20010701",
+            " 2001-7-1 ",
+        ] {
+            assert_eq!(parse_date_cn(text), Some(d), "{text}");
+        }
+        assert_eq!(parse_date_cn("2001-02-30"), None);
+        assert_eq!(parse_date_cn("七月一日"), None);
+    }
+}

@@ -1,0 +1,16 @@
+//! Pure domain rules of dangjian: vocabularies, identity and personal-data
+//! checks, pinyin search keys, political-birthday dates and party dues.
+//!
+//! No IO and no clock: callers pass `today` in. Money is integer 分 ([`dues::Fen`]).
+//! Each rule cites its section of `docs/DOMAIN.md`, and each rule-bearing module
+//! exposes a `RULE_VERSION` so stored results can record which rules produced
+//! them.
+
+pub mod dates;
+pub mod dues;
+pub mod enums;
+pub mod idcard;
+pub mod names;
+pub mod personal;
+
+pub use enums::*;

@@ -1,0 +1,254 @@
+//! Persistence for dangjian: one `Db` over SQLite (the zero set-up default) or PostgreSQL.
+//!
+//! All SQL is written once in the portable dialect (`$1` placeholders, `RETURNING`, `ON CONFLICT`)
+//! and run on whichever pool is open through [`on_db!`]; only where the engines really differ
+//! (bulk id sequences, backups) does a function match on the engine by hand.
+//!
+//! Every read or write of org-owned data takes a [`Scope`] and joins `org_closure` against it in
+//! the statement itself, so there is no way to fetch a row first and check afterwards.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub mod audit;
+pub mod members;
+pub mod model;
+pub mod orgs;
+pub mod seed;
+pub mod sessions;
+pub mod territory;
+pub mod testing;
+pub mod users;
+
+pub use model::*;
+
+/// The open database. Cheap to clone (both arms are pools).
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs the same block against whichever engine is open. The block is compiled once per engine,
+/// which is what lets one SQL text and one row type serve both without the `Any` driver.
+#[macro_export]
+macro_rules! on_db {
+    ($db:expr, $pool:ident => $body:expr) => {
+        match $db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Binds a slice of [`Param`] in order onto a `query` or `query_as`, for statements whose
+/// filters are assembled at run time.
+#[macro_export]
+macro_rules! bind_params {
+    ($query:expr, $params:expr) => {{
+        let mut query = $query;
+        for param in $params {
+            query = match param {
+                $crate::Param::I64(v) => query.bind(*v),
+                $crate::Param::Text(v) => query.bind(v.clone()),
+                $crate::Param::Bool(v) => query.bind(*v),
+                $crate::Param::Date(v) => query.bind(*v),
+                $crate::Param::Time(v) => query.bind(*v),
+                $crate::Param::NullI64 => query.bind(None::<i64>),
+                $crate::Param::NullText => query.bind(None::<String>),
+                $crate::Param::NullDate => query.bind(None::<::chrono::NaiveDate>),
+            };
+        }
+        query
+    }};
+}
+
+/// A value bound into a statement built at run time.
+#[derive(Debug, Clone)]
+pub enum Param {
+    I64(i64),
+    Text(String),
+    Bool(bool),
+    Date(NaiveDate),
+    Time(DateTime<Utc>),
+    /// Typed NULLs: PostgreSQL checks a parameter's declared type against its column.
+    NullI64,
+    NullText,
+    NullDate,
+}
+
+impl Param {
+    pub fn opt_i64(v: Option<i64>) -> Param {
+        v.map_or(Param::NullI64, Param::I64)
+    }
+    pub fn opt_text(v: Option<&str>) -> Param {
+        v.map_or(Param::NullText, |s| Param::Text(s.to_string()))
+    }
+    pub fn opt_date(v: Option<NaiveDate>) -> Param {
+        v.map_or(Param::NullDate, Param::Date)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("数据库错误：{0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("数据库迁移失败：{0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("不支持的数据库地址：{0}（应以 sqlite: 或 postgres:// 开头）")]
+    UnsupportedUrl(String),
+    #[error("记录不存在或不在您的管理范围内")]
+    NotFound,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl StoreError {
+    /// True when a unique index refused the row: callers turn that into a user-facing message.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Where an actor may read and write. Built by the app layer from the logged-in user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Everything at or below this org (joined through `org_closure`).
+    Subtree(i64),
+    /// Only this member's own record.
+    SelfOnly(i64),
+    /// No org-owned data at all (e.g. a department handler).
+    Nothing,
+}
+
+impl Scope {
+    /// SQL condition restricting `{alias}.branch_id`-style org columns to the scope, with the
+    /// scope's parameter appended to `params`.
+    pub fn org_condition(&self, org_column: &str, params: &mut Vec<Param>) -> String {
+        match *self {
+            Scope::Subtree(org) => {
+                params.push(Param::I64(org));
+                format!(
+                    "EXISTS (SELECT 1 FROM org_closure sc WHERE sc.ancestor_id = ${} AND sc.descendant_id = {org_column})",
+                    params.len()
+                )
+            }
+            Scope::SelfOnly(_) | Scope::Nothing => "1 = 0".to_string(),
+        }
+    }
+
+    /// Like [`Scope::org_condition`] for member rows: a member may also see their own record.
+    pub fn member_condition(&self, alias: &str, params: &mut Vec<Param>) -> String {
+        match *self {
+            Scope::SelfOnly(member) => {
+                params.push(Param::I64(member));
+                format!("{alias}.id = ${}", params.len())
+            }
+            _ => self.org_condition(&format!("{alias}.branch_id"), params),
+        }
+    }
+}
+
+pub fn now() -> DateTime<Utc> {
+    Utc::now()
+}
+
+impl Db {
+    /// Opens (creating the SQLite file if needed) and migrates to the latest schema.
+    pub async fn open(url: &str) -> Result<Db> {
+        let db = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(options)
+                .await?;
+            Db::Sqlite(pool)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let options = PgConnectOptions::from_str(url)?;
+            Db::Postgres(
+                PgPoolOptions::new()
+                    .max_connections(16)
+                    .connect_with(options)
+                    .await?,
+            )
+        } else {
+            return Err(StoreError::UnsupportedUrl(url.to_string()));
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Opens a PostgreSQL database inside its own schema, so that parallel tests never see each
+    /// other's rows. The schema is created if missing.
+    pub async fn open_postgres_schema(url: &str, schema: &str) -> Result<Db> {
+        let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
+        )))
+        .execute(&admin)
+        .await?;
+        admin.close().await;
+        let options = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        let db = Db::Postgres(pool);
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite(pool) => sqlx::migrate!("../../migrations/sqlite").run(pool).await?,
+            Db::Postgres(pool) => {
+                sqlx::migrate!("../../migrations/postgres")
+                    .run(pool)
+                    .await?
+            }
+        }
+        Ok(())
+    }
+
+    pub fn engine(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "SQLite",
+            Db::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    pub async fn close(&self) {
+        on_db!(self, pool => pool.close().await)
+    }
+
+    /// A consistent copy of a live SQLite database (`VACUUM INTO` reads one snapshot while
+    /// writers carry on). PostgreSQL has `pg_dump` for this.
+    pub async fn backup_sqlite(&self, out: &str) -> Result<()> {
+        match self {
+            Db::Sqlite(pool) => {
+                sqlx::query("VACUUM INTO $1")
+                    .bind(out)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+            Db::Postgres(_) => Err(StoreError::Invalid(
+                "PostgreSQL 请使用 pg_dump 备份；backup 命令只用于内置的 SQLite 数据库".into(),
+            )),
+        }
+    }
+}

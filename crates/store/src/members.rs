@@ -1,0 +1,349 @@
+//! Party members. The branch holding the 组织关系 (`branch_id`) decides who may see a member;
+//! the residence 报到 (`registered_community_id`) is a separate territory link.
+
+use crate::{
+    Author, Db, Member, MemberFields, MemberFilter, MemberRow, Param, Result, Scope, StoreError,
+    bind_params, now, on_db, write_audit,
+};
+
+const MEMBER_COLUMNS: &str = "m.id, m.root_org_id, m.branch_id, m.name, m.name_pinyin, m.name_initials, \
+     m.gender, m.id_number, m.birth_date, m.phone, m.category, m.management_mode, m.status, \
+     m.admitted_on, m.full_on, m.lost_contact, m.pocket, m.work_unit, m.registered_community_id, \
+     m.registered_on, m.created_at, m.updated_at";
+
+const ROW_COLUMNS: &str = "m.id, m.branch_id, o.name AS branch_name, m.name, m.gender, m.id_number, \
+     m.birth_date, m.phone, m.category, m.management_mode, m.status, m.admitted_on, m.full_on, \
+     m.lost_contact, m.pocket, m.work_unit, \
+     (SELECT t.name FROM territories t WHERE t.id = m.registered_community_id) AS registered_community, \
+     m.registered_on";
+
+/// Columns written from [`MemberFields`], in bind order.
+const FIELD_COLUMNS: [&str; 18] = [
+    "branch_id",
+    "name",
+    "name_pinyin",
+    "name_initials",
+    "gender",
+    "id_number",
+    "birth_date",
+    "phone",
+    "category",
+    "management_mode",
+    "status",
+    "admitted_on",
+    "full_on",
+    "lost_contact",
+    "pocket",
+    "work_unit",
+    "registered_community_id",
+    "registered_on",
+];
+
+/// Rows per multi-row INSERT: 20 columns × 500 stays far below both engines' parameter limits.
+const INSERT_CHUNK: usize = 500;
+
+macro_rules! bind_fields {
+    ($query:expr, $f:expr) => {
+        $query
+            .bind($f.branch_id)
+            .bind($f.name.clone())
+            .bind($f.name_pinyin.clone())
+            .bind($f.name_initials.clone())
+            .bind($f.gender.clone())
+            .bind($f.id_number.clone())
+            .bind($f.birth_date)
+            .bind($f.phone.clone())
+            .bind($f.category.clone())
+            .bind($f.management_mode.clone())
+            .bind($f.status.clone())
+            .bind($f.admitted_on)
+            .bind($f.full_on)
+            .bind($f.lost_contact)
+            .bind($f.pocket)
+            .bind($f.work_unit.clone())
+            .bind($f.registered_community_id)
+            .bind($f.registered_on)
+    };
+}
+
+/// Smallest string greater than every string starting with `prefix`, for index-friendly prefix
+/// ranges that behave the same on SQLite and on PostgreSQL's "C" collation.
+fn prefix_upper_bound(prefix: &str) -> String {
+    format!("{prefix}\u{10FFFF}")
+}
+
+fn filter_sql(scope: Scope, filter: &MemberFilter, params: &mut Vec<Param>) -> String {
+    let mut sql = scope.member_condition("m", params);
+    if let Some(org) = filter.org_id {
+        params.push(Param::I64(org));
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM org_closure fc WHERE fc.ancestor_id = ${} AND fc.descendant_id = m.branch_id)",
+            params.len()
+        ));
+    }
+    if let Some(q) = filter.query.as_deref().filter(|q| !q.is_empty()) {
+        params.push(Param::Text(q.to_string()));
+        let lo = params.len();
+        params.push(Param::Text(prefix_upper_bound(q)));
+        let hi = params.len();
+        sql.push_str(&format!(
+            " AND ((m.name >= ${lo} AND m.name < ${hi}) OR (m.name_pinyin >= ${lo} AND m.name_pinyin < ${hi}) \
+             OR (m.name_initials >= ${lo} AND m.name_initials < ${hi}))"
+        ));
+    }
+    for (column, value) in [("category", &filter.category), ("status", &filter.status)] {
+        if let Some(v) = value {
+            params.push(Param::Text(v.clone()));
+            sql.push_str(&format!(" AND m.{column} = ${}", params.len()));
+        }
+    }
+    for (column, value) in [
+        ("lost_contact", filter.lost_contact),
+        ("pocket", filter.pocket),
+    ] {
+        if let Some(v) = value {
+            params.push(Param::Bool(v));
+            sql.push_str(&format!(" AND m.{column} = ${}", params.len()));
+        }
+    }
+    sql
+}
+
+impl Db {
+    /// One page of members in the scope matching the filter, ordered by pinyin.
+    pub async fn member_search(
+        &self,
+        scope: Scope,
+        filter: &MemberFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<MemberRow>> {
+        let mut params = Vec::new();
+        let cond = filter_sql(scope, filter, &mut params);
+        params.push(Param::I64(limit));
+        params.push(Param::I64(offset));
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM members m JOIN orgs o ON o.id = m.branch_id WHERE {cond} \
+             ORDER BY m.name_pinyin, m.id LIMIT ${} OFFSET ${}",
+            params.len() - 1,
+            params.len()
+        );
+        let rows = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, MemberRow>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
+    pub async fn member_count(&self, scope: Scope, filter: &MemberFilter) -> Result<i64> {
+        let mut params = Vec::new();
+        let cond = filter_sql(scope, filter, &mut params);
+        let sql = format!("SELECT COUNT(*) FROM members m WHERE {cond}");
+        let (n,): (i64,) = on_db!(self, pool => {
+            bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_one(pool).await?
+        });
+        Ok(n)
+    }
+
+    /// Members in the scope after `after_id`, by id: the export walks the whole scope in pages
+    /// without holding it in memory or paying for large offsets.
+    pub async fn member_export_page(
+        &self,
+        scope: Scope,
+        filter: &MemberFilter,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<MemberRow>> {
+        let mut params = Vec::new();
+        let cond = filter_sql(scope, filter, &mut params);
+        params.push(Param::I64(after_id));
+        params.push(Param::I64(limit));
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM members m JOIN orgs o ON o.id = m.branch_id WHERE {cond} \
+             AND m.id > ${} ORDER BY m.id LIMIT ${}",
+            params.len() - 1,
+            params.len()
+        );
+        let rows = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, MemberRow>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
+    pub async fn member_get(&self, scope: Scope, id: i64) -> Result<Member> {
+        let mut params = vec![Param::I64(id)];
+        let cond = scope.member_condition("m", &mut params);
+        let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m WHERE m.id = $1 AND {cond}");
+        let member = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, Member>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_optional(pool).await?
+        });
+        member.ok_or(StoreError::NotFound)
+    }
+
+    /// Which of these 身份证号 are already registered (anywhere: a person has one membership).
+    pub async fn member_existing_id_numbers(&self, numbers: &[String]) -> Result<Vec<String>> {
+        let mut found = Vec::new();
+        for chunk in numbers.chunks(INSERT_CHUNK) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id_number FROM members WHERE id_number IN ({})",
+                placeholders.join(", ")
+            );
+            let rows: Vec<(String,)> = on_db!(self, pool => {
+                let mut query = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+                for n in chunk {
+                    query = query.bind(n.clone());
+                }
+                query.fetch_all(pool).await?
+            });
+            found.extend(rows.into_iter().map(|(n,)| n));
+        }
+        Ok(found)
+    }
+
+    /// Registers one member in a branch of the scope.
+    pub async fn member_create(
+        &self,
+        scope: Scope,
+        fields: &MemberFields,
+        author: &Author,
+    ) -> Result<Member> {
+        let ids = self
+            .member_insert_many(scope, std::slice::from_ref(fields), author)
+            .await?;
+        self.member_get(scope, ids[0]).await
+    }
+
+    /// Inserts many members in one transaction (the import path): either all are written, with
+    /// one audit row each, or none. Every target branch must lie in the scope.
+    pub async fn member_insert_many(
+        &self,
+        scope: Scope,
+        rows: &[MemberFields],
+        author: &Author,
+    ) -> Result<Vec<i64>> {
+        let mut branches: Vec<i64> = rows.iter().map(|r| r.branch_id).collect();
+        branches.sort_unstable();
+        branches.dedup();
+        let mut ids = Vec::with_capacity(rows.len());
+        let at = now();
+        on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for branch in &branches {
+                let mut params = vec![Param::I64(*branch)];
+                let sql = format!(
+                    "SELECT COUNT(*) FROM orgs o WHERE o.id = $1 AND o.kind = 'branch' AND {}",
+                    scope.org_condition("o.id", &mut params)
+                );
+                let (n,): (i64,) = bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_one(&mut *tx).await?;
+                if n != 1 {
+                    return Err(StoreError::Invalid(format!("党支部（编号 {branch}）不存在或不在您的管理范围内")));
+                }
+            }
+            for chunk in rows.chunks(INSERT_CHUNK) {
+                let width = FIELD_COLUMNS.len() + 3;
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|r| {
+                        let base = r * width;
+                        let cols: Vec<String> = (1..=width).map(|c| format!("${}", base + c)).collect();
+                        format!("({})", cols.join(", "))
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO members ({}, root_org_id, created_at, updated_at) VALUES {} RETURNING id, id_number",
+                    FIELD_COLUMNS.join(", "),
+                    values.join(", ")
+                );
+                let mut query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.as_str()));
+                for f in chunk {
+                    query = bind_fields!(query, f);
+                    query = query.bind(0_i64).bind(at).bind(at);
+                }
+                let returned = query.fetch_all(&mut *tx).await.map_err(|e| {
+                    let e = StoreError::from(e);
+                    if e.is_unique_violation() {
+                        StoreError::Conflict("身份证号已登记".into())
+                    } else {
+                        e
+                    }
+                })?;
+                let by_number: std::collections::HashMap<&str, i64> =
+                    returned.iter().map(|(id, n)| (n.as_str(), *id)).collect();
+                for f in chunk {
+                    let id = by_number[f.id_number.as_str()];
+                    ids.push(id);
+                    write_audit!(
+                        &mut *tx, f.branch_id, author, "create", "member", Some(id),
+                        format!("登记党员 {}", f.name), crate::audit::created(f)
+                    )?;
+                }
+            }
+            sqlx::query(
+                "UPDATE members SET root_org_id = (SELECT root_org_id FROM orgs WHERE orgs.id = members.branch_id) \
+                 WHERE root_org_id = 0",
+            )
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(ids)
+    }
+
+    /// Changes a member in the scope; a move to another branch must also stay in the scope.
+    pub async fn member_update(
+        &self,
+        scope: Scope,
+        id: i64,
+        fields: &MemberFields,
+        author: &Author,
+    ) -> Result<Member> {
+        let old = self.member_get(scope, id).await?;
+        let old_fields = MemberFields::from(&old);
+        if &old_fields == fields {
+            return Ok(old);
+        }
+        on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut params = vec![Param::I64(fields.branch_id)];
+            let sql = format!(
+                "SELECT COUNT(*) FROM orgs o WHERE o.id = $1 AND o.kind = 'branch' AND {}",
+                scope.org_condition("o.id", &mut params)
+            );
+            let (n,): (i64,) = bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_one(&mut *tx).await?;
+            if n != 1 {
+                return Err(StoreError::Invalid("所选党支部不存在或不在您的管理范围内".into()));
+            }
+            let assignments: Vec<String> = FIELD_COLUMNS
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} = ${}", i + 1))
+                .collect();
+            let mut scope_params = Vec::new();
+            // Placeholders continue after the 18 fields, the timestamp and the id.
+            scope_params.resize(FIELD_COLUMNS.len() + 2, Param::I64(0));
+            let cond = scope.org_condition("members.branch_id", &mut scope_params);
+            let sql = format!(
+                "UPDATE members SET {}, updated_at = ${} WHERE id = ${} AND {cond}",
+                assignments.join(", "),
+                FIELD_COLUMNS.len() + 1,
+                FIELD_COLUMNS.len() + 2
+            );
+            let query = bind_fields!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), fields).bind(now()).bind(id);
+            let done = bind_params!(query, &scope_params[FIELD_COLUMNS.len() + 2..])
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| {
+                    let e = StoreError::from(e);
+                    if e.is_unique_violation() { StoreError::Conflict("身份证号已登记".into()) } else { e }
+                })?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            write_audit!(
+                &mut *tx, fields.branch_id, author, "update", "member", Some(id),
+                format!("修改党员 {}", fields.name), crate::audit::diff(&old_fields, fields)
+            )?;
+            tx.commit().await?;
+        });
+        self.member_get(scope, id).await
+    }
+}

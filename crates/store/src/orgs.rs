@@ -1,0 +1,324 @@
+//! The party organisation tree and its closure table (`org_closure` holds every ancestor →
+//! descendant pair with its depth, including each node to itself at depth 0).
+
+use crate::{
+    Author, ConcurrentMember, Counts, Db, NewOrg, Org, OrgNode, Param, Result, Scope, StoreError,
+    bind_params, now, on_db, write_audit,
+};
+
+const ORG_COLUMNS: &str = "o.id, o.parent_id, o.root_org_id, o.kind, o.branch_kind, o.name, o.territory_id, \
+     o.founded_on, o.secretary, o.phone, o.created_at, o.updated_at";
+
+impl Db {
+    /// Creates an org under `parent_id` (which must be inside the scope), or a root org when
+    /// `parent_id` is `None` and the caller has checked that the actor may do so.
+    pub async fn org_create(&self, scope: Scope, new: &NewOrg, author: &Author) -> Result<Org> {
+        let at = now();
+        let org = on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let root: Option<i64> = match new.parent_id {
+                Some(parent) => {
+                    let mut params = vec![Param::I64(parent)];
+                    let sql = format!(
+                        "SELECT o.root_org_id FROM orgs o WHERE o.id = $1 AND {}",
+                        scope.org_condition("o.id", &mut params)
+                    );
+                    let root: Option<(i64,)> =
+                        bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_optional(&mut *tx).await?;
+                    Some(root.ok_or(StoreError::NotFound)?.0)
+                }
+                None => None,
+            };
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO orgs (parent_id, root_org_id, kind, branch_kind, name, territory_id, founded_on, \
+                 secretary, phone, created_at, updated_at) \
+                 VALUES ($1, COALESCE($2, 0), $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+            )
+            .bind(new.parent_id)
+            .bind(root)
+            .bind(&new.kind)
+            .bind(&new.branch_kind)
+            .bind(&new.name)
+            .bind(new.territory_id)
+            .bind(new.founded_on)
+            .bind(&new.secretary)
+            .bind(&new.phone)
+            .bind(at)
+            .fetch_one(&mut *tx)
+            .await?;
+            if root.is_none() {
+                sqlx::query("UPDATE orgs SET root_org_id = $1 WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            sqlx::query(
+                "INSERT INTO org_closure (ancestor_id, descendant_id, depth) \
+                 SELECT ancestor_id, $1, depth + 1 FROM org_closure WHERE descendant_id = $2 \
+                 UNION ALL SELECT $1, $1, 0",
+            )
+            .bind(id)
+            .bind(new.parent_id.unwrap_or(-1))
+            .execute(&mut *tx)
+            .await?;
+            let org: Org = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1")))
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            write_audit!(
+                &mut *tx, id, author, "create", "org", Some(id),
+                format!("新建组织「{}」", org.name), crate::audit::created(&org)
+            )?;
+            tx.commit().await?;
+            org
+        });
+        Ok(org)
+    }
+
+    pub async fn org_get(&self, scope: Scope, id: i64) -> Result<Org> {
+        let mut params = vec![Param::I64(id)];
+        let sql = format!(
+            "SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1 AND {}",
+            scope.org_condition("o.id", &mut params)
+        );
+        let org = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, Org>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_optional(pool).await?
+        });
+        org.ok_or(StoreError::NotFound)
+    }
+
+    /// The direct children of an org in the scope, with how many children each has in turn.
+    pub async fn org_children(&self, scope: Scope, parent_id: i64) -> Result<Vec<OrgNode>> {
+        let mut params = vec![Param::I64(parent_id)];
+        let sql = format!(
+            "SELECT o.id, o.parent_id, o.kind, o.branch_kind, o.name, o.territory_id, \
+             (SELECT COUNT(*) FROM orgs c WHERE c.parent_id = o.id) AS child_count \
+             FROM orgs o WHERE o.parent_id = $1 AND {} ORDER BY o.id",
+            scope.org_condition("o.id", &mut params)
+        );
+        let rows = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, OrgNode>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
+    /// The chain from the scope's top down to `id` (for breadcrumbs); ancestors above the scope
+    /// are not shown to the actor.
+    pub async fn org_path(&self, scope: Scope, id: i64) -> Result<Vec<OrgNode>> {
+        let mut params = vec![Param::I64(id)];
+        let sql = format!(
+            "SELECT o.id, o.parent_id, o.kind, o.branch_kind, o.name, o.territory_id, 0 AS child_count \
+             FROM org_closure p JOIN orgs o ON o.id = p.ancestor_id \
+             WHERE p.descendant_id = $1 AND {} ORDER BY p.depth DESC",
+            scope.org_condition("o.id", &mut params)
+        );
+        let rows = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, OrgNode>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
+    /// Every org in the scope of the given kind (e.g. all branches, for a pick list), by name.
+    pub async fn org_list_kind(&self, scope: Scope, kind: &str) -> Result<Vec<OrgNode>> {
+        let mut params = vec![Param::Text(kind.to_string())];
+        let sql = format!(
+            "SELECT o.id, o.parent_id, o.kind, o.branch_kind, o.name, o.territory_id, 0 AS child_count \
+             FROM orgs o WHERE o.kind = $1 AND {} ORDER BY o.name",
+            scope.org_condition("o.id", &mut params)
+        );
+        let rows = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, OrgNode>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
+    /// Orgs in the scope whose name starts with `prefix`, for pickers and imports.
+    pub async fn org_find_by_name(&self, scope: Scope, name: &str) -> Result<Vec<OrgNode>> {
+        let mut params = vec![Param::Text(name.to_string())];
+        let sql = format!(
+            "SELECT o.id, o.parent_id, o.kind, o.branch_kind, o.name, o.territory_id, 0 AS child_count \
+             FROM orgs o WHERE o.name = $1 AND {} ORDER BY o.id",
+            scope.org_condition("o.id", &mut params)
+        );
+        let rows = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, OrgNode>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
+    /// Renames or re-describes an org in the scope. The tree shape is not changed here.
+    pub async fn org_update(
+        &self,
+        scope: Scope,
+        id: i64,
+        change: &NewOrg,
+        author: &Author,
+    ) -> Result<Org> {
+        let old = self.org_get(scope, id).await?;
+        let org = on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let params = [
+                Param::I64(id),
+                Param::Text(change.name.clone()),
+            ];
+            let mut scope_params = params.to_vec();
+            let scope_cond = scope.org_condition("orgs.id", &mut scope_params);
+            let sql = format!(
+                "UPDATE orgs SET name = $2, branch_kind = ${b}, territory_id = ${t}, founded_on = ${f}, \
+                 secretary = ${s}, phone = ${p}, updated_at = ${u} WHERE id = $1 AND {scope_cond}",
+                b = scope_params.len() + 1,
+                t = scope_params.len() + 2,
+                f = scope_params.len() + 3,
+                s = scope_params.len() + 4,
+                p = scope_params.len() + 5,
+                u = scope_params.len() + 6,
+            );
+            let updated = bind_params!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &scope_params)
+                .bind(&change.branch_kind)
+                .bind(change.territory_id)
+                .bind(change.founded_on)
+                .bind(&change.secretary)
+                .bind(&change.phone)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+            if updated.rows_affected() != 1 {
+                return Err(StoreError::NotFound);
+            }
+            let new: Org = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.id = $1")))
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            write_audit!(
+                &mut *tx, id, author, "update", "org", Some(id),
+                format!("修改组织「{}」", new.name),
+                crate::audit::diff(&OrgAudit::from(&old), &OrgAudit::from(&new))
+            )?;
+            tx.commit().await?;
+            new
+        });
+        Ok(org)
+    }
+
+    /// Org, branch and member totals for the scope (the home dashboard).
+    pub async fn counts(&self, scope: Scope) -> Result<Counts> {
+        let mut params = Vec::new();
+        let org_cond = scope.org_condition("o.id", &mut params);
+        let sql_orgs = format!(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN o.kind = 'branch' THEN 1 ELSE 0 END), 0) FROM orgs o WHERE {org_cond}"
+        );
+        let mut mparams = Vec::new();
+        let member_cond = scope.org_condition("m.branch_id", &mut mparams);
+        let sql_members = format!(
+            "SELECT COUNT(*), \
+             COALESCE(SUM(CASE WHEN m.status = 'probationary' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN m.lost_contact THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN m.pocket THEN 1 ELSE 0 END), 0) \
+             FROM members m WHERE {member_cond}"
+        );
+        let counts = on_db!(self, pool => {
+            let (orgs, branches): (i64, i64) =
+                bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql_orgs.as_str())), &params).fetch_one(pool).await?;
+            let (members, probationary, lost_contact, pocket): (i64, i64, i64, i64) =
+                bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql_members.as_str())), &mparams).fetch_one(pool).await?;
+            Counts { orgs, branches, members, probationary, lost_contact, pocket }
+        });
+        Ok(counts)
+    }
+
+    /// Member totals of each direct child of `parent_id`, for the dashboard's breakdown.
+    pub async fn member_counts_by_child(
+        &self,
+        scope: Scope,
+        parent_id: i64,
+    ) -> Result<Vec<(i64, String, i64)>> {
+        let mut params = vec![Param::I64(parent_id)];
+        let sql = format!(
+            "SELECT o.id, o.name, \
+             (SELECT COUNT(*) FROM members m JOIN org_closure c ON c.descendant_id = m.branch_id \
+              WHERE c.ancestor_id = o.id) \
+             FROM orgs o WHERE o.parent_id = $1 AND {} ORDER BY o.id",
+            scope.org_condition("o.id", &mut params)
+        );
+        let rows = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, (i64, String, i64)>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
+    pub async fn concurrent_members(
+        &self,
+        scope: Scope,
+        org_id: i64,
+    ) -> Result<Vec<ConcurrentMember>> {
+        let mut params = vec![Param::I64(org_id)];
+        let sql = format!(
+            "SELECT cm.id, cm.org_id, cm.name, cm.unit, cm.post FROM concurrent_members cm \
+             WHERE cm.org_id = $1 AND {} ORDER BY cm.id",
+            scope.org_condition("cm.org_id", &mut params)
+        );
+        let rows = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, ConcurrentMember>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
+    /// Seats a resident unit's party leader on a 大党委 (the org must be in the scope).
+    pub async fn concurrent_member_add(
+        &self,
+        scope: Scope,
+        org_id: i64,
+        name: &str,
+        unit: &str,
+        post: &str,
+        author: &Author,
+    ) -> Result<i64> {
+        self.org_get(scope, org_id).await?;
+        let id = on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO concurrent_members (org_id, root_org_id, name, unit, post, created_at) \
+                 VALUES ($1, (SELECT root_org_id FROM orgs WHERE id = $1), $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(org_id)
+            .bind(name)
+            .bind(unit)
+            .bind(post)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?;
+            write_audit!(
+                &mut *tx, org_id, author, "create", "concurrent_member", Some(id),
+                format!("增设兼职委员 {name}（{unit}）"),
+                serde_json::json!({"name": [null, name], "unit": [null, unit], "post": [null, post]}).to_string()
+            )?;
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+}
+
+/// The audited view of an org: what an admin edits, without timestamps that always change.
+#[derive(serde::Serialize)]
+struct OrgAudit {
+    name: String,
+    branch_kind: Option<String>,
+    territory_id: Option<i64>,
+    founded_on: Option<chrono::NaiveDate>,
+    secretary: Option<String>,
+    phone: Option<String>,
+}
+
+impl From<&Org> for OrgAudit {
+    fn from(o: &Org) -> Self {
+        OrgAudit {
+            name: o.name.clone(),
+            branch_kind: o.branch_kind.clone(),
+            territory_id: o.territory_id,
+            founded_on: o.founded_on,
+            secretary: o.secretary.clone(),
+            phone: o.phone.clone(),
+        }
+    }
+}
