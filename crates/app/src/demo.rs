@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use chrono::{Datelike, Duration, NaiveDate};
 use rand::rngs::StdRng;
-use rand::seq::IndexedRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand::{Rng, SeedableRng};
 
 use crate::auth::hash_password;
@@ -365,12 +365,12 @@ fn build_tree(rng: &mut StdRng) -> (Vec<Place>, Vec<Node>, Vec<(i64, String, Str
         .iter()
         .flat_map(|a| COMMUNITY_SECOND.iter().map(move |b| format!("{a}{b}")))
         .collect();
-    community_names.sort_by_key(|_| rng.random::<u32>());
+    community_names.shuffle(rng);
     let mut village_names: Vec<String> = VILLAGE_SURNAMES
         .iter()
         .flat_map(|a| VILLAGE_SUFFIX.iter().map(move |b| format!("{a}{b}")))
         .collect();
-    village_names.sort_by_key(|_| rng.random::<u32>());
+    village_names.shuffle(rng);
     for (s, street_name) in STREETS.iter().enumerate() {
         let is_town = street_name.ends_with('镇');
         let street_place = place(

@@ -5,6 +5,7 @@
 use domain::Role;
 use store::{Author, Db, Scope, StoreError};
 
+pub mod audit;
 pub mod auth;
 pub mod demo;
 pub mod export;

@@ -283,14 +283,16 @@ pub fn mask_member(actor: &Actor, member: &mut Member) {
 }
 
 /// A page of search results and the total.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MemberPage {
     pub total: i64,
     pub rows: Vec<MemberRow>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MemberQuery {
+    /// Name, full pinyin or initials prefix (张三 / zhangsan / zs).
     #[serde(default)]
     pub q: String,
     pub org_id: Option<i64>,
@@ -298,8 +300,10 @@ pub struct MemberQuery {
     pub category: String,
     #[serde(default)]
     pub status: String,
+    /// `lost_contact` or `pocket`.
     #[serde(default)]
     pub flag: String,
+    /// 1-based page of 50.
     pub page: Option<i64>,
 }
 

@@ -83,3 +83,60 @@ impl App {
             .await?)
     }
 }
+
+/// What a fresh installation prints once: the first administrator's login.
+#[derive(Debug, Clone)]
+pub struct FirstAdmin {
+    pub username: String,
+    pub password: String,
+    pub org_name: String,
+}
+
+impl App {
+    /// On an empty database, creates the top org and an `admin` login so that the program is
+    /// usable without any set-up. Returns `None` when the database already has users.
+    pub async fn bootstrap(&self, org_name: &str) -> Result<Option<FirstAdmin>> {
+        if !self.db.is_empty().await? {
+            return Ok(None);
+        }
+        let author = store::users::system_author();
+        let org = self
+            .db
+            .org_create(
+                store::Scope::Nothing,
+                &store::NewOrg {
+                    parent_id: None,
+                    kind: domain::OrgKind::DistrictCommittee.code().into(),
+                    branch_kind: None,
+                    name: org_name.to_string(),
+                    territory_id: None,
+                    founded_on: None,
+                    secretary: None,
+                    phone: None,
+                },
+                &author,
+            )
+            .await?;
+        let password = format!("dj{}", &crate::auth::random_token()[..12]);
+        let new = NewUser {
+            username: "admin".into(),
+            display_name: "系统管理员".into(),
+            password_hash: hash_password(&password)?,
+            role: Role::Admin.code().into(),
+            org_id: org.id,
+            member_id: None,
+        };
+        self.db.user_create(store::Scope::Subtree(org.id), &new, &author).await?;
+        Ok(Some(FirstAdmin { username: "admin".into(), password, org_name: org.name }))
+    }
+
+    /// The actor for command-line work done in a named user's name (imports, exports).
+    pub async fn actor_by_username(&self, username: &str) -> Result<crate::Actor> {
+        let user = self
+            .db
+            .user_by_username(username)
+            .await?
+            .ok_or_else(|| AppError::Invalid(format!("用户「{username}」不存在")))?;
+        crate::auth::actor_from_user(&user)
+    }
+}

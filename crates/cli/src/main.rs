@@ -1,1 +1,330 @@
-fn main() {}
+//! `dangjian`: the one program. `serve` runs the web server, `demo` fills a fresh database with a
+//! generated district and serves it, the other commands do office work from a terminal.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use app::App;
+use app::demo::DemoOptions;
+use app::export::ExportFormat;
+use app::members::MemberQuery;
+use domain::dues::{DuesCategory, DuesInput, DuesPolicy, derive_base, parse_yuan, quote};
+use store::Db;
+
+const DEFAULT_DB: &str = "sqlite://dangjian.db";
+const DEMO_DB: &str = "sqlite://dangjian-demo.db";
+const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+#[derive(Parser)]
+#[command(name = "dangjian", version, about = "党建工作平台：组织、党员、组织生活、党费、服务群众")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 启动网页服务（首次启动自动建库并创建管理员账号）
+    Serve {
+        /// 数据库地址：sqlite://文件名 或 postgres://用户@主机/库
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        #[arg(long, default_value = DEFAULT_LISTEN)]
+        listen: String,
+        /// 空库首次启动时创建的顶层党组织名称
+        #[arg(long, default_value = "中共某某区委员会")]
+        org_name: String,
+    },
+    /// 生成演示数据（一个完整的区）并启动网页服务
+    Demo {
+        /// 党员人数
+        #[arg(long, default_value_t = 50_000)]
+        members: usize,
+        #[arg(long, default_value = DEMO_DB)]
+        db: String,
+        #[arg(long, default_value = DEFAULT_LISTEN)]
+        listen: String,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// 所有演示账号的密码（默认随机生成）
+        #[arg(long)]
+        password: Option<String>,
+        /// 先清空已有的 SQLite 演示库文件（默认演示库总是重建）
+        #[arg(long)]
+        reset: bool,
+        /// 只生成数据，不启动服务
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// 只做数据库迁移
+    Migrate {
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+    },
+    /// 导入数据
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
+    /// 导出数据
+    Export {
+        #[command(subcommand)]
+        what: ExportWhat,
+    },
+    /// 在线备份 SQLite 数据库（服务运行中也可执行）
+    Backup {
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// 党费
+    Dues {
+        #[command(subcommand)]
+        what: DuesWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// 从 .xlsx 或 .csv 导入党员（先全部校验，有错则不写入）
+    Members {
+        file: PathBuf,
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        /// 以哪个用户的名义导入（决定管理范围并记入审计日志）
+        #[arg(long = "as", default_value = "admin")]
+        as_user: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportWhat {
+    /// 导出党员名册到 .xlsx 或 .csv
+    Members {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        #[arg(long = "as", default_value = "admin")]
+        as_user: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DuesWhat {
+    /// 计算每月应交党费，并列出计算过程
+    Quote {
+        /// in_service, annual_salary, self_employed, retired, farmer, student, unemployed, low_income, hardship
+        #[arg(long)]
+        category: String,
+        /// 计算基数（元），个体经营者为上季度纯收入合计
+        #[arg(long)]
+        base: Option<String>,
+        /// 工资构成，如 "基本工资=5000,岗位津贴=2000,个人所得税=120,养老保险=400"
+        #[arg(long)]
+        components: Option<String>,
+        /// 困难党员减免已经批准
+        #[arg(long)]
+        hardship_approved: bool,
+        /// 农民党员每月党费（元），默认 0.50
+        #[arg(long)]
+        farmer_amount: Option<String>,
+        /// 每月上限（元），默认 1000；0 表示不设上限
+        #[arg(long)]
+        cap: Option<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,sqlx=error".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("错误：{message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(db: &str) -> Result<App, String> {
+    let db = Db::open(db).await.map_err(|e| e.to_string())?;
+    Ok(App::new(db))
+}
+
+async fn serve(app: App, listen: &str) -> Result<(), String> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| format!("无法监听 {listen}：{e}"))?;
+    eprintln!("党建工作平台已启动：http://{listen}/ （数据库：{}，按 Ctrl-C 停止）", app.db.engine());
+    web::serve(app, listener).await.map_err(|e| e.to_string())
+}
+
+/// Removes a SQLite database file and its WAL companions, for a fresh demo.
+fn remove_sqlite_files(url: &str) {
+    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let path = path.split('?').next().unwrap_or(path);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{path}{suffix}"));
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve { db, listen, org_name } => {
+            let app = open(&db).await?;
+            if let Some(first) = app.bootstrap(&org_name).await.map_err(|e| e.to_string())? {
+                eprintln!("已新建数据库并创建顶层党组织「{}」。", first.org_name);
+                eprintln!("管理员账号：{}  初始密码：{}（请登录后在「用户」页面修改）", first.username, first.password);
+            }
+            serve(app, &listen).await
+        }
+        Command::Demo { members, db, listen, seed, password, reset, no_serve } => {
+            if reset || db == DEMO_DB {
+                remove_sqlite_files(&db);
+            }
+            let app = open(&db).await?;
+            let started = std::time::Instant::now();
+            let options = DemoOptions { members, seed, password };
+            let progress = |line: String| eprintln!("{line}");
+            let summary = app.generate_demo(&options, &progress).await.map_err(|e| e.to_string())?;
+            eprintln!(
+                "演示数据已生成：{} 个党组织（{} 个党支部），{} 个区域节点，{} 名党员，用时 {:.1} 秒。",
+                summary.orgs,
+                summary.branches,
+                summary.territories,
+                summary.members,
+                started.elapsed().as_secs_f64()
+            );
+            eprintln!("演示账号（密码相同）：");
+            for login in &summary.logins {
+                eprintln!("  {:<18} {:<8} {}  密码：{}", login.username, login.role.label(), login.scope, login.password);
+            }
+            if no_serve { Ok(()) } else { serve(app, &listen).await }
+        }
+        Command::Migrate { db } => {
+            open(&db).await?;
+            eprintln!("数据库已迁移到最新版本。");
+            Ok(())
+        }
+        Command::Import { what: ImportWhat::Members { file, db, as_user } } => {
+            let app = open(&db).await?;
+            let actor = app.actor_by_username(&as_user).await.map_err(|e| e.to_string())?;
+            let bytes = std::fs::read(&file).map_err(|e| format!("无法读取 {}：{e}", file.display()))?;
+            let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            match app.import_members(&actor, &name, &bytes).await {
+                Ok(report) => {
+                    eprintln!("导入成功：{} 名党员。", report.imported);
+                    Ok(())
+                }
+                Err(app::AppError::ImportRejected(rows)) => {
+                    for r in rows.iter().take(200) {
+                        eprintln!("第 {} 行 [{}]：{}", r.row, r.column, r.message);
+                    }
+                    if rows.len() > 200 {
+                        eprintln!("……另有 {} 处错误未列出", rows.len() - 200);
+                    }
+                    Err(format!("文件有 {} 处错误，未导入任何数据", rows.len()))
+                }
+                Err(e) => Err(e.to_string()),
+            }
+        }
+        Command::Export { what: ExportWhat::Members { out, db, as_user } } => {
+            let app = open(&db).await?;
+            let actor = app.actor_by_username(&as_user).await.map_err(|e| e.to_string())?;
+            let format = ExportFormat::from_name(&out.to_string_lossy());
+            let (bytes, count) = app
+                .export_members(&actor, &MemberQuery::default(), format)
+                .await
+                .map_err(|e| e.to_string())?;
+            std::fs::write(&out, bytes).map_err(|e| format!("无法写入 {}：{e}", out.display()))?;
+            eprintln!("已导出 {count} 名党员到 {}。", out.display());
+            Ok(())
+        }
+        Command::Backup { db, out } => {
+            if out.exists() {
+                return Err(format!("{} 已存在，请换一个文件名", out.display()));
+            }
+            let app = open(&db).await?;
+            app.db.backup_sqlite(&out.to_string_lossy()).await.map_err(|e| e.to_string())?;
+            eprintln!("已备份到 {}。", out.display());
+            Ok(())
+        }
+        Command::Dues { what: DuesWhat::Quote { category, base, components, hardship_approved, farmer_amount, cap } } => {
+            dues_quote(&category, base, components, hardship_approved, farmer_amount, cap)
+        }
+    }
+}
+
+fn yuan(text: &str) -> Result<domain::dues::Fen, String> {
+    parse_yuan(text).map_err(|e| format!("金额「{text}」无效：{e}"))
+}
+
+fn dues_quote(
+    category: &str,
+    base: Option<String>,
+    components: Option<String>,
+    hardship_approved: bool,
+    farmer_amount: Option<String>,
+    cap: Option<String>,
+) -> Result<(), String> {
+    let category = DuesCategory::from_code(category)
+        .or_else(|| DuesCategory::from_label(category))
+        .ok_or_else(|| {
+            let all: Vec<&str> = DuesCategory::ALL.iter().map(|c| c.code()).collect();
+            format!("类别「{category}」无效，应为：{}", all.join(", "))
+        })?;
+    let mut policy = DuesPolicy::default();
+    if let Some(a) = farmer_amount {
+        policy.farmer_amount = yuan(&a)?;
+    }
+    if let Some(c) = cap {
+        let c = yuan(&c)?;
+        policy.monthly_cap = (c.0 > 0).then_some(c);
+    }
+    let mut lines = Vec::new();
+    let base = match (base, components) {
+        (_, Some(list)) => {
+            let mut gross = Vec::new();
+            let mut deductions = Vec::new();
+            for item in list.split([',', '，']).filter(|s| !s.trim().is_empty()) {
+                let (name, amount) = item
+                    .split_once('=')
+                    .ok_or_else(|| format!("工资构成「{item}」应写成 名称=金额"))?;
+                let entry = (name.trim().to_string(), yuan(amount)?);
+                if domain::dues::classify_component(name.trim()).is_base_deduction() {
+                    deductions.push(entry);
+                } else {
+                    gross.push(entry);
+                }
+            }
+            let derived = derive_base(&gross, &deductions);
+            lines.extend(derived.working);
+            Some(derived.base)
+        }
+        (Some(b), None) => Some(yuan(&b)?),
+        (None, None) => None,
+    };
+    let input = DuesInput {
+        category,
+        base: if category == DuesCategory::SelfEmployed { None } else { base },
+        previous_quarter_net_income: if category == DuesCategory::SelfEmployed { base } else { None },
+        hardship_approved,
+    };
+    let q = quote(&input, &policy).map_err(|e| e.to_string())?;
+    for line in lines.iter().chain(q.working.iter()) {
+        println!("{line}");
+    }
+    println!("每月应交党费：{} 元", q.monthly);
+    Ok(())
+}

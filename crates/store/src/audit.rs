@@ -106,6 +106,30 @@ impl Db {
         Ok(rows)
     }
 
+    /// The changes to one record, newest first, if the record's org is in the scope.
+    pub async fn audit_for_entity(
+        &self,
+        scope: Scope,
+        entity: &str,
+        entity_id: i64,
+        limit: i64,
+    ) -> Result<Vec<AuditRow>> {
+        let mut params = vec![
+            Param::Text(entity.to_string()),
+            Param::I64(entity_id),
+            Param::I64(limit),
+        ];
+        let sql = format!(
+            "SELECT id, org_id, actor_user_id, actor_name, action, entity, entity_id, summary, changes, at \
+             FROM audit_log a WHERE a.entity = $1 AND a.entity_id = $2 AND {} ORDER BY a.at DESC, a.id DESC LIMIT $3",
+            scope.org_condition("a.org_id", &mut params)
+        );
+        let rows = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
     /// Records an event that changes nothing in the database (an export, a login) in its own
     /// statement.
     pub async fn audit_event(

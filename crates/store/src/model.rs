@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Org {
     pub id: i64,
     pub parent_id: Option<i64>,
@@ -21,7 +21,7 @@ pub struct Org {
 }
 
 /// An org with the sizes a tree view shows beside it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct OrgNode {
     pub id: i64,
     pub parent_id: Option<i64>,
@@ -44,7 +44,7 @@ pub struct NewOrg {
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Territory {
     pub id: i64,
     pub parent_id: Option<i64>,
@@ -54,7 +54,7 @@ pub struct Territory {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ConcurrentMember {
     pub id: i64,
     pub org_id: i64,
@@ -63,7 +63,7 @@ pub struct ConcurrentMember {
     pub post: String,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Member {
     pub id: i64,
     pub root_org_id: i64,
@@ -90,7 +90,7 @@ pub struct Member {
 }
 
 /// A member as a list shows them: with the holding branch's name.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct MemberRow {
     pub id: i64,
     pub branch_id: i64,
@@ -173,7 +173,7 @@ pub struct MemberFilter {
     pub pocket: Option<bool>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct User {
     pub id: i64,
     pub username: String,
@@ -205,7 +205,7 @@ pub struct SessionRow {
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AuditRow {
     pub id: i64,
     pub org_id: i64,
@@ -226,7 +226,7 @@ pub struct Author {
     pub name: String,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Copy, Default, Serialize, utoipa::ToSchema)]
 pub struct Counts {
     pub orgs: i64,
     pub branches: i64,

@@ -1,0 +1,148 @@
+//! The JSON API under `/api/v1`, documented at `/api/openapi.json` with Swagger UI at
+//! `/api/docs/` (its assets are compiled in; nothing is fetched from the internet).
+//!
+//! Callers authenticate with `Authorization: Bearer <token>` (tokens are issued on the 「API」
+//! page) or with a browser session plus `X-CSRF-Token`. Every route runs the same scoped use
+//! cases as the pages.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Serialize;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::auth::ApiActor;
+use crate::error::{ApiError, ApiErrorBody};
+use app::members::{MemberInput, MemberPage, MemberQuery};
+use app::orgs::OrgInput;
+use app::users::UserInput;
+use app::App;
+use store::{Member, Org, OrgNode, User};
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "dangjian API", version = "1", description = "党建工作平台数据接口。所有数据均限于调用者账号的管理范围。"),
+    paths(me, org_get, org_children, org_create, org_update, members_search, member_get, member_create, member_update, users_list, user_create),
+    components(schemas(Me, Org, OrgNode, OrgInput, Member, MemberInput, MemberPage, User, UserInput, ApiErrorBody)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/orgs", axum::routing::post(org_create))
+        .route("/api/v1/orgs/{id}", get(org_get).put(org_update))
+        .route("/api/v1/orgs/{id}/children", get(org_children))
+        .route("/api/v1/members", get(members_search).post(member_create))
+        .route("/api/v1/members/{id}", get(member_get).put(member_update))
+        .route("/api/v1/users", get(users_list).post(user_create))
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
+}
+
+/// The caller as the API sees them.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    /// Role code: admin, org_admin, branch_officer, member, dept_handler.
+    pub role: String,
+    /// The org node whose subtree the caller may see.
+    pub org_id: i64,
+    pub member_id: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "账号", responses((status = 200, body = Me), (status = 401, body = ApiErrorBody)))]
+async fn me(ApiActor(actor): ApiActor) -> ApiResult<Me> {
+    Ok(Json(Me {
+        user_id: actor.user_id,
+        username: actor.username,
+        display_name: actor.display_name,
+        role: actor.role.code().to_string(),
+        org_id: actor.org_id,
+        member_id: actor.member_id,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "党组织", params(("id" = i64, Path)),
+    responses((status = 200, body = Org), (status = 404, description = "不存在或不在管理范围内", body = ApiErrorBody)))]
+async fn org_get(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<i64>) -> ApiResult<Org> {
+    Ok(Json(app.org(&actor, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/orgs/{id}/children", tag = "党组织", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<OrgNode>), (status = 404, body = ApiErrorBody)))]
+async fn org_children(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<i64>) -> ApiResult<Vec<OrgNode>> {
+    app.org(&actor, id).await?;
+    Ok(Json(app.org_children(&actor, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/orgs", tag = "党组织", request_body = OrgInput,
+    responses((status = 201, body = Org), (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
+async fn org_create(State(app): State<App>, ApiActor(actor): ApiActor, Json(input): Json<OrgInput>) -> Result<(StatusCode, Json<Org>), ApiError> {
+    Ok((StatusCode::CREATED, Json(app.create_org(&actor, &input).await?)))
+}
+
+#[utoipa::path(put, path = "/api/v1/orgs/{id}", tag = "党组织", params(("id" = i64, Path)), request_body = OrgInput,
+    responses((status = 200, body = Org), (status = 400, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+async fn org_update(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<i64>, Json(input): Json<OrgInput>) -> ApiResult<Org> {
+    Ok(Json(app.update_org(&actor, id, &input).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/members", tag = "党员", params(MemberQuery),
+    responses((status = 200, description = "身份证号和手机号在列表中一律脱敏", body = MemberPage)))]
+async fn members_search(State(app): State<App>, ApiActor(actor): ApiActor, Query(query): Query<MemberQuery>) -> ApiResult<MemberPage> {
+    Ok(Json(app.search_members(&actor, &query).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/members/{id}", tag = "党员", params(("id" = i64, Path)),
+    responses((status = 200, body = Member), (status = 404, body = ApiErrorBody)))]
+async fn member_get(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<i64>) -> ApiResult<Member> {
+    Ok(Json(app.member(&actor, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/members", tag = "党员", request_body = MemberInput,
+    responses((status = 201, body = Member), (status = 400, body = ApiErrorBody), (status = 409, body = ApiErrorBody)))]
+async fn member_create(State(app): State<App>, ApiActor(actor): ApiActor, Json(input): Json<MemberInput>) -> Result<(StatusCode, Json<Member>), ApiError> {
+    let mut member = app.create_member(&actor, &input).await?;
+    app::members::mask_member(&actor, &mut member);
+    Ok((StatusCode::CREATED, Json(member)))
+}
+
+#[utoipa::path(put, path = "/api/v1/members/{id}", tag = "党员", params(("id" = i64, Path)), request_body = MemberInput,
+    responses((status = 200, body = Member), (status = 400, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+async fn member_update(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<i64>, Json(input): Json<MemberInput>) -> ApiResult<Member> {
+    let mut member = app.update_member(&actor, id, &input).await?;
+    app::members::mask_member(&actor, &mut member);
+    Ok(Json(member))
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "用户", responses((status = 200, body = Vec<User>), (status = 403, body = ApiErrorBody)))]
+async fn users_list(State(app): State<App>, ApiActor(actor): ApiActor) -> ApiResult<Vec<User>> {
+    Ok(Json(app.users(&actor).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "用户", request_body = UserInput,
+    responses((status = 201, body = User), (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
+async fn user_create(State(app): State<App>, ApiActor(actor): ApiActor, Json(input): Json<UserInput>) -> Result<(StatusCode, Json<User>), ApiError> {
+    Ok((StatusCode::CREATED, Json(app.create_user(&actor, &input).await?)))
+}

@@ -1,0 +1,864 @@
+//! Server-rendered pages. Each handler: extract, one `app` call, render.
+
+use askama::Template;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use crate::auth::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, Session, constant_time_eq, cookie, set_cookie};
+use crate::error::PageError;
+use crate::view::{self, Layout};
+use app::export::ExportFormat;
+use app::members::{MemberInput, MemberPage, MemberQuery, PAGE_SIZE, input_from_member, today};
+use app::orgs::{OrgInput, allowed_under};
+use app::users::UserInput;
+use app::{App, AppError, RowError};
+use domain::{BranchKind, ManagementMode, MemberCategory, MemberStatus, OrgKind, Role};
+use store::{AuditRow, ConcurrentMember, Member, Org, OrgNode, Territory, User};
+
+type PageResult = Result<Response, PageError>;
+
+fn render(t: &impl Template) -> PageResult {
+    Ok(Html(t.render()?).into_response())
+}
+
+fn render_status(status: StatusCode, t: &impl Template) -> PageResult {
+    Ok((status, Html(t.render()?)).into_response())
+}
+
+fn is_htmx(headers: &HeaderMap) -> bool {
+    headers.contains_key("hx-request")
+}
+
+/// `Content-Disposition` for a download with a Chinese file name (RFC 6266 `filename*`).
+fn attachment(file_name: &str, fallback: &str) -> HeaderValue {
+    let encoded: String = file_name
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    HeaderValue::from_str(&format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"))
+        .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+}
+
+fn download(bytes: Vec<u8>, content_type: &'static str, file_name: &str, fallback: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (header::CONTENT_DISPOSITION, attachment(file_name, fallback)),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+// ---------------------------------------------------------------- login
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    error: String,
+    username: String,
+}
+
+pub async fn login_form() -> PageResult {
+    let csrf = app::auth::random_token();
+    let page = LoginPage { csrf: csrf.clone(), error: String::new(), username: String::new() };
+    let mut response = render(&page)?;
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600)) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn login_submit(State(app): State<App>, headers: HeaderMap, Form(form): Form<LoginForm>) -> PageResult {
+    let mut parts = axum::http::Request::new(()).into_parts().0;
+    parts.headers = headers;
+    let expected = cookie(&parts, LOGIN_CSRF_COOKIE).unwrap_or("");
+    let retry = |status: StatusCode, error: String| -> PageResult {
+        let page = LoginPage { csrf: expected.to_string(), error, username: form.username.clone() };
+        render_status(status, &page)
+    };
+    if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
+        return retry(StatusCode::BAD_REQUEST, "登录页面已过期，请刷新后重新登录".into());
+    }
+    match app.login(&form.username, &form.password).await {
+        Ok((_, session)) => {
+            let mut response = Redirect::to("/").into_response();
+            let max_age = app::auth::SESSION_HOURS * 3600;
+            if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, &session.token, max_age)) {
+                response.headers_mut().insert(header::SET_COOKIE, v);
+            }
+            Ok(response)
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::Throttled(_))) => {
+            let status = crate::error::status_of(&e);
+            retry(status, e.to_string())
+        }
+        Err(e) => Err(PageError(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn logout(State(app): State<App>, session: Session, Form(form): Form<CsrfForm>) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    app.logout(&session.token).await?;
+    let mut response = Redirect::to("/login").into_response();
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", 0)) {
+        response.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(response)
+}
+
+// ---------------------------------------------------------------- dashboard
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    top: Org,
+    counts: store::Counts,
+    by_child: Vec<(i64, String, i64)>,
+    max_child: i64,
+}
+
+#[derive(Template)]
+#[template(path = "notice.html")]
+struct NoticePage {
+    layout: Layout,
+    heading: String,
+    text: String,
+}
+
+pub async fn dashboard(State(app): State<App>, session: Session) -> PageResult {
+    match session.actor.role {
+        Role::Member => return Ok(Redirect::to("/me").into_response()),
+        Role::DeptHandler => {
+            let page = NoticePage {
+                layout: Layout::new(&session, "首页", "home"),
+                heading: format!("您好，{}", session.actor.display_name),
+                text: "部门办理人的居民呼声办理功能即将上线；届时派给本部门的呼声将显示在这里。".into(),
+            };
+            return render(&page);
+        }
+        _ => {}
+    }
+    let d = app.dashboard(&session.actor).await?;
+    let max_child = d.by_child.iter().map(|c| c.2).max().unwrap_or(0).max(1);
+    render(&DashboardPage {
+        layout: Layout::new(&session, "首页", "home"),
+        top: d.top,
+        counts: d.counts,
+        by_child: d.by_child,
+        max_child,
+    })
+}
+
+// ---------------------------------------------------------------- orgs
+
+#[derive(Template)]
+#[template(path = "org.html")]
+struct OrgPage {
+    layout: Layout,
+    org: Org,
+    path: Vec<OrgNode>,
+    children: Vec<OrgNode>,
+    concurrent: Vec<ConcurrentMember>,
+    counts: store::Counts,
+    territory: Option<Territory>,
+    child_kinds: Vec<(&'static str, &'static str, bool)>,
+    branch_kinds: Vec<(&'static str, &'static str, bool)>,
+    is_committee: bool,
+    error: String,
+}
+
+pub async fn orgs_root(session: Session) -> PageResult {
+    session.actor.require_staff()?;
+    Ok(Redirect::to(&format!("/orgs/{}", session.actor.org_id)).into_response())
+}
+
+async fn org_page_with(app: &App, session: &Session, id: i64, error: String) -> PageResult {
+    let actor = &session.actor;
+    let org = app.org(actor, id).await?;
+    let path = app.org_path(actor, id).await?;
+    let children = app.org_children(actor, id).await?;
+    let concurrent = app.concurrent_members(actor, id).await?;
+    let counts = app.db.counts(store::Scope::Subtree(org.id)).await.map_err(AppError::from)?;
+    let territory = match org.territory_id {
+        Some(t) => app.territory(actor, t).await.ok(),
+        None => None,
+    };
+    let kind = OrgKind::from_code(&org.kind);
+    let child_kinds = OrgKind::ALL
+        .iter()
+        .filter(|k| allowed_under(kind, **k))
+        .map(|k| (k.code(), k.label(), *k == OrgKind::Branch))
+        .collect();
+    let branch_kinds = view::options(BranchKind::ALL, BranchKind::code, BranchKind::label, None);
+    let is_committee = matches!(
+        kind,
+        Some(OrgKind::CommunityCommittee | OrgKind::VillageCommittee | OrgKind::StreetCommittee | OrgKind::TownCommittee)
+    );
+    let status = if error.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    render_status(
+        status,
+        &OrgPage {
+            layout: Layout::new(session, org.name.clone(), "orgs"),
+            org,
+            path,
+            children,
+            concurrent,
+            counts,
+            territory,
+            child_kinds,
+            branch_kinds,
+            is_committee,
+            error,
+        },
+    )
+}
+
+pub async fn org_page(State(app): State<App>, session: Session, Path(id): Path<i64>) -> PageResult {
+    org_page_with(&app, &session, id, String::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct OrgForm {
+    #[serde(default)]
+    csrf: String,
+    parent_id: Option<i64>,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    branch_kind: String,
+    name: String,
+    #[serde(default)]
+    territory_id: String,
+    #[serde(default)]
+    founded_on: String,
+    #[serde(default)]
+    secretary: String,
+    #[serde(default)]
+    phone: String,
+}
+
+impl OrgForm {
+    fn input(&self) -> OrgInput {
+        OrgInput {
+            parent_id: self.parent_id,
+            kind: self.kind.clone(),
+            branch_kind: self.branch_kind.clone(),
+            name: self.name.clone(),
+            territory_id: self.territory_id.trim().parse().ok(),
+            founded_on: self.founded_on.clone(),
+            secretary: self.secretary.clone(),
+            phone: self.phone.clone(),
+        }
+    }
+}
+
+pub async fn org_create(State(app): State<App>, session: Session, Form(form): Form<OrgForm>) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    match app.create_org(&session.actor, &form.input()).await {
+        Ok(org) => Ok(Redirect::to(&format!("/orgs/{}", org.id)).into_response()),
+        Err(AppError::Invalid(m)) if form.parent_id.is_some() => {
+            org_page_with(&app, &session, form.parent_id.unwrap_or_default(), m).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn org_update(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<OrgForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    match app.update_org(&session.actor, id, &form.input()).await {
+        Ok(_) => Ok(Redirect::to(&format!("/orgs/{id}")).into_response()),
+        Err(AppError::Invalid(m)) => org_page_with(&app, &session, id, m).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ConcurrentForm {
+    #[serde(default)]
+    csrf: String,
+    name: String,
+    unit: String,
+    #[serde(default)]
+    post: String,
+}
+
+pub async fn concurrent_add(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<ConcurrentForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    match app.add_concurrent_member(&session.actor, id, &form.name, &form.unit, &form.post).await {
+        Ok(_) => Ok(Redirect::to(&format!("/orgs/{id}")).into_response()),
+        Err(AppError::Invalid(m)) => org_page_with(&app, &session, id, m).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- territory
+
+#[derive(Template)]
+#[template(path = "territory.html")]
+struct TerritoryPage {
+    layout: Layout,
+    node: Option<Territory>,
+    children: Vec<(Territory, i64)>,
+    serving: Vec<(i64, String, String)>,
+    child_level: &'static str,
+}
+
+pub async fn territory_root(State(app): State<App>, session: Session) -> PageResult {
+    let children = app.territory_children(&session.actor, None).await?;
+    render(&TerritoryPage {
+        layout: Layout::new(&session, "区域网格", "territory"),
+        node: None,
+        children,
+        serving: vec![],
+        child_level: if session.actor.role == Role::Admin { "区" } else { "" },
+    })
+}
+
+pub async fn territory_page(State(app): State<App>, session: Session, Path(id): Path<i64>) -> PageResult {
+    let node = app.territory(&session.actor, id).await?;
+    let children = app.territory_children(&session.actor, Some(id)).await?;
+    let serving = app.db.orgs_serving_territory(id).await.map_err(AppError::from)?;
+    let child_level = domain::TerritoryLevel::from_code(&node.level)
+        .and_then(|l| l.child())
+        .map(|l| l.label())
+        .unwrap_or("");
+    render(&TerritoryPage {
+        layout: Layout::new(&session, node.name.clone(), "territory"),
+        node: Some(node),
+        children,
+        serving,
+        child_level,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct TerritoryForm {
+    #[serde(default)]
+    csrf: String,
+    parent_id: Option<i64>,
+    name: String,
+}
+
+pub async fn territory_create(State(app): State<App>, session: Session, Form(form): Form<TerritoryForm>) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let t = app.create_territory(&session.actor, form.parent_id, &form.name).await?;
+    Ok(Redirect::to(&format!("/territory/{}", t.parent_id.unwrap_or(t.id))).into_response())
+}
+
+// ---------------------------------------------------------------- members
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct MembersPage {
+    layout: Layout,
+    query: MemberQuery,
+    org_filter: Option<Org>,
+    categories: Vec<(&'static str, &'static str, bool)>,
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    results: MemberResults,
+    may_edit: bool,
+}
+
+#[derive(Template)]
+#[template(path = "member_results.html")]
+struct MemberResults {
+    page: MemberPage,
+    current: i64,
+    pages: i64,
+    base_query: String,
+}
+
+fn query_string(q: &MemberQuery) -> String {
+    let mut parts = Vec::new();
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    if !q.q.is_empty() {
+        parts.push(format!("q={}", enc(&q.q)));
+    }
+    if let Some(o) = q.org_id {
+        parts.push(format!("org_id={o}"));
+    }
+    for (k, v) in [("category", &q.category), ("status", &q.status), ("flag", &q.flag)] {
+        if !v.is_empty() {
+            parts.push(format!("{k}={}", enc(v)));
+        }
+    }
+    parts.join("&")
+}
+
+pub async fn members(
+    State(app): State<App>,
+    session: Session,
+    headers: HeaderMap,
+    Query(query): Query<MemberQuery>,
+) -> PageResult {
+    let actor = &session.actor;
+    if actor.role == Role::Member {
+        return Ok(Redirect::to("/me").into_response());
+    }
+    let page = app.search_members(actor, &query).await?;
+    let current = query.page.unwrap_or(1).max(1);
+    let pages = ((page.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let results = MemberResults { page, current, pages, base_query: query_string(&query) };
+    if is_htmx(&headers) {
+        return render(&results);
+    }
+    let org_filter = match query.org_id {
+        Some(id) => Some(app.org(actor, id).await?),
+        None => None,
+    };
+    render(&MembersPage {
+        layout: Layout::new(&session, "党员", "members"),
+        categories: view::options(MemberCategory::ALL, MemberCategory::code, MemberCategory::label, MemberCategory::from_label(&query.category)),
+        statuses: view::options(MemberStatus::ALL, MemberStatus::code, MemberStatus::label, MemberStatus::from_label(&query.status)),
+        org_filter,
+        query,
+        results,
+        may_edit: actor.role.may_edit(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "member.html")]
+struct MemberView {
+    layout: Layout,
+    m: Member,
+    path: Vec<OrgNode>,
+    community: Option<Territory>,
+    years_admitted: u32,
+    years_full: Option<u32>,
+    birthday_today: bool,
+    may_edit: bool,
+    history: Vec<AuditRow>,
+}
+
+pub async fn member_page(State(app): State<App>, session: Session, Path(id): Path<i64>) -> PageResult {
+    let actor = &session.actor;
+    let m = app.member(actor, id).await?;
+    let path = if actor.is_staff() { app.org_path(actor, m.branch_id).await? } else { vec![] };
+    let community = match m.registered_community_id {
+        Some(t) => app.db.territory_get(None, t).await.ok(),
+        None => None,
+    };
+    let today = today();
+    let history = if actor.is_staff() {
+        app.member_history(actor, id).await?
+    } else {
+        vec![]
+    };
+    render(&MemberView {
+        layout: Layout::new(&session, m.name.clone(), if actor.is_staff() { "members" } else { "me" }),
+        years_admitted: domain::dates::years_since(m.admitted_on, today),
+        years_full: m.full_on.map(|f| domain::dates::years_since(f, today)),
+        birthday_today: domain::dates::is_anniversary(m.admitted_on, today),
+        may_edit: actor.role.may_edit(),
+        m,
+        path,
+        community,
+        history,
+    })
+}
+
+pub async fn me(session: Session) -> PageResult {
+    match session.actor.member_id {
+        Some(id) if session.actor.role == Role::Member => Ok(Redirect::to(&format!("/members/{id}")).into_response()),
+        _ => Ok(Redirect::to("/").into_response()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "member_form.html")]
+struct MemberFormPage {
+    layout: Layout,
+    id: Option<i64>,
+    v: MemberInput,
+    branches: Vec<OrgNode>,
+    communities: Vec<Territory>,
+    categories: Vec<(&'static str, &'static str, bool)>,
+    modes: Vec<(&'static str, &'static str, bool)>,
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    error: String,
+}
+
+async fn member_form(app: &App, session: &Session, id: Option<i64>, v: MemberInput, error: String) -> PageResult {
+    let actor = &session.actor;
+    let branches = app.branches(actor).await?;
+    let communities = app.communities(actor).await?;
+    let title = if id.is_some() { format!("修改党员信息：{}", v.name) } else { "登记党员".to_string() };
+    let page = MemberFormPage {
+        layout: Layout::new(session, title, "members"),
+        categories: view::options(MemberCategory::ALL, MemberCategory::code, MemberCategory::label, MemberCategory::from_label(&v.category)),
+        modes: view::options(ManagementMode::ALL, ManagementMode::code, ManagementMode::label, ManagementMode::from_label(&v.management_mode)),
+        statuses: view::options(MemberStatus::ALL, MemberStatus::code, MemberStatus::label, MemberStatus::from_label(&v.status)),
+        id,
+        v,
+        branches,
+        communities,
+        error: error.clone(),
+    };
+    let status = if error.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    render_status(status, &page)
+}
+
+pub async fn member_new(State(app): State<App>, session: Session) -> PageResult {
+    if !session.actor.role.may_edit() {
+        return Err(AppError::Forbidden.into());
+    }
+    let v = MemberInput { status: "正式党员".into(), category: "在职".into(), ..Default::default() };
+    member_form(&app, &session, None, v, String::new()).await
+}
+
+pub async fn member_edit(State(app): State<App>, session: Session, Path(id): Path<i64>) -> PageResult {
+    let m = app.member_for_edit(&session.actor, id).await?;
+    member_form(&app, &session, Some(id), input_from_member(&m), String::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    branch_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    management_mode: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    admitted_on: String,
+    #[serde(default)]
+    full_on: String,
+    lost_contact: Option<String>,
+    pocket: Option<String>,
+    #[serde(default)]
+    work_unit: String,
+    #[serde(default)]
+    registered_community_id: String,
+    #[serde(default)]
+    registered_on: String,
+}
+
+impl MemberForm {
+    fn input(self) -> MemberInput {
+        MemberInput {
+            branch_id: self.branch_id.trim().parse().unwrap_or(0),
+            name: self.name,
+            id_number: self.id_number,
+            phone: self.phone,
+            category: self.category,
+            management_mode: self.management_mode,
+            status: self.status,
+            admitted_on: self.admitted_on,
+            full_on: self.full_on,
+            lost_contact: self.lost_contact.is_some(),
+            pocket: self.pocket.is_some(),
+            work_unit: self.work_unit,
+            registered_community_id: self.registered_community_id.trim().parse().ok(),
+            registered_on: self.registered_on,
+        }
+    }
+}
+
+/// Re-shows the form with what was typed and the reason, so nothing entered is lost.
+async fn member_saved(app: &App, session: &Session, id: Option<i64>, input: MemberInput, result: app::Result<Member>) -> PageResult {
+    match result {
+        Ok(m) => Ok(Redirect::to(&format!("/members/{}", m.id)).into_response()),
+        Err(AppError::Invalid(msg) | AppError::Conflict(msg)) => member_form(app, session, id, input, msg).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn member_create(State(app): State<App>, session: Session, Form(form): Form<MemberForm>) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let input = form.input();
+    let result = app.create_member(&session.actor, &input).await;
+    member_saved(&app, &session, None, input, result).await
+}
+
+pub async fn member_update(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<MemberForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let input = form.input();
+    let result = app.update_member(&session.actor, id, &input).await;
+    member_saved(&app, &session, Some(id), input, result).await
+}
+
+// ---------------------------------------------------------------- import / export
+
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    layout: Layout,
+    imported: Option<usize>,
+    error: String,
+    rows: Vec<RowError>,
+}
+
+pub async fn import_page(session: Session) -> PageResult {
+    session.actor.require_org_admin()?;
+    render(&ImportPage { layout: Layout::new(&session, "导入导出", "import"), imported: None, error: String::new(), rows: vec![] })
+}
+
+pub async fn import_submit(State(app): State<App>, session: Session, mut multipart: Multipart) -> PageResult {
+    session.actor.require_org_admin()?;
+    let mut csrf = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::Invalid(format!("上传失败：{e}")))?
+    {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("upload.xlsx").to_string();
+                let bytes = field.bytes().await.map_err(|e| AppError::Invalid(format!("上传失败：{e}")))?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    session.check_csrf(&csrf)?;
+    let layout = Layout::new(&session, "导入导出", "import");
+    let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
+        return render_status(
+            StatusCode::BAD_REQUEST,
+            &ImportPage { layout, imported: None, error: "请选择要导入的文件".into(), rows: vec![] },
+        );
+    };
+    match app.import_members(&session.actor, &name, &bytes).await {
+        Ok(report) => render(&ImportPage { layout, imported: Some(report.imported), error: String::new(), rows: vec![] }),
+        Err(AppError::ImportRejected(rows)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ImportPage { layout, imported: None, error: format!("文件有 {} 处错误，未导入任何数据。请修改后重新上传。", rows.len()), rows },
+        ),
+        Err(AppError::Invalid(m)) => render_status(StatusCode::BAD_REQUEST, &ImportPage { layout, imported: None, error: m, rows: vec![] }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn template_download(State(app): State<App>, session: Session) -> PageResult {
+    let bytes = app.member_template(&session.actor).await?;
+    Ok(download(bytes, XLSX, "党员信息导入模板.xlsx", "member-template.xlsx"))
+}
+
+#[derive(Deserialize)]
+pub struct ExportQuery {
+    #[serde(default)]
+    format: String,
+    #[serde(flatten)]
+    query: MemberQuery,
+}
+
+pub async fn export_download(State(app): State<App>, session: Session, Query(q): Query<ExportQuery>) -> PageResult {
+    let format = ExportFormat::from_name(&q.format);
+    let (bytes, _) = app.export_members(&session.actor, &q.query, format).await?;
+    let stamp = today().format("%Y%m%d");
+    Ok(match format {
+        ExportFormat::Csv => download(bytes, "text/csv; charset=utf-8", &format!("党员名册{stamp}.csv"), "members.csv"),
+        ExportFormat::Xlsx => download(bytes, XLSX, &format!("党员名册{stamp}.xlsx"), "members.xlsx"),
+    })
+}
+
+// ---------------------------------------------------------------- users and tokens
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    layout: Layout,
+    users: Vec<User>,
+    roles: Vec<(&'static str, &'static str, bool)>,
+    orgs: Vec<OrgNode>,
+    error: String,
+    v: UserInput,
+}
+
+async fn users_page(app: &App, session: &Session, error: String, v: UserInput) -> PageResult {
+    let actor = &session.actor;
+    let users = app.users(actor).await?;
+    let mut orgs = Vec::new();
+    for kind in OrgKind::ALL.iter().filter(|k| **k != OrgKind::PartyGroup) {
+        orgs.extend(app.db.org_list_kind(actor.scope(), kind.code()).await.map_err(AppError::from)?);
+    }
+    let roles = Role::ALL
+        .iter()
+        .filter(|r| actor.role == Role::Admin || **r != Role::Admin)
+        .map(|r| (r.code(), r.label(), Role::from_label(&v.role) == Some(*r)))
+        .collect();
+    let status = if error.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    render_status(status, &UsersPage { layout: Layout::new(session, "用户与角色", "users"), users, roles, orgs, error, v })
+}
+
+pub async fn users(State(app): State<App>, session: Session) -> PageResult {
+    users_page(&app, &session, String::new(), UserInput::default()).await
+}
+
+#[derive(Deserialize)]
+pub struct UserForm {
+    #[serde(default)]
+    csrf: String,
+    username: String,
+    display_name: String,
+    password: String,
+    role: String,
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    member_id: String,
+}
+
+pub async fn user_create(State(app): State<App>, session: Session, Form(form): Form<UserForm>) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let input = UserInput {
+        username: form.username,
+        display_name: form.display_name,
+        password: form.password,
+        role: form.role,
+        org_id: form.org_id.trim().parse().unwrap_or(0),
+        member_id: form.member_id.trim().parse().ok(),
+    };
+    match app.create_user(&session.actor, &input).await {
+        Ok(_) => Ok(Redirect::to("/users").into_response()),
+        Err(AppError::Invalid(m) | AppError::Conflict(m)) => {
+            let v = UserInput { password: String::new(), ..input };
+            users_page(&app, &session, m, v).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    password: String,
+}
+
+pub async fn user_password(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<PasswordForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    match app.reset_password(&session.actor, id, &form.password).await {
+        Ok(()) => Ok(Redirect::to("/users").into_response()),
+        Err(AppError::Invalid(m)) => users_page(&app, &session, m, UserInput::default()).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "tokens.html")]
+struct TokensPage {
+    layout: Layout,
+    token: String,
+    error: String,
+}
+
+pub async fn tokens(session: Session) -> PageResult {
+    render(&TokensPage { layout: Layout::new(&session, "API 令牌", "tokens"), token: String::new(), error: String::new() })
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+    name: String,
+}
+
+pub async fn token_create(State(app): State<App>, session: Session, Form(form): Form<TokenForm>) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let layout = Layout::new(&session, "API 令牌", "tokens");
+    match app.create_api_token(&session.actor, &form.name).await {
+        Ok(token) => render(&TokensPage { layout, token, error: String::new() }),
+        Err(AppError::Invalid(m)) => render_status(StatusCode::BAD_REQUEST, &TokensPage { layout, token: String::new(), error: m }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- audit
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    layout: Layout,
+    rows: Vec<AuditRow>,
+    page: i64,
+    entity: String,
+    has_next: bool,
+}
+
+#[derive(Deserialize)]
+pub struct AuditQuery {
+    page: Option<i64>,
+    #[serde(default)]
+    entity: String,
+}
+
+const AUDIT_PAGE: i64 = 100;
+
+pub async fn audit(State(app): State<App>, session: Session, Query(q): Query<AuditQuery>) -> PageResult {
+    let page = q.page.unwrap_or(1).max(1);
+    let entity = Some(q.entity.as_str()).filter(|e| !e.is_empty());
+    let rows = app.audit_log(&session.actor, entity, AUDIT_PAGE, (page - 1) * AUDIT_PAGE).await?;
+    render(&AuditPage {
+        layout: Layout::new(&session, "审计日志", "audit"),
+        has_next: rows.len() as i64 == AUDIT_PAGE,
+        rows,
+        page,
+        entity: q.entity,
+    })
+}

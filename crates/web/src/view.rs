@@ -1,0 +1,105 @@
+//! What templates show: labels for stored codes, dates and times in China's time zone, and the
+//! page frame every template extends.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Asia::Shanghai;
+
+use crate::auth::Session;
+use domain::{BranchKind, ManagementMode, MemberCategory, MemberStatus, OrgKind, Role, TerritoryLevel};
+
+/// The page frame: who is logged in, the CSRF token for forms, which menu item is current.
+pub struct Layout {
+    pub title: String,
+    pub user: String,
+    pub role: &'static str,
+    pub csrf: String,
+    pub staff: bool,
+    pub org_admin: bool,
+    pub active: &'static str,
+    pub flash: String,
+}
+
+impl Layout {
+    pub fn new(session: &Session, title: impl Into<String>, active: &'static str) -> Layout {
+        let actor = &session.actor;
+        Layout {
+            title: title.into(),
+            user: actor.display_name.clone(),
+            role: actor.role.label(),
+            csrf: session.csrf.clone(),
+            staff: actor.is_staff(),
+            org_admin: matches!(actor.role, Role::Admin | Role::OrgAdmin),
+            active,
+            flash: String::new(),
+        }
+    }
+
+    pub fn with_flash(mut self, flash: impl Into<String>) -> Layout {
+        self.flash = flash.into();
+        self
+    }
+}
+
+pub fn org_kind(code: &str) -> &'static str {
+    OrgKind::from_code(code).map(|k| k.label()).unwrap_or("")
+}
+
+pub fn branch_kind(code: &Option<String>) -> &'static str {
+    code.as_deref()
+        .and_then(BranchKind::from_code)
+        .map(|k| k.label())
+        .unwrap_or("")
+}
+
+/// "党支部 · 网格支部" for branches, the kind alone otherwise.
+pub fn org_kind_full(kind: &str, branch: &Option<String>) -> String {
+    match branch_kind(branch) {
+        "" => org_kind(kind).to_string(),
+        b => format!("{} · {}", org_kind(kind), b),
+    }
+}
+
+pub fn territory_level(code: &str) -> &'static str {
+    TerritoryLevel::from_code(code).map(|k| k.label()).unwrap_or("")
+}
+
+pub fn category(code: &str) -> &'static str {
+    MemberCategory::from_code(code).map(|k| k.label()).unwrap_or("")
+}
+
+pub fn mode(code: &str) -> &'static str {
+    ManagementMode::from_code(code).map(|k| k.label()).unwrap_or("")
+}
+
+pub fn status(code: &str) -> &'static str {
+    MemberStatus::from_code(code).map(|k| k.label()).unwrap_or("")
+}
+
+pub fn role(code: &str) -> &'static str {
+    Role::from_code(code).map(|k| k.label()).unwrap_or("")
+}
+
+pub fn gender(code: &str) -> &'static str {
+    domain::Gender::from_code(code).map(|k| k.label()).unwrap_or("")
+}
+
+pub fn date(d: &Option<NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_default()
+}
+
+/// Stored times are UTC; people read them in Beijing time.
+pub fn time(t: &DateTime<Utc>) -> String {
+    t.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Options of a `<select>` for an enumeration: (code, label, selected).
+pub fn options<T: Copy + PartialEq>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+    selected: Option<T>,
+) -> Vec<(&'static str, &'static str, bool)> {
+    all.iter()
+        .map(|v| (code(*v), label(*v), Some(*v) == selected))
+        .collect()
+}
