@@ -270,7 +270,10 @@ fn random_date_between(rng: &mut StdRng, from: NaiveDate, to: NaiveDate) -> Naiv
 }
 
 /// Builds the whole district in memory (it is small next to the members) and writes it.
-fn build_tree(rng: &mut StdRng) -> (Vec<Place>, Vec<Node>, Vec<(i64, String, String, String)>) {
+/// A 兼职委员 to seat: (community committee id, name, unit, post).
+type Seat = (i64, String, String, String);
+
+fn build_tree(rng: &mut StdRng) -> (Vec<Place>, Vec<Node>, Vec<Seat>) {
     let mut places = Vec::new();
     let mut nodes = Vec::new();
     let mut concurrent = Vec::new();
@@ -740,7 +743,7 @@ impl App {
             .filter(|p| p.level == TerritoryLevel::Community)
             .map(|p| p.id)
             .collect();
-        let total_weight: u32 = branches.iter().map(|b| b.weight).sum();
+        let total_weight: u64 = branches.iter().map(|b| b.weight as u64).sum();
         let mut used_ids: HashSet<String> = HashSet::with_capacity(options.members);
         let today = today();
         let mut member_id = 0_i64;
@@ -771,16 +774,15 @@ impl App {
             "created_at",
             "updated_at",
         ];
+        let mut cumulative_weight = 0u64;
         let mut assigned = 0usize;
-        for (index, branch) in branches.iter().enumerate() {
-            // Spread members by weight; the last branch takes the remainder so the total is exact.
-            let share = if index + 1 == branches.len() {
-                options.members - assigned
-            } else {
-                ((options.members as u64 * branch.weight as u64) / total_weight as u64) as usize
-            };
-            let share = share.min(options.members - assigned);
-            assigned += share;
+        for branch in &branches {
+            // Each branch takes its weighted slice of the total, measured on the running sum,
+            // so small totals still spread over the whole district and the sum is exact.
+            cumulative_weight += branch.weight as u64;
+            let until = (options.members as u64 * cumulative_weight / total_weight) as usize;
+            let share = until - assigned;
+            assigned = until;
             for _ in 0..share {
                 member_id += 1;
                 let kind = branch.branch_kind.unwrap_or(BranchKind::Community);

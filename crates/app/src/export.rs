@@ -77,6 +77,7 @@ impl App {
         format: ExportFormat,
     ) -> Result<(Vec<u8>, usize)> {
         actor.require_staff()?;
+        self.check_org_filter(actor, query).await?;
         let filter = query.to_filter();
         let scope = actor.scope();
         let mut rows: Vec<Vec<String>> = Vec::new();

@@ -55,8 +55,7 @@ pub fn parse_date_cn(text: &str) -> Option<NaiveDate> {
         return NaiveDate::parse_from_str(t, "%Y%m%d").ok();
     }
     let cleaned: String = t
-        .replace('年', "-")
-        .replace('月', "-")
+        .replace(['年', '月'], "-")
         .replace('日', "")
         .replace(['/', '.'], "-");
     let parts: Vec<&str> = cleaned.split('-').map(str::trim).collect();
@@ -326,6 +325,7 @@ pub const PAGE_SIZE: i64 = 50;
 impl App {
     pub async fn search_members(&self, actor: &Actor, query: &MemberQuery) -> Result<MemberPage> {
         actor.require_staff()?;
+        self.check_org_filter(actor, query).await?;
         let filter = query.to_filter();
         let page = query.page.unwrap_or(1).max(1);
         let scope = actor.scope();
@@ -336,6 +336,14 @@ impl App {
         let total = self.db.member_count(scope, &filter).await?;
         rows.iter_mut().for_each(mask_row_always);
         Ok(MemberPage { total, rows })
+    }
+
+    /// An org filter naming an org outside the scope is refused, not silently emptied.
+    pub async fn check_org_filter(&self, actor: &Actor, query: &MemberQuery) -> Result<()> {
+        if let Some(org) = query.org_id {
+            self.db.org_get(actor.scope(), org).await?;
+        }
+        Ok(())
     }
 
     pub async fn member(&self, actor: &Actor, id: i64) -> Result<Member> {
@@ -372,6 +380,8 @@ impl App {
         if !actor.role.may_edit() {
             return Err(AppError::Forbidden);
         }
+        // Someone else's member is "not found" before any talk of what is wrong with the input.
+        self.db.member_get(actor.scope(), id).await?;
         let fields = validate_member(input, today()).map_err(invalid)?;
         Ok(self
             .db

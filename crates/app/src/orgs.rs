@@ -30,18 +30,24 @@ pub struct OrgInput {
 /// Which kinds may sit directly under which (DESIGN.md, Two trees).
 pub fn allowed_under(parent: Option<OrgKind>, child: OrgKind) -> bool {
     use OrgKind::*;
-    match (parent, child) {
-        (None, DistrictCommittee) => true,
-        (Some(DistrictCommittee), StreetCommittee | TownCommittee | GeneralBranch | Branch) => true,
-        (
-            Some(StreetCommittee | TownCommittee),
-            CommunityCommittee | VillageCommittee | GeneralBranch | Branch,
-        ) => true,
-        (Some(CommunityCommittee | VillageCommittee), GeneralBranch | Branch) => true,
-        (Some(GeneralBranch), Branch) => true,
-        (Some(Branch), PartyGroup) => true,
-        _ => false,
-    }
+    matches!(
+        (parent, child),
+        (None, DistrictCommittee)
+            | (
+                Some(DistrictCommittee),
+                StreetCommittee | TownCommittee | GeneralBranch | Branch
+            )
+            | (
+                Some(StreetCommittee | TownCommittee),
+                CommunityCommittee | VillageCommittee | GeneralBranch | Branch
+            )
+            | (
+                Some(CommunityCommittee | VillageCommittee),
+                GeneralBranch | Branch
+            )
+            | (Some(GeneralBranch), Branch)
+            | (Some(Branch), PartyGroup)
+    )
 }
 
 fn opt(s: &str) -> Option<String> {

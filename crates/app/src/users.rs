@@ -126,8 +126,14 @@ impl App {
             org_id: org.id,
             member_id: None,
         };
-        self.db.user_create(store::Scope::Subtree(org.id), &new, &author).await?;
-        Ok(Some(FirstAdmin { username: "admin".into(), password, org_name: org.name }))
+        self.db
+            .user_create(store::Scope::Subtree(org.id), &new, &author)
+            .await?;
+        Ok(Some(FirstAdmin {
+            username: "admin".into(),
+            password,
+            org_name: org.name,
+        }))
     }
 
     /// The actor for command-line work done in a named user's name (imports, exports).

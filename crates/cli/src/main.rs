@@ -18,7 +18,11 @@ const DEMO_DB: &str = "sqlite://dangjian-demo.db";
 const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
 #[derive(Parser)]
-#[command(name = "dangjian", version, about = "党建工作平台：组织、党员、组织生活、党费、服务群众")]
+#[command(
+    name = "dangjian",
+    version,
+    about = "党建工作平台：组织、党员、组织生活、党费、服务群众"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -165,13 +169,19 @@ async fn serve(app: App, listen: &str) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("无法监听 {listen}：{e}"))?;
-    eprintln!("党建工作平台已启动：http://{listen}/ （数据库：{}，按 Ctrl-C 停止）", app.db.engine());
+    eprintln!(
+        "党建工作平台已启动：http://{listen}/ （数据库：{}，按 Ctrl-C 停止）",
+        app.db.engine()
+    );
     web::serve(app, listener).await.map_err(|e| e.to_string())
 }
 
 /// Removes a SQLite database file and its WAL companions, for a fresh demo.
 fn remove_sqlite_files(url: &str) {
-    if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+    if let Some(path) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
         let path = path.split('?').next().unwrap_or(path);
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{path}{suffix}"));
@@ -181,23 +191,45 @@ fn remove_sqlite_files(url: &str) {
 
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Serve { db, listen, org_name } => {
+        Command::Serve {
+            db,
+            listen,
+            org_name,
+        } => {
             let app = open(&db).await?;
             if let Some(first) = app.bootstrap(&org_name).await.map_err(|e| e.to_string())? {
                 eprintln!("已新建数据库并创建顶层党组织「{}」。", first.org_name);
-                eprintln!("管理员账号：{}  初始密码：{}（请登录后在「用户」页面修改）", first.username, first.password);
+                eprintln!(
+                    "管理员账号：{}  初始密码：{}（请登录后在「用户」页面修改）",
+                    first.username, first.password
+                );
             }
             serve(app, &listen).await
         }
-        Command::Demo { members, db, listen, seed, password, reset, no_serve } => {
+        Command::Demo {
+            members,
+            db,
+            listen,
+            seed,
+            password,
+            reset,
+            no_serve,
+        } => {
             if reset || db == DEMO_DB {
                 remove_sqlite_files(&db);
             }
             let app = open(&db).await?;
             let started = std::time::Instant::now();
-            let options = DemoOptions { members, seed, password };
+            let options = DemoOptions {
+                members,
+                seed,
+                password,
+            };
             let progress = |line: String| eprintln!("{line}");
-            let summary = app.generate_demo(&options, &progress).await.map_err(|e| e.to_string())?;
+            let summary = app
+                .generate_demo(&options, &progress)
+                .await
+                .map_err(|e| e.to_string())?;
             eprintln!(
                 "演示数据已生成：{} 个党组织（{} 个党支部），{} 个区域节点，{} 名党员，用时 {:.1} 秒。",
                 summary.orgs,
@@ -208,20 +240,39 @@ async fn run(cli: Cli) -> Result<(), String> {
             );
             eprintln!("演示账号（密码相同）：");
             for login in &summary.logins {
-                eprintln!("  {:<18} {:<8} {}  密码：{}", login.username, login.role.label(), login.scope, login.password);
+                eprintln!(
+                    "  {:<18} {:<8} {}  密码：{}",
+                    login.username,
+                    login.role.label(),
+                    login.scope,
+                    login.password
+                );
             }
-            if no_serve { Ok(()) } else { serve(app, &listen).await }
+            if no_serve {
+                Ok(())
+            } else {
+                serve(app, &listen).await
+            }
         }
         Command::Migrate { db } => {
             open(&db).await?;
             eprintln!("数据库已迁移到最新版本。");
             Ok(())
         }
-        Command::Import { what: ImportWhat::Members { file, db, as_user } } => {
+        Command::Import {
+            what: ImportWhat::Members { file, db, as_user },
+        } => {
             let app = open(&db).await?;
-            let actor = app.actor_by_username(&as_user).await.map_err(|e| e.to_string())?;
-            let bytes = std::fs::read(&file).map_err(|e| format!("无法读取 {}：{e}", file.display()))?;
-            let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let actor = app
+                .actor_by_username(&as_user)
+                .await
+                .map_err(|e| e.to_string())?;
+            let bytes =
+                std::fs::read(&file).map_err(|e| format!("无法读取 {}：{e}", file.display()))?;
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
             match app.import_members(&actor, &name, &bytes).await {
                 Ok(report) => {
                     eprintln!("导入成功：{} 名党员。", report.imported);
@@ -239,9 +290,14 @@ async fn run(cli: Cli) -> Result<(), String> {
                 Err(e) => Err(e.to_string()),
             }
         }
-        Command::Export { what: ExportWhat::Members { out, db, as_user } } => {
+        Command::Export {
+            what: ExportWhat::Members { out, db, as_user },
+        } => {
             let app = open(&db).await?;
-            let actor = app.actor_by_username(&as_user).await.map_err(|e| e.to_string())?;
+            let actor = app
+                .actor_by_username(&as_user)
+                .await
+                .map_err(|e| e.to_string())?;
             let format = ExportFormat::from_name(&out.to_string_lossy());
             let (bytes, count) = app
                 .export_members(&actor, &MemberQuery::default(), format)
@@ -256,13 +312,31 @@ async fn run(cli: Cli) -> Result<(), String> {
                 return Err(format!("{} 已存在，请换一个文件名", out.display()));
             }
             let app = open(&db).await?;
-            app.db.backup_sqlite(&out.to_string_lossy()).await.map_err(|e| e.to_string())?;
+            app.db
+                .backup_sqlite(&out.to_string_lossy())
+                .await
+                .map_err(|e| e.to_string())?;
             eprintln!("已备份到 {}。", out.display());
             Ok(())
         }
-        Command::Dues { what: DuesWhat::Quote { category, base, components, hardship_approved, farmer_amount, cap } } => {
-            dues_quote(&category, base, components, hardship_approved, farmer_amount, cap)
-        }
+        Command::Dues {
+            what:
+                DuesWhat::Quote {
+                    category,
+                    base,
+                    components,
+                    hardship_approved,
+                    farmer_amount,
+                    cap,
+                },
+        } => dues_quote(
+            &category,
+            base,
+            components,
+            hardship_approved,
+            farmer_amount,
+            cap,
+        ),
     }
 }
 
@@ -317,8 +391,16 @@ fn dues_quote(
     };
     let input = DuesInput {
         category,
-        base: if category == DuesCategory::SelfEmployed { None } else { base },
-        previous_quarter_net_income: if category == DuesCategory::SelfEmployed { base } else { None },
+        base: if category == DuesCategory::SelfEmployed {
+            None
+        } else {
+            base
+        },
+        previous_quarter_net_income: if category == DuesCategory::SelfEmployed {
+            base
+        } else {
+            None
+        },
         hardship_approved,
     };
     let q = quote(&input, &policy).map_err(|e| e.to_string())?;

@@ -224,6 +224,17 @@ impl Db {
         Ok(())
     }
 
+    /// How many values to bind in one statement. SQLite looks each parameter up by walking its
+    /// list, so binding cost grows with the square of the count: many small statements are far
+    /// faster there (measured: 50,000 demo members took 51 s at 30,000 values per statement).
+    /// PostgreSQL allows 65,535 and prefers fewer round trips.
+    pub fn max_params_per_statement(&self) -> usize {
+        match self {
+            Db::Sqlite(_) => 999,
+            Db::Postgres(_) => 30_000,
+        }
+    }
+
     pub fn engine(&self) -> &'static str {
         match self {
             Db::Sqlite(_) => "SQLite",

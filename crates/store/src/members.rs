@@ -39,8 +39,8 @@ const FIELD_COLUMNS: [&str; 18] = [
     "registered_on",
 ];
 
-/// Rows per multi-row INSERT: 20 columns × 500 stays far below both engines' parameter limits.
-const INSERT_CHUNK: usize = 500;
+/// Look-up batch size for `IN (…)` lists.
+const LOOKUP_CHUNK: usize = 500;
 
 macro_rules! bind_fields {
     ($query:expr, $f:expr) => {
@@ -182,7 +182,7 @@ impl Db {
     /// Which of these 身份证号 are already registered (anywhere: a person has one membership).
     pub async fn member_existing_id_numbers(&self, numbers: &[String]) -> Result<Vec<String>> {
         let mut found = Vec::new();
-        for chunk in numbers.chunks(INSERT_CHUNK) {
+        for chunk in numbers.chunks(LOOKUP_CHUNK) {
             let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
                 "SELECT id_number FROM members WHERE id_number IN ({})",
@@ -226,6 +226,8 @@ impl Db {
         branches.dedup();
         let mut ids = Vec::with_capacity(rows.len());
         let at = now();
+        let rows_per_statement =
+            (self.max_params_per_statement() / (FIELD_COLUMNS.len() + 3)).max(1);
         on_db!(self, pool => {
             let mut tx = pool.begin().await?;
             for branch in &branches {
@@ -236,10 +238,11 @@ impl Db {
                 );
                 let (n,): (i64,) = bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_one(&mut *tx).await?;
                 if n != 1 {
-                    return Err(StoreError::Invalid(format!("党支部（编号 {branch}）不存在或不在您的管理范围内")));
+                    // Out-of-scope targets look exactly like missing ones.
+                    return Err(StoreError::NotFound);
                 }
             }
-            for chunk in rows.chunks(INSERT_CHUNK) {
+            for chunk in rows.chunks(rows_per_statement) {
                 let width = FIELD_COLUMNS.len() + 3;
                 let values: Vec<String> = (0..chunk.len())
                     .map(|r| {
@@ -310,7 +313,7 @@ impl Db {
             );
             let (n,): (i64,) = bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_one(&mut *tx).await?;
             if n != 1 {
-                return Err(StoreError::Invalid("所选党支部不存在或不在您的管理范围内".into()));
+                return Err(StoreError::NotFound);
             }
             let assignments: Vec<String> = FIELD_COLUMNS
                 .iter()

@@ -107,7 +107,7 @@ impl Db {
     pub async fn org_path(&self, scope: Scope, id: i64) -> Result<Vec<OrgNode>> {
         let mut params = vec![Param::I64(id)];
         let sql = format!(
-            "SELECT o.id, o.parent_id, o.kind, o.branch_kind, o.name, o.territory_id, 0 AS child_count \
+            "SELECT o.id, o.parent_id, o.kind, o.branch_kind, o.name, o.territory_id, CAST(0 AS BIGINT) AS child_count \
              FROM org_closure p JOIN orgs o ON o.id = p.ancestor_id \
              WHERE p.descendant_id = $1 AND {} ORDER BY p.depth DESC",
             scope.org_condition("o.id", &mut params)
@@ -122,7 +122,7 @@ impl Db {
     pub async fn org_list_kind(&self, scope: Scope, kind: &str) -> Result<Vec<OrgNode>> {
         let mut params = vec![Param::Text(kind.to_string())];
         let sql = format!(
-            "SELECT o.id, o.parent_id, o.kind, o.branch_kind, o.name, o.territory_id, 0 AS child_count \
+            "SELECT o.id, o.parent_id, o.kind, o.branch_kind, o.name, o.territory_id, CAST(0 AS BIGINT) AS child_count \
              FROM orgs o WHERE o.kind = $1 AND {} ORDER BY o.name",
             scope.org_condition("o.id", &mut params)
         );
@@ -136,7 +136,7 @@ impl Db {
     pub async fn org_find_by_name(&self, scope: Scope, name: &str) -> Result<Vec<OrgNode>> {
         let mut params = vec![Param::Text(name.to_string())];
         let sql = format!(
-            "SELECT o.id, o.parent_id, o.kind, o.branch_kind, o.name, o.territory_id, 0 AS child_count \
+            "SELECT o.id, o.parent_id, o.kind, o.branch_kind, o.name, o.territory_id, CAST(0 AS BIGINT) AS child_count \
              FROM orgs o WHERE o.name = $1 AND {} ORDER BY o.id",
             scope.org_condition("o.id", &mut params)
         );

@@ -3,9 +3,6 @@
 
 use crate::{Db, Param, Result, bind_params, on_db};
 
-/// Largest number of bound values per statement; under SQLite's 32,766 and PostgreSQL's 65,535.
-const MAX_PARAMS: usize = 30_000;
-
 impl Db {
     /// Inserts `rows` (each with one value per column) into `table` in one transaction.
     /// Only for trusted, generated data: table and column names are spliced into the SQL.
@@ -18,7 +15,7 @@ impl Db {
         if rows.is_empty() {
             return Ok(());
         }
-        let per_statement = (MAX_PARAMS / columns.len()).max(1);
+        let per_statement = (self.max_params_per_statement() / columns.len()).max(1);
         on_db!(self, pool => {
             let mut tx = pool.begin().await?;
             for chunk in rows.chunks(per_statement) {

@@ -3,6 +3,17 @@
 
 use crate::{Author, Db, Result, StoreError, Territory, now, on_db, write_audit};
 
+/// A territory row followed by its number of children.
+type TerritoryWithCount = (
+    i64,
+    Option<i64>,
+    i64,
+    String,
+    String,
+    chrono::DateTime<chrono::Utc>,
+    i64,
+);
+
 const TERRITORY_COLUMNS: &str = "t.id, t.parent_id, t.root_id, t.level, t.name, t.created_at";
 
 impl Db {
@@ -96,15 +107,7 @@ impl Db {
         within: Option<i64>,
         parent_id: Option<i64>,
     ) -> Result<Vec<(Territory, i64)>> {
-        let rows: Vec<(
-            i64,
-            Option<i64>,
-            i64,
-            String,
-            String,
-            chrono::DateTime<chrono::Utc>,
-            i64,
-        )> = on_db!(self, pool => {
+        let rows: Vec<TerritoryWithCount> = on_db!(self, pool => {
             sqlx::query_as(
                 "SELECT t.id, t.parent_id, t.root_id, t.level, t.name, t.created_at, \
                  (SELECT COUNT(*) FROM territories k WHERE k.parent_id = t.id) \

@@ -16,7 +16,7 @@ impl Db {
             let sql = format!("SELECT COUNT(*) FROM orgs o WHERE o.id = $1 AND {}", scope.org_condition("o.id", &mut params));
             let (n,): (i64,) = bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_one(&mut *tx).await?;
             if n != 1 {
-                return Err(StoreError::Invalid("所选组织不存在或不在您的管理范围内".into()));
+                return Err(StoreError::NotFound);
             }
             let inserted: std::result::Result<(i64,), sqlx::Error> = sqlx::query_as(
                 "INSERT INTO users (username, display_name, password_hash, role, org_id, member_id, active, created_at) \

@@ -15,10 +15,10 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiErrorBody};
+use app::App;
 use app::members::{MemberInput, MemberPage, MemberQuery};
 use app::orgs::OrgInput;
 use app::users::UserInput;
-use app::App;
 use store::{Member, Org, OrgNode, User};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
@@ -85,44 +85,76 @@ async fn me(ApiActor(actor): ApiActor) -> ApiResult<Me> {
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "党组织", params(("id" = i64, Path)),
     responses((status = 200, body = Org), (status = 404, description = "不存在或不在管理范围内", body = ApiErrorBody)))]
-async fn org_get(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<i64>) -> ApiResult<Org> {
+async fn org_get(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Org> {
     Ok(Json(app.org(&actor, id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}/children", tag = "党组织", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<OrgNode>), (status = 404, body = ApiErrorBody)))]
-async fn org_children(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<i64>) -> ApiResult<Vec<OrgNode>> {
+async fn org_children(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Vec<OrgNode>> {
     app.org(&actor, id).await?;
     Ok(Json(app.org_children(&actor, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/orgs", tag = "党组织", request_body = OrgInput,
     responses((status = 201, body = Org), (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
-async fn org_create(State(app): State<App>, ApiActor(actor): ApiActor, Json(input): Json<OrgInput>) -> Result<(StatusCode, Json<Org>), ApiError> {
-    Ok((StatusCode::CREATED, Json(app.create_org(&actor, &input).await?)))
+async fn org_create(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Json(input): Json<OrgInput>,
+) -> Result<(StatusCode, Json<Org>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(app.create_org(&actor, &input).await?),
+    ))
 }
 
 #[utoipa::path(put, path = "/api/v1/orgs/{id}", tag = "党组织", params(("id" = i64, Path)), request_body = OrgInput,
     responses((status = 200, body = Org), (status = 400, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
-async fn org_update(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<i64>, Json(input): Json<OrgInput>) -> ApiResult<Org> {
+async fn org_update(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(input): Json<OrgInput>,
+) -> ApiResult<Org> {
     Ok(Json(app.update_org(&actor, id, &input).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/members", tag = "党员", params(MemberQuery),
     responses((status = 200, description = "身份证号和手机号在列表中一律脱敏", body = MemberPage)))]
-async fn members_search(State(app): State<App>, ApiActor(actor): ApiActor, Query(query): Query<MemberQuery>) -> ApiResult<MemberPage> {
+async fn members_search(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Query(query): Query<MemberQuery>,
+) -> ApiResult<MemberPage> {
     Ok(Json(app.search_members(&actor, &query).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/members/{id}", tag = "党员", params(("id" = i64, Path)),
     responses((status = 200, body = Member), (status = 404, body = ApiErrorBody)))]
-async fn member_get(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<i64>) -> ApiResult<Member> {
+async fn member_get(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Member> {
     Ok(Json(app.member(&actor, id).await?))
 }
 
 #[utoipa::path(post, path = "/api/v1/members", tag = "党员", request_body = MemberInput,
     responses((status = 201, body = Member), (status = 400, body = ApiErrorBody), (status = 409, body = ApiErrorBody)))]
-async fn member_create(State(app): State<App>, ApiActor(actor): ApiActor, Json(input): Json<MemberInput>) -> Result<(StatusCode, Json<Member>), ApiError> {
+async fn member_create(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Json(input): Json<MemberInput>,
+) -> Result<(StatusCode, Json<Member>), ApiError> {
     let mut member = app.create_member(&actor, &input).await?;
     app::members::mask_member(&actor, &mut member);
     Ok((StatusCode::CREATED, Json(member)))
@@ -130,7 +162,12 @@ async fn member_create(State(app): State<App>, ApiActor(actor): ApiActor, Json(i
 
 #[utoipa::path(put, path = "/api/v1/members/{id}", tag = "党员", params(("id" = i64, Path)), request_body = MemberInput,
     responses((status = 200, body = Member), (status = 400, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
-async fn member_update(State(app): State<App>, ApiActor(actor): ApiActor, Path(id): Path<i64>, Json(input): Json<MemberInput>) -> ApiResult<Member> {
+async fn member_update(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(input): Json<MemberInput>,
+) -> ApiResult<Member> {
     let mut member = app.update_member(&actor, id, &input).await?;
     app::members::mask_member(&actor, &mut member);
     Ok(Json(member))
@@ -143,6 +180,13 @@ async fn users_list(State(app): State<App>, ApiActor(actor): ApiActor) -> ApiRes
 
 #[utoipa::path(post, path = "/api/v1/users", tag = "用户", request_body = UserInput,
     responses((status = 201, body = User), (status = 400, body = ApiErrorBody), (status = 403, body = ApiErrorBody)))]
-async fn user_create(State(app): State<App>, ApiActor(actor): ApiActor, Json(input): Json<UserInput>) -> Result<(StatusCode, Json<User>), ApiError> {
-    Ok((StatusCode::CREATED, Json(app.create_user(&actor, &input).await?)))
+async fn user_create(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Json(input): Json<UserInput>,
+) -> Result<(StatusCode, Json<User>), ApiError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(app.create_user(&actor, &input).await?),
+    ))
 }

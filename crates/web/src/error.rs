@@ -85,10 +85,20 @@ impl IntoResponse for PageError {
             AppError::ImportRejected(rows) => rows,
             _ => vec![],
         };
-        let page = ErrorPage { status: status.as_u16(), title, message, rows };
+        let page = ErrorPage {
+            status: status.as_u16(),
+            title,
+            message,
+            rows,
+        };
         match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
-            Err(_) => (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], page.message).into_response(),
+            Err(_) => (
+                status,
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                page.message,
+            )
+                .into_response(),
         }
     }
 }
@@ -113,6 +123,14 @@ impl IntoResponse for ApiError {
             AppError::ImportRejected(rows) => rows,
             _ => vec![],
         };
-        (status, Json(ApiErrorBody { error, rows, request_id })).into_response()
+        (
+            status,
+            Json(ApiErrorBody {
+                error,
+                rows,
+                request_id,
+            }),
+        )
+            .into_response()
     }
 }

@@ -32,14 +32,23 @@ pub fn router(app: App) -> Router {
         .route("/orgs", get(pages::orgs_root).post(pages::org_create))
         .route("/orgs/{id}", get(pages::org_page).post(pages::org_update))
         .route("/orgs/{id}/concurrent", post(pages::concurrent_add))
-        .route("/territory", get(pages::territory_root).post(pages::territory_create))
+        .route(
+            "/territory",
+            get(pages::territory_root).post(pages::territory_create),
+        )
         .route("/territory/{id}", get(pages::territory_page))
         .route("/members", get(pages::members).post(pages::member_create))
         .route("/members/new", get(pages::member_new))
-        .route("/members/import", get(pages::import_page).post(pages::import_submit))
+        .route(
+            "/members/import",
+            get(pages::import_page).post(pages::import_submit),
+        )
         .route("/members/template.xlsx", get(pages::template_download))
         .route("/members/export", get(pages::export_download))
-        .route("/members/{id}", get(pages::member_page).post(pages::member_update))
+        .route(
+            "/members/{id}",
+            get(pages::member_page).post(pages::member_update),
+        )
         .route("/members/{id}/edit", get(pages::member_edit))
         .route("/me", get(pages::me))
         .route("/users", get(pages::users).post(pages::user_create))
@@ -93,8 +102,7 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let terminate = async {
-        if let Ok(mut s) =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         {
             s.recv().await;
         }

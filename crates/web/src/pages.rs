@@ -1,13 +1,15 @@
 //! Server-rendered pages. Each handler: extract, one `app` call, render.
 
 use askama::Template;
+use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use serde::Deserialize;
 
-use crate::auth::{LOGIN_CSRF_COOKIE, SESSION_COOKIE, Session, constant_time_eq, cookie, set_cookie};
+use crate::auth::{
+    LOGIN_CSRF_COOKIE, SESSION_COOKIE, Session, constant_time_eq, cookie, set_cookie,
+};
 use crate::error::PageError;
 use crate::view::{self, Layout};
 use app::export::ExportFormat;
@@ -41,11 +43,18 @@ fn attachment(file_name: &str, fallback: &str) -> HeaderValue {
             _ => format!("%{b:02X}"),
         })
         .collect();
-    HeaderValue::from_str(&format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"))
-        .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
+    HeaderValue::from_str(&format!(
+        "attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
-fn download(bytes: Vec<u8>, content_type: &'static str, file_name: &str, fallback: &str) -> Response {
+fn download(
+    bytes: Vec<u8>,
+    content_type: &'static str,
+    file_name: &str,
+    fallback: &str,
+) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
@@ -70,7 +79,11 @@ struct LoginPage {
 
 pub async fn login_form() -> PageResult {
     let csrf = app::auth::random_token();
-    let page = LoginPage { csrf: csrf.clone(), error: String::new(), username: String::new() };
+    let page = LoginPage {
+        csrf: csrf.clone(),
+        error: String::new(),
+        username: String::new(),
+    };
     let mut response = render(&page)?;
     if let Ok(v) = HeaderValue::from_str(&set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600)) {
         response.headers_mut().insert(header::SET_COOKIE, v);
@@ -86,22 +99,35 @@ pub struct LoginForm {
     csrf: String,
 }
 
-pub async fn login_submit(State(app): State<App>, headers: HeaderMap, Form(form): Form<LoginForm>) -> PageResult {
+pub async fn login_submit(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> PageResult {
     let mut parts = axum::http::Request::new(()).into_parts().0;
     parts.headers = headers;
     let expected = cookie(&parts, LOGIN_CSRF_COOKIE).unwrap_or("");
     let retry = |status: StatusCode, error: String| -> PageResult {
-        let page = LoginPage { csrf: expected.to_string(), error, username: form.username.clone() };
+        let page = LoginPage {
+            csrf: expected.to_string(),
+            error,
+            username: form.username.clone(),
+        };
         render_status(status, &page)
     };
     if expected.is_empty() || !constant_time_eq(expected.as_bytes(), form.csrf.as_bytes()) {
-        return retry(StatusCode::BAD_REQUEST, "登录页面已过期，请刷新后重新登录".into());
+        return retry(
+            StatusCode::BAD_REQUEST,
+            "登录页面已过期，请刷新后重新登录".into(),
+        );
     }
     match app.login(&form.username, &form.password).await {
         Ok((_, session)) => {
             let mut response = Redirect::to("/").into_response();
             let max_age = app::auth::SESSION_HOURS * 3600;
-            if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, &session.token, max_age)) {
+            if let Ok(v) =
+                HeaderValue::from_str(&set_cookie(SESSION_COOKIE, &session.token, max_age))
+            {
                 response.headers_mut().insert(header::SET_COOKIE, v);
             }
             Ok(response)
@@ -120,7 +146,11 @@ pub struct CsrfForm {
     csrf: String,
 }
 
-pub async fn logout(State(app): State<App>, session: Session, Form(form): Form<CsrfForm>) -> PageResult {
+pub async fn logout(
+    State(app): State<App>,
+    session: Session,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
     session.check_csrf(&form.csrf)?;
     app.logout(&session.token).await?;
     let mut response = Redirect::to("/login").into_response();
@@ -157,7 +187,8 @@ pub async fn dashboard(State(app): State<App>, session: Session) -> PageResult {
             let page = NoticePage {
                 layout: Layout::new(&session, "首页", "home"),
                 heading: format!("您好，{}", session.actor.display_name),
-                text: "部门办理人的居民呼声办理功能即将上线；届时派给本部门的呼声将显示在这里。".into(),
+                text: "部门办理人的居民呼声办理功能即将上线；届时派给本部门的呼声将显示在这里。"
+                    .into(),
             };
             return render(&page);
         }
@@ -203,7 +234,11 @@ async fn org_page_with(app: &App, session: &Session, id: i64, error: String) -> 
     let path = app.org_path(actor, id).await?;
     let children = app.org_children(actor, id).await?;
     let concurrent = app.concurrent_members(actor, id).await?;
-    let counts = app.db.counts(store::Scope::Subtree(org.id)).await.map_err(AppError::from)?;
+    let counts = app
+        .db
+        .counts(store::Scope::Subtree(org.id))
+        .await
+        .map_err(AppError::from)?;
     let territory = match org.territory_id {
         Some(t) => app.territory(actor, t).await.ok(),
         None => None,
@@ -217,9 +252,18 @@ async fn org_page_with(app: &App, session: &Session, id: i64, error: String) -> 
     let branch_kinds = view::options(BranchKind::ALL, BranchKind::code, BranchKind::label, None);
     let is_committee = matches!(
         kind,
-        Some(OrgKind::CommunityCommittee | OrgKind::VillageCommittee | OrgKind::StreetCommittee | OrgKind::TownCommittee)
+        Some(
+            OrgKind::CommunityCommittee
+                | OrgKind::VillageCommittee
+                | OrgKind::StreetCommittee
+                | OrgKind::TownCommittee
+        )
     );
-    let status = if error.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     render_status(
         status,
         &OrgPage {
@@ -277,7 +321,11 @@ impl OrgForm {
     }
 }
 
-pub async fn org_create(State(app): State<App>, session: Session, Form(form): Form<OrgForm>) -> PageResult {
+pub async fn org_create(
+    State(app): State<App>,
+    session: Session,
+    Form(form): Form<OrgForm>,
+) -> PageResult {
     session.check_csrf(&form.csrf)?;
     match app.create_org(&session.actor, &form.input()).await {
         Ok(org) => Ok(Redirect::to(&format!("/orgs/{}", org.id)).into_response()),
@@ -319,7 +367,10 @@ pub async fn concurrent_add(
     Form(form): Form<ConcurrentForm>,
 ) -> PageResult {
     session.check_csrf(&form.csrf)?;
-    match app.add_concurrent_member(&session.actor, id, &form.name, &form.unit, &form.post).await {
+    match app
+        .add_concurrent_member(&session.actor, id, &form.name, &form.unit, &form.post)
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/orgs/{id}")).into_response()),
         Err(AppError::Invalid(m)) => org_page_with(&app, &session, id, m).await,
         Err(e) => Err(e.into()),
@@ -345,14 +396,26 @@ pub async fn territory_root(State(app): State<App>, session: Session) -> PageRes
         node: None,
         children,
         serving: vec![],
-        child_level: if session.actor.role == Role::Admin { "区" } else { "" },
+        child_level: if session.actor.role == Role::Admin {
+            "区"
+        } else {
+            ""
+        },
     })
 }
 
-pub async fn territory_page(State(app): State<App>, session: Session, Path(id): Path<i64>) -> PageResult {
+pub async fn territory_page(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> PageResult {
     let node = app.territory(&session.actor, id).await?;
     let children = app.territory_children(&session.actor, Some(id)).await?;
-    let serving = app.db.orgs_serving_territory(id).await.map_err(AppError::from)?;
+    let serving = app
+        .db
+        .orgs_serving_territory(id)
+        .await
+        .map_err(AppError::from)?;
     let child_level = domain::TerritoryLevel::from_code(&node.level)
         .and_then(|l| l.child())
         .map(|l| l.label())
@@ -374,9 +437,15 @@ pub struct TerritoryForm {
     name: String,
 }
 
-pub async fn territory_create(State(app): State<App>, session: Session, Form(form): Form<TerritoryForm>) -> PageResult {
+pub async fn territory_create(
+    State(app): State<App>,
+    session: Session,
+    Form(form): Form<TerritoryForm>,
+) -> PageResult {
     session.check_csrf(&form.csrf)?;
-    let t = app.create_territory(&session.actor, form.parent_id, &form.name).await?;
+    let t = app
+        .create_territory(&session.actor, form.parent_id, &form.name)
+        .await?;
     Ok(Redirect::to(&format!("/territory/{}", t.parent_id.unwrap_or(t.id))).into_response())
 }
 
@@ -408,7 +477,9 @@ fn query_string(q: &MemberQuery) -> String {
     let enc = |s: &str| -> String {
         s.bytes()
             .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
                 _ => format!("%{b:02X}"),
             })
             .collect()
@@ -419,7 +490,11 @@ fn query_string(q: &MemberQuery) -> String {
     if let Some(o) = q.org_id {
         parts.push(format!("org_id={o}"));
     }
-    for (k, v) in [("category", &q.category), ("status", &q.status), ("flag", &q.flag)] {
+    for (k, v) in [
+        ("category", &q.category),
+        ("status", &q.status),
+        ("flag", &q.flag),
+    ] {
         if !v.is_empty() {
             parts.push(format!("{k}={}", enc(v)));
         }
@@ -440,7 +515,12 @@ pub async fn members(
     let page = app.search_members(actor, &query).await?;
     let current = query.page.unwrap_or(1).max(1);
     let pages = ((page.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let results = MemberResults { page, current, pages, base_query: query_string(&query) };
+    let results = MemberResults {
+        page,
+        current,
+        pages,
+        base_query: query_string(&query),
+    };
     if is_htmx(&headers) {
         return render(&results);
     }
@@ -450,8 +530,18 @@ pub async fn members(
     };
     render(&MembersPage {
         layout: Layout::new(&session, "党员", "members"),
-        categories: view::options(MemberCategory::ALL, MemberCategory::code, MemberCategory::label, MemberCategory::from_label(&query.category)),
-        statuses: view::options(MemberStatus::ALL, MemberStatus::code, MemberStatus::label, MemberStatus::from_label(&query.status)),
+        categories: view::options(
+            MemberCategory::ALL,
+            MemberCategory::code,
+            MemberCategory::label,
+            MemberCategory::from_label(&query.category),
+        ),
+        statuses: view::options(
+            MemberStatus::ALL,
+            MemberStatus::code,
+            MemberStatus::label,
+            MemberStatus::from_label(&query.status),
+        ),
         org_filter,
         query,
         results,
@@ -473,10 +563,18 @@ struct MemberView {
     history: Vec<AuditRow>,
 }
 
-pub async fn member_page(State(app): State<App>, session: Session, Path(id): Path<i64>) -> PageResult {
+pub async fn member_page(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> PageResult {
     let actor = &session.actor;
     let m = app.member(actor, id).await?;
-    let path = if actor.is_staff() { app.org_path(actor, m.branch_id).await? } else { vec![] };
+    let path = if actor.is_staff() {
+        app.org_path(actor, m.branch_id).await?
+    } else {
+        vec![]
+    };
     let community = match m.registered_community_id {
         Some(t) => app.db.territory_get(None, t).await.ok(),
         None => None,
@@ -488,7 +586,11 @@ pub async fn member_page(State(app): State<App>, session: Session, Path(id): Pat
         vec![]
     };
     render(&MemberView {
-        layout: Layout::new(&session, m.name.clone(), if actor.is_staff() { "members" } else { "me" }),
+        layout: Layout::new(
+            &session,
+            m.name.clone(),
+            if actor.is_staff() { "members" } else { "me" },
+        ),
         years_admitted: domain::dates::years_since(m.admitted_on, today),
         years_full: m.full_on.map(|f| domain::dates::years_since(f, today)),
         birthday_today: domain::dates::is_anniversary(m.admitted_on, today),
@@ -502,7 +604,9 @@ pub async fn member_page(State(app): State<App>, session: Session, Path(id): Pat
 
 pub async fn me(session: Session) -> PageResult {
     match session.actor.member_id {
-        Some(id) if session.actor.role == Role::Member => Ok(Redirect::to(&format!("/members/{id}")).into_response()),
+        Some(id) if session.actor.role == Role::Member => {
+            Ok(Redirect::to(&format!("/members/{id}")).into_response())
+        }
         _ => Ok(Redirect::to("/").into_response()),
     }
 }
@@ -521,23 +625,52 @@ struct MemberFormPage {
     error: String,
 }
 
-async fn member_form(app: &App, session: &Session, id: Option<i64>, v: MemberInput, error: String) -> PageResult {
+async fn member_form(
+    app: &App,
+    session: &Session,
+    id: Option<i64>,
+    v: MemberInput,
+    error: String,
+) -> PageResult {
     let actor = &session.actor;
     let branches = app.branches(actor).await?;
     let communities = app.communities(actor).await?;
-    let title = if id.is_some() { format!("修改党员信息：{}", v.name) } else { "登记党员".to_string() };
+    let title = if id.is_some() {
+        format!("修改党员信息：{}", v.name)
+    } else {
+        "登记党员".to_string()
+    };
     let page = MemberFormPage {
         layout: Layout::new(session, title, "members"),
-        categories: view::options(MemberCategory::ALL, MemberCategory::code, MemberCategory::label, MemberCategory::from_label(&v.category)),
-        modes: view::options(ManagementMode::ALL, ManagementMode::code, ManagementMode::label, ManagementMode::from_label(&v.management_mode)),
-        statuses: view::options(MemberStatus::ALL, MemberStatus::code, MemberStatus::label, MemberStatus::from_label(&v.status)),
+        categories: view::options(
+            MemberCategory::ALL,
+            MemberCategory::code,
+            MemberCategory::label,
+            MemberCategory::from_label(&v.category),
+        ),
+        modes: view::options(
+            ManagementMode::ALL,
+            ManagementMode::code,
+            ManagementMode::label,
+            ManagementMode::from_label(&v.management_mode),
+        ),
+        statuses: view::options(
+            MemberStatus::ALL,
+            MemberStatus::code,
+            MemberStatus::label,
+            MemberStatus::from_label(&v.status),
+        ),
         id,
         v,
         branches,
         communities,
         error: error.clone(),
     };
-    let status = if error.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     render_status(status, &page)
 }
 
@@ -545,13 +678,28 @@ pub async fn member_new(State(app): State<App>, session: Session) -> PageResult 
     if !session.actor.role.may_edit() {
         return Err(AppError::Forbidden.into());
     }
-    let v = MemberInput { status: "正式党员".into(), category: "在职".into(), ..Default::default() };
+    let v = MemberInput {
+        status: "正式党员".into(),
+        category: "在职".into(),
+        ..Default::default()
+    };
     member_form(&app, &session, None, v, String::new()).await
 }
 
-pub async fn member_edit(State(app): State<App>, session: Session, Path(id): Path<i64>) -> PageResult {
+pub async fn member_edit(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> PageResult {
     let m = app.member_for_edit(&session.actor, id).await?;
-    member_form(&app, &session, Some(id), input_from_member(&m), String::new()).await
+    member_form(
+        &app,
+        &session,
+        Some(id),
+        input_from_member(&m),
+        String::new(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -608,15 +756,27 @@ impl MemberForm {
 }
 
 /// Re-shows the form with what was typed and the reason, so nothing entered is lost.
-async fn member_saved(app: &App, session: &Session, id: Option<i64>, input: MemberInput, result: app::Result<Member>) -> PageResult {
+async fn member_saved(
+    app: &App,
+    session: &Session,
+    id: Option<i64>,
+    input: MemberInput,
+    result: app::Result<Member>,
+) -> PageResult {
     match result {
         Ok(m) => Ok(Redirect::to(&format!("/members/{}", m.id)).into_response()),
-        Err(AppError::Invalid(msg) | AppError::Conflict(msg)) => member_form(app, session, id, input, msg).await,
+        Err(AppError::Invalid(msg) | AppError::Conflict(msg)) => {
+            member_form(app, session, id, input, msg).await
+        }
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn member_create(State(app): State<App>, session: Session, Form(form): Form<MemberForm>) -> PageResult {
+pub async fn member_create(
+    State(app): State<App>,
+    session: Session,
+    Form(form): Form<MemberForm>,
+) -> PageResult {
     session.check_csrf(&form.csrf)?;
     let input = form.input();
     let result = app.create_member(&session.actor, &input).await;
@@ -648,10 +808,19 @@ struct ImportPage {
 
 pub async fn import_page(session: Session) -> PageResult {
     session.actor.require_org_admin()?;
-    render(&ImportPage { layout: Layout::new(&session, "导入导出", "import"), imported: None, error: String::new(), rows: vec![] })
+    render(&ImportPage {
+        layout: Layout::new(&session, "导入导出", "import"),
+        imported: None,
+        error: String::new(),
+        rows: vec![],
+    })
 }
 
-pub async fn import_submit(State(app): State<App>, session: Session, mut multipart: Multipart) -> PageResult {
+pub async fn import_submit(
+    State(app): State<App>,
+    session: Session,
+    mut multipart: Multipart,
+) -> PageResult {
     session.actor.require_org_admin()?;
     let mut csrf = String::new();
     let mut file: Option<(String, Vec<u8>)> = None;
@@ -664,7 +833,10 @@ pub async fn import_submit(State(app): State<App>, session: Session, mut multipa
             Some("csrf") => csrf = field.text().await.unwrap_or_default(),
             Some("file") => {
                 let name = field.file_name().unwrap_or("upload.xlsx").to_string();
-                let bytes = field.bytes().await.map_err(|e| AppError::Invalid(format!("上传失败：{e}")))?;
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::Invalid(format!("上传失败：{e}")))?;
                 file = Some((name, bytes.to_vec()));
             }
             _ => {}
@@ -675,40 +847,86 @@ pub async fn import_submit(State(app): State<App>, session: Session, mut multipa
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return render_status(
             StatusCode::BAD_REQUEST,
-            &ImportPage { layout, imported: None, error: "请选择要导入的文件".into(), rows: vec![] },
+            &ImportPage {
+                layout,
+                imported: None,
+                error: "请选择要导入的文件".into(),
+                rows: vec![],
+            },
         );
     };
     match app.import_members(&session.actor, &name, &bytes).await {
-        Ok(report) => render(&ImportPage { layout, imported: Some(report.imported), error: String::new(), rows: vec![] }),
+        Ok(report) => render(&ImportPage {
+            layout,
+            imported: Some(report.imported),
+            error: String::new(),
+            rows: vec![],
+        }),
         Err(AppError::ImportRejected(rows)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &ImportPage { layout, imported: None, error: format!("文件有 {} 处错误，未导入任何数据。请修改后重新上传。", rows.len()), rows },
+            &ImportPage {
+                layout,
+                imported: None,
+                error: format!(
+                    "文件有 {} 处错误，未导入任何数据。请修改后重新上传。",
+                    rows.len()
+                ),
+                rows,
+            },
         ),
-        Err(AppError::Invalid(m)) => render_status(StatusCode::BAD_REQUEST, &ImportPage { layout, imported: None, error: m, rows: vec![] }),
+        Err(AppError::Invalid(m)) => render_status(
+            StatusCode::BAD_REQUEST,
+            &ImportPage {
+                layout,
+                imported: None,
+                error: m,
+                rows: vec![],
+            },
+        ),
         Err(e) => Err(e.into()),
     }
 }
 
 pub async fn template_download(State(app): State<App>, session: Session) -> PageResult {
     let bytes = app.member_template(&session.actor).await?;
-    Ok(download(bytes, XLSX, "党员信息导入模板.xlsx", "member-template.xlsx"))
+    Ok(download(
+        bytes,
+        XLSX,
+        "党员信息导入模板.xlsx",
+        "member-template.xlsx",
+    ))
 }
 
+/// The file format of an export; read beside [`MemberQuery`] from the same query string
+/// (serde's `flatten` would lose the numeric `org_id` there).
 #[derive(Deserialize)]
-pub struct ExportQuery {
+pub struct ExportFormatQuery {
     #[serde(default)]
     format: String,
-    #[serde(flatten)]
-    query: MemberQuery,
 }
 
-pub async fn export_download(State(app): State<App>, session: Session, Query(q): Query<ExportQuery>) -> PageResult {
-    let format = ExportFormat::from_name(&q.format);
-    let (bytes, _) = app.export_members(&session.actor, &q.query, format).await?;
+pub async fn export_download(
+    State(app): State<App>,
+    session: Session,
+    Query(f): Query<ExportFormatQuery>,
+    Query(query): Query<MemberQuery>,
+) -> PageResult {
+    let format = ExportFormat::from_name(&f.format);
+    let (bytes, _) = app.export_members(&session.actor, &query, format).await?;
     let stamp = today().format("%Y%m%d");
     Ok(match format {
-        ExportFormat::Csv => download(bytes, "text/csv; charset=utf-8", &format!("党员名册{stamp}.csv"), "members.csv"),
-        ExportFormat::Xlsx => download(bytes, XLSX, &format!("党员名册{stamp}.xlsx"), "members.xlsx"),
+        ExportFormat::Csv => download(
+            bytes,
+            "text/csv; charset=utf-8",
+            &format!("党员名册{stamp}.csv"),
+            "members.csv",
+        ),
+        ExportFormat::Xlsx => download(
+            bytes,
+            XLSX,
+            &format!("党员名册{stamp}.xlsx"),
+            "members.xlsx",
+        ),
     })
 }
 
@@ -730,15 +948,34 @@ async fn users_page(app: &App, session: &Session, error: String, v: UserInput) -
     let users = app.users(actor).await?;
     let mut orgs = Vec::new();
     for kind in OrgKind::ALL.iter().filter(|k| **k != OrgKind::PartyGroup) {
-        orgs.extend(app.db.org_list_kind(actor.scope(), kind.code()).await.map_err(AppError::from)?);
+        orgs.extend(
+            app.db
+                .org_list_kind(actor.scope(), kind.code())
+                .await
+                .map_err(AppError::from)?,
+        );
     }
     let roles = Role::ALL
         .iter()
         .filter(|r| actor.role == Role::Admin || **r != Role::Admin)
         .map(|r| (r.code(), r.label(), Role::from_label(&v.role) == Some(*r)))
         .collect();
-    let status = if error.is_empty() { StatusCode::OK } else { StatusCode::BAD_REQUEST };
-    render_status(status, &UsersPage { layout: Layout::new(session, "用户与角色", "users"), users, roles, orgs, error, v })
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    render_status(
+        status,
+        &UsersPage {
+            layout: Layout::new(session, "用户与角色", "users"),
+            users,
+            roles,
+            orgs,
+            error,
+            v,
+        },
+    )
 }
 
 pub async fn users(State(app): State<App>, session: Session) -> PageResult {
@@ -759,7 +996,11 @@ pub struct UserForm {
     member_id: String,
 }
 
-pub async fn user_create(State(app): State<App>, session: Session, Form(form): Form<UserForm>) -> PageResult {
+pub async fn user_create(
+    State(app): State<App>,
+    session: Session,
+    Form(form): Form<UserForm>,
+) -> PageResult {
     session.check_csrf(&form.csrf)?;
     let input = UserInput {
         username: form.username,
@@ -772,7 +1013,10 @@ pub async fn user_create(State(app): State<App>, session: Session, Form(form): F
     match app.create_user(&session.actor, &input).await {
         Ok(_) => Ok(Redirect::to("/users").into_response()),
         Err(AppError::Invalid(m) | AppError::Conflict(m)) => {
-            let v = UserInput { password: String::new(), ..input };
+            let v = UserInput {
+                password: String::new(),
+                ..input
+            };
             users_page(&app, &session, m, v).await
         }
         Err(e) => Err(e.into()),
@@ -809,7 +1053,11 @@ struct TokensPage {
 }
 
 pub async fn tokens(session: Session) -> PageResult {
-    render(&TokensPage { layout: Layout::new(&session, "API 令牌", "tokens"), token: String::new(), error: String::new() })
+    render(&TokensPage {
+        layout: Layout::new(&session, "API 令牌", "tokens"),
+        token: String::new(),
+        error: String::new(),
+    })
 }
 
 #[derive(Deserialize)]
@@ -819,12 +1067,27 @@ pub struct TokenForm {
     name: String,
 }
 
-pub async fn token_create(State(app): State<App>, session: Session, Form(form): Form<TokenForm>) -> PageResult {
+pub async fn token_create(
+    State(app): State<App>,
+    session: Session,
+    Form(form): Form<TokenForm>,
+) -> PageResult {
     session.check_csrf(&form.csrf)?;
     let layout = Layout::new(&session, "API 令牌", "tokens");
     match app.create_api_token(&session.actor, &form.name).await {
-        Ok(token) => render(&TokensPage { layout, token, error: String::new() }),
-        Err(AppError::Invalid(m)) => render_status(StatusCode::BAD_REQUEST, &TokensPage { layout, token: String::new(), error: m }),
+        Ok(token) => render(&TokensPage {
+            layout,
+            token,
+            error: String::new(),
+        }),
+        Err(AppError::Invalid(m)) => render_status(
+            StatusCode::BAD_REQUEST,
+            &TokensPage {
+                layout,
+                token: String::new(),
+                error: m,
+            },
+        ),
         Err(e) => Err(e.into()),
     }
 }
@@ -850,10 +1113,16 @@ pub struct AuditQuery {
 
 const AUDIT_PAGE: i64 = 100;
 
-pub async fn audit(State(app): State<App>, session: Session, Query(q): Query<AuditQuery>) -> PageResult {
+pub async fn audit(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<AuditQuery>,
+) -> PageResult {
     let page = q.page.unwrap_or(1).max(1);
     let entity = Some(q.entity.as_str()).filter(|e| !e.is_empty());
-    let rows = app.audit_log(&session.actor, entity, AUDIT_PAGE, (page - 1) * AUDIT_PAGE).await?;
+    let rows = app
+        .audit_log(&session.actor, entity, AUDIT_PAGE, (page - 1) * AUDIT_PAGE)
+        .await?;
     render(&AuditPage {
         layout: Layout::new(&session, "审计日志", "audit"),
         has_next: rows.len() as i64 == AUDIT_PAGE,

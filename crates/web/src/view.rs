@@ -5,7 +5,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Asia::Shanghai;
 
 use crate::auth::Session;
-use domain::{BranchKind, ManagementMode, MemberCategory, MemberStatus, OrgKind, Role, TerritoryLevel};
+use domain::{
+    BranchKind, ManagementMode, MemberCategory, MemberStatus, OrgKind, Role, TerritoryLevel,
+};
 
 /// The page frame: who is logged in, the CSRF token for forms, which menu item is current.
 pub struct Layout {
@@ -60,19 +62,27 @@ pub fn org_kind_full(kind: &str, branch: &Option<String>) -> String {
 }
 
 pub fn territory_level(code: &str) -> &'static str {
-    TerritoryLevel::from_code(code).map(|k| k.label()).unwrap_or("")
+    TerritoryLevel::from_code(code)
+        .map(|k| k.label())
+        .unwrap_or("")
 }
 
 pub fn category(code: &str) -> &'static str {
-    MemberCategory::from_code(code).map(|k| k.label()).unwrap_or("")
+    MemberCategory::from_code(code)
+        .map(|k| k.label())
+        .unwrap_or("")
 }
 
 pub fn mode(code: &str) -> &'static str {
-    ManagementMode::from_code(code).map(|k| k.label()).unwrap_or("")
+    ManagementMode::from_code(code)
+        .map(|k| k.label())
+        .unwrap_or("")
 }
 
 pub fn status(code: &str) -> &'static str {
-    MemberStatus::from_code(code).map(|k| k.label()).unwrap_or("")
+    MemberStatus::from_code(code)
+        .map(|k| k.label())
+        .unwrap_or("")
 }
 
 pub fn role(code: &str) -> &'static str {
@@ -80,7 +90,9 @@ pub fn role(code: &str) -> &'static str {
 }
 
 pub fn gender(code: &str) -> &'static str {
-    domain::Gender::from_code(code).map(|k| k.label()).unwrap_or("")
+    domain::Gender::from_code(code)
+        .map(|k| k.label())
+        .unwrap_or("")
 }
 
 pub fn date(d: &Option<NaiveDate>) -> String {
@@ -89,7 +101,9 @@ pub fn date(d: &Option<NaiveDate>) -> String {
 
 /// Stored times are UTC; people read them in Beijing time.
 pub fn time(t: &DateTime<Utc>) -> String {
-    t.with_timezone(&Shanghai).format("%Y-%m-%d %H:%M").to_string()
+    t.with_timezone(&Shanghai)
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// Options of a `<select>` for an enumeration: (code, label, selected).

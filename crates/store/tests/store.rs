@@ -1,0 +1,756 @@
+//! Store functions against SQLite and, when `DANGJIAN_TEST_PG` is set, PostgreSQL. Each test
+//! builds a small tree: a district with two streets, each with a community and branches, so that
+//! scope boundaries are exercised on every read and write.
+
+use chrono::NaiveDate;
+use dangjian_store as store;
+use store::testing::test_dbs;
+use store::{Author, Db, MemberFields, MemberFilter, NewOrg, NewUser, Param, Scope, StoreError};
+
+fn author() -> Author {
+    Author {
+        user_id: None,
+        name: "测试".into(),
+    }
+}
+
+fn org(parent: Option<i64>, kind: &str, branch_kind: Option<&str>, name: &str) -> NewOrg {
+    NewOrg {
+        parent_id: parent,
+        kind: kind.into(),
+        branch_kind: branch_kind.map(Into::into),
+        name: name.into(),
+        territory_id: None,
+        founded_on: NaiveDate::from_ymd_opt(2018, 3, 1),
+        secretary: None,
+        phone: None,
+    }
+}
+
+struct Tree {
+    district: i64,
+    street_a: i64,
+    street_b: i64,
+    branch_a: i64,
+    branch_a2: i64,
+    branch_b: i64,
+}
+
+async fn tree(db: &Db) -> Tree {
+    let all = Scope::Nothing;
+    let district = db
+        .org_create(
+            all,
+            &org(None, "district_committee", None, "中共测试区委员会"),
+            &author(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let whole = Scope::Subtree(district);
+    let street_a = db
+        .org_create(
+            whole,
+            &org(Some(district), "street_committee", None, "甲街道党工委"),
+            &author(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let street_b = db
+        .org_create(
+            whole,
+            &org(Some(district), "street_committee", None, "乙街道党工委"),
+            &author(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let community_a = db
+        .org_create(
+            whole,
+            &org(
+                Some(street_a),
+                "community_committee",
+                None,
+                "甲一社区大党委",
+            ),
+            &author(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let branch_a = db
+        .org_create(
+            whole,
+            &org(
+                Some(community_a),
+                "branch",
+                Some("community"),
+                "甲一社区第一党支部",
+            ),
+            &author(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let branch_a2 = db
+        .org_create(
+            whole,
+            &org(
+                Some(community_a),
+                "branch",
+                Some("grid"),
+                "甲一社区第1网格党支部",
+            ),
+            &author(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let branch_b = db
+        .org_create(
+            whole,
+            &org(Some(street_b), "branch", Some("organ"), "乙街道机关党支部"),
+            &author(),
+        )
+        .await
+        .unwrap()
+        .id;
+    Tree {
+        district,
+        street_a,
+        street_b,
+        branch_a,
+        branch_a2,
+        branch_b,
+    }
+}
+
+fn member(branch: i64, name: &str, pinyin: &str, initials: &str, id_number: &str) -> MemberFields {
+    MemberFields {
+        branch_id: branch,
+        name: name.into(),
+        name_pinyin: pinyin.into(),
+        name_initials: initials.into(),
+        gender: "male".into(),
+        id_number: id_number.into(),
+        birth_date: NaiveDate::from_ymd_opt(1970, 1, 1).unwrap(),
+        phone: Some("13800138000".into()),
+        category: "retired".into(),
+        management_mode: "direct".into(),
+        status: "full".into(),
+        admitted_on: NaiveDate::from_ymd_opt(1995, 7, 1).unwrap(),
+        full_on: NaiveDate::from_ymd_opt(1996, 7, 1),
+        lost_contact: false,
+        pocket: false,
+        work_unit: None,
+        registered_community_id: None,
+        registered_on: None,
+    }
+}
+
+#[tokio::test]
+async fn the_closure_table_scopes_org_reads() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let a = Scope::Subtree(t.street_a);
+        assert_eq!(
+            db.org_get(a, t.branch_a).await.unwrap().name,
+            "甲一社区第一党支部"
+        );
+        assert!(
+            matches!(db.org_get(a, t.branch_b).await, Err(StoreError::NotFound)),
+            "{}",
+            db.engine()
+        );
+        assert!(matches!(
+            db.org_get(a, t.district).await,
+            Err(StoreError::NotFound)
+        ));
+
+        let children = db
+            .org_children(Scope::Subtree(t.district), t.district)
+            .await
+            .unwrap();
+        assert_eq!(
+            children.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![t.street_a, t.street_b]
+        );
+        assert_eq!(children[0].child_count, 1);
+        // A street admin asking for the district's children sees only their own street.
+        let seen = db.org_children(a, t.district).await.unwrap();
+        assert_eq!(
+            seen.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![t.street_a]
+        );
+
+        let path = db.org_path(a, t.branch_a).await.unwrap();
+        assert_eq!(
+            path.first().unwrap().id,
+            t.street_a,
+            "path stops at the scope's top"
+        );
+        assert_eq!(path.last().unwrap().id, t.branch_a);
+
+        let branches = db.org_list_kind(a, "branch").await.unwrap();
+        assert_eq!(branches.len(), 2);
+        assert_eq!(
+            db.org_find_by_name(a, "乙街道机关党支部")
+                .await
+                .unwrap()
+                .len(),
+            0
+        );
+        assert_eq!(
+            db.org_find_by_name(Scope::Subtree(t.district), "乙街道机关党支部")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn org_create_and_update_refuse_parents_outside_the_scope_and_are_audited() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let a = Scope::Subtree(t.street_a);
+        let refused = db
+            .org_create(
+                a,
+                &org(Some(t.street_b), "branch", Some("joint"), "越权支部"),
+                &author(),
+            )
+            .await;
+        assert!(matches!(refused, Err(StoreError::NotFound)));
+
+        let mut change = org(
+            None,
+            "branch",
+            Some("grid"),
+            "甲一社区第1网格党支部（更名）",
+        );
+        change.secretary = Some("李书记".into());
+        let updated = db
+            .org_update(a, t.branch_a2, &change, &author())
+            .await
+            .unwrap();
+        assert_eq!(updated.secretary.as_deref(), Some("李书记"));
+        assert!(matches!(
+            db.org_update(a, t.branch_b, &change, &author()).await,
+            Err(StoreError::NotFound)
+        ));
+
+        let log = db.audit_list(a, Some("org"), 50, 0).await.unwrap();
+        let rename = log
+            .iter()
+            .find(|r| r.action == "update")
+            .expect("update audited");
+        assert!(rename.changes.contains("李书记"), "{}", rename.changes);
+        // The district's own creation row is outside street A's view.
+        assert!(log.iter().all(|r| r.org_id != t.district));
+    }
+}
+
+#[tokio::test]
+async fn members_are_found_by_name_pinyin_or_initials_within_scope_only() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let whole = Scope::Subtree(t.district);
+        let rows = vec![
+            member(t.branch_a, "张三", "zhangsan", "zs", "110105194912310021"),
+            member(
+                t.branch_a2,
+                "张珊珊",
+                "zhangshanshan",
+                "zss",
+                "110105194912310048",
+            ),
+            member(t.branch_b, "赵四", "zhaosi", "zs", "110105194912310064"),
+        ];
+        let ids = db
+            .member_insert_many(whole, &rows, &author())
+            .await
+            .unwrap();
+        assert_eq!(ids.len(), 3);
+
+        let search = |q: &str| MemberFilter {
+            query: Some(q.into()),
+            ..Default::default()
+        };
+        let names =
+            |rows: Vec<store::MemberRow>| rows.into_iter().map(|r| r.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(
+                db.member_search(whole, &search("zhang"), 50, 0)
+                    .await
+                    .unwrap()
+            ),
+            vec!["张三", "张珊珊"]
+        );
+        assert_eq!(
+            names(db.member_search(whole, &search("zs"), 50, 0).await.unwrap()),
+            vec!["张三", "张珊珊", "赵四"]
+        );
+        assert_eq!(
+            names(
+                db.member_search(whole, &search("张珊"), 50, 0)
+                    .await
+                    .unwrap()
+            ),
+            vec!["张珊珊"]
+        );
+        let a = Scope::Subtree(t.street_a);
+        assert_eq!(
+            names(db.member_search(a, &search("zs"), 50, 0).await.unwrap()),
+            vec!["张三", "张珊珊"]
+        );
+        assert_eq!(
+            db.member_count(a, &MemberFilter::default()).await.unwrap(),
+            2
+        );
+
+        let in_branch = MemberFilter {
+            org_id: Some(t.branch_a2),
+            ..Default::default()
+        };
+        assert_eq!(
+            names(db.member_search(whole, &in_branch, 50, 0).await.unwrap()),
+            vec!["张珊珊"]
+        );
+        // Filtering by an org outside the scope yields nothing rather than that org's members.
+        let foreign = MemberFilter {
+            org_id: Some(t.branch_b),
+            ..Default::default()
+        };
+        assert!(
+            db.member_search(a, &foreign, 50, 0)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        assert!(matches!(
+            db.member_get(a, ids[2]).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            db.member_get(Scope::SelfOnly(ids[2]), ids[2])
+                .await
+                .unwrap()
+                .name,
+            "赵四"
+        );
+        assert!(matches!(
+            db.member_get(Scope::SelfOnly(ids[2]), ids[0]).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.member_get(Scope::Nothing, ids[0]).await,
+            Err(StoreError::NotFound)
+        ));
+
+        let page1 = db
+            .member_export_page(whole, &MemberFilter::default(), 0, 2)
+            .await
+            .unwrap();
+        let page2 = db
+            .member_export_page(whole, &MemberFilter::default(), page1[1].id, 2)
+            .await
+            .unwrap();
+        assert_eq!(page1.len() + page2.len(), 3);
+    }
+}
+
+#[tokio::test]
+async fn member_writes_stay_in_scope_reject_duplicates_and_write_audit_rows() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let a = Scope::Subtree(t.street_a);
+        let created = db
+            .member_create(
+                a,
+                &member(t.branch_a, "王五", "wangwu", "ww", "110105194912310080"),
+                &author(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(created.root_org_id, t.district);
+
+        let outside = db
+            .member_create(
+                a,
+                &member(t.branch_b, "钱六", "qianliu", "ql", "110105194912310101"),
+                &author(),
+            )
+            .await;
+        assert!(matches!(outside, Err(StoreError::NotFound)));
+
+        let duplicate = db
+            .member_create(
+                a,
+                &member(t.branch_a2, "王五", "wangwu", "ww", "110105194912310080"),
+                &author(),
+            )
+            .await;
+        assert!(
+            matches!(duplicate, Err(StoreError::Conflict(_))),
+            "{duplicate:?}"
+        );
+        assert_eq!(
+            db.member_existing_id_numbers(&["110105194912310080".into(), "x".into()])
+                .await
+                .unwrap(),
+            vec!["110105194912310080"]
+        );
+
+        // A batch with one bad row writes nothing.
+        let batch = vec![
+            member(t.branch_a, "孙七", "sunqi", "sq", "110105194912310128"),
+            member(t.branch_b, "周八", "zhouba", "zb", "110105194912310144"),
+        ];
+        assert!(db.member_insert_many(a, &batch, &author()).await.is_err());
+        assert_eq!(
+            db.member_count(Scope::Subtree(t.district), &MemberFilter::default())
+                .await
+                .unwrap(),
+            1
+        );
+
+        let mut moved = MemberFields::from(&created);
+        moved.branch_id = t.branch_a2;
+        moved.phone = Some("13900139000".into());
+        let updated = db
+            .member_update(a, created.id, &moved, &author())
+            .await
+            .unwrap();
+        assert_eq!(updated.branch_id, t.branch_a2);
+        let mut escape = moved.clone();
+        escape.branch_id = t.branch_b;
+        assert!(
+            db.member_update(a, created.id, &escape, &author())
+                .await
+                .is_err()
+        );
+        let b = Scope::Subtree(t.street_b);
+        assert!(matches!(
+            db.member_update(b, created.id, &moved, &author()).await,
+            Err(StoreError::NotFound)
+        ));
+
+        let history = db
+            .audit_for_entity(a, "member", created.id, 10)
+            .await
+            .unwrap();
+        assert_eq!(history.len(), 2);
+        assert!(history[0].changes.contains("branch_id"));
+        assert!(
+            history[0].changes.contains("139****9000"),
+            "phone masked in audit: {}",
+            history[0].changes
+        );
+        assert!(
+            db.audit_for_entity(b, "member", created.id, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn users_sessions_and_tokens() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let a = Scope::Subtree(t.street_a);
+        let new = NewUser {
+            username: "jia_admin".into(),
+            display_name: "甲街道管理员".into(),
+            password_hash: "hash".into(),
+            role: "org_admin".into(),
+            org_id: t.street_a,
+            member_id: None,
+        };
+        let user = db.user_create(a, &new, &author()).await.unwrap();
+        assert!(matches!(
+            db.user_create(a, &new, &author()).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let foreign = NewUser {
+            username: "yi_admin".into(),
+            org_id: t.street_b,
+            ..new.clone()
+        };
+        assert!(matches!(
+            db.user_create(a, &foreign, &author()).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            db.user_by_username("jia_admin").await.unwrap().unwrap().id,
+            user.id
+        );
+        assert_eq!(db.user_list(a).await.unwrap().len(), 1);
+        assert!(
+            db.user_list(Scope::Subtree(t.street_b))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        let later = chrono::Utc::now() + chrono::Duration::hours(1);
+        db.session_create("h1", user.id, "csrf1", later)
+            .await
+            .unwrap();
+        db.session_create(
+            "h2",
+            user.id,
+            "csrf2",
+            chrono::Utc::now() - chrono::Duration::hours(1),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            db.session_get("h1").await.unwrap().unwrap().csrf_token,
+            "csrf1"
+        );
+        assert!(
+            db.session_get("h2").await.unwrap().is_none(),
+            "expired session is not returned"
+        );
+        assert_eq!(db.session_purge_expired().await.unwrap(), 1);
+        db.user_set_password(a, user.id, "hash2", &author())
+            .await
+            .unwrap();
+        assert!(
+            db.session_get("h1").await.unwrap().is_none(),
+            "a password reset ends sessions"
+        );
+        assert!(matches!(
+            db.user_set_password(Scope::Subtree(t.street_b), user.id, "x", &author())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+
+        db.api_token_create(user.id, "对接", "tokenhash")
+            .await
+            .unwrap();
+        assert_eq!(
+            db.user_by_api_token("tokenhash").await.unwrap().unwrap().id,
+            user.id
+        );
+        assert!(db.user_by_api_token("other").await.unwrap().is_none());
+        db.session_create("h3", user.id, "c", later).await.unwrap();
+        db.session_delete("h3").await.unwrap();
+        assert!(db.session_get("h3").await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn territory_tree_links_and_scopes() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let district = db
+            .territory_create(None, None, "district", "测试区", t.district, &author())
+            .await
+            .unwrap();
+        let street = db
+            .territory_create(
+                None,
+                Some(district.id),
+                "street",
+                "甲街道",
+                t.district,
+                &author(),
+            )
+            .await
+            .unwrap();
+        let other = db
+            .territory_create(
+                None,
+                Some(district.id),
+                "street",
+                "乙街道",
+                t.district,
+                &author(),
+            )
+            .await
+            .unwrap();
+        let grid = db
+            .territory_create(
+                Some(street.id),
+                Some(street.id),
+                "community",
+                "甲一社区",
+                t.district,
+                &author(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(grid.root_id, district.id);
+        assert!(matches!(
+            db.territory_create(
+                Some(street.id),
+                Some(other.id),
+                "community",
+                "越界",
+                t.district,
+                &author()
+            )
+            .await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.territory_get(Some(street.id), other.id).await,
+            Err(StoreError::NotFound)
+        ));
+        let roots = db.territory_children(None, None).await.unwrap();
+        assert_eq!(roots.len(), 1);
+        assert_eq!(roots[0].1, 2);
+        assert_eq!(
+            db.territory_children(Some(street.id), Some(district.id))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            db.territory_list_level(None, "community")
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        let mut change = org(None, "street_committee", None, "甲街道党工委");
+        change.territory_id = Some(street.id);
+        db.org_update(Scope::Subtree(t.district), t.street_a, &change, &author())
+            .await
+            .unwrap();
+        assert_eq!(
+            db.territory_scope_for_org(t.branch_a).await.unwrap(),
+            Some(street.id)
+        );
+        assert_eq!(db.territory_scope_for_org(t.branch_b).await.unwrap(), None);
+        assert_eq!(
+            db.orgs_serving_territory(street.id).await.unwrap()[0].0,
+            t.street_a
+        );
+    }
+}
+
+#[tokio::test]
+async fn counts_concurrent_members_bulk_load_and_backup() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let whole = Scope::Subtree(t.district);
+        let mut probationary = member(t.branch_b, "吴九", "wujiu", "wj", "110105194912310160");
+        probationary.status = "probationary".into();
+        probationary.full_on = None;
+        probationary.lost_contact = true;
+        db.member_insert_many(
+            whole,
+            &[
+                member(t.branch_a, "郑十", "zhengshi", "zs", "110105194912310187"),
+                probationary,
+            ],
+            &author(),
+        )
+        .await
+        .unwrap();
+        let counts = db.counts(whole).await.unwrap();
+        assert_eq!(
+            (
+                counts.orgs,
+                counts.branches,
+                counts.members,
+                counts.probationary,
+                counts.lost_contact
+            ),
+            (7, 3, 2, 1, 1)
+        );
+        assert_eq!(
+            db.counts(Scope::Subtree(t.street_a)).await.unwrap().members,
+            1
+        );
+        let by_child = db.member_counts_by_child(whole, t.district).await.unwrap();
+        assert_eq!(by_child.iter().map(|c| c.2).collect::<Vec<_>>(), vec![1, 1]);
+
+        let community = db.org_children(whole, t.street_a).await.unwrap()[0].id;
+        db.concurrent_member_add(whole, community, "陈医生", "区医院", "兼职委员", &author())
+            .await
+            .unwrap();
+        assert_eq!(
+            db.concurrent_members(Scope::Subtree(t.street_a), community)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            db.concurrent_members(Scope::Subtree(t.street_b), community)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            db.concurrent_member_add(
+                Scope::Subtree(t.street_b),
+                community,
+                "x",
+                "y",
+                "z",
+                &author()
+            )
+            .await
+            .is_err()
+        );
+
+        let next = db.max_id("territories").await.unwrap() + 1;
+        db.bulk_insert(
+            "territories",
+            &["id", "parent_id", "root_id", "level", "name", "created_at"],
+            &[vec![
+                Param::I64(next),
+                Param::NullI64,
+                Param::I64(next),
+                Param::Text("district".into()),
+                Param::Text("批量区".into()),
+                Param::Time(chrono::Utc::now()),
+            ]],
+        )
+        .await
+        .unwrap();
+        db.reset_id_sequences().await.unwrap();
+        let created = db
+            .territory_create(None, None, "district", "序列之后", t.district, &author())
+            .await
+            .unwrap();
+        assert!(
+            created.id > next,
+            "identity continues after bulk ids on {}",
+            db.engine()
+        );
+        assert!(!db.is_empty().await.unwrap());
+        db.analyze().await.unwrap();
+
+        match &db {
+            Db::Sqlite(_) => {
+                let out = std::env::temp_dir().join(format!(
+                    "dangjian-backup-{}-{}.db",
+                    std::process::id(),
+                    next
+                ));
+                let _ = std::fs::remove_file(&out);
+                db.backup_sqlite(&out.to_string_lossy()).await.unwrap();
+                let copy = Db::open(&format!("sqlite://{}", out.display()))
+                    .await
+                    .unwrap();
+                assert_eq!(copy.counts(whole).await.unwrap().members, 2);
+                let _ = std::fs::remove_file(&out);
+            }
+            Db::Postgres(_) => assert!(db.backup_sqlite("/tmp/never.db").await.is_err()),
+        }
+    }
+}

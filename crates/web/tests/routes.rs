@@ -1,0 +1,692 @@
+//! Pages and API routes end to end through the router, on a small generated district, on both
+//! engines. The scope tests send an actor from one street at another street's data through every
+//! route and expect a refusal.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+use app::App;
+use app::demo::DemoOptions;
+use dangjian_web as web;
+use store::{MemberFilter, Scope};
+
+const PASSWORD: &str = "Test2026pass";
+
+struct Fixture {
+    app: App,
+    router: Router,
+    /// Bearer tokens per demo login.
+    tokens: std::collections::HashMap<&'static str, String>,
+    /// (cookie header, csrf) per demo login.
+    sessions: std::collections::HashMap<&'static str, (String, String)>,
+    own_member: i64,
+    foreign_org: i64,
+    foreign_branch: i64,
+    foreign_member: i64,
+    foreign_territory: i64,
+    admin_user: i64,
+}
+
+async fn fixtures() -> Vec<Fixture> {
+    let mut out = Vec::new();
+    for db in store::testing::test_dbs().await {
+        let app = App::new(db);
+        let options = DemoOptions {
+            members: 400,
+            seed: 7,
+            password: Some(PASSWORD.into()),
+        };
+        app.generate_demo(&options, &|_| {}).await.unwrap();
+        let mut tokens = std::collections::HashMap::new();
+        let mut sessions = std::collections::HashMap::new();
+        for user in [
+            "admin",
+            "street_admin",
+            "community_admin",
+            "branch_secretary",
+            "member",
+        ] {
+            let actor = app.actor_by_username(user).await.unwrap();
+            tokens.insert(user, app.create_api_token(&actor, "test").await.unwrap());
+            let (_, session) = app.login(user, PASSWORD).await.unwrap();
+            sessions.insert(
+                user,
+                (format!("dj_session={}", session.token), session.csrf_token),
+            );
+        }
+        let admin = app.actor_by_username("admin").await.unwrap();
+        let street_admin = app.actor_by_username("street_admin").await.unwrap();
+        let whole = admin.scope();
+        let streets = app.db.org_children(whole, admin.org_id).await.unwrap();
+        let foreign_street = streets
+            .iter()
+            .find(|s| s.kind == "street_committee" && s.id != street_admin.org_id)
+            .unwrap();
+        let foreign_branch = app
+            .db
+            .org_list_kind(Scope::Subtree(foreign_street.id), "branch")
+            .await
+            .unwrap()[0]
+            .id;
+        let foreign_member = app
+            .db
+            .member_search(
+                Scope::Subtree(foreign_street.id),
+                &MemberFilter::default(),
+                1,
+                0,
+            )
+            .await
+            .unwrap()[0]
+            .id;
+        let own_member = app
+            .db
+            .member_search(street_admin.scope(), &MemberFilter::default(), 1, 0)
+            .await
+            .unwrap()[0]
+            .id;
+        let foreign_territory = foreign_street.territory_id.unwrap();
+        out.push(Fixture {
+            router: web::router(app.clone()),
+            app,
+            tokens,
+            sessions,
+            own_member,
+            foreign_org: foreign_street.id,
+            foreign_branch,
+            foreign_member,
+            foreign_territory,
+            admin_user: admin.user_id,
+        });
+    }
+    out
+}
+
+impl Fixture {
+    async fn call(&self, request: Request<Body>) -> (StatusCode, String) {
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (status, String::from_utf8_lossy(&bytes).to_string())
+    }
+
+    async fn api(
+        &self,
+        user: &str,
+        method: &str,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut builder = Request::builder().method(method).uri(uri).header(
+            header::AUTHORIZATION,
+            format!("Bearer {}", self.tokens[user]),
+        );
+        let body = match body {
+            Some(v) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        let (status, text) = self.call(builder.body(body).unwrap()).await;
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    async fn page(&self, user: &str, uri: &str) -> (StatusCode, String) {
+        let (cookie, _) = &self.sessions[user];
+        self.call(
+            Request::get(uri)
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Posts a form as `user`, adding the session's CSRF token.
+    async fn form(&self, user: &str, uri: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+        let (cookie, csrf) = &self.sessions[user];
+        let mut pairs: Vec<String> = fields
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        pairs.push(format!("csrf={}", encode(csrf)));
+        let request = Request::post(uri)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(pairs.join("&")))
+            .unwrap();
+        self.call(request).await
+    }
+}
+
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn refused(status: StatusCode) -> bool {
+    status == StatusCode::NOT_FOUND || status == StatusCode::FORBIDDEN
+}
+
+#[tokio::test]
+async fn an_actor_from_another_subtree_is_refused_on_every_route() {
+    for f in fixtures().await {
+        let org = f.foreign_org.to_string();
+        let member = f.foreign_member.to_string();
+        let branch = f.foreign_branch.to_string();
+        let territory = f.foreign_territory.to_string();
+        let who = "street_admin";
+        let pages = [
+            format!("/orgs/{org}"),
+            format!("/territory/{territory}"),
+            format!("/members/{member}"),
+            format!("/members/{member}/edit"),
+            format!("/members?org_id={org}"),
+            format!("/members/export?org_id={org}"),
+        ];
+        for uri in &pages {
+            let (status, _) = f.page(who, uri).await;
+            assert!(refused(status), "GET {uri} gave {status}");
+        }
+        let valid_id = domain::idcard::make_id_number(
+            "110105",
+            chrono::NaiveDate::from_ymd_opt(1949, 12, 31).unwrap(),
+            2,
+            domain::Gender::Female,
+        );
+        let member_form = [
+            ("branch_id", branch.as_str()),
+            ("name", "越权"),
+            ("id_number", valid_id.as_str()),
+            ("category", "在职"),
+            ("status", "正式党员"),
+            ("admitted_on", "2000-07-01"),
+        ];
+        let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
+            (format!("/orgs/{org}"), vec![("name", "改名")]),
+            (
+                "/orgs".into(),
+                vec![
+                    ("parent_id", org.as_str()),
+                    ("kind", "branch"),
+                    ("branch_kind", "joint"),
+                    ("name", "越权支部"),
+                ],
+            ),
+            (
+                format!("/orgs/{org}/concurrent"),
+                vec![("name", "某"), ("unit", "某单位")],
+            ),
+            (
+                "/territory".into(),
+                vec![("parent_id", territory.as_str()), ("name", "越权社区")],
+            ),
+            (format!("/members/{member}"), member_form.to_vec()),
+            ("/members".into(), member_form.to_vec()),
+            (
+                format!("/users/{}/password", f.admin_user),
+                vec![("password", "abcd12345")],
+            ),
+            (
+                "/users".into(),
+                vec![
+                    ("username", "intruder"),
+                    ("display_name", "某"),
+                    ("password", "abcd12345"),
+                    ("role", "org_admin"),
+                    ("org_id", org.as_str()),
+                ],
+            ),
+        ];
+        for (uri, fields) in &posts {
+            let (status, body) = f.form(who, uri, fields).await;
+            assert!(
+                refused(status),
+                "POST {uri} gave {status}: {}",
+                &body[..body.len().min(300)]
+            );
+        }
+        let member_json = json!({"branch_id": f.foreign_branch, "name": "越权", "id_number": valid_id,
+            "category": "在职", "status": "正式党员", "admitted_on": "2000-07-01"});
+        let api_calls: Vec<(&str, String, Option<Value>)> = vec![
+            ("GET", format!("/api/v1/orgs/{org}"), None),
+            ("GET", format!("/api/v1/orgs/{org}/children"), None),
+            (
+                "PUT",
+                format!("/api/v1/orgs/{org}"),
+                Some(json!({"kind": "street_committee", "name": "改名"})),
+            ),
+            (
+                "POST",
+                "/api/v1/orgs".into(),
+                Some(
+                    json!({"parent_id": f.foreign_org, "kind": "branch", "branch_kind": "joint", "name": "越权"}),
+                ),
+            ),
+            ("GET", format!("/api/v1/members/{member}"), None),
+            (
+                "PUT",
+                format!("/api/v1/members/{member}"),
+                Some(member_json.clone()),
+            ),
+            ("POST", "/api/v1/members".into(), Some(member_json.clone())),
+            ("GET", format!("/api/v1/members?org_id={org}"), None),
+            (
+                "POST",
+                "/api/v1/users".into(),
+                Some(
+                    json!({"username": "intruder", "display_name": "某", "password": "abcd12345", "role": "org_admin", "org_id": f.foreign_org}),
+                ),
+            ),
+        ];
+        for (method, uri, body) in api_calls {
+            let (status, body) = f.api(who, method, &uri, body).await;
+            assert!(refused(status), "{method} {uri} gave {status}: {body}");
+            assert!(
+                body["error"].is_string(),
+                "{method} {uri}: error body {body}"
+            );
+        }
+        // Nothing was changed by any of the refused calls.
+        let admin = f.app.actor_by_username("admin").await.unwrap();
+        let foreign = f.app.org(&admin, f.foreign_org).await.unwrap();
+        assert!(!foreign.name.contains("改名"), "{}", foreign.name);
+        assert!(
+            f.app
+                .db
+                .user_by_username("intruder")
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
+}
+
+#[tokio::test]
+async fn members_and_department_handlers_reach_only_what_their_role_allows() {
+    for f in fixtures().await {
+        // A member sees their own page and nothing else.
+        let me = f.app.actor_by_username("member").await.unwrap();
+        let own = me.member_id.unwrap();
+        let (status, body) = f.page("member", &format!("/members/{own}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("political-birthday"));
+        let (status, _) = f
+            .page("member", &format!("/members/{}", f.own_member))
+            .await;
+        if f.own_member != own {
+            assert!(refused(status));
+        }
+        let (status, _) = f.api("member", "GET", "/api/v1/members", None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = f.page("member", "/audit").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = f.page("branch_secretary", "/users").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = f.page("branch_secretary", "/members/import").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+    }
+}
+
+#[tokio::test]
+async fn api_reads_and_writes_with_masking_and_snapshots() {
+    for f in fixtures().await {
+        let (status, me) = f.api("street_admin", "GET", "/api/v1/me", None).await;
+        assert_eq!(status, StatusCode::OK);
+        let mut me = me;
+        me["user_id"] = json!("[id]");
+        me["org_id"] = json!("[id]");
+        insta::assert_json_snapshot!("me_street_admin", me);
+
+        let (status, page) = f
+            .api("street_admin", "GET", "/api/v1/members?q=zhang", None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        for row in page["rows"].as_array().unwrap() {
+            assert!(row["name"].as_str().unwrap().starts_with('张'), "{row}");
+            assert!(
+                row["id_number"].as_str().unwrap().contains("********"),
+                "lists are masked: {row}"
+            );
+        }
+
+        let branch = f
+            .app
+            .db
+            .member_get(Scope::Subtree(1), f.own_member)
+            .await
+            .unwrap()
+            .branch_id;
+        let new = json!({"branch_id": branch, "name": "测试党员", "id_number": domain::idcard::make_id_number("110108", chrono::NaiveDate::from_ymd_opt(1990, 2, 3).unwrap(), 5, domain::Gender::Female),
+            "phone": "13912345678", "category": "在职", "status": "预备党员", "admitted_on": "2026-01-10"});
+        let (status, created) = f
+            .api("street_admin", "POST", "/api/v1/members", Some(new.clone()))
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created["name_pinyin"], "ceshidangyuan");
+        assert_eq!(created["gender"], "female");
+        assert_eq!(
+            created["phone"], "13912345678",
+            "an org admin sees the full number"
+        );
+        let id = created["id"].as_i64().unwrap();
+        let (status, again) = f
+            .api("street_admin", "POST", "/api/v1/members", Some(new.clone()))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{again}");
+
+        let mut bad = new.clone();
+        let valid = new["id_number"].as_str().unwrap();
+        let wrong_check = if valid.ends_with('0') { "1" } else { "0" };
+        bad["id_number"] = json!(format!("{}{wrong_check}", &valid[..17]));
+        bad["admitted_on"] = json!("明天");
+        let (status, err) = f
+            .api("street_admin", "POST", "/api/v1/members", Some(bad))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let message = err["error"].as_str().unwrap();
+        assert!(
+            message.contains("校验") && message.contains("入党日期"),
+            "{message}"
+        );
+
+        let mut change = new.clone();
+        change["work_unit"] = json!("区图书馆");
+        let (status, updated) = f
+            .api(
+                "street_admin",
+                "PUT",
+                &format!("/api/v1/members/{id}"),
+                Some(change),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{updated}");
+        assert_eq!(updated["work_unit"], "区图书馆");
+
+        let (status, users) = f.api("street_admin", "GET", "/api/v1/users", None).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            users
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|u| u.get("password_hash").is_none())
+        );
+
+        let (status, _) = f
+            .api("street_admin", "GET", "/api/v1/orgs/999999", None)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _) = f
+            .call(Request::get("/api/v1/me").body(Body::empty()).unwrap())
+            .await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn openapi_and_swagger_are_served_locally() {
+    let f = fixtures().await.remove(0);
+    let (status, body) = f
+        .call(
+            Request::get("/api/openapi.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let doc: Value = serde_json::from_str(&body).unwrap();
+    let mut paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
+    paths.sort();
+    insta::assert_json_snapshot!("openapi_paths", paths);
+    let (status, html) = f
+        .call(Request::get("/api/docs/").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        !html.contains("unpkg") && !html.contains("cdn"),
+        "Swagger UI must not load from the internet"
+    );
+    let (status, _) = f
+        .call(Request::get("/healthz").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn login_needs_the_form_token_and_throttles_guessing() {
+    let f = fixtures().await.remove(0);
+    let (status, _) = f.call(Request::get("/").body(Body::empty()).unwrap()).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "anonymous visitors go to the login page"
+    );
+
+    let response = f
+        .router
+        .clone()
+        .oneshot(Request::get("/login").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let set_cookie = response.headers()[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let token = set_cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_string();
+    let login = |csrf: &str, password: &str| {
+        Request::post("/login")
+            .header(header::COOKIE, format!("dj_login_csrf={token}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "username=admin&password={password}&csrf={csrf}"
+            )))
+            .unwrap()
+    };
+    let (status, body) = f.call(login("forged", PASSWORD)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("已过期"));
+    let response = f
+        .router
+        .clone()
+        .oneshot(login(&token, PASSWORD))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert!(
+        response.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("HttpOnly")
+    );
+
+    for _ in 0..app::auth::MAX_FAILURES {
+        let (status, body) = f.call(login(&token, "wrong-password1")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("用户名或密码错误"));
+    }
+    let (status, body) = f.call(login(&token, PASSWORD)).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked even with the right password"
+    );
+    assert!(body.contains("分钟后再试"));
+
+    // A state-changing form without the session's token is refused and changes nothing.
+    let (cookie, _) = &f.sessions["street_admin"];
+    let request = Request::post(format!("/members/{}", f.own_member))
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from("name=x&csrf=forged"))
+        .unwrap();
+    let (status, _) = f.call(request).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn pages_render_in_chinese_for_each_role() {
+    let f = fixtures().await.remove(0);
+    for (user, uri, expect) in [
+        ("admin", "/".to_string(), "下级党组织党员分布"),
+        ("admin", "/orgs/1".to_string(), "下级组织"),
+        ("admin", "/territory".to_string(), "区域网格"),
+        ("street_admin", "/members?q=zs".to_string(), "member-total"),
+        ("street_admin", "/members/new".to_string(), "登记党员"),
+        (
+            "street_admin",
+            "/members/import".to_string(),
+            "下载导入模板",
+        ),
+        ("street_admin", "/users".to_string(), "新建用户"),
+        ("street_admin", "/audit".to_string(), "审计日志"),
+        (
+            "street_admin",
+            format!("/members/{}", f.own_member),
+            "political-birthday",
+        ),
+        ("branch_secretary", "/tokens".to_string(), "API 令牌"),
+    ] {
+        let (status, body) = f.page(user, &uri).await;
+        assert_eq!(status, StatusCode::OK, "{user} {uri}");
+        assert!(body.contains(expect), "{user} {uri} lacks {expect}");
+    }
+    // htmx asks for just the results.
+    let (cookie, _) = &f.sessions["street_admin"];
+    let request = Request::get("/members?q=zhang")
+        .header(header::COOKIE, cookie)
+        .header("hx-request", "true")
+        .body(Body::empty())
+        .unwrap();
+    let (status, body) = f.call(request).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.starts_with("<div id=\"member-results\">"));
+
+    // An org admin sees full numbers on a member's page; a list never shows them.
+    let full = f
+        .app
+        .db
+        .member_get(Scope::Subtree(1), f.own_member)
+        .await
+        .unwrap()
+        .id_number;
+    let (_, page) = f
+        .page("street_admin", &format!("/members/{}", f.own_member))
+        .await;
+    assert!(page.contains(&full));
+    let (_, list) = f.page("street_admin", "/members").await;
+    assert!(!list.contains(&full));
+}
+
+#[tokio::test]
+async fn import_rejects_a_bad_file_whole_and_accepts_a_good_one() {
+    let f = fixtures().await.remove(0);
+    let actor = f.app.actor_by_username("community_admin").await.unwrap();
+    let branch = f.app.branches(&actor).await.unwrap()[0].name.clone();
+    let id1 = domain::idcard::make_id_number(
+        "440103",
+        chrono::NaiveDate::from_ymd_opt(1960, 4, 5).unwrap(),
+        77,
+        domain::Gender::Male,
+    );
+    let id2 = domain::idcard::make_id_number(
+        "440103",
+        chrono::NaiveDate::from_ymd_opt(1961, 4, 5).unwrap(),
+        78,
+        domain::Gender::Female,
+    );
+    let header = app::import::HEADERS.join(",");
+    let good = format!(
+        "{header}\n导入甲,{id1},,{branch},离退休,,正式党员,1985-07-01,1986-07-01,,否,否,,\n导入乙,{id2},13700000000,{branch},离退休,,正式党员,1986-07-01,1987-07-01,,否,否,,\n"
+    );
+    let bad = good.replace("1986-07-01,1987", "1986-13-01,1987");
+    let before = f
+        .app
+        .db
+        .member_count(actor.scope(), &MemberFilter::default())
+        .await
+        .unwrap();
+
+    let upload = |content: &str, name: &str| {
+        let (cookie, csrf) = &f.sessions["community_admin"];
+        let boundary = "XBOUNDARYX";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: text/csv\r\n\r\n{content}\r\n--{boundary}--\r\n"
+        );
+        Request::post("/members/import")
+            .header(header::COOKIE, cookie)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let (status, body) = f.call(upload(&bad, "党员.csv")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        body.contains("import-errors") && body.contains("入党日期"),
+        "{body}"
+    );
+    assert_eq!(
+        f.app
+            .db
+            .member_count(actor.scope(), &MemberFilter::default())
+            .await
+            .unwrap(),
+        before
+    );
+
+    let (status, body) = f.call(upload(&good, "党员.csv")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("导入成功：共 2 名党员"));
+    assert_eq!(
+        f.app
+            .db
+            .member_count(actor.scope(), &MemberFilter::default())
+            .await
+            .unwrap(),
+        before + 2
+    );
+
+    // Template and export download, the export audited.
+    let (status, _) = f.page("community_admin", "/members/template.xlsx").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, csv) = f
+        .page("community_admin", "/members/export?format=csv&q=daoru")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.contains("导入甲") && csv.contains(&id1),
+        "org admins export full numbers"
+    );
+    let log = f
+        .app
+        .audit_log(&actor, Some("member"), 10, 0)
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|r| r.action == "export" && r.summary.contains("2 人")),
+        "{log:?}"
+    );
+}
