@@ -284,7 +284,10 @@ pub fn mask_member(actor: &Actor, member: &mut Member) {
 /// A page of search results and the total.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MemberPage {
+    /// Matches counted, up to [`COUNT_CAP`].
     pub total: i64,
+    /// True when there are more than [`COUNT_CAP`] matches.
+    pub more: bool,
     pub rows: Vec<MemberRow>,
 }
 
@@ -321,6 +324,8 @@ impl MemberQuery {
 }
 
 pub const PAGE_SIZE: i64 = 50;
+/// Search results are counted exactly up to this many; beyond it the page says "超过".
+pub const COUNT_CAP: i64 = 10_000;
 
 impl App {
     pub async fn search_members(&self, actor: &Actor, query: &MemberQuery) -> Result<MemberPage> {
@@ -333,9 +338,12 @@ impl App {
             .db
             .member_search(scope, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)
             .await?;
-        let total = self.db.member_count(scope, &filter).await?;
+        let (total, more) = self
+            .db
+            .member_count_capped(scope, &filter, COUNT_CAP)
+            .await?;
         rows.iter_mut().for_each(mask_row_always);
-        Ok(MemberPage { total, rows })
+        Ok(MemberPage { total, more, rows })
     }
 
     /// An org filter naming an org outside the scope is refused, not silently emptied.

@@ -238,7 +238,9 @@ impl App {
         let scope = actor.scope();
         let top = self.db.org_get(scope, actor.org_id).await?;
         let counts = self.db.counts(scope).await?;
-        let by_child = self.db.member_counts_by_child(scope, actor.org_id).await?;
+        let mut by_child = self.db.member_counts_by_child(scope, actor.org_id).await?;
+        // Largest first: a district's streets before its many small organ branches.
+        by_child.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)));
         Ok(Dashboard {
             top,
             counts,

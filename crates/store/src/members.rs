@@ -72,24 +72,89 @@ fn prefix_upper_bound(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
-fn filter_sql(scope: Scope, filter: &MemberFilter, params: &mut Vec<Param>) -> String {
-    let mut sql = scope.member_condition("m", params);
+/// Which stored name key a query is matched against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameKey {
+    Name,
+    Pinyin,
+    Initials,
+}
+
+impl NameKey {
+    fn column(self) -> &'static str {
+        match self {
+            NameKey::Name => "m.name",
+            NameKey::Pinyin => "m.name_pinyin",
+            NameKey::Initials => "m.name_initials",
+        }
+    }
+}
+
+/// Chinese text is matched against names; Latin letters against pinyin and initials. One letter
+/// needs only pinyin: a name's pinyin and its initials start with the same letter.
+fn keys_for(query: &str) -> Vec<NameKey> {
+    if !query.is_ascii() {
+        vec![NameKey::Name]
+    } else if query.chars().count() == 1 {
+        vec![NameKey::Pinyin]
+    } else {
+        vec![NameKey::Pinyin, NameKey::Initials]
+    }
+}
+
+/// What finds the rows: the scope's branches (small scopes) or a name index walked in order
+/// (large scopes, where sorting every member of the scope would cost more than skipping those
+/// outside it). Both engines' planners guess poorly between the two on skewed
+/// name data, so the statement is written to leave them one sensible choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Drive {
+    Branches,
+    NameIndex,
+}
+
+/// Scopes with at most this many orgs are searched branch by branch.
+const SMALL_SCOPE_ORGS: i64 = 40;
+
+fn conditions(
+    scope: Scope,
+    filter: &MemberFilter,
+    drive: Drive,
+    keys: &[NameKey],
+    params: &mut Vec<Param>,
+) -> String {
+    let mut sql = match drive {
+        Drive::Branches => scope.member_condition("m", params),
+        Drive::NameIndex => scope.member_condition_correlated("m", params),
+    };
     if let Some(org) = filter.org_id {
         params.push(Param::I64(org));
-        sql.push_str(&format!(
-            " AND EXISTS (SELECT 1 FROM org_closure fc WHERE fc.ancestor_id = ${} AND fc.descendant_id = m.branch_id)",
-            params.len()
-        ));
+        let n = params.len();
+        sql.push_str(&match drive {
+            Drive::Branches => format!(" AND m.branch_id IN (SELECT fc.descendant_id FROM org_closure fc WHERE fc.ancestor_id = ${n})"),
+            Drive::NameIndex => format!(" AND EXISTS (SELECT 1 FROM org_closure fc WHERE fc.ancestor_id = ${n} AND fc.descendant_id = m.branch_id)"),
+        });
     }
-    if let Some(q) = filter.query.as_deref().filter(|q| !q.is_empty()) {
+    if let Some(q) = filter
+        .query
+        .as_deref()
+        .filter(|q| !q.is_empty() && !keys.is_empty())
+    {
         params.push(Param::Text(q.to_string()));
         let lo = params.len();
         params.push(Param::Text(prefix_upper_bound(q)));
         let hi = params.len();
-        sql.push_str(&format!(
-            " AND ((m.name >= ${lo} AND m.name < ${hi}) OR (m.name_pinyin >= ${lo} AND m.name_pinyin < ${hi}) \
-             OR (m.name_initials >= ${lo} AND m.name_initials < ${hi}))"
-        ));
+        let ranges: Vec<String> = keys
+            .iter()
+            .map(|key| {
+                // `|| ''` keeps the planner off the name index when branches should drive.
+                let column = match drive {
+                    Drive::Branches => format!("({} || '')", key.column()),
+                    Drive::NameIndex => key.column().to_string(),
+                };
+                format!("({column} >= ${lo} AND {column} < ${hi})")
+            })
+            .collect();
+        sql.push_str(&format!(" AND ({})", ranges.join(" OR ")));
     }
     for (column, value) in [("category", &filter.category), ("status", &filter.status)] {
         if let Some(v) = value {
@@ -109,8 +174,34 @@ fn filter_sql(scope: Scope, filter: &MemberFilter, params: &mut Vec<Param>) -> S
     sql
 }
 
+/// The conditions of a full listing of the filter's matches (exports, exact counts).
+fn filter_sql(scope: Scope, filter: &MemberFilter, params: &mut Vec<Param>) -> String {
+    let keys = filter.query.as_deref().map(keys_for).unwrap_or_default();
+    conditions(scope, filter, Drive::Branches, &keys, params)
+}
+
 impl Db {
-    /// One page of members in the scope matching the filter, ordered by pinyin.
+    /// How a search over `scope` should find its rows.
+    async fn search_drive(&self, scope: Scope, filter: &MemberFilter) -> Result<Drive> {
+        let top = match (filter.org_id, scope) {
+            (Some(org), _) | (None, Scope::Subtree(org)) => org,
+            (None, _) => return Ok(Drive::Branches),
+        };
+        let (orgs,): (i64,) = on_db!(self, pool => {
+            sqlx::query_as("SELECT COUNT(*) FROM org_closure WHERE ancestor_id = $1")
+                .bind(top)
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(if orgs <= SMALL_SCOPE_ORGS {
+            Drive::Branches
+        } else {
+            Drive::NameIndex
+        })
+    }
+
+    /// One page of members in the scope matching the filter: by pinyin, or by name for a
+    /// Chinese query.
     pub async fn member_search(
         &self,
         scope: Scope,
@@ -118,13 +209,39 @@ impl Db {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<MemberRow>> {
+        let query = filter.query.as_deref().filter(|q| !q.is_empty());
+        let keys = query.map(keys_for).unwrap_or_default();
+        let drive = if query.is_some() {
+            self.search_drive(scope, filter).await?
+        } else {
+            Drive::Branches
+        };
+        let order = if keys == [NameKey::Name] {
+            "m.name, m.id"
+        } else {
+            "m.name_pinyin, m.id"
+        };
         let mut params = Vec::new();
-        let cond = filter_sql(scope, filter, &mut params);
+        let cond = if drive == Drive::NameIndex && keys.len() > 1 {
+            // Each key's own index yields its first rows in order; their union is small.
+            let wanted = offset + limit;
+            let parts: Vec<String> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, key)| {
+                    let c = conditions(scope, filter, drive, &[*key], &mut params);
+                    format!("SELECT id FROM (SELECT m.id FROM members m WHERE {c} ORDER BY {order} LIMIT {wanted}) part{i}")
+                })
+                .collect();
+            format!("m.id IN ({})", parts.join(" UNION "))
+        } else {
+            conditions(scope, filter, drive, &keys, &mut params)
+        };
         params.push(Param::I64(limit));
         params.push(Param::I64(offset));
         let sql = format!(
             "SELECT {ROW_COLUMNS} FROM members m JOIN orgs o ON o.id = m.branch_id WHERE {cond} \
-             ORDER BY m.name_pinyin, m.id LIMIT ${} OFFSET ${}",
+             ORDER BY {order} LIMIT ${} OFFSET ${}",
             params.len() - 1,
             params.len()
         );
@@ -132,6 +249,34 @@ impl Db {
             bind_params!(sqlx::query_as::<_, MemberRow>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
         });
         Ok(rows)
+    }
+
+    /// Counts matches up to `cap` and says whether there were more: a search box must stay fast
+    /// on a district of a million members, where an exact total would read every row.
+    pub async fn member_count_capped(
+        &self,
+        scope: Scope,
+        filter: &MemberFilter,
+        cap: i64,
+    ) -> Result<(i64, bool)> {
+        let query = filter.query.as_deref().filter(|q| !q.is_empty());
+        let keys = query.map(keys_for).unwrap_or_default();
+        let drive = if query.is_some() {
+            self.search_drive(scope, filter).await?
+        } else {
+            Drive::Branches
+        };
+        let mut params = Vec::new();
+        let cond = conditions(scope, filter, drive, &keys, &mut params);
+        params.push(Param::I64(cap + 1));
+        let sql = format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM members m WHERE {cond} LIMIT ${}) capped",
+            params.len()
+        );
+        let (n,): (i64,) = on_db!(self, pool => {
+            bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_one(pool).await?
+        });
+        Ok((n.min(cap), n > cap))
     }
 
     pub async fn member_count(&self, scope: Scope, filter: &MemberFilter) -> Result<i64> {

@@ -754,3 +754,119 @@ async fn counts_concurrent_members_bulk_load_and_backup() {
         }
     }
 }
+
+#[tokio::test]
+async fn large_scopes_search_through_the_name_indexes_with_the_same_results() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let whole = Scope::Subtree(t.district);
+        // More orgs than a small scope has, so searches take the name-index path.
+        let mut branches = Vec::new();
+        for i in 0..45 {
+            let name = format!("甲街道第{i}非公党支部");
+            branches.push(
+                db.org_create(
+                    whole,
+                    &org(Some(t.street_a), "branch", Some("non_public"), &name),
+                    &author(),
+                )
+                .await
+                .unwrap()
+                .id,
+            );
+        }
+        let people = [
+            ("张三", "zhangsan", "zs"),
+            ("张珊", "zhangshan", "zs"),
+            ("赵森", "zhaosen", "zs"),
+            ("郑爽", "zhengshuang", "zs"),
+            ("周舟", "zhouzhou", "zz"),
+            ("王五", "wangwu", "ww"),
+            ("张伟", "zhangwei", "zw"),
+        ];
+        let rows: Vec<MemberFields> = people
+            .iter()
+            .enumerate()
+            .map(|(i, (n, p, s))| {
+                member(
+                    branches[i % branches.len()],
+                    n,
+                    p,
+                    s,
+                    &format!("11010519491231{i:04}"),
+                )
+            })
+            .collect();
+        db.member_insert_many(whole, &rows, &author())
+            .await
+            .unwrap();
+        // One member outside street A, to be excluded.
+        db.member_create(
+            whole,
+            &member(t.branch_b, "张外", "zhangwai", "zw", "110105194912319999"),
+            &author(),
+        )
+        .await
+        .unwrap();
+
+        let a = Scope::Subtree(t.street_a);
+        let names =
+            |rows: Vec<store::MemberRow>| rows.into_iter().map(|r| r.name).collect::<Vec<_>>();
+        let search = |q: &str| MemberFilter {
+            query: Some(q.into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            names(db.member_search(a, &search("zs"), 50, 0).await.unwrap()),
+            vec!["张三", "张珊", "赵森", "郑爽"],
+            "initials on {}",
+            db.engine()
+        );
+        assert_eq!(
+            names(db.member_search(a, &search("zh"), 50, 0).await.unwrap()),
+            vec!["张三", "张珊", "张伟", "赵森", "郑爽", "周舟"]
+        );
+        assert_eq!(
+            names(db.member_search(a, &search("zh"), 2, 2).await.unwrap()),
+            vec!["张伟", "赵森"],
+            "paging through the union"
+        );
+        assert_eq!(
+            names(db.member_search(a, &search("z"), 3, 0).await.unwrap()),
+            vec!["张三", "张珊", "张伟"]
+        );
+        let zhang = names(db.member_search(a, &search("张"), 50, 0).await.unwrap());
+        assert_eq!(zhang.len(), 3);
+        assert!(!zhang.contains(&"张外".to_string()));
+        assert_eq!(
+            db.member_search(a, &MemberFilter::default(), 50, 0)
+                .await
+                .unwrap()
+                .len(),
+            7
+        );
+        assert_eq!(
+            db.member_count_capped(a, &search("zs"), 3).await.unwrap(),
+            (3, true)
+        );
+        assert_eq!(
+            db.member_count_capped(a, &search("zs"), 10).await.unwrap(),
+            (4, false)
+        );
+        assert_eq!(
+            db.member_count_capped(whole, &search("zw"), 10)
+                .await
+                .unwrap(),
+            (2, false)
+        );
+        let in_one = MemberFilter {
+            query: Some("zs".into()),
+            org_id: Some(branches[0]),
+            ..Default::default()
+        };
+        assert_eq!(
+            names(db.member_search(a, &in_one, 50, 0).await.unwrap()),
+            vec!["张三"]
+        );
+    }
+}
