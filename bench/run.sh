@@ -45,7 +45,13 @@ for user in admin street_admin; do
   echo "== member search as $user for $DURATION"
   DJ_COOKIE="$(login "$user")" wrk -t2 -c8 -d "$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | grep BENCH | sed "s/^BENCH /BENCH search_$user /"
 done
-grep -E "VmHWM|VmRSS" "/proc/$SERVER/status" | awk '{printf "BENCH server_%s_kb=%d\n", $1, $2}' | tr -d ':'
+for user in admin street_admin; do
+  cookie="$(login "$user")"
+  for _ in 1 2 3 4 5; do
+    curl -fsS -o /dev/null -w "%{time_total}\n" -H "Cookie: $cookie" "http://127.0.0.1:$PORT/"
+  done | sort -n | awk -v u="$user" '{t[NR]=$1} END {printf "BENCH dashboard_%s_median_ms=%.1f\n", u, t[3]*1000}'
+done
+grep -E "VmHWM|VmRSS|RssAnon|RssFile" "/proc/$SERVER/status" | awk '{printf "BENCH server_%s_kb=%d\n", $1, $2}' | tr -d ":"
 
 echo "== import of $IMPORT_ROWS rows"
 target/release/gen-import --db "sqlite://$DB" --rows "$IMPORT_ROWS" --out "$OUT/import-$IMPORT_ROWS.xlsx"

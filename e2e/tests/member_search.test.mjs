@@ -74,7 +74,7 @@ async function gotoMembers(page, query = '') {
   await page.waitForSelector('input[name=q]', { timeout: TIMEOUT });
 }
 
-test('admin logs in, searches a member by pinyin initials and opens their page', { timeout: TEST_TIMEOUT }, async () => {
+test('admin logs in, searches a member by name and opens their page', { timeout: TEST_TIMEOUT }, async () => {
   await withBrowser('admin-search', {}, async ({ page }) => {
     await login(page, 'admin');
 

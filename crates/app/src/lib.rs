@@ -8,6 +8,7 @@ use store::{Author, Db, Scope, StoreError};
 pub mod audit;
 pub mod auth;
 pub mod demo;
+pub mod dues;
 pub mod export;
 pub mod import;
 pub mod members;

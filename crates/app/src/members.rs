@@ -325,7 +325,7 @@ impl MemberQuery {
 
 pub const PAGE_SIZE: i64 = 50;
 /// Search results are counted exactly up to this many; beyond it the page says "超过".
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 1_000;
 
 impl App {
     pub async fn search_members(&self, actor: &Actor, query: &MemberQuery) -> Result<MemberPage> {

@@ -8,6 +8,7 @@
 
 pub mod dates;
 pub mod dues;
+pub mod dues_ledger;
 pub mod enums;
 pub mod idcard;
 pub mod names;

@@ -16,6 +16,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub mod audit;
+pub mod dues;
 pub mod members;
 pub mod model;
 pub mod orgs;
@@ -25,6 +26,10 @@ pub mod territory;
 pub mod testing;
 pub mod users;
 
+pub use dues::{
+    DuesBase, DuesMonthFacts, DuesPayment, DuesRecord, DuesWaiver, NewDuesBase, NewPayment,
+    NewWaiver,
+};
 pub use model::*;
 
 /// The open database. Cheap to clone (both arms are pools).

@@ -870,3 +870,151 @@ async fn large_scopes_search_through_the_name_indexes_with_the_same_results() {
         );
     }
 }
+
+#[tokio::test]
+async fn dues_bases_payments_waivers_and_month_facts() {
+    use store::{NewDuesBase, NewPayment, NewWaiver};
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let whole = Scope::Subtree(t.district);
+        let a = Scope::Subtree(t.street_a);
+        let b = Scope::Subtree(t.street_b);
+        let ids = db
+            .member_insert_many(
+                whole,
+                &[
+                    member(t.branch_a, "张三", "zhangsan", "zs", "110105194912310021"),
+                    member(t.branch_a2, "李四", "lisi", "ls", "110105194912310048"),
+                    member(t.branch_b, "王五", "wangwu", "ww", "110105194912310064"),
+                ],
+                &author(),
+            )
+            .await
+            .unwrap();
+        let base = |month: &str, fen: i64| NewDuesBase {
+            effective_month: month.into(),
+            category: "retired".into(),
+            base_fen: Some(fen * 200),
+            monthly_fen: fen,
+            working: "4000.00 × 0.5% = 20.00".into(),
+            rule_version: "dues-2017.1".into(),
+        };
+        db.dues_base_set(a, ids[0], &base("2026-01", 2000), &author())
+            .await
+            .unwrap();
+        db.dues_base_set(a, ids[0], &base("2026-01", 2100), &author())
+            .await
+            .unwrap();
+        db.dues_base_set(a, ids[1], &base("2026-03", 1500), &author())
+            .await
+            .unwrap();
+        assert!(matches!(
+            db.dues_base_set(b, ids[0], &base("2026-01", 1), &author())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.dues_base_set(
+                Scope::SelfOnly(ids[0]),
+                ids[0],
+                &base("2026-01", 1),
+                &author()
+            )
+            .await,
+            Err(StoreError::NotFound)
+        ));
+
+        let pay = |months: &[(&str, i64)]| NewPayment {
+            months: months.iter().map(|(m, f)| (m.to_string(), *f)).collect(),
+            paid_on: NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
+            method: "monthly".into(),
+            proxy_name: None,
+        };
+        db.dues_pay(
+            a,
+            ids[0],
+            &pay(&[("2026-02", 2100), ("2026-03", 2100)]),
+            &author(),
+        )
+        .await
+        .unwrap();
+        let again = db
+            .dues_pay(
+                a,
+                ids[0],
+                &pay(&[("2026-04", 2100), ("2026-03", 2100)]),
+                &author(),
+            )
+            .await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        assert!(matches!(
+            db.dues_pay(b, ids[0], &pay(&[("2026-05", 1)]), &author())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        let waiver = NewWaiver {
+            from_month: "2026-03".into(),
+            to_month: "2026-12".into(),
+            reason: "重病".into(),
+            approved_by: "甲街道党工委".into(),
+            approval_ref: "甲党〔2026〕3号".into(),
+            approved_on: NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),
+        };
+        db.dues_waive(a, ids[1], &waiver, &author()).await.unwrap();
+
+        let record = db
+            .dues_record(Scope::SelfOnly(ids[0]), ids[0])
+            .await
+            .unwrap();
+        assert_eq!(record.bases.len(), 1, "same month replaces");
+        assert_eq!(record.bases[0].monthly_fen, 2100);
+        assert_eq!(
+            record
+                .payments
+                .iter()
+                .map(|p| p.month.as_str())
+                .collect::<Vec<_>>(),
+            vec!["2026-02", "2026-03"],
+            "the refused payment left nothing"
+        );
+        assert!(matches!(
+            db.dues_record(b, ids[0]).await,
+            Err(StoreError::NotFound)
+        ));
+
+        let facts = db
+            .dues_month_facts(whole, t.street_a, "2026-03")
+            .await
+            .unwrap();
+        assert_eq!(facts.members.len(), 2);
+        let community = db.org_children(whole, t.street_a).await.unwrap()[0].id;
+        assert!(
+            facts.members.iter().all(|m| m.4 == community),
+            "rolled up to the street's child"
+        );
+        assert_eq!(facts.bases.len(), 2);
+        assert_eq!(facts.payments, vec![(ids[0], 2100)]);
+        assert_eq!(facts.waivers.len(), 1);
+        let branch_facts = db
+            .dues_month_facts(whole, t.branch_a, "2026-01")
+            .await
+            .unwrap();
+        assert_eq!(branch_facts.members.len(), 1);
+        assert_eq!(branch_facts.members[0].4, t.branch_a);
+        assert!(branch_facts.payments.is_empty());
+        // Another street's admin asking for street A's notice sees nobody.
+        assert!(
+            db.dues_month_facts(b, t.street_a, "2026-03")
+                .await
+                .unwrap()
+                .members
+                .is_empty()
+        );
+        let log = db.audit_list(a, None, 50, 0).await.unwrap();
+        assert!(log.iter().any(|r| r.entity == "dues_payment"));
+        assert!(
+            log.iter()
+                .any(|r| r.entity == "dues_waiver" && r.summary.contains("甲党〔2026〕3号"))
+        );
+    }
+}

@@ -1,0 +1,703 @@
+//! Party dues use cases: set a member's base (with the working shown), record payments and
+//! waivers, a member's monthly bills and arrears, and the monthly notice (通报) per org.
+//! The rules are `domain::dues` (§1.1–1.2) and `domain::dues_ledger` (§1.3–1.4).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::members::{parse_date_cn, today};
+use crate::{Actor, App, AppError, Result};
+use domain::OrgKind;
+use domain::dues::{
+    DuesCategory, DuesInput, DuesPolicy, DuesQuote, Fen, classify_component, derive_base,
+    parse_yuan, quote,
+};
+use domain::dues_ledger::{
+    AmountChange, FixingRule, Month, MonthState, amount_due, check_payment_months,
+    collection_rate_permille, month_states,
+};
+use store::{DuesRecord, NewDuesBase, NewPayment, NewWaiver, Org};
+
+/// How many months a member's page lists.
+pub const HISTORY_MONTHS: i32 = 12;
+
+/// The instance's dues settings. Yearly fixing is the default (DOMAIN.md §1.3).
+#[derive(Debug, Clone, Default)]
+pub struct DuesSettings {
+    pub policy: DuesPolicy,
+    pub fixing: FixingRule,
+}
+
+/// A quote request as typed: amounts in 元 as text, salary components one per line `名称=金额`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct QuoteInput {
+    /// in_service, annual_salary, self_employed, retired, farmer, student, unemployed, low_income, hardship (or the Chinese label)
+    pub category: String,
+    /// The base in 元; for self-employed members the previous quarter's net income in total.
+    #[serde(default)]
+    pub base: String,
+    /// Pay-slip items `名称=金额`, separated by new lines or commas; the base is derived from them.
+    #[serde(default)]
+    pub components: String,
+    #[serde(default)]
+    pub hardship_approved: bool,
+}
+
+/// A quote with the base derivation's working in front of the amount's.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct QuoteResult {
+    /// Monthly dues in 元, two decimals.
+    pub monthly: String,
+    pub monthly_fen: i64,
+    pub base: Option<String>,
+    pub base_fen: Option<i64>,
+    pub category: String,
+    pub capped: bool,
+    pub working: Vec<String>,
+    pub rule_version: &'static str,
+}
+
+fn money(text: &str, what: &str) -> Result<Fen> {
+    parse_yuan(text).map_err(|e| AppError::Invalid(format!("{what}「{}」无效：{e}", text.trim())))
+}
+
+/// DOMAIN.md §1.1–1.2 through the domain calculator, with the base derived from components
+/// when they are given.
+pub fn quote_input(
+    input: &QuoteInput,
+    policy: &DuesPolicy,
+) -> Result<(DuesCategory, DuesQuote, Vec<String>)> {
+    let category = DuesCategory::from_code(input.category.trim())
+        .or_else(|| DuesCategory::from_label(input.category.trim()))
+        .ok_or_else(|| AppError::Invalid(format!("党费类别「{}」无效", input.category.trim())))?;
+    let mut working = Vec::new();
+    let base = if !input.components.trim().is_empty() {
+        let mut gross = Vec::new();
+        let mut deductions = Vec::new();
+        for item in input
+            .components
+            .split(['\n', ',', '，'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let (name, amount) = item
+                .split_once(['=', '＝', ':', '：'])
+                .ok_or_else(|| AppError::Invalid(format!("工资项目「{item}」应写成 名称=金额")))?;
+            let entry = (name.trim().to_string(), money(amount, name.trim())?);
+            if classify_component(name.trim()).is_base_deduction() {
+                deductions.push(entry);
+            } else {
+                gross.push(entry);
+            }
+        }
+        let derived = derive_base(&gross, &deductions);
+        working.extend(derived.working);
+        Some(derived.base)
+    } else if input.base.trim().is_empty() {
+        None
+    } else {
+        Some(money(&input.base, "计算基数")?)
+    };
+    let self_employed = category == DuesCategory::SelfEmployed;
+    let q = quote(
+        &DuesInput {
+            category,
+            base: if self_employed { None } else { base },
+            previous_quarter_net_income: if self_employed { base } else { None },
+            hardship_approved: input.hardship_approved,
+        },
+        policy,
+    )
+    .map_err(|e| AppError::Invalid(e.to_string()))?;
+    Ok((category, q, working))
+}
+
+pub fn quote_result(input: &QuoteInput, policy: &DuesPolicy) -> Result<QuoteResult> {
+    let (category, q, mut working) = quote_input(input, policy)?;
+    working.extend(q.working.iter().cloned());
+    Ok(QuoteResult {
+        monthly: q.monthly.to_string(),
+        monthly_fen: q.monthly.0,
+        base: q.base.map(|b| b.to_string()),
+        base_fen: q.base.map(|b| b.0),
+        category: category.code().to_string(),
+        capped: q.capped,
+        working,
+        rule_version: domain::dues::RULE_VERSION,
+    })
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SetBaseInput {
+    #[serde(flatten)]
+    pub quote: QuoteInput,
+    /// The first month the amount applies to, `YYYY-MM`.
+    pub effective_month: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct PaymentInput {
+    pub from_month: String,
+    #[serde(default)]
+    pub to_month: String,
+    pub paid_on: String,
+    /// monthly, advance, back_pay, proxy
+    #[serde(default)]
+    pub method: String,
+    #[serde(default)]
+    pub proxy_name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct WaiverInput {
+    pub from_month: String,
+    pub to_month: String,
+    pub reason: String,
+    pub approved_by: String,
+    pub approval_ref: String,
+    pub approved_on: String,
+}
+
+pub const PAYMENT_METHODS: [(&str, &str); 4] = [
+    ("monthly", "按月缴纳"),
+    ("advance", "按季度预交"),
+    ("back_pay", "补缴"),
+    ("proxy", "委托代缴"),
+];
+
+pub fn method_label(code: &str) -> &'static str {
+    PAYMENT_METHODS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, l)| *l)
+        .unwrap_or("")
+}
+
+/// One month on a member's dues page.
+#[derive(Debug, Clone, Serialize)]
+pub struct BillRow {
+    pub month: String,
+    pub due: Option<String>,
+    pub state: MonthState,
+    pub state_label: &'static str,
+}
+
+/// A member's dues as their page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct MemberDues {
+    pub current: Option<String>,
+    pub bills: Vec<BillRow>,
+    pub unpaid_run: usize,
+    /// DOMAIN.md §1.4: six consecutive unpaid months; a flag for the branch, never a removal.
+    pub suspected_lapse: bool,
+    pub record: DuesRecord,
+}
+
+fn month(text: &str, what: &str) -> Result<Month> {
+    Month::parse(text)
+        .ok_or_else(|| AppError::Invalid(format!("{what}「{}」无效，格式如 2026-03", text.trim())))
+}
+
+fn changes_of(record: &DuesRecord) -> Vec<AmountChange> {
+    record
+        .bases
+        .iter()
+        .filter_map(|b| {
+            Month::parse(&b.effective_month).map(|effective| AmountChange {
+                effective,
+                monthly: Fen(b.monthly_fen),
+            })
+        })
+        .collect()
+}
+
+fn waived_of(record: &DuesRecord) -> Vec<(Month, Month)> {
+    record
+        .waivers
+        .iter()
+        .filter_map(|w| Some((Month::parse(&w.from_month)?, Month::parse(&w.to_month)?)))
+        .collect()
+}
+
+/// One line of a notice: a member (for a branch) or a child org (for a roll-up).
+#[derive(Debug, Clone, Serialize)]
+pub struct NoticeRow {
+    pub id: i64,
+    pub name: String,
+    pub detail: String,
+    pub owed: u64,
+    pub paid: u64,
+    pub waived: u64,
+    pub due_fen: i64,
+    pub paid_fen: i64,
+    /// ‰, half up; `None` when nobody owed.
+    pub rate_permille: Option<u64>,
+}
+
+impl NoticeRow {
+    pub fn rate_text(&self) -> String {
+        self.rate_permille
+            .map(|r| format!("{}.{}%", r / 10, r % 10))
+            .unwrap_or_else(|| "—".into())
+    }
+    pub fn due_text(&self) -> String {
+        Fen(self.due_fen).to_string()
+    }
+    pub fn paid_text(&self) -> String {
+        Fen(self.paid_fen).to_string()
+    }
+}
+
+/// The monthly notice (通报) for an org: per member for a branch, per child org above that.
+#[derive(Debug, Clone, Serialize)]
+pub struct Notice {
+    pub org: Org,
+    pub month: String,
+    pub per_member: bool,
+    pub rows: Vec<NoticeRow>,
+    pub total: NoticeRow,
+}
+
+impl App {
+    pub fn dues_settings(&self) -> DuesSettings {
+        DuesSettings::default()
+    }
+
+    /// Sets a member's base from a month on; the amount and its working are kept with it.
+    pub async fn set_dues_base(
+        &self,
+        actor: &Actor,
+        member_id: i64,
+        input: &SetBaseInput,
+    ) -> Result<QuoteResult> {
+        if !actor.role.may_edit() {
+            return Err(AppError::Forbidden);
+        }
+        self.db.member_get(actor.scope(), member_id).await?;
+        let effective = month(&input.effective_month, "起始月份")?;
+        let result = quote_result(&input.quote, &self.dues_settings().policy)?;
+        let new = NewDuesBase {
+            effective_month: effective.to_string(),
+            category: result.category.clone(),
+            base_fen: result.base_fen,
+            monthly_fen: result.monthly_fen,
+            working: result.working.join("\n"),
+            rule_version: domain::dues::RULE_VERSION.to_string(),
+        };
+        self.db
+            .dues_base_set(actor.scope(), member_id, &new, &actor.author())
+            .await?;
+        Ok(result)
+    }
+
+    /// The member's bills for the last [`HISTORY_MONTHS`] months up to `until`, and arrears.
+    pub async fn member_dues(
+        &self,
+        actor: &Actor,
+        member_id: i64,
+        until: Month,
+    ) -> Result<MemberDues> {
+        let record = self.db.dues_record(actor.scope(), member_id).await?;
+        let changes = changes_of(&record);
+        let waived = waived_of(&record);
+        let paid: Vec<Month> = record
+            .payments
+            .iter()
+            .filter_map(|p| Month::parse(&p.month))
+            .collect();
+        let fixing = self.dues_settings().fixing;
+        let months: Vec<Month> = until.plus(1 - HISTORY_MONTHS).through(until).collect();
+        let states = month_states(&months, &changes, fixing, &paid, &waived);
+        let covered: Vec<bool> = states.iter().map(|s| s.2.covered()).collect();
+        let bills = states
+            .iter()
+            .rev()
+            .map(|(m, due, state)| BillRow {
+                month: m.to_string(),
+                due: due.map(|d| d.to_string()),
+                state: *state,
+                state_label: state.label(),
+            })
+            .collect();
+        Ok(MemberDues {
+            current: amount_due(&changes, until, fixing).map(|f| f.to_string()),
+            bills,
+            unpaid_run: domain::dues::unpaid_run(&covered),
+            suspected_lapse: domain::dues::suspected_lapse(&covered),
+            record,
+        })
+    }
+
+    /// Records a payment covering `from..=to` at the amounts due for those months.
+    pub async fn record_dues_payment(
+        &self,
+        actor: &Actor,
+        member_id: i64,
+        input: &PaymentInput,
+    ) -> Result<usize> {
+        if !actor.role.may_edit() {
+            return Err(AppError::Forbidden);
+        }
+        let record = self.db.dues_record(actor.scope(), member_id).await?;
+        let from = month(&input.from_month, "起始月份")?;
+        let to = if input.to_month.trim().is_empty() {
+            from
+        } else {
+            month(&input.to_month, "截止月份")?
+        };
+        if to < from {
+            return Err(AppError::Invalid("截止月份不能早于起始月份".into()));
+        }
+        let paid_on = parse_date_cn(&input.paid_on).ok_or_else(|| {
+            AppError::Invalid(format!("缴纳日期「{}」无效", input.paid_on.trim()))
+        })?;
+        if paid_on > today() {
+            return Err(AppError::Invalid("缴纳日期不能晚于今天".into()));
+        }
+        let months: Vec<Month> = from.through(to).collect();
+        check_payment_months(&months, Month::of(paid_on))
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let changes = changes_of(&record);
+        let fixing = self.dues_settings().fixing;
+        let mut lines = Vec::new();
+        for m in &months {
+            let due = amount_due(&changes, *m, fixing).ok_or_else(|| {
+                AppError::Invalid(format!("{m} 尚未设定党费金额，请先设定计算基数"))
+            })?;
+            lines.push((m.to_string(), due.0));
+        }
+        let method = if input.method.trim().is_empty() {
+            "monthly"
+        } else {
+            input.method.trim()
+        };
+        if !PAYMENT_METHODS.iter().any(|(c, _)| *c == method) {
+            return Err(AppError::Invalid(format!("缴纳方式「{method}」无效")));
+        }
+        let proxy_name = Some(input.proxy_name.trim().to_string()).filter(|s| !s.is_empty());
+        if method == "proxy" && proxy_name.is_none() {
+            return Err(AppError::Invalid("委托代缴须填写代缴人".into()));
+        }
+        let payment = NewPayment {
+            months: lines,
+            paid_on,
+            method: method.to_string(),
+            proxy_name,
+        };
+        self.db
+            .dues_pay(actor.scope(), member_id, &payment, &actor.author())
+            .await?;
+        Ok(months.len())
+    }
+
+    /// Records an approved hardship waiver; the approval record is required (DOMAIN.md §1.1).
+    pub async fn add_dues_waiver(
+        &self,
+        actor: &Actor,
+        member_id: i64,
+        input: &WaiverInput,
+    ) -> Result<()> {
+        if !actor.role.may_edit() {
+            return Err(AppError::Forbidden);
+        }
+        self.db.member_get(actor.scope(), member_id).await?;
+        let from = month(&input.from_month, "减免起始月份")?;
+        let to = month(&input.to_month, "减免截止月份")?;
+        if to < from {
+            return Err(AppError::Invalid("减免截止月份不能早于起始月份".into()));
+        }
+        let required = [
+            (&input.reason, "减免原因"),
+            (&input.approved_by, "批准的上级党委"),
+            (&input.approval_ref, "批准文号"),
+        ];
+        for (value, what) in required {
+            if value.trim().is_empty() {
+                return Err(AppError::Invalid(format!(
+                    "请填写{what}：困难党员减免须经党支部研究并报上级党委批准"
+                )));
+            }
+        }
+        let approved_on: NaiveDate = parse_date_cn(&input.approved_on)
+            .ok_or_else(|| AppError::Invalid("批准日期无效".into()))?;
+        let waiver = NewWaiver {
+            from_month: from.to_string(),
+            to_month: to.to_string(),
+            reason: input.reason.trim().into(),
+            approved_by: input.approved_by.trim().into(),
+            approval_ref: input.approval_ref.trim().into(),
+            approved_on,
+        };
+        Ok(self
+            .db
+            .dues_waive(actor.scope(), member_id, &waiver, &actor.author())
+            .await?)
+    }
+
+    /// The monthly notice for an org in the actor's scope.
+    pub async fn dues_notice(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        month_text: &str,
+    ) -> Result<Notice> {
+        actor.require_staff()?;
+        let org = self.db.org_get(actor.scope(), org_id).await?;
+        let m = month(month_text, "月份")?;
+        let facts = self
+            .db
+            .dues_month_facts(actor.scope(), org_id, &m.to_string())
+            .await?;
+        let fixing = self.dues_settings().fixing;
+        let mut changes: HashMap<i64, Vec<AmountChange>> = HashMap::new();
+        for (member, effective, fen) in &facts.bases {
+            if let Some(effective) = Month::parse(effective) {
+                changes.entry(*member).or_default().push(AmountChange {
+                    effective,
+                    monthly: Fen(*fen),
+                });
+            }
+        }
+        let paid: HashMap<i64, i64> = facts.payments.iter().copied().collect();
+        let waived: std::collections::HashSet<i64> = facts.waivers.iter().map(|w| w.0).collect();
+        let per_member = OrgKind::from_code(&org.kind) == Some(OrgKind::Branch);
+        let mut groups: Vec<NoticeRow> = Vec::new();
+        let mut index: HashMap<i64, usize> = HashMap::new();
+        let children: HashMap<i64, String> = if per_member {
+            HashMap::new()
+        } else {
+            self.db
+                .org_children(actor.scope(), org_id)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c.name))
+                .collect()
+        };
+        let blank = |id: i64, name: String, detail: String| NoticeRow {
+            id,
+            name,
+            detail,
+            owed: 0,
+            paid: 0,
+            waived: 0,
+            due_fen: 0,
+            paid_fen: 0,
+            rate_permille: None,
+        };
+        let mut total = blank(org.id, "合计".into(), String::new());
+        for (member, name, _branch, branch_name, child) in &facts.members {
+            let due = changes.get(member).and_then(|c| amount_due(c, m, fixing));
+            let state = if paid.contains_key(member) {
+                MonthState::Paid
+            } else if waived.contains(member) {
+                MonthState::Waived
+            } else if due.is_none() {
+                MonthState::NotDue
+            } else {
+                MonthState::Unpaid
+            };
+            let key = if per_member { *member } else { *child };
+            let slot = *index.entry(key).or_insert_with(|| {
+                let (label, detail) = if per_member {
+                    (name.clone(), branch_name.clone())
+                } else {
+                    (
+                        children
+                            .get(child)
+                            .cloned()
+                            .unwrap_or_else(|| branch_name.clone()),
+                        String::new(),
+                    )
+                };
+                groups.push(blank(key, label, detail));
+                groups.len() - 1
+            });
+            for row in [&mut groups[slot], &mut total] {
+                match state {
+                    MonthState::Paid => {
+                        row.owed += 1;
+                        row.paid += 1;
+                        row.due_fen += due.map(|d| d.0).unwrap_or(0);
+                        row.paid_fen += paid.get(member).copied().unwrap_or(0);
+                    }
+                    MonthState::Unpaid => {
+                        row.owed += 1;
+                        row.due_fen += due.map(|d| d.0).unwrap_or(0);
+                    }
+                    MonthState::Waived => row.waived += 1,
+                    MonthState::NotDue => {}
+                }
+            }
+            if per_member {
+                groups[slot].detail = format!(
+                    "{}|{}",
+                    state.label(),
+                    due.map(|d| d.to_string())
+                        .unwrap_or_else(|| "未设定".into())
+                );
+            }
+        }
+        for row in groups.iter_mut().chain(std::iter::once(&mut total)) {
+            row.rate_permille = collection_rate_permille(row.paid, row.owed);
+        }
+        Ok(Notice {
+            org,
+            month: m.to_string(),
+            per_member,
+            rows: groups,
+            total,
+        })
+    }
+
+    /// The notice as an xlsx in the layout branches post: 姓名/单位, 应缴, 已缴, 金额, 收缴率.
+    pub async fn dues_notice_xlsx(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        month_text: &str,
+    ) -> Result<(Vec<u8>, String)> {
+        let notice = self.dues_notice(actor, org_id, month_text).await?;
+        let xlsx_error =
+            |e: rust_xlsxwriter::XlsxError| AppError::Invalid(format!("生成 Excel 失败：{e}"));
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        let sheet = workbook
+            .add_worksheet()
+            .set_name("党费收缴通报")
+            .map_err(xlsx_error)?;
+        let title = format!("{} {} 党费收缴情况通报", notice.org.name, notice.month);
+        sheet
+            .write_with_format(0, 0, title.as_str(), &bold)
+            .map_err(xlsx_error)?;
+        let headers: &[&str] = if notice.per_member {
+            &["姓名", "状态", "应缴金额（元）", "实缴金额（元）"]
+        } else {
+            &[
+                "党组织",
+                "应缴人数",
+                "已缴人数",
+                "减免人数",
+                "应缴金额（元）",
+                "实缴金额（元）",
+                "收缴率",
+            ]
+        };
+        for (c, h) in headers.iter().enumerate() {
+            sheet
+                .write_with_format(2, c as u16, *h, &bold)
+                .map_err(xlsx_error)?;
+        }
+        for (r, row) in (3u32..).zip(notice.rows.iter().chain(std::iter::once(&notice.total))) {
+            let cells: Vec<String> = if notice.per_member && row.id != notice.total.id {
+                let (state, due) = row.detail.split_once('|').unwrap_or(("", ""));
+                vec![row.name.clone(), state.into(), due.into(), row.paid_text()]
+            } else if notice.per_member {
+                vec![
+                    format!(
+                        "合计：应缴 {} 人，已缴 {} 人，收缴率 {}",
+                        row.owed,
+                        row.paid,
+                        row.rate_text()
+                    ),
+                    String::new(),
+                    row.due_text(),
+                    row.paid_text(),
+                ]
+            } else {
+                vec![
+                    row.name.clone(),
+                    row.owed.to_string(),
+                    row.paid.to_string(),
+                    row.waived.to_string(),
+                    row.due_text(),
+                    row.paid_text(),
+                    row.rate_text(),
+                ]
+            };
+            for (c, v) in cells.iter().enumerate() {
+                sheet.write(r, c as u16, v.as_str()).map_err(xlsx_error)?;
+            }
+        }
+        sheet.set_column_width(0, 36).map_err(xlsx_error)?;
+        let bytes = workbook.save_to_buffer().map_err(xlsx_error)?;
+        self.db
+            .audit_event(
+                org_id,
+                &actor.author(),
+                "export",
+                "dues",
+                &format!("导出党费通报 {} {}", notice.org.name, notice.month),
+            )
+            .await?;
+        Ok((
+            bytes,
+            format!("{}党费通报{}.xlsx", notice.org.name, notice.month),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn components_derive_the_base_and_the_working_shows_both_steps() {
+        let input = QuoteInput {
+            category: "在职".into(),
+            components: "基本工资=6000\n岗位津贴=2500\n交通补贴=300\n个人所得税=95\n养老保险=480"
+                .into(),
+            ..Default::default()
+        };
+        let r = quote_result(&input, &DuesPolicy::default()).unwrap();
+        assert_eq!(r.base.as_deref(), Some("7925.00"));
+        assert_eq!(r.monthly, "118.88");
+        assert!(
+            r.working.iter().any(|l| l.contains("交通补贴")),
+            "{:?}",
+            r.working
+        );
+    }
+
+    #[test]
+    fn the_cli_example_and_bad_input() {
+        let r = quote_result(
+            &QuoteInput {
+                category: "in_service".into(),
+                base: "7305.00".into(),
+                ..Default::default()
+            },
+            &DuesPolicy::default(),
+        )
+        .unwrap();
+        assert_eq!(r.monthly, "109.58");
+        assert!(
+            quote_result(
+                &QuoteInput {
+                    category: "干部".into(),
+                    base: "1".into(),
+                    ..Default::default()
+                },
+                &DuesPolicy::default()
+            )
+            .is_err()
+        );
+        assert!(
+            quote_result(
+                &QuoteInput {
+                    category: "retired".into(),
+                    base: "abc".into(),
+                    ..Default::default()
+                },
+                &DuesPolicy::default()
+            )
+            .is_err()
+        );
+        let hardship = QuoteInput {
+            category: "hardship".into(),
+            ..Default::default()
+        };
+        assert!(quote_result(&hardship, &DuesPolicy::default()).is_err());
+    }
+}

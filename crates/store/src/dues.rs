@@ -1,0 +1,333 @@
+//! Party dues records (DOMAIN.md §1): base history, payments and waivers, each write scoped to
+//! the member's branch and audited in the same transaction.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::{Author, Db, Param, Result, Scope, StoreError, bind_params, now, on_db, write_audit};
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct DuesBase {
+    pub id: i64,
+    pub member_id: i64,
+    pub effective_month: String,
+    pub category: String,
+    pub base_fen: Option<i64>,
+    pub monthly_fen: i64,
+    pub working: String,
+    pub rule_version: String,
+    pub set_by: String,
+    pub set_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewDuesBase {
+    pub effective_month: String,
+    pub category: String,
+    pub base_fen: Option<i64>,
+    pub monthly_fen: i64,
+    pub working: String,
+    pub rule_version: String,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct DuesPayment {
+    pub id: i64,
+    pub member_id: i64,
+    pub branch_id: i64,
+    pub month: String,
+    pub amount_fen: i64,
+    pub paid_on: NaiveDate,
+    pub method: String,
+    pub proxy_name: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// One payment covering several months, each with its own amount.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    pub months: Vec<(String, i64)>,
+    pub paid_on: NaiveDate,
+    pub method: String,
+    pub proxy_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct DuesWaiver {
+    pub id: i64,
+    pub member_id: i64,
+    pub from_month: String,
+    pub to_month: String,
+    pub reason: String,
+    pub approved_by: String,
+    pub approval_ref: String,
+    pub approved_on: NaiveDate,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewWaiver {
+    pub from_month: String,
+    pub to_month: String,
+    pub reason: String,
+    pub approved_by: String,
+    pub approval_ref: String,
+    pub approved_on: NaiveDate,
+}
+
+/// A member's whole dues record.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct DuesRecord {
+    pub bases: Vec<DuesBase>,
+    pub payments: Vec<DuesPayment>,
+    pub waivers: Vec<DuesWaiver>,
+}
+
+/// What a month's notice for an org subtree is computed from.
+#[derive(Debug, Clone, Default)]
+pub struct DuesMonthFacts {
+    /// (member id, name, branch id, branch name, the child of the org that holds them)
+    pub members: Vec<(i64, String, i64, String, i64)>,
+    /// (member id, effective month, monthly 分), every entry up to the month
+    pub bases: Vec<(i64, String, i64)>,
+    /// (member id, 分 paid for the month)
+    pub payments: Vec<(i64, i64)>,
+    /// (member id, from month, to month) overlapping the month
+    pub waivers: Vec<(i64, String, String)>,
+}
+
+impl Db {
+    /// The member's branch and root org, if the member is in the scope.
+    async fn dues_member_branch(&self, scope: Scope, member_id: i64) -> Result<(i64, i64)> {
+        let mut params = vec![Param::I64(member_id)];
+        let sql = format!(
+            "SELECT m.branch_id, m.root_org_id FROM members m WHERE m.id = $1 AND {}",
+            scope.member_condition("m", &mut params)
+        );
+        let row: Option<(i64, i64)> = on_db!(self, pool => {
+            bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_optional(pool).await?
+        });
+        row.ok_or(StoreError::NotFound)
+    }
+
+    /// Sets (or replaces) the base and monthly amount in force from a month on.
+    pub async fn dues_base_set(
+        &self,
+        scope: Scope,
+        member_id: i64,
+        new: &NewDuesBase,
+        author: &Author,
+    ) -> Result<()> {
+        let org_scope = match scope {
+            Scope::Subtree(_) => scope,
+            _ => return Err(StoreError::NotFound),
+        };
+        let (branch, root) = self.dues_member_branch(org_scope, member_id).await?;
+        on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO dues_bases (member_id, root_org_id, effective_month, category, base_fen, monthly_fen, \
+                 working, rule_version, set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (member_id, effective_month) DO UPDATE SET category = $4, base_fen = $5, \
+                 monthly_fen = $6, working = $7, rule_version = $8, set_by = $9, set_at = $10",
+            )
+            .bind(member_id)
+            .bind(root)
+            .bind(&new.effective_month)
+            .bind(&new.category)
+            .bind(new.base_fen)
+            .bind(new.monthly_fen)
+            .bind(&new.working)
+            .bind(&new.rule_version)
+            .bind(&author.name)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+            let changes = serde_json::json!({
+                "effective_month": [null, new.effective_month],
+                "category": [null, new.category],
+                "base_fen": [null, new.base_fen],
+                "monthly_fen": [null, new.monthly_fen],
+            });
+            write_audit!(
+                &mut *tx, branch, author, "update", "dues", Some(member_id),
+                format!("设定党费：自 {} 起每月 {:.2} 元", new.effective_month, new.monthly_fen as f64 / 100.0),
+                changes.to_string()
+            )?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The member's bases, payments and waivers (also readable by the member themself).
+    pub async fn dues_record(&self, scope: Scope, member_id: i64) -> Result<DuesRecord> {
+        self.dues_member_branch(scope, member_id).await?;
+        let record = on_db!(self, pool => {
+            let bases = sqlx::query_as::<_, DuesBase>(
+                "SELECT id, member_id, effective_month, category, base_fen, monthly_fen, working, rule_version, set_by, set_at \
+                 FROM dues_bases WHERE member_id = $1 ORDER BY effective_month",
+            )
+            .bind(member_id)
+            .fetch_all(pool)
+            .await?;
+            let payments = sqlx::query_as::<_, DuesPayment>(
+                "SELECT id, member_id, branch_id, month, amount_fen, paid_on, method, proxy_name, recorded_by, recorded_at \
+                 FROM dues_payments WHERE member_id = $1 ORDER BY month",
+            )
+            .bind(member_id)
+            .fetch_all(pool)
+            .await?;
+            let waivers = sqlx::query_as::<_, DuesWaiver>(
+                "SELECT id, member_id, from_month, to_month, reason, approved_by, approval_ref, approved_on, recorded_by, recorded_at \
+                 FROM dues_waivers WHERE member_id = $1 ORDER BY from_month",
+            )
+            .bind(member_id)
+            .fetch_all(pool)
+            .await?;
+            DuesRecord { bases, payments, waivers }
+        });
+        Ok(record)
+    }
+
+    /// Records one payment for one or more months, all or none; a month already paid is refused.
+    pub async fn dues_pay(
+        &self,
+        scope: Scope,
+        member_id: i64,
+        payment: &NewPayment,
+        author: &Author,
+    ) -> Result<()> {
+        let org_scope = match scope {
+            Scope::Subtree(_) => scope,
+            _ => return Err(StoreError::NotFound),
+        };
+        let (branch, root) = self.dues_member_branch(org_scope, member_id).await?;
+        let total: i64 = payment.months.iter().map(|(_, fen)| fen).sum();
+        let months: Vec<&str> = payment.months.iter().map(|(m, _)| m.as_str()).collect();
+        on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            for (month, amount) in &payment.months {
+                let inserted = sqlx::query(
+                    "INSERT INTO dues_payments (member_id, branch_id, root_org_id, month, amount_fen, paid_on, method, \
+                     proxy_name, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(member_id)
+                .bind(branch)
+                .bind(root)
+                .bind(month)
+                .bind(*amount)
+                .bind(payment.paid_on)
+                .bind(&payment.method)
+                .bind(&payment.proxy_name)
+                .bind(&author.name)
+                .bind(now())
+                .execute(&mut *tx)
+                .await;
+                if let Err(e) = inserted {
+                    let e = StoreError::from(e);
+                    return Err(if e.is_unique_violation() { StoreError::Conflict(format!("{month} 的党费已经缴纳")) } else { e });
+                }
+            }
+            let changes = serde_json::json!({"months": [null, months], "amount_fen": [null, total], "method": [null, payment.method]});
+            write_audit!(
+                &mut *tx, branch, author, "create", "dues_payment", Some(member_id),
+                format!("登记党费 {} 个月，共 {:.2} 元", payment.months.len(), total as f64 / 100.0),
+                changes.to_string()
+            )?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Records an approved hardship waiver (DOMAIN.md §1.1: branch study, upper committee approval).
+    pub async fn dues_waive(
+        &self,
+        scope: Scope,
+        member_id: i64,
+        waiver: &NewWaiver,
+        author: &Author,
+    ) -> Result<()> {
+        let org_scope = match scope {
+            Scope::Subtree(_) => scope,
+            _ => return Err(StoreError::NotFound),
+        };
+        let (branch, root) = self.dues_member_branch(org_scope, member_id).await?;
+        on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(
+                "INSERT INTO dues_waivers (member_id, root_org_id, from_month, to_month, reason, approved_by, approval_ref, \
+                 approved_on, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            )
+            .bind(member_id)
+            .bind(root)
+            .bind(&waiver.from_month)
+            .bind(&waiver.to_month)
+            .bind(&waiver.reason)
+            .bind(&waiver.approved_by)
+            .bind(&waiver.approval_ref)
+            .bind(waiver.approved_on)
+            .bind(&author.name)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+            let changes = serde_json::json!({"from_month": [null, waiver.from_month], "to_month": [null, waiver.to_month],
+                "approved_by": [null, waiver.approved_by], "approval_ref": [null, waiver.approval_ref]});
+            write_audit!(
+                &mut *tx, branch, author, "create", "dues_waiver", Some(member_id),
+                format!("困难党员减免 {} 至 {}（{} {}）", waiver.from_month, waiver.to_month, waiver.approved_by, waiver.approval_ref),
+                changes.to_string()
+            )?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Everything a month's dues notice for `org_id`'s subtree needs, limited to the scope.
+    pub async fn dues_month_facts(
+        &self,
+        scope: Scope,
+        org_id: i64,
+        month: &str,
+    ) -> Result<DuesMonthFacts> {
+        let mut params = vec![Param::I64(org_id)];
+        let cond = scope.org_condition("m.branch_id", &mut params);
+        // Members of the subtree, each with the child of `org_id` that holds them (a branch
+        // directly asked for is its own "child" at depth 0).
+        let members_sql = format!(
+            "SELECT m.id, m.name, m.branch_id, b.name, \
+             COALESCE((SELECT ch.id FROM org_closure cc JOIN orgs ch ON ch.id = cc.ancestor_id \
+                       WHERE cc.descendant_id = m.branch_id AND ch.parent_id = $1), m.branch_id) \
+             FROM members m JOIN orgs b ON b.id = m.branch_id \
+             JOIN org_closure top ON top.descendant_id = m.branch_id AND top.ancestor_id = $1 \
+             WHERE {cond} ORDER BY b.name, m.name_pinyin"
+        );
+        let in_subtree = format!(
+            "member_id IN (SELECT m.id FROM members m JOIN org_closure top ON top.descendant_id = m.branch_id \
+             AND top.ancestor_id = $1 WHERE {cond})"
+        );
+        params.push(Param::Text(month.to_string()));
+        let month_param = params.len();
+        let bases_sql = format!(
+            "SELECT member_id, effective_month, monthly_fen FROM dues_bases WHERE {in_subtree} AND effective_month <= ${month_param}"
+        );
+        let payments_sql = format!(
+            "SELECT member_id, amount_fen FROM dues_payments WHERE {in_subtree} AND month = ${month_param}"
+        );
+        let waivers_sql = format!(
+            "SELECT member_id, from_month, to_month FROM dues_waivers WHERE {in_subtree} \
+             AND from_month <= ${month_param} AND to_month >= ${month_param}"
+        );
+        let member_params = &params[..month_param - 1];
+        let facts = on_db!(self, pool => {
+            DuesMonthFacts {
+                members: bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(members_sql.as_str())), member_params).fetch_all(pool).await?,
+                bases: bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(bases_sql.as_str())), &params).fetch_all(pool).await?,
+                payments: bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(payments_sql.as_str())), &params).fetch_all(pool).await?,
+                waivers: bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(waivers_sql.as_str())), &params).fetch_all(pool).await?,
+            }
+        });
+        Ok(facts)
+    }
+}
