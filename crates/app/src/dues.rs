@@ -222,7 +222,7 @@ fn waived_of(record: &DuesRecord) -> Vec<(Month, Month)> {
 }
 
 /// One line of a notice: a member (for a branch) or a child org (for a roll-up).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct NoticeRow {
     pub id: i64,
     pub name: String,
@@ -251,7 +251,7 @@ impl NoticeRow {
 }
 
 /// The monthly notice (通报) for an org: per member for a branch, per child org above that.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Notice {
     pub org: Org,
     pub month: String,

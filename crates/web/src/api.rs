@@ -16,6 +16,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiErrorBody};
 use app::App;
+use app::dues::{Notice, NoticeRow, QuoteInput, QuoteResult};
 use app::members::{MemberInput, MemberPage, MemberQuery};
 use app::orgs::OrgInput;
 use app::users::UserInput;
@@ -26,8 +27,8 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "dangjian API", version = "1", description = "党建工作平台数据接口。所有数据均限于调用者账号的管理范围。"),
-    paths(me, org_get, org_children, org_create, org_update, members_search, member_get, member_create, member_update, users_list, user_create),
-    components(schemas(Me, Org, OrgNode, OrgInput, Member, MemberInput, MemberPage, User, UserInput, ApiErrorBody)),
+    paths(me, org_get, org_children, org_create, org_update, members_search, member_get, member_create, member_update, users_list, user_create, dues_quote, dues_notice),
+    components(schemas(Me, Org, OrgNode, OrgInput, Member, MemberInput, MemberPage, User, UserInput, ApiErrorBody, QuoteInput, QuoteResult, Notice, NoticeRow)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -55,6 +56,8 @@ pub fn router() -> Router<App> {
         .route("/api/v1/members", get(members_search).post(member_create))
         .route("/api/v1/members/{id}", get(member_get).put(member_update))
         .route("/api/v1/users", get(users_list).post(user_create))
+        .route("/api/v1/dues/quote", axum::routing::post(dues_quote))
+        .route("/api/v1/dues/notice", get(dues_notice))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
 }
 
@@ -189,4 +192,36 @@ async fn user_create(
         StatusCode::CREATED,
         Json(app.create_user(&actor, &input).await?),
     ))
+}
+
+#[utoipa::path(post, path = "/api/v1/dues/quote", tag = "党费", request_body = QuoteInput,
+    responses((status = 200, description = "每月应交党费及计算过程（DOMAIN.md §1）", body = QuoteResult), (status = 400, body = ApiErrorBody)))]
+async fn dues_quote(
+    State(app): State<App>,
+    ApiActor(_actor): ApiActor,
+    Json(input): Json<QuoteInput>,
+) -> ApiResult<QuoteResult> {
+    Ok(Json(app::dues::quote_result(
+        &input,
+        &app.dues_settings().policy,
+    )?))
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+struct NoticeParams {
+    /// The org (a branch lists members; higher orgs list their children).
+    org_id: i64,
+    /// `YYYY-MM`
+    month: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/dues/notice", tag = "党费", params(NoticeParams),
+    responses((status = 200, body = Notice), (status = 404, body = ApiErrorBody)))]
+async fn dues_notice(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Query(p): Query<NoticeParams>,
+) -> ApiResult<Notice> {
+    Ok(Json(app.dues_notice(&actor, p.org_id, &p.month).await?))
 }

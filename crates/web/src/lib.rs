@@ -50,6 +50,11 @@ pub fn router(app: App) -> Router {
             get(pages::member_page).post(pages::member_update),
         )
         .route("/members/{id}/edit", get(pages::member_edit))
+        .route("/members/{id}/dues/base", post(pages::dues_base))
+        .route("/members/{id}/dues/payments", post(pages::dues_payment))
+        .route("/members/{id}/dues/waivers", post(pages::dues_waiver))
+        .route("/dues", get(pages::dues_notice))
+        .route("/dues/export", get(pages::dues_notice_export))
         .route("/me", get(pages::me))
         .route("/users", get(pages::users).post(pages::user_create))
         .route("/users/{id}/password", post(pages::user_password))

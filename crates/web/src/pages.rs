@@ -561,12 +561,82 @@ struct MemberView {
     birthday_today: bool,
     may_edit: bool,
     history: Vec<AuditRow>,
+    dues: app::dues::MemberDues,
+    dues_error: String,
+    categories: Vec<(&'static str, &'static str)>,
+    methods: Vec<(&'static str, &'static str)>,
+    form: DuesForm,
+}
+
+/// What was typed into the dues forms, shown again with the error when a save fails.
+#[derive(Default, Deserialize)]
+pub struct DuesForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    base: String,
+    #[serde(default)]
+    components: String,
+    #[serde(default)]
+    effective_month: String,
+    #[serde(default)]
+    from_month: String,
+    #[serde(default)]
+    to_month: String,
+    #[serde(default)]
+    paid_on: String,
+    #[serde(default)]
+    method: String,
+    #[serde(default)]
+    proxy_name: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    approved_by: String,
+    #[serde(default)]
+    approval_ref: String,
+    #[serde(default)]
+    approved_on: String,
+}
+
+#[derive(Deserialize)]
+pub struct SavedQuery {
+    #[serde(default)]
+    saved: String,
 }
 
 pub async fn member_page(
     State(app): State<App>,
     session: Session,
     Path(id): Path<i64>,
+    Query(q): Query<SavedQuery>,
+) -> PageResult {
+    let flash = match q.saved.as_str() {
+        "base" => "党费计算基数已保存。",
+        "payment" => "党费缴纳已登记。",
+        "waiver" => "减免已登记。",
+        _ => "",
+    };
+    member_page_with(
+        &app,
+        &session,
+        id,
+        flash,
+        String::new(),
+        DuesForm::default(),
+    )
+    .await
+}
+
+async fn member_page_with(
+    app: &App,
+    session: &Session,
+    id: i64,
+    flash: &str,
+    dues_error: String,
+    form: DuesForm,
 ) -> PageResult {
     let actor = &session.actor;
     let m = app.member(actor, id).await?;
@@ -585,21 +655,194 @@ pub async fn member_page(
     } else {
         vec![]
     };
-    render(&MemberView {
-        layout: Layout::new(
-            &session,
-            m.name.clone(),
-            if actor.is_staff() { "members" } else { "me" },
-        ),
-        years_admitted: domain::dates::years_since(m.admitted_on, today),
-        years_full: m.full_on.map(|f| domain::dates::years_since(f, today)),
-        birthday_today: domain::dates::is_anniversary(m.admitted_on, today),
-        may_edit: actor.role.may_edit(),
-        m,
+    let this_month = domain::dues_ledger::Month::of(today);
+    let dues = app.member_dues(actor, id, this_month).await?;
+    let form = DuesForm {
+        effective_month: if form.effective_month.is_empty() {
+            format!("{}-01", this_month.year)
+        } else {
+            form.effective_month
+        },
+        from_month: if form.from_month.is_empty() {
+            this_month.to_string()
+        } else {
+            form.from_month
+        },
+        paid_on: if form.paid_on.is_empty() {
+            today.to_string()
+        } else {
+            form.paid_on
+        },
+        ..form
+    };
+    let status = if dues_error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    render_status(
+        status,
+        &MemberView {
+            layout: Layout::new(
+                session,
+                m.name.clone(),
+                if actor.is_staff() { "members" } else { "me" },
+            )
+            .with_flash(flash),
+            years_admitted: domain::dates::years_since(m.admitted_on, today),
+            years_full: m.full_on.map(|f| domain::dates::years_since(f, today)),
+            birthday_today: domain::dates::is_anniversary(m.admitted_on, today),
+            may_edit: actor.role.may_edit(),
+            m,
+            path,
+            community,
+            history,
+            dues,
+            dues_error,
+            categories: domain::dues::DuesCategory::ALL
+                .iter()
+                .map(|c| (c.code(), c.label()))
+                .collect(),
+            methods: app::dues::PAYMENT_METHODS.to_vec(),
+            form,
+        },
+    )
+}
+
+/// Saves one of the three dues forms, or shows the member page again with the reason.
+async fn dues_saved(
+    app: &App,
+    session: &Session,
+    id: i64,
+    form: DuesForm,
+    kind: &str,
+    result: app::Result<()>,
+) -> PageResult {
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/members/{id}?saved={kind}#dues")).into_response()),
+        Err(AppError::Invalid(m) | AppError::Conflict(m)) => {
+            member_page_with(app, session, id, "", m, form).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn dues_base(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<DuesForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let input = app::dues::SetBaseInput {
+        quote: app::dues::QuoteInput {
+            category: form.category.clone(),
+            base: form.base.clone(),
+            components: form.components.clone(),
+            hardship_approved: false,
+        },
+        effective_month: form.effective_month.clone(),
+    };
+    let result = app
+        .set_dues_base(&session.actor, id, &input)
+        .await
+        .map(|_| ());
+    dues_saved(&app, &session, id, form, "base", result).await
+}
+
+pub async fn dues_payment(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<DuesForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let input = app::dues::PaymentInput {
+        from_month: form.from_month.clone(),
+        to_month: form.to_month.clone(),
+        paid_on: form.paid_on.clone(),
+        method: form.method.clone(),
+        proxy_name: form.proxy_name.clone(),
+    };
+    let result = app
+        .record_dues_payment(&session.actor, id, &input)
+        .await
+        .map(|_| ());
+    dues_saved(&app, &session, id, form, "payment", result).await
+}
+
+pub async fn dues_waiver(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<DuesForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let input = app::dues::WaiverInput {
+        from_month: form.from_month.clone(),
+        to_month: form.to_month.clone(),
+        reason: form.reason.clone(),
+        approved_by: form.approved_by.clone(),
+        approval_ref: form.approval_ref.clone(),
+        approved_on: form.approved_on.clone(),
+    };
+    let result = app.add_dues_waiver(&session.actor, id, &input).await;
+    dues_saved(&app, &session, id, form, "waiver", result).await
+}
+
+#[derive(Template)]
+#[template(path = "dues.html")]
+struct DuesPage {
+    layout: Layout,
+    notice: app::dues::Notice,
+    path: Vec<OrgNode>,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    org_id: Option<i64>,
+    #[serde(default)]
+    month: String,
+}
+
+impl NoticeQuery {
+    fn month(&self) -> String {
+        if self.month.trim().is_empty() {
+            domain::dues_ledger::Month::of(today()).to_string()
+        } else {
+            self.month.clone()
+        }
+    }
+}
+
+pub async fn dues_notice(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    if session.actor.role == Role::Member {
+        return Ok(Redirect::to("/me").into_response());
+    }
+    let org_id = q.org_id.unwrap_or(session.actor.org_id);
+    let notice = app.dues_notice(&session.actor, org_id, &q.month()).await?;
+    let path = app.org_path(&session.actor, org_id).await?;
+    render(&DuesPage {
+        layout: Layout::new(&session, "党费收缴通报", "dues"),
+        notice,
         path,
-        community,
-        history,
     })
+}
+
+pub async fn dues_notice_export(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    let org_id = q.org_id.unwrap_or(session.actor.org_id);
+    let (bytes, name) = app
+        .dues_notice_xlsx(&session.actor, org_id, &q.month())
+        .await?;
+    Ok(download(bytes, XLSX, &name, "dues-notice.xlsx"))
 }
 
 pub async fn me(session: Session) -> PageResult {

@@ -117,3 +117,8 @@ pub fn options<T: Copy + PartialEq>(
         .map(|v| (code(*v), label(*v), Some(*v) == selected))
         .collect()
 }
+
+/// 分 as 元 with two decimals.
+pub fn fen(amount: &i64) -> String {
+    domain::dues::Fen(*amount).to_string()
+}

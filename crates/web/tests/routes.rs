@@ -195,6 +195,8 @@ async fn an_actor_from_another_subtree_is_refused_on_every_route() {
             format!("/members/{member}/edit"),
             format!("/members?org_id={org}"),
             format!("/members/export?org_id={org}"),
+            format!("/dues?org_id={org}"),
+            format!("/dues/export?org_id={org}"),
         ];
         for uri in &pages {
             let (status, _) = f.page(who, uri).await;
@@ -283,6 +285,11 @@ async fn an_actor_from_another_subtree_is_refused_on_every_route() {
             ),
             ("POST", "/api/v1/members".into(), Some(member_json.clone())),
             ("GET", format!("/api/v1/members?org_id={org}"), None),
+            (
+                "GET",
+                format!("/api/v1/dues/notice?org_id={org}&month=2026-11"),
+                None,
+            ),
             (
                 "POST",
                 "/api/v1/users".into(),
@@ -689,4 +696,155 @@ async fn import_rejects_a_bad_file_whole_and_accepts_a_good_one() {
             .any(|r| r.action == "export" && r.summary.contains("2 人")),
         "{log:?}"
     );
+}
+
+#[tokio::test]
+async fn dues_base_payment_and_notice_through_the_pages_and_api() {
+    for f in fixtures().await {
+        let officer = f.app.actor_by_username("branch_secretary").await.unwrap();
+        let member = f
+            .app
+            .db
+            .member_search(officer.scope(), &MemberFilter::default(), 1, 0)
+            .await
+            .unwrap()[0]
+            .clone();
+        let this_month = domain::dues_ledger::Month::of(app::members::today());
+        let month = this_month.to_string();
+        let uri = format!("/members/{}", member.id);
+
+        // A bad base is shown again with the reason and what was typed.
+        let (status, body) = f
+            .form(
+                "branch_secretary",
+                &format!("{uri}/dues/base"),
+                &[
+                    ("category", "retired"),
+                    ("base", "四千"),
+                    ("effective_month", &format!("{}-01", this_month.year)),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            body.contains("计算基数") && body.contains("四千"),
+            "{}",
+            &body[..body.len().min(500)]
+        );
+
+        let (status, _) = f
+            .form(
+                "branch_secretary",
+                &format!("{uri}/dues/base"),
+                &[
+                    ("category", "retired"),
+                    ("base", "5000.01"),
+                    ("effective_month", &format!("{}-01", this_month.year)),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, page) = f.page("branch_secretary", &uri).await;
+        assert!(
+            page.contains("50.00 元"),
+            "§1.5 vector 14: 5000.01 retired → 50.00"
+        );
+
+        let (status, body) = f
+            .form(
+                "branch_secretary",
+                &format!("{uri}/dues/payments"),
+                &[
+                    ("from_month", "2020-01"),
+                    ("paid_on", &app::members::today().to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "back pay beyond 6 months");
+        assert!(body.contains("6 个月"));
+        let (status, _) = f
+            .form(
+                "branch_secretary",
+                &format!("{uri}/dues/payments"),
+                &[
+                    ("from_month", &month),
+                    ("paid_on", &app::members::today().to_string()),
+                    ("method", "monthly"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, body) = f
+            .form(
+                "branch_secretary",
+                &format!("{uri}/dues/payments"),
+                &[
+                    ("from_month", &month),
+                    ("paid_on", &app::members::today().to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("已经缴纳"));
+
+        // The branch's notice lists the member as paid; the street's rolls it up.
+        let (status, notice) = f
+            .page(
+                "branch_secretary",
+                &format!("/dues?org_id={}&month={month}", member.branch_id),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            notice.contains(&member.name) && notice.contains("已缴") && notice.contains("50.00")
+        );
+        let street = f.app.actor_by_username("street_admin").await.unwrap();
+        let (status, api_notice) = f
+            .api(
+                "street_admin",
+                "GET",
+                &format!("/api/v1/dues/notice?org_id={}&month={month}", street.org_id),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(api_notice["per_member"], false);
+        assert_eq!(api_notice["total"]["paid"], 1);
+        assert_eq!(api_notice["total"]["paid_fen"], 5000);
+        let (status, _) = f
+            .page(
+                "branch_secretary",
+                &format!("/dues/export?org_id={}&month={month}", member.branch_id),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+
+        // The member sees their own bills.
+        let me = f.app.actor_by_username("member").await.unwrap();
+        let (status, own) = f
+            .page("member", &format!("/members/{}", me.member_id.unwrap()))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(own.contains("dues-bills") && !own.contains("登记缴纳"));
+
+        let (status, quote) = f
+            .api(
+                "member",
+                "POST",
+                "/api/v1/dues/quote",
+                Some(json!({"category": "in_service", "base": "7305.00"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(quote["monthly"], "109.58");
+        let (status, _) = f
+            .api(
+                "member",
+                "POST",
+                "/api/v1/dues/quote",
+                Some(json!({"category": "farmer_x", "base": "1"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
 }
