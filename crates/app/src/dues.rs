@@ -262,7 +262,7 @@ pub struct Notice {
 
 impl App {
     pub fn dues_settings(&self) -> DuesSettings {
-        DuesSettings::default()
+        self.dues.clone()
     }
 
     /// Sets a member's base from a month on; the amount and its working are kept with it.
@@ -549,6 +549,45 @@ impl App {
             rows: groups,
             total,
         })
+    }
+
+    /// The yearly publication of collection (DOMAIN.md §1.3: collection and use published once a
+    /// year): each month's notice totals for the org, and the year's sum.
+    pub async fn dues_year(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        year: i32,
+    ) -> Result<(Org, Vec<NoticeRow>, NoticeRow)> {
+        actor.require_staff()?;
+        let org = self.db.org_get(actor.scope(), org_id).await?;
+        let last = Month::of(today()).min(Month { year, month: 12 });
+        let mut rows = Vec::new();
+        let mut sum = NoticeRow {
+            id: org.id,
+            name: format!("{year} 年合计"),
+            detail: String::new(),
+            owed: 0,
+            paid: 0,
+            waived: 0,
+            due_fen: 0,
+            paid_fen: 0,
+            rate_permille: None,
+        };
+        if last.year == year {
+            for m in (Month { year, month: 1 }).through(last) {
+                let mut total = self.dues_notice(actor, org_id, &m.to_string()).await?.total;
+                total.name = m.to_string();
+                sum.owed += total.owed;
+                sum.paid += total.paid;
+                sum.waived += total.waived;
+                sum.due_fen += total.due_fen;
+                sum.paid_fen += total.paid_fen;
+                rows.push(total);
+            }
+        }
+        sum.rate_permille = collection_rate_permille(sum.paid, sum.owed);
+        Ok((org, rows, sum))
     }
 
     /// The notice as an xlsx in the layout branches post: 姓名/单位, 应缴, 已缴, 金额, 收缴率.

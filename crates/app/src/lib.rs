@@ -119,6 +119,8 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 pub struct App {
     pub db: Db,
     pub throttle: std::sync::Arc<auth::LoginThrottle>,
+    /// The instance's dues rules: the cap, the farmers' amount and the fixing rule.
+    pub dues: dues::DuesSettings,
 }
 
 impl App {
@@ -126,6 +128,7 @@ impl App {
         App {
             db,
             throttle: Default::default(),
+            dues: Default::default(),
         }
     }
 }

@@ -28,6 +28,39 @@ struct Cli {
     command: Command,
 }
 
+/// The instance's dues rules (DOMAIN.md §1.3).
+#[derive(clap::Args, Clone)]
+struct DuesArgs {
+    /// 每月党费上限（元），默认 1000；0 表示不设上限
+    #[arg(long, default_value = "1000")]
+    dues_cap: String,
+    /// 年初核定（yearly，默认）或自工资变动当月调整（month-of-change，2008 年规定第十条）
+    #[arg(long, default_value = "yearly")]
+    dues_fixing: String,
+    /// 农民党员每月党费（元），0.20–1.00
+    #[arg(long, default_value = "0.50")]
+    farmer_dues: String,
+}
+
+impl DuesArgs {
+    fn settings(&self) -> Result<app::dues::DuesSettings, String> {
+        let mut settings = app::dues::DuesSettings::default();
+        let cap = yuan(&self.dues_cap)?;
+        settings.policy.monthly_cap = (cap.0 > 0).then_some(cap);
+        settings.policy.farmer_amount = yuan(&self.farmer_dues)?;
+        settings.fixing = match self.dues_fixing.as_str() {
+            "yearly" => domain::dues_ledger::FixingRule::Yearly,
+            "month-of-change" => domain::dues_ledger::FixingRule::FromMonthOfChange,
+            other => {
+                return Err(format!(
+                    "--dues-fixing「{other}」无效，应为 yearly 或 month-of-change"
+                ));
+            }
+        };
+        Ok(settings)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// 启动网页服务（首次启动自动建库并创建管理员账号）
@@ -40,6 +73,8 @@ enum Command {
         /// 空库首次启动时创建的顶层党组织名称
         #[arg(long, default_value = "中共某某区委员会")]
         org_name: String,
+        #[command(flatten)]
+        dues: DuesArgs,
     },
     /// 生成演示数据（一个完整的区）并启动网页服务
     Demo {
@@ -61,6 +96,8 @@ enum Command {
         /// 只生成数据，不启动服务
         #[arg(long)]
         no_serve: bool,
+        #[command(flatten)]
+        dues: DuesArgs,
     },
     /// 只做数据库迁移
     Migrate {
@@ -195,8 +232,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             db,
             listen,
             org_name,
+            dues,
         } => {
-            let app = open(&db).await?;
+            let mut app = open(&db).await?;
+            app.dues = dues.settings()?;
             if let Some(first) = app.bootstrap(&org_name).await.map_err(|e| e.to_string())? {
                 eprintln!("已新建数据库并创建顶层党组织「{}」。", first.org_name);
                 eprintln!(
@@ -214,11 +253,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             password,
             reset,
             no_serve,
+            dues,
         } => {
+            let settings = dues.settings()?;
             if reset || db == DEMO_DB {
                 remove_sqlite_files(&db);
             }
-            let app = open(&db).await?;
+            let mut app = open(&db).await?;
+            app.dues = settings;
             let started = std::time::Instant::now();
             let options = DemoOptions {
                 members,

@@ -657,7 +657,19 @@ async fn member_page_with(
     };
     let this_month = domain::dues_ledger::Month::of(today);
     let dues = app.member_dues(actor, id, this_month).await?;
+    // The dues category usually follows the member category.
+    let usual_category = match m.category.as_str() {
+        "retired" => "retired",
+        "farmer" => "farmer",
+        "student" => "student",
+        _ => "in_service",
+    };
     let form = DuesForm {
+        category: if form.category.is_empty() {
+            usual_category.to_string()
+        } else {
+            form.category
+        },
         effective_month: if form.effective_month.is_empty() {
             format!("{}-01", this_month.year)
         } else {
@@ -1372,5 +1384,38 @@ pub async fn audit(
         rows,
         page,
         entity: q.entity,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "dues_year.html")]
+struct DuesYearPage {
+    layout: Layout,
+    org: Org,
+    year: i32,
+    rows: Vec<app::dues::NoticeRow>,
+    sum: app::dues::NoticeRow,
+}
+
+#[derive(Deserialize)]
+pub struct YearQuery {
+    org_id: Option<i64>,
+    year: Option<i32>,
+}
+
+pub async fn dues_year(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<YearQuery>,
+) -> PageResult {
+    let org_id = q.org_id.unwrap_or(session.actor.org_id);
+    let year = q.year.unwrap_or_else(|| chrono::Datelike::year(&today()));
+    let (org, rows, sum) = app.dues_year(&session.actor, org_id, year).await?;
+    render(&DuesYearPage {
+        layout: Layout::new(&session, "党费年度公示", "dues"),
+        org,
+        year,
+        rows,
+        sum,
     })
 }

@@ -197,6 +197,7 @@ async fn an_actor_from_another_subtree_is_refused_on_every_route() {
             format!("/members/export?org_id={org}"),
             format!("/dues?org_id={org}"),
             format!("/dues/export?org_id={org}"),
+            format!("/dues/year?org_id={org}"),
         ];
         for uri in &pages {
             let (status, _) = f.page(who, uri).await;
