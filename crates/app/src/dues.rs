@@ -18,7 +18,7 @@ use domain::dues_ledger::{
     AmountChange, FixingRule, Month, MonthState, amount_due, check_payment_months,
     collection_rate_permille, month_states,
 };
-use store::{DuesRecord, NewDuesBase, NewPayment, NewWaiver, Org};
+use store::{DuesExpense, DuesRecord, NewDuesBase, NewExpense, NewPayment, NewWaiver, Org};
 
 /// How many months a member's page lists.
 pub const HISTORY_MONTHS: i32 = 12;
@@ -148,6 +148,15 @@ pub struct PaymentInput {
     pub method: String,
     #[serde(default)]
     pub proxy_name: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ExpenseInput {
+    pub spent_on: String,
+    /// 元
+    pub amount: String,
+    pub purpose: String,
+    pub approved_by: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -309,7 +318,23 @@ impl App {
             .collect();
         let fixing = self.dues_settings().fixing;
         let months: Vec<Month> = until.plus(1 - HISTORY_MONTHS).through(until).collect();
-        let states = month_states(&months, &changes, fixing, &paid, &waived);
+        let admitted = Month::of(
+            self.db
+                .member_get(actor.scope(), member_id)
+                .await?
+                .admitted_on,
+        );
+        // DOMAIN.md §1.3: nothing is owed before admission.
+        let states: Vec<_> = month_states(&months, &changes, fixing, &paid, &waived)
+            .into_iter()
+            .map(|(m, due, state)| {
+                if m < admitted {
+                    (m, None, MonthState::NotDue)
+                } else {
+                    (m, due, state)
+                }
+            })
+            .collect();
         let covered: Vec<bool> = states.iter().map(|s| s.2.covered()).collect();
         let bills = states
             .iter()
@@ -359,6 +384,17 @@ impl App {
         let months: Vec<Month> = from.through(to).collect();
         check_payment_months(&months, Month::of(paid_on))
             .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let admitted = Month::of(
+            self.db
+                .member_get(actor.scope(), member_id)
+                .await?
+                .admitted_on,
+        );
+        if from < admitted {
+            return Err(AppError::Invalid(format!(
+                "{from} 早于入党（{admitted}），无需交纳党费"
+            )));
+        }
         let changes = changes_of(&record);
         let fixing = self.dues_settings().fixing;
         let mut lines = Vec::new();
@@ -588,6 +624,62 @@ impl App {
         }
         sum.rate_permille = collection_rate_permille(sum.paid, sum.owed);
         Ok((org, rows, sum))
+    }
+
+    /// Records a use of dues by an org (with who approved it), for the yearly publication.
+    pub async fn add_dues_expense(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        input: &ExpenseInput,
+    ) -> Result<i64> {
+        if !actor.role.may_edit() {
+            return Err(AppError::Forbidden);
+        }
+        self.db.org_get(actor.scope(), org_id).await?;
+        let spent_on = parse_date_cn(&input.spent_on).ok_or_else(|| {
+            AppError::Invalid(format!("使用日期「{}」无效", input.spent_on.trim()))
+        })?;
+        if spent_on > today() {
+            return Err(AppError::Invalid("使用日期不能晚于今天".into()));
+        }
+        let amount = money(&input.amount, "金额")?;
+        if amount.0 <= 0 {
+            return Err(AppError::Invalid("金额应大于 0".into()));
+        }
+        if input.purpose.trim().is_empty() || input.approved_by.trim().is_empty() {
+            return Err(AppError::Invalid("请填写用途和批准人（或批准会议）".into()));
+        }
+        let new = NewExpense {
+            spent_on,
+            amount_fen: amount.0,
+            purpose: input.purpose.trim().into(),
+            approved_by: input.approved_by.trim().into(),
+        };
+        Ok(self
+            .db
+            .dues_expense_add(actor.scope(), org_id, &new, &actor.author())
+            .await?)
+    }
+
+    /// Uses of dues in a year by the org and the orgs below it.
+    pub async fn dues_expenses(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        year: i32,
+    ) -> Result<Vec<DuesExpense>> {
+        actor.require_staff()?;
+        let (from, to) = (
+            NaiveDate::from_ymd_opt(year, 1, 1)
+                .ok_or_else(|| AppError::Invalid("年度无效".into()))?,
+            NaiveDate::from_ymd_opt(year, 12, 31)
+                .ok_or_else(|| AppError::Invalid("年度无效".into()))?,
+        );
+        Ok(self
+            .db
+            .dues_expenses(actor.scope(), org_id, from, to)
+            .await?)
     }
 
     /// The notice as an xlsx in the layout branches post: 姓名/单位, 应缴, 已缴, 金额, 收缴率.

@@ -291,17 +291,24 @@ impl Db {
         org_id: i64,
         month: &str,
     ) -> Result<DuesMonthFacts> {
+        // DOMAIN.md §1.3: dues are owed from admission (the 支部大会 resolution) on, so a member
+        // admitted after the month is not on that month's notice.
+        let next_month = domain::dues_ledger::Month::parse(month)
+            .map(|m| m.plus(1))
+            .and_then(|m| NaiveDate::from_ymd_opt(m.year, m.month, 1))
+            .ok_or_else(|| StoreError::Invalid(format!("月份「{month}」无效")))?;
         let mut params = vec![Param::I64(org_id)];
         let cond = scope.org_condition("m.branch_id", &mut params);
         // Members of the subtree, each with the child of `org_id` that holds them (a branch
         // directly asked for is its own "child" at depth 0).
+        let admitted_before = params.len() + 1;
         let members_sql = format!(
             "SELECT m.id, m.name, m.branch_id, b.name, \
              COALESCE((SELECT ch.id FROM org_closure cc JOIN orgs ch ON ch.id = cc.ancestor_id \
                        WHERE cc.descendant_id = m.branch_id AND ch.parent_id = $1), m.branch_id) \
              FROM members m JOIN orgs b ON b.id = m.branch_id \
              JOIN org_closure top ON top.descendant_id = m.branch_id AND top.ancestor_id = $1 \
-             WHERE {cond} ORDER BY b.name, m.name_pinyin"
+             WHERE {cond} AND m.admitted_on < ${admitted_before} ORDER BY b.name, m.name_pinyin"
         );
         let in_subtree = format!(
             "member_id IN (SELECT m.id FROM members m JOIN org_closure top ON top.descendant_id = m.branch_id \
@@ -319,15 +326,98 @@ impl Db {
             "SELECT member_id, from_month, to_month FROM dues_waivers WHERE {in_subtree} \
              AND from_month <= ${month_param} AND to_month >= ${month_param}"
         );
-        let member_params = &params[..month_param - 1];
+        let mut member_params = params[..month_param - 1].to_vec();
+        member_params.push(Param::Date(next_month));
         let facts = on_db!(self, pool => {
             DuesMonthFacts {
-                members: bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(members_sql.as_str())), member_params).fetch_all(pool).await?,
+                members: bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(members_sql.as_str())), &member_params).fetch_all(pool).await?,
                 bases: bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(bases_sql.as_str())), &params).fetch_all(pool).await?,
                 payments: bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(payments_sql.as_str())), &params).fetch_all(pool).await?,
                 waivers: bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(waivers_sql.as_str())), &params).fetch_all(pool).await?,
             }
         });
         Ok(facts)
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct DuesExpense {
+    pub id: i64,
+    pub org_id: i64,
+    pub org_name: String,
+    pub spent_on: NaiveDate,
+    pub amount_fen: i64,
+    pub purpose: String,
+    pub approved_by: String,
+    pub recorded_by: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewExpense {
+    pub spent_on: NaiveDate,
+    pub amount_fen: i64,
+    pub purpose: String,
+    pub approved_by: String,
+}
+
+impl Db {
+    /// Records a use of dues by an org in the scope.
+    pub async fn dues_expense_add(
+        &self,
+        scope: Scope,
+        org_id: i64,
+        new: &NewExpense,
+        author: &Author,
+    ) -> Result<i64> {
+        let org = self.org_get(scope, org_id).await?;
+        let id = on_db!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO dues_expenses (org_id, root_org_id, spent_on, amount_fen, purpose, approved_by, recorded_by, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            )
+            .bind(org_id)
+            .bind(org.root_org_id)
+            .bind(new.spent_on)
+            .bind(new.amount_fen)
+            .bind(&new.purpose)
+            .bind(&new.approved_by)
+            .bind(&author.name)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await?;
+            let changes = serde_json::json!({"spent_on": [null, new.spent_on], "amount_fen": [null, new.amount_fen],
+                "purpose": [null, new.purpose], "approved_by": [null, new.approved_by]});
+            write_audit!(
+                &mut *tx, org_id, author, "create", "dues_expense", Some(id),
+                format!("登记党费使用 {:.2} 元：{}", new.amount_fen as f64 / 100.0, new.purpose),
+                changes.to_string()
+            )?;
+            tx.commit().await?;
+            id
+        });
+        Ok(id)
+    }
+
+    /// Uses of dues by `org_id` and the orgs below it between two dates (inclusive), in the scope.
+    pub async fn dues_expenses(
+        &self,
+        scope: Scope,
+        org_id: i64,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<DuesExpense>> {
+        let mut params = vec![Param::I64(org_id), Param::Date(from), Param::Date(to)];
+        let sql = format!(
+            "SELECT e.id, e.org_id, o.name AS org_name, e.spent_on, e.amount_fen, e.purpose, e.approved_by, e.recorded_by \
+             FROM dues_expenses e JOIN orgs o ON o.id = e.org_id \
+             WHERE e.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) \
+             AND e.spent_on >= $2 AND e.spent_on <= $3 AND {} ORDER BY e.spent_on, e.id",
+            scope.org_condition("e.org_id", &mut params)
+        );
+        let rows = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, DuesExpense>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+        });
+        Ok(rows)
     }
 }

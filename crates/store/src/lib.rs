@@ -27,8 +27,8 @@ pub mod testing;
 pub mod users;
 
 pub use dues::{
-    DuesBase, DuesMonthFacts, DuesPayment, DuesRecord, DuesWaiver, NewDuesBase, NewPayment,
-    NewWaiver,
+    DuesBase, DuesExpense, DuesMonthFacts, DuesPayment, DuesRecord, DuesWaiver, NewDuesBase,
+    NewExpense, NewPayment, NewWaiver,
 };
 pub use model::*;
 

@@ -1010,8 +1010,84 @@ async fn dues_bases_payments_waivers_and_month_facts() {
                 .members
                 .is_empty()
         );
+        // Someone admitted in June is not on March's notice (DOMAIN.md §1.3).
+        let mut late = member(
+            t.branch_a,
+            "新党员",
+            "xindangyuan",
+            "xdy",
+            "110105200001010011",
+        );
+        late.admitted_on = NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+        db.member_create(a, &late, &author()).await.unwrap();
+        assert_eq!(
+            db.dues_month_facts(whole, t.street_a, "2026-03")
+                .await
+                .unwrap()
+                .members
+                .len(),
+            2
+        );
+        assert_eq!(
+            db.dues_month_facts(whole, t.street_a, "2026-06")
+                .await
+                .unwrap()
+                .members
+                .len(),
+            3
+        );
+        assert!(
+            db.dues_month_facts(whole, t.street_a, "2026-13")
+                .await
+                .is_err()
+        );
+
+        let spend = store::NewExpense {
+            spent_on: NaiveDate::from_ymd_opt(2026, 4, 2).unwrap(),
+            amount_fen: 3550,
+            purpose: "订阅党刊".into(),
+            approved_by: "支委会".into(),
+        };
+        db.dues_expense_add(a, t.branch_a, &spend, &author())
+            .await
+            .unwrap();
+        assert!(matches!(
+            db.dues_expense_add(b, t.branch_a, &spend, &author()).await,
+            Err(StoreError::NotFound)
+        ));
+        let year = |y: i32| {
+            (
+                NaiveDate::from_ymd_opt(y, 1, 1).unwrap(),
+                NaiveDate::from_ymd_opt(y, 12, 31).unwrap(),
+            )
+        };
+        let (from, to) = year(2026);
+        let spent = db.dues_expenses(whole, t.street_a, from, to).await.unwrap();
+        assert_eq!(spent.len(), 1);
+        assert_eq!(spent[0].org_name, "甲一社区第一党支部");
+        assert!(
+            db.dues_expenses(whole, t.street_b, from, to)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            db.dues_expenses(b, t.street_a, from, to)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let (from, to) = year(2025);
+        assert!(
+            db.dues_expenses(whole, t.street_a, from, to)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
         let log = db.audit_list(a, None, 50, 0).await.unwrap();
         assert!(log.iter().any(|r| r.entity == "dues_payment"));
+        assert!(log.iter().any(|r| r.entity == "dues_expense"));
         assert!(
             log.iter()
                 .any(|r| r.entity == "dues_waiver" && r.summary.contains("甲党〔2026〕3号"))

@@ -56,6 +56,7 @@ pub fn router(app: App) -> Router {
         .route("/dues", get(pages::dues_notice))
         .route("/dues/export", get(pages::dues_notice_export))
         .route("/dues/year", get(pages::dues_year))
+        .route("/dues/expenses", post(pages::dues_expense))
         .route("/me", get(pages::me))
         .route("/users", get(pages::users).post(pages::user_create))
         .route("/users/{id}/password", post(pages::user_password))

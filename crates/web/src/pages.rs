@@ -1395,6 +1395,10 @@ struct DuesYearPage {
     year: i32,
     rows: Vec<app::dues::NoticeRow>,
     sum: app::dues::NoticeRow,
+    expenses: Vec<store::DuesExpense>,
+    spent_fen: i64,
+    may_edit: bool,
+    error: String,
 }
 
 #[derive(Deserialize)]
@@ -1410,12 +1414,83 @@ pub async fn dues_year(
 ) -> PageResult {
     let org_id = q.org_id.unwrap_or(session.actor.org_id);
     let year = q.year.unwrap_or_else(|| chrono::Datelike::year(&today()));
+    dues_year_page(&app, &session, org_id, year, String::new()).await
+}
+
+async fn dues_year_page(
+    app: &App,
+    session: &Session,
+    org_id: i64,
+    year: i32,
+    error: String,
+) -> PageResult {
     let (org, rows, sum) = app.dues_year(&session.actor, org_id, year).await?;
-    render(&DuesYearPage {
-        layout: Layout::new(&session, "党费年度公示", "dues"),
-        org,
-        year,
-        rows,
-        sum,
-    })
+    let expenses = app.dues_expenses(&session.actor, org_id, year).await?;
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    render_status(
+        status,
+        &DuesYearPage {
+            layout: Layout::new(session, "党费年度公示", "dues"),
+            spent_fen: expenses.iter().map(|e| e.amount_fen).sum(),
+            may_edit: session.actor.role.may_edit(),
+            org,
+            year,
+            rows,
+            sum,
+            expenses,
+            error,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ExpenseForm {
+    #[serde(default)]
+    csrf: String,
+    org_id: i64,
+    #[serde(default)]
+    spent_on: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    approved_by: String,
+}
+
+pub async fn dues_expense(
+    State(app): State<App>,
+    session: Session,
+    Form(form): Form<ExpenseForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let input = app::dues::ExpenseInput {
+        spent_on: form.spent_on.clone(),
+        amount: form.amount.clone(),
+        purpose: form.purpose.clone(),
+        approved_by: form.approved_by.clone(),
+    };
+    match app
+        .add_dues_expense(&session.actor, form.org_id, &input)
+        .await
+    {
+        Ok(_) => {
+            let year = app::members::parse_date_cn(&form.spent_on)
+                .map(|d| chrono::Datelike::year(&d))
+                .unwrap_or(0);
+            Ok(
+                Redirect::to(&format!("/dues/year?org_id={}&year={year}", form.org_id))
+                    .into_response(),
+            )
+        }
+        Err(AppError::Invalid(m)) => {
+            let year = chrono::Datelike::year(&today());
+            dues_year_page(&app, &session, form.org_id, year, m).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
