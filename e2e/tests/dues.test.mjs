@@ -41,6 +41,24 @@ test('a branch secretary sets a base, records a payment and sees the notice', { 
     assert.match(row, /已缴/, `notice row for ${name}: ${row}`);
     assert.match(await page.textContent('#collection-rate'), /%/);
     await shot(page, 'dues-notice');
+
+    // The yearly publication lists the collection and, once recorded, the use of dues.
+    await Promise.all([page.waitForURL(/\/dues\/year/, { timeout: TIMEOUT }), page.click('a[href^="/dues/year"]')]);
+    await page.locator('summary', { hasText: '登记党费使用' }).click();
+    const today = new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
+    await page.fill('form[action="/dues/expenses"] input[name=spent_on]', today);
+    await page.fill('form[action="/dues/expenses"] input[name=amount]', '12.50');
+    await page.fill('form[action="/dues/expenses"] input[name=purpose]', '订阅《共产党员》杂志');
+    await page.fill('form[action="/dues/expenses"] input[name=approved_by]', '支委会研究同意');
+    await Promise.all([
+      page.waitForURL(/\/dues\/year\?org_id=\d+&year=\d+/, { timeout: TIMEOUT }),
+      page.click('form[action="/dues/expenses"] button[type=submit]'),
+    ]);
+    const spent = await page.locator('#dues-expenses').innerText();
+    assert.match(spent, /共产党员/);
+    assert.match(spent, /12\.50/);
+    assert.match(await page.locator('#dues-year').innerText(), /20\.00/);
+    await shot(page, 'dues-year');
   } finally {
     await browser.close();
   }

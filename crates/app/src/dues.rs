@@ -246,6 +246,21 @@ pub struct NoticeRow {
 }
 
 impl NoticeRow {
+    /// A row with nothing counted yet.
+    pub fn empty(id: i64, name: String, detail: String) -> NoticeRow {
+        NoticeRow {
+            id,
+            name,
+            detail,
+            owed: 0,
+            paid: 0,
+            waived: 0,
+            due_fen: 0,
+            paid_fen: 0,
+            rate_permille: None,
+        }
+    }
+
     pub fn rate_text(&self) -> String {
         self.rate_permille
             .map(|r| format!("{}.{}%", r / 10, r % 10))
@@ -511,18 +526,7 @@ impl App {
                 .map(|c| (c.id, c.name))
                 .collect()
         };
-        let blank = |id: i64, name: String, detail: String| NoticeRow {
-            id,
-            name,
-            detail,
-            owed: 0,
-            paid: 0,
-            waived: 0,
-            due_fen: 0,
-            paid_fen: 0,
-            rate_permille: None,
-        };
-        let mut total = blank(org.id, "合计".into(), String::new());
+        let mut total = NoticeRow::empty(org.id, "合计".into(), String::new());
         for (member, name, _branch, branch_name, child) in &facts.members {
             let due = changes.get(member).and_then(|c| amount_due(c, m, fixing));
             let state = if paid.contains_key(member) {
@@ -547,7 +551,7 @@ impl App {
                         String::new(),
                     )
                 };
-                groups.push(blank(key, label, detail));
+                groups.push(NoticeRow::empty(key, label, detail));
                 groups.len() - 1
             });
             for row in [&mut groups[slot], &mut total] {
@@ -599,17 +603,7 @@ impl App {
         let org = self.db.org_get(actor.scope(), org_id).await?;
         let last = Month::of(today()).min(Month { year, month: 12 });
         let mut rows = Vec::new();
-        let mut sum = NoticeRow {
-            id: org.id,
-            name: format!("{year} 年合计"),
-            detail: String::new(),
-            owed: 0,
-            paid: 0,
-            waived: 0,
-            due_fen: 0,
-            paid_fen: 0,
-            rate_permille: None,
-        };
+        let mut sum = NoticeRow::empty(org.id, format!("{year} 年合计"), String::new());
         if last.year == year {
             for m in (Month { year, month: 1 }).through(last) {
                 let mut total = self.dues_notice(actor, org_id, &m.to_string()).await?.total;

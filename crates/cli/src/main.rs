@@ -10,7 +10,7 @@ use app::App;
 use app::demo::DemoOptions;
 use app::export::ExportFormat;
 use app::members::MemberQuery;
-use domain::dues::{DuesCategory, DuesInput, DuesPolicy, derive_base, parse_yuan, quote};
+use domain::dues::{DuesCategory, DuesPolicy, parse_yuan};
 use store::Db;
 
 const DEFAULT_DB: &str = "sqlite://dangjian.db";
@@ -394,12 +394,6 @@ fn dues_quote(
     farmer_amount: Option<String>,
     cap: Option<String>,
 ) -> Result<(), String> {
-    let category = DuesCategory::from_code(category)
-        .or_else(|| DuesCategory::from_label(category))
-        .ok_or_else(|| {
-            let all: Vec<&str> = DuesCategory::ALL.iter().map(|c| c.code()).collect();
-            format!("类别「{category}」无效，应为：{}", all.join(", "))
-        })?;
     let mut policy = DuesPolicy::default();
     if let Some(a) = farmer_amount {
         policy.farmer_amount = yuan(&a)?;
@@ -408,47 +402,19 @@ fn dues_quote(
         let c = yuan(&c)?;
         policy.monthly_cap = (c.0 > 0).then_some(c);
     }
-    let mut lines = Vec::new();
-    let base = match (base, components) {
-        (_, Some(list)) => {
-            let mut gross = Vec::new();
-            let mut deductions = Vec::new();
-            for item in list.split([',', '，']).filter(|s| !s.trim().is_empty()) {
-                let (name, amount) = item
-                    .split_once('=')
-                    .ok_or_else(|| format!("工资构成「{item}」应写成 名称=金额"))?;
-                let entry = (name.trim().to_string(), yuan(amount)?);
-                if domain::dues::classify_component(name.trim()).is_base_deduction() {
-                    deductions.push(entry);
-                } else {
-                    gross.push(entry);
-                }
-            }
-            let derived = derive_base(&gross, &deductions);
-            lines.extend(derived.working);
-            Some(derived.base)
-        }
-        (Some(b), None) => Some(yuan(&b)?),
-        (None, None) => None,
-    };
-    let input = DuesInput {
-        category,
-        base: if category == DuesCategory::SelfEmployed {
-            None
-        } else {
-            base
-        },
-        previous_quarter_net_income: if category == DuesCategory::SelfEmployed {
-            base
-        } else {
-            None
-        },
+    let input = app::dues::QuoteInput {
+        category: category.to_string(),
+        base: base.unwrap_or_default(),
+        components: components.unwrap_or_default(),
         hardship_approved,
     };
-    let q = quote(&input, &policy).map_err(|e| e.to_string())?;
-    for line in lines.iter().chain(q.working.iter()) {
+    let result = app::dues::quote_result(&input, &policy).map_err(|e| {
+        let all: Vec<&str> = DuesCategory::ALL.iter().map(|c| c.code()).collect();
+        format!("{e}（类别可为：{}）", all.join(", "))
+    })?;
+    for line in &result.working {
         println!("{line}");
     }
-    println!("每月应交党费：{} 元", q.monthly);
+    println!("每月应交党费：{} 元", result.monthly);
     Ok(())
 }
