@@ -7,6 +7,7 @@ use store::{Author, Db, Scope, StoreError};
 
 pub mod audit;
 pub mod auth;
+pub mod birthdays;
 pub mod demo;
 pub mod dues;
 pub mod export;

@@ -495,3 +495,35 @@ impl Db {
         self.member_get(scope, id).await
     }
 }
+
+impl Db {
+    /// Members in the scope admitted in `month` (1–12) of any year: the month's 政治生日
+    /// (DOMAIN.md §9), by day of month.
+    pub async fn member_admitted_in_month(
+        &self,
+        scope: Scope,
+        month: u32,
+    ) -> Result<Vec<MemberRow>> {
+        let mut params = vec![Param::I64(month as i64)];
+        let cond = scope.member_condition("m", &mut params);
+        // Month and day of a date are spelt differently by the two engines.
+        let (month_of, day_of) = match self {
+            Db::Sqlite(_) => (
+                "CAST(strftime('%m', m.admitted_on) AS INTEGER)",
+                "CAST(strftime('%d', m.admitted_on) AS INTEGER)",
+            ),
+            Db::Postgres(_) => (
+                "CAST(EXTRACT(MONTH FROM m.admitted_on) AS BIGINT)",
+                "CAST(EXTRACT(DAY FROM m.admitted_on) AS BIGINT)",
+            ),
+        };
+        let sql = format!(
+            "SELECT {ROW_COLUMNS} FROM members m JOIN orgs o ON o.id = m.branch_id \
+             WHERE {month_of} = $1 AND {cond} ORDER BY {day_of}, m.name_pinyin, m.id"
+        );
+        let rows = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, MemberRow>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+}

@@ -1094,3 +1094,48 @@ async fn dues_bases_payments_waivers_and_month_facts() {
         );
     }
 }
+
+#[tokio::test]
+async fn members_admitted_in_a_month_for_political_birthdays() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let whole = Scope::Subtree(t.district);
+        let mut july = member(t.branch_a, "七一", "qiyi", "qy", "110105194912310021");
+        july.admitted_on = NaiveDate::from_ymd_opt(1971, 7, 1).unwrap();
+        let mut late_july = member(t.branch_a, "七末", "qimo", "qm", "110105194912310048");
+        late_july.admitted_on = NaiveDate::from_ymd_opt(2001, 7, 31).unwrap();
+        let mut other = member(t.branch_b, "七二", "qier", "qe", "110105194912310064");
+        other.admitted_on = NaiveDate::from_ymd_opt(1980, 7, 2).unwrap();
+        let mut leap = member(t.branch_a, "闰日", "runri", "rr", "110105194912310080");
+        leap.admitted_on = NaiveDate::from_ymd_opt(2004, 2, 29).unwrap();
+        db.member_insert_many(whole, &[july, late_july, other, leap], &author())
+            .await
+            .unwrap();
+        let names =
+            |rows: Vec<store::MemberRow>| rows.into_iter().map(|r| r.name).collect::<Vec<_>>();
+        assert_eq!(
+            names(db.member_admitted_in_month(whole, 7).await.unwrap()),
+            vec!["七一", "七二", "七末"],
+            "by day on {}",
+            db.engine()
+        );
+        assert_eq!(
+            names(
+                db.member_admitted_in_month(Scope::Subtree(t.street_a), 7)
+                    .await
+                    .unwrap()
+            ),
+            vec!["七一", "七末"]
+        );
+        assert_eq!(
+            names(db.member_admitted_in_month(whole, 2).await.unwrap()),
+            vec!["闰日"]
+        );
+        assert!(
+            db.member_admitted_in_month(whole, 3)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

@@ -53,6 +53,7 @@ pub fn router(app: App) -> Router {
         .route("/members/{id}/dues/base", post(pages::dues_base))
         .route("/members/{id}/dues/payments", post(pages::dues_payment))
         .route("/members/{id}/dues/waivers", post(pages::dues_waiver))
+        .route("/birthdays", get(pages::birthdays))
         .route("/dues", get(pages::dues_notice))
         .route("/dues/export", get(pages::dues_notice_export))
         .route("/dues/year", get(pages::dues_year))

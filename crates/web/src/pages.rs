@@ -1494,3 +1494,26 @@ pub async fn dues_expense(
         Err(e) => Err(e.into()),
     }
 }
+
+#[derive(Template)]
+#[template(path = "birthdays.html")]
+struct BirthdaysPage {
+    layout: Layout,
+    /// Today as the page prints it, e.g. 11月23日.
+    today: String,
+    b: app::birthdays::Birthdays,
+}
+
+pub async fn birthdays(State(app): State<App>, session: Session) -> PageResult {
+    let today = today();
+    let b = app.political_birthdays(&session.actor, today).await?;
+    render(&BirthdaysPage {
+        layout: Layout::new(&session, "政治生日", "birthdays"),
+        today: format!(
+            "{}月{}日",
+            chrono::Datelike::month(&today),
+            chrono::Datelike::day(&today)
+        ),
+        b,
+    })
+}

@@ -849,3 +849,34 @@ async fn dues_base_payment_and_notice_through_the_pages_and_api() {
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
 }
+
+#[tokio::test]
+async fn political_birthdays_list_only_the_scope() {
+    let f = fixtures().await.remove(0);
+    let today = app::members::today();
+    let street = f.app.actor_by_username("street_admin").await.unwrap();
+    let admin = f.app.actor_by_username("admin").await.unwrap();
+    let theirs = f.app.political_birthdays(&street, today).await.unwrap();
+    let all = f.app.political_birthdays(&admin, today).await.unwrap();
+    assert!(
+        all.this_month.len() > theirs.this_month.len(),
+        "a street sees fewer than the district"
+    );
+    let foreign = f
+        .app
+        .db
+        .member_get(Scope::Subtree(1), f.foreign_member)
+        .await
+        .unwrap();
+    assert!(theirs.this_month.iter().all(|b| b.member.id != foreign.id));
+    assert!(
+        all.today
+            .iter()
+            .all(|b| domain::dates::is_anniversary(b.member.admitted_on, today))
+    );
+    let (status, body) = f.page("street_admin", "/birthdays").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains("政治生日") && body.contains("birthdays-today"));
+    let (status, _) = f.page("member", "/birthdays").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
