@@ -17,6 +17,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub mod audit;
 pub mod dues;
+pub mod meetings;
 pub mod members;
 pub mod model;
 pub mod orgs;
@@ -30,6 +31,7 @@ pub use dues::{
     DuesBase, DuesExpense, DuesMonthFacts, DuesPayment, DuesRecord, DuesWaiver, NewDuesBase,
     NewExpense, NewPayment, NewWaiver,
 };
+pub use meetings::{Attendance, AttendanceEntry, Meeting, MeetingFields, MeetingRevision};
 pub use model::*;
 
 /// The open database. Cheap to clone (both arms are pools).

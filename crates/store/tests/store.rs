@@ -1139,3 +1139,139 @@ async fn members_admitted_in_a_month_for_political_birthdays() {
         );
     }
 }
+
+#[tokio::test]
+async fn meetings_with_attendance_and_kept_revisions() {
+    use store::{AttendanceEntry, MeetingFields};
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let whole = Scope::Subtree(t.district);
+        let a = Scope::Subtree(t.street_a);
+        let ids = db
+            .member_insert_many(
+                whole,
+                &[
+                    member(t.branch_a, "张三", "zhangsan", "zs", "110105194912310021"),
+                    member(t.branch_a, "李四", "lisi", "ls", "110105194912310048"),
+                    member(t.branch_b, "王五", "wangwu", "ww", "110105194912310064"),
+                ],
+                &author(),
+            )
+            .await
+            .unwrap();
+        let fields = MeetingFields {
+            institution: "themed_party_day".into(),
+            held_on: NaiveDate::from_ymd_opt(2026, 3, 5).unwrap(),
+            place: "社区党群服务中心".into(),
+            chair: "张三".into(),
+            recorder: "李四".into(),
+            agenda: "学习".into(),
+            minutes: "发言要点".into(),
+            resolutions: "".into(),
+        };
+        let present = |id: i64| AttendanceEntry {
+            member_id: id,
+            present: true,
+            absence_reason: None,
+        };
+        let absent = AttendanceEntry {
+            member_id: ids[1],
+            present: false,
+            absence_reason: Some("出差".into()),
+        };
+        let id = db
+            .meeting_create(
+                a,
+                t.branch_a,
+                &fields,
+                &[present(ids[0]), absent.clone()],
+                &author(),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            db.meeting_create(a, t.branch_b, &fields, &[], &author())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        let outsider = db
+            .meeting_create(a, t.branch_a, &fields, &[present(ids[2])], &author())
+            .await;
+        assert!(
+            matches!(outsider, Err(StoreError::Invalid(_))),
+            "{outsider:?}"
+        );
+
+        let (meeting, attendance) = db.meeting_get(a, id).await.unwrap();
+        assert_eq!(meeting.revision, 1);
+        assert_eq!(attendance.len(), 2);
+        assert_eq!(attendance.iter().filter(|x| x.present).count(), 1);
+        assert_eq!(
+            attendance
+                .iter()
+                .find(|x| !x.present)
+                .unwrap()
+                .absence_reason
+                .as_deref(),
+            Some("出差")
+        );
+        assert!(matches!(
+            db.meeting_get(Scope::Subtree(t.street_b), id).await,
+            Err(StoreError::NotFound)
+        ));
+
+        let amended = MeetingFields {
+            minutes: "补充发言要点".into(),
+            ..fields.clone()
+        };
+        db.meeting_update(
+            a,
+            id,
+            &amended,
+            &[present(ids[0]), present(ids[1])],
+            &author(),
+        )
+        .await
+        .unwrap();
+        let (meeting, attendance) = db.meeting_get(a, id).await.unwrap();
+        assert_eq!(
+            (meeting.revision, meeting.minutes.as_str()),
+            (2, "补充发言要点")
+        );
+        assert!(attendance.iter().all(|x| x.present));
+        let revisions = db.meeting_revisions(a, id).await.unwrap();
+        assert_eq!(revisions.len(), 1);
+        assert!(
+            revisions[0].snapshot.contains("发言要点") && revisions[0].snapshot.contains("出差")
+        );
+        assert!(
+            db.meeting_update(Scope::Subtree(t.street_b), id, &amended, &[], &author())
+                .await
+                .is_err()
+        );
+
+        let from = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let to = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        assert_eq!(
+            db.meetings_between(whole, t.street_a, from, to)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            db.meetings_between(whole, t.street_b, from, to)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            db.meetings_between(Scope::Subtree(t.street_b), t.street_a, from, to)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let log = db.audit_list(a, Some("meeting"), 10, 0).await.unwrap();
+        assert_eq!(log.len(), 2);
+    }
+}
