@@ -13,6 +13,7 @@ pub mod dues;
 pub mod export;
 pub mod import;
 pub mod members;
+pub mod orglife;
 pub mod orgs;
 pub mod tabular;
 pub mod users;

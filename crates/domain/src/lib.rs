@@ -12,6 +12,7 @@ pub mod dues_ledger;
 pub mod enums;
 pub mod idcard;
 pub mod names;
+pub mod orglife;
 pub mod personal;
 
 pub use enums::*;

@@ -527,3 +527,24 @@ impl Db {
         Ok(rows)
     }
 }
+
+impl Db {
+    /// (branch, 转正日期) of every member below `org_id` who has become full, in the scope: what
+    /// the ledger needs to know when a branch reached seven formal members.
+    pub async fn member_full_dates(
+        &self,
+        scope: Scope,
+        org_id: i64,
+    ) -> Result<Vec<(i64, chrono::NaiveDate)>> {
+        let mut params = vec![Param::I64(org_id)];
+        let sql = format!(
+            "SELECT m.branch_id, m.full_on FROM members m \
+             WHERE m.full_on IS NOT NULL AND m.branch_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) AND {}",
+            scope.member_condition("m", &mut params)
+        );
+        let rows = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, (i64, chrono::NaiveDate)>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+}

@@ -322,3 +322,24 @@ impl From<&Org> for OrgAudit {
         }
     }
 }
+
+impl Db {
+    /// Founding dates of the orgs below `org_id`, in the scope (the ledger exempts the period a
+    /// branch was founded in).
+    pub async fn orgs_founded(
+        &self,
+        scope: Scope,
+        org_id: i64,
+    ) -> Result<Vec<(i64, Option<chrono::NaiveDate>)>> {
+        let mut params = vec![Param::I64(org_id)];
+        let sql = format!(
+            "SELECT o.id, o.founded_on FROM orgs o \
+             WHERE o.id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) AND {}",
+            scope.org_condition("o.id", &mut params)
+        );
+        let rows = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, (i64, Option<chrono::NaiveDate>)>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+}

@@ -1273,5 +1273,31 @@ async fn meetings_with_attendance_and_kept_revisions() {
         );
         let log = db.audit_list(a, Some("meeting"), 10, 0).await.unwrap();
         assert_eq!(log.len(), 2);
+
+        let full = db.member_full_dates(whole, t.street_a).await.unwrap();
+        assert_eq!(full.len(), 2, "both street A members are full");
+        assert!(
+            full.iter()
+                .all(|(b, d)| *b == t.branch_a && d.to_string() == "1996-07-01")
+        );
+        assert!(
+            db.member_full_dates(Scope::Subtree(t.street_b), t.street_a)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let founded = db.orgs_founded(whole, t.street_a).await.unwrap();
+        assert_eq!(
+            founded.len(),
+            4,
+            "the street, its community and two branches"
+        );
+        assert!(founded.iter().all(|(_, d)| d.is_some()));
+        assert!(
+            db.orgs_founded(Scope::Subtree(t.street_b), t.street_a)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }

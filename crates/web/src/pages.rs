@@ -1517,3 +1517,306 @@ pub async fn birthdays(State(app): State<App>, session: Session) -> PageResult {
         b,
     })
 }
+
+// ---------------------------------------------------------------- organisational life
+
+/// A ledger cell as the grid shows it.
+pub struct LedgerCellView {
+    pub period: String,
+    pub status: &'static str,
+    pub status_label: &'static str,
+    pub title: String,
+    pub missing: bool,
+}
+
+#[derive(Template)]
+#[template(path = "orglife.html")]
+struct OrgLifePage {
+    layout: Layout,
+    org: Org,
+    year: i32,
+    path: Vec<OrgNode>,
+    /// For a branch: (institution code, label, cells).
+    grid: Vec<(&'static str, &'static str, Vec<LedgerCellView>)>,
+    rag: &'static str,
+    rate: String,
+    rows: Vec<app::orglife::LedgerRow>,
+    total: Option<app::orglife::LedgerRow>,
+    meetings: Vec<store::Meeting>,
+    may_edit: bool,
+}
+
+#[derive(Deserialize)]
+pub struct LedgerQuery {
+    org_id: Option<i64>,
+    year: Option<i32>,
+}
+
+pub async fn orglife(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<LedgerQuery>,
+) -> PageResult {
+    use app::orglife::{Ledger, permille_text};
+    let actor = &session.actor;
+    if actor.role == Role::Member {
+        return Ok(Redirect::to("/me").into_response());
+    }
+    let org_id = q.org_id.unwrap_or(actor.org_id);
+    let year = q.year.unwrap_or_else(app::orglife::this_year);
+    let ledger = app.ledger(actor, org_id, year).await?;
+    let path = app.org_path(actor, org_id).await?;
+    let (from, to) = (
+        chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default(),
+        chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default(),
+    );
+    let page = match ledger {
+        Ledger::Branch(b) => {
+            let mut grid: Vec<(&'static str, &'static str, Vec<LedgerCellView>)> = Vec::new();
+            for cell in &b.cells {
+                let code = cell.institution.code();
+                if grid.last().map(|g| g.0) != Some(code) {
+                    grid.push((code, cell.institution.label(), Vec::new()));
+                }
+                if let Some(last) = grid.last_mut() {
+                    last.2.push(LedgerCellView {
+                        period: cell.period.label(),
+                        status: cell.status.code(),
+                        status_label: cell.status.label(),
+                        title: format!(
+                            "{} {}：应 {} 次，已开 {} 次。{}",
+                            cell.period.label(),
+                            cell.institution.label(),
+                            cell.expected,
+                            cell.held,
+                            cell.note
+                        ),
+                        missing: cell.status == domain::orglife::Status::Missing,
+                    });
+                }
+            }
+            OrgLifePage {
+                layout: Layout::new(&session, "组织生活", "orglife"),
+                meetings: app
+                    .db
+                    .meetings_between(actor.scope(), b.org.id, from, to)
+                    .await
+                    .map_err(AppError::from)?,
+                rag: b.rag.code(),
+                rate: permille_text(b.rate_permille),
+                org: b.org,
+                year,
+                path,
+                grid,
+                rows: vec![],
+                total: None,
+                may_edit: actor.role.may_edit(),
+            }
+        }
+        Ledger::Rollup {
+            org,
+            year,
+            rows,
+            total,
+        } => OrgLifePage {
+            layout: Layout::new(&session, "组织生活", "orglife"),
+            meetings: vec![],
+            rag: "",
+            rate: permille_text(total.rate_permille),
+            org,
+            year,
+            path,
+            grid: vec![],
+            rows,
+            total: Some(total),
+            may_edit: actor.role.may_edit(),
+        },
+    };
+    render(&page)
+}
+
+#[derive(Template)]
+#[template(path = "meeting_form.html")]
+struct MeetingFormPage {
+    layout: Layout,
+    org: Org,
+    roster: Vec<store::MemberRow>,
+    institutions: Vec<(&'static str, &'static str)>,
+    v: MeetingFormValues,
+    error: String,
+}
+
+#[derive(Default, Clone)]
+pub struct MeetingFormValues {
+    institution: String,
+    held_on: String,
+    place: String,
+    chair: String,
+    recorder: String,
+    agenda: String,
+    minutes: String,
+    resolutions: String,
+}
+
+#[derive(Deserialize)]
+pub struct NewMeetingQuery {
+    org_id: i64,
+    #[serde(default)]
+    institution: String,
+}
+
+async fn meeting_form(
+    app: &App,
+    session: &Session,
+    org_id: i64,
+    v: MeetingFormValues,
+    error: String,
+) -> PageResult {
+    if !session.actor.role.may_edit() {
+        return Err(AppError::Forbidden.into());
+    }
+    let org = app.org(&session.actor, org_id).await?;
+    let roster = app.meeting_roster(&session.actor, org_id).await?;
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    render_status(
+        status,
+        &MeetingFormPage {
+            layout: Layout::new(session, "记录组织生活", "orglife"),
+            org,
+            roster,
+            institutions: domain::orglife::Institution::ALL
+                .iter()
+                .map(|i| (i.code(), i.label()))
+                .collect(),
+            v,
+            error,
+        },
+    )
+}
+
+pub async fn meeting_new(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<NewMeetingQuery>,
+) -> PageResult {
+    let v = MeetingFormValues {
+        institution: q.institution,
+        held_on: today().to_string(),
+        ..Default::default()
+    };
+    meeting_form(&app, &session, q.org_id, v, String::new()).await
+}
+
+/// The meeting form arrives as pairs because each member has a checkbox and a reason box.
+pub async fn meeting_create(
+    State(app): State<App>,
+    session: Session,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    session.check_csrf(&get("csrf"))?;
+    let org_id: i64 = get("org_id")
+        .parse()
+        .map_err(|_| AppError::Invalid("缺少组织".into()))?;
+    let present: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "present")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let absent: Vec<(i64, String)> = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("reason_")
+                .and_then(|id| id.parse().ok())
+                .map(|id: i64| (id, v.clone()))
+        })
+        .filter(|(id, _)| !present.contains(id))
+        .collect();
+    let v = MeetingFormValues {
+        institution: get("institution"),
+        held_on: get("held_on"),
+        place: get("place"),
+        chair: get("chair"),
+        recorder: get("recorder"),
+        agenda: get("agenda"),
+        minutes: get("minutes"),
+        resolutions: get("resolutions"),
+    };
+    let input = app::orglife::MeetingInput {
+        institution: v.institution.clone(),
+        held_on: v.held_on.clone(),
+        place: v.place.clone(),
+        chair: v.chair.clone(),
+        recorder: v.recorder.clone(),
+        agenda: v.agenda.clone(),
+        minutes: v.minutes.clone(),
+        resolutions: v.resolutions.clone(),
+        present,
+        absent,
+    };
+    match app.record_meeting(&session.actor, org_id, &input).await {
+        Ok(id) => Ok(Redirect::to(&format!("/orglife/meetings/{id}?saved=1")).into_response()),
+        Err(AppError::Invalid(m)) => meeting_form(&app, &session, org_id, v, m).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "meeting.html")]
+struct MeetingPage {
+    layout: Layout,
+    m: store::Meeting,
+    institution: &'static str,
+    attendance: Vec<store::Attendance>,
+    present: usize,
+    revisions: Vec<store::MeetingRevision>,
+}
+
+pub async fn meeting_page(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Query(q): Query<SavedQuery>,
+) -> PageResult {
+    session.actor.require_staff()?;
+    let (m, attendance) = app
+        .db
+        .meeting_get(session.actor.scope(), id)
+        .await
+        .map_err(AppError::from)?;
+    let revisions = app
+        .db
+        .meeting_revisions(session.actor.scope(), id)
+        .await
+        .map_err(AppError::from)?;
+    let flash = if q.saved.is_empty() {
+        ""
+    } else {
+        "会议记录已保存。"
+    };
+    render(&MeetingPage {
+        layout: Layout::new(&session, "会议记录", "orglife").with_flash(flash),
+        institution: domain::orglife::Institution::from_code(&m.institution)
+            .map(|i| i.label())
+            .unwrap_or(""),
+        present: attendance.iter().filter(|a| a.present).count(),
+        m,
+        attendance,
+        revisions,
+    })
+}
+
+/// ‰ as a percentage with one decimal, for templates.
+pub fn rate_text(rate: &Option<u32>) -> String {
+    app::orglife::permille_text(*rate)
+}

@@ -150,6 +150,19 @@ impl Fixture {
         .await
     }
 
+    async fn form_owned(
+        &self,
+        user: &str,
+        uri: &str,
+        pairs: Vec<(String, String)>,
+    ) -> (StatusCode, String) {
+        let refs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        self.form(user, uri, &refs).await
+    }
+
     /// Posts a form as `user`, adding the session's CSRF token.
     async fn form(&self, user: &str, uri: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
         let (cookie, csrf) = &self.sessions[user];
@@ -198,11 +211,31 @@ async fn an_actor_from_another_subtree_is_refused_on_every_route() {
             format!("/dues?org_id={org}"),
             format!("/dues/export?org_id={org}"),
             format!("/dues/year?org_id={org}"),
+            format!("/orglife?org_id={org}"),
+            format!("/orglife/new?org_id={branch}"),
         ];
         for uri in &pages {
             let (status, _) = f.page(who, uri).await;
             assert!(refused(status), "GET {uri} gave {status}");
         }
+        let admin = f.app.actor_by_username("admin").await.unwrap();
+        let meeting = app::orglife::MeetingInput {
+            institution: "主题党日".into(),
+            held_on: app::members::today().to_string(),
+            place: "某地".into(),
+            chair: "某".into(),
+            recorder: "某".into(),
+            ..Default::default()
+        };
+        let foreign_meeting = f
+            .app
+            .record_meeting(&admin, f.foreign_branch, &meeting)
+            .await
+            .unwrap();
+        let (status, _) = f
+            .page(who, &format!("/orglife/meetings/{foreign_meeting}"))
+            .await;
+        assert!(refused(status), "a meeting of another street");
         let valid_id = domain::idcard::make_id_number(
             "110105",
             chrono::NaiveDate::from_ymd_opt(1949, 12, 31).unwrap(),
@@ -879,4 +912,119 @@ async fn political_birthdays_list_only_the_scope() {
     assert!(body.contains("政治生日") && body.contains("birthdays-today"));
     let (status, _) = f.page("member", "/birthdays").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_recorded_themed_party_day_turns_its_ledger_cell_green() {
+    for f in fixtures().await {
+        let officer = f.app.actor_by_username("branch_secretary").await.unwrap();
+        let roster = f
+            .app
+            .meeting_roster(&officer, officer.org_id)
+            .await
+            .unwrap();
+        let today = app::members::today();
+        let this_month =
+            domain::orglife::Period::containing(domain::orglife::Frequency::Monthly, today).label();
+        let branch = officer.org_id.to_string();
+        let (status, ledger) = f
+            .page("branch_secretary", &format!("/orglife?org_id={branch}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let cell = |html: &str| {
+            let row = html
+                .split("data-institution=\"themed_party_day\"")
+                .nth(1)
+                .unwrap_or("")
+                .to_string();
+            let at = row.find(&format!("{this_month} ")).unwrap_or(0);
+            row[row[..at].rfind("class=\"cell").unwrap_or(0)..at].to_string()
+        };
+        assert!(cell(&ledger).contains("st-pending"), "{}", cell(&ledger));
+
+        // Too late to back-fill, and an absentee without a reason, are both refused, and the
+        // form comes back with what was typed.
+        let form = |held_on: String, with_reasons: bool| {
+            let mut pairs: Vec<(String, String)> = [
+                ("org_id", branch.clone()),
+                ("institution", "themed_party_day".to_string()),
+                ("held_on", held_on),
+                ("place", "党群服务中心".to_string()),
+                ("chair", "书记".to_string()),
+                ("recorder", "组织委员".to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            for (i, p) in roster.iter().enumerate() {
+                if i == 0 {
+                    pairs.push(("present".into(), p.id.to_string()));
+                } else {
+                    let reason = if with_reasons { "出差" } else { "" };
+                    pairs.push((format!("reason_{}", p.id), reason.into()));
+                }
+            }
+            pairs
+        };
+        let (status, body) = f
+            .form_owned(
+                "branch_secretary",
+                "/orglife/meetings",
+                form((today - chrono::Duration::days(40)).to_string(), true),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            body.contains("补录期限") && body.contains("党群服务中心"),
+            "what was typed is kept"
+        );
+        if roster.len() > 1 {
+            let (status, body) = f
+                .form_owned(
+                    "branch_secretary",
+                    "/orglife/meetings",
+                    form(today.to_string(), false),
+                )
+                .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert!(body.contains("缺席原因"));
+        }
+        let (status, body) = f
+            .form_owned(
+                "branch_secretary",
+                "/orglife/meetings",
+                form(today.to_string(), true),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            &body[..body.len().min(400)]
+        );
+
+        let (_, ledger) = f
+            .page("branch_secretary", &format!("/orglife?org_id={branch}"))
+            .await;
+        assert!(cell(&ledger).contains("st-met"), "{}", cell(&ledger));
+        let meetings = f
+            .app
+            .db
+            .meetings_between(officer.scope(), officer.org_id, today, today)
+            .await
+            .unwrap();
+        assert_eq!(meetings.len(), 1);
+        let (status, page) = f
+            .page(
+                "branch_secretary",
+                &format!("/orglife/meetings/{}", meetings[0].id),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(&format!("应到 {} 人，实到 1 人", roster.len())));
+        // The district's roll-up counts the branch.
+        let (status, rollup) = f.page("admin", "/orglife").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(rollup.contains("ledger-rollup"));
+    }
 }

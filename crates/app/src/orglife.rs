@@ -1,0 +1,326 @@
+//! Organisational life: recording meetings with attendance, and the compliance ledger (台账) of
+//! expected against held per institution and period (DOMAIN.md §2), rolled up the tree.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+use crate::members::{parse_date_cn, today};
+use crate::{Actor, App, AppError, Result};
+use domain::OrgKind;
+use domain::orglife::{
+    BranchFacts, Cell, Held, Institution, Rag, compliance, compliance_rate_permille,
+    default_branch_rules, rag,
+};
+use store::{AttendanceEntry, MeetingFields, MemberFilter, Org, Scope};
+
+/// How many days after a meeting its record may still be entered: records are kept as the
+/// meeting happens, not written up at inspection time.
+pub const DEFAULT_BACKFILL_DAYS: i64 = 30;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MeetingInput {
+    /// Code (`themed_party_day`) or label (主题党日).
+    pub institution: String,
+    pub held_on: String,
+    pub place: String,
+    pub chair: String,
+    pub recorder: String,
+    #[serde(default)]
+    pub agenda: String,
+    #[serde(default)]
+    pub minutes: String,
+    #[serde(default)]
+    pub resolutions: String,
+    /// Members present.
+    #[serde(default)]
+    pub present: Vec<i64>,
+    /// Members absent, with the reason given.
+    #[serde(default)]
+    pub absent: Vec<(i64, String)>,
+}
+
+fn institution(text: &str) -> Result<Institution> {
+    Institution::from_code(text.trim())
+        .or_else(|| {
+            Institution::ALL
+                .iter()
+                .copied()
+                .find(|i| i.label() == text.trim())
+        })
+        .ok_or_else(|| AppError::Invalid(format!("会议类型「{}」无效", text.trim())))
+}
+
+/// Checks a meeting as entered on `today`, with the back-filling limit.
+pub fn validate_meeting(
+    input: &MeetingInput,
+    today: NaiveDate,
+    backfill_days: i64,
+) -> Result<(MeetingFields, Vec<AttendanceEntry>)> {
+    let kind = institution(&input.institution)?;
+    let held_on = parse_date_cn(&input.held_on)
+        .ok_or_else(|| AppError::Invalid(format!("会议日期「{}」无效", input.held_on.trim())))?;
+    if held_on > today {
+        return Err(AppError::Invalid(
+            "会议日期不能晚于今天：请在会后记录".into(),
+        ));
+    }
+    if (today - held_on).num_days() > backfill_days {
+        return Err(AppError::Invalid(format!(
+            "会议已过去 {} 天，超过 {backfill_days} 天的补录期限，不能再补录；如确需补录请联系上级党组织",
+            (today - held_on).num_days()
+        )));
+    }
+    for (value, what) in [
+        (&input.place, "地点"),
+        (&input.chair, "主持人"),
+        (&input.recorder, "记录人"),
+    ] {
+        if value.trim().is_empty() {
+            return Err(AppError::Invalid(format!("请填写{what}")));
+        }
+    }
+    let mut attendance: Vec<AttendanceEntry> = input
+        .present
+        .iter()
+        .map(|id| AttendanceEntry {
+            member_id: *id,
+            present: true,
+            absence_reason: None,
+        })
+        .collect();
+    for (id, reason) in &input.absent {
+        if input.present.contains(id) {
+            continue;
+        }
+        if reason.trim().is_empty() {
+            return Err(AppError::Invalid("缺席党员须填写缺席原因".into()));
+        }
+        attendance.push(AttendanceEntry {
+            member_id: *id,
+            present: false,
+            absence_reason: Some(reason.trim().to_string()),
+        });
+    }
+    let fields = MeetingFields {
+        institution: kind.code().to_string(),
+        held_on,
+        place: input.place.trim().into(),
+        chair: input.chair.trim().into(),
+        recorder: input.recorder.trim().into(),
+        agenda: input.agenda.trim().into(),
+        minutes: input.minutes.trim().into(),
+        resolutions: input.resolutions.trim().into(),
+    };
+    Ok((fields, attendance))
+}
+
+/// A branch's ledger for a year.
+#[derive(Debug, Clone, Serialize)]
+pub struct BranchLedger {
+    pub org: Org,
+    pub year: i32,
+    pub cells: Vec<Cell>,
+    pub rag: Rag,
+    pub rate_permille: Option<u32>,
+}
+
+/// One child org's line in a roll-up.
+#[derive(Debug, Clone, Serialize)]
+pub struct LedgerRow {
+    pub org_id: i64,
+    pub name: String,
+    pub branches: usize,
+    pub red: usize,
+    pub amber: usize,
+    pub green: usize,
+    pub rate_permille: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub enum Ledger {
+    Branch(BranchLedger),
+    Rollup {
+        org: Org,
+        year: i32,
+        rows: Vec<LedgerRow>,
+        total: LedgerRow,
+    },
+}
+
+/// ‰ as "87.5%".
+pub fn permille_text(rate: Option<u32>) -> String {
+    rate.map(|r| format!("{}.{}%", r / 10, r % 10))
+        .unwrap_or_else(|| "—".into())
+}
+
+impl App {
+    /// Records a meeting of a branch (or committee) with its attendance.
+    pub async fn record_meeting(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        input: &MeetingInput,
+    ) -> Result<i64> {
+        if !actor.role.may_edit() {
+            return Err(AppError::Forbidden);
+        }
+        self.db.org_get(actor.scope(), org_id).await?;
+        let (fields, attendance) = validate_meeting(input, today(), DEFAULT_BACKFILL_DAYS)?;
+        Ok(self
+            .db
+            .meeting_create(actor.scope(), org_id, &fields, &attendance, &actor.author())
+            .await?)
+    }
+
+    /// The members a meeting of `org_id` is expected to have, for the attendance list.
+    pub async fn meeting_roster(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+    ) -> Result<Vec<store::MemberRow>> {
+        actor.require_staff()?;
+        self.db.org_get(actor.scope(), org_id).await?;
+        let filter = MemberFilter {
+            org_id: Some(org_id),
+            ..Default::default()
+        };
+        Ok(self
+            .db
+            .member_search(actor.scope(), &filter, 500, 0)
+            .await?)
+    }
+
+    /// The ledger of an org for a year: cells for a branch, a roll-up by child above that.
+    pub async fn ledger(&self, actor: &Actor, org_id: i64, year: i32) -> Result<Ledger> {
+        actor.require_staff()?;
+        let scope = actor.scope();
+        let org = self.db.org_get(scope, org_id).await?;
+        let from = NaiveDate::from_ymd_opt(year, 1, 1)
+            .ok_or_else(|| AppError::Invalid("年度无效".into()))?;
+        let to = NaiveDate::from_ymd_opt(year, 12, 31)
+            .ok_or_else(|| AppError::Invalid("年度无效".into()))?;
+        let today = today();
+        let rules = default_branch_rules();
+        let branches = self
+            .db
+            .org_list_kind(Scope::Subtree(org_id), OrgKind::Branch.code())
+            .await?;
+        let groups = self
+            .db
+            .org_list_kind(Scope::Subtree(org_id), OrgKind::PartyGroup.code())
+            .await?;
+        let meetings = self.db.meetings_between(scope, org_id, from, to).await?;
+        let full_on = self.db.member_full_dates(scope, org_id).await?;
+        let founded: HashMap<i64, Option<NaiveDate>> = self
+            .db
+            .orgs_founded(scope, org_id)
+            .await?
+            .into_iter()
+            .collect();
+        let mut held: HashMap<i64, Vec<Held>> = HashMap::new();
+        for m in &meetings {
+            if let Some(institution) = Institution::from_code(&m.institution) {
+                held.entry(m.org_id).or_default().push(Held {
+                    institution,
+                    on: m.held_on,
+                });
+            }
+        }
+        let mut full_dates: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
+        for (branch, date) in full_on {
+            full_dates.entry(branch).or_default().push(date);
+        }
+        let mut cells_of = HashMap::new();
+        for branch in &branches {
+            let founded_on = founded.get(&branch.id).copied().flatten();
+            let dates = full_dates.get(&branch.id).cloned().unwrap_or_default();
+            let formal_members_by_month = (1..=12)
+                .filter_map(|m| NaiveDate::from_ymd_opt(year, m, 1))
+                .map(|start| (start, dates.iter().filter(|d| **d <= start).count() as u32))
+                .collect();
+            let facts = BranchFacts {
+                founded_on,
+                dissolved_on: None,
+                has_party_groups: groups.iter().any(|g| g.parent_id == Some(branch.id)),
+                formal_members_by_month,
+                exemptions: vec![],
+            };
+            let branch_held = held.get(&branch.id).cloned().unwrap_or_default();
+            cells_of.insert(
+                branch.id,
+                compliance(&rules, &facts, &branch_held, year, today),
+            );
+        }
+        if OrgKind::from_code(&org.kind) == Some(OrgKind::Branch) {
+            let cells = cells_of.remove(&org.id).unwrap_or_default();
+            return Ok(Ledger::Branch(BranchLedger {
+                rag: rag(&cells),
+                rate_permille: compliance_rate_permille(&cells),
+                org,
+                year,
+                cells,
+            }));
+        }
+        // Each branch counts towards the child of `org_id` above it.
+        let children = self.db.org_children(scope, org_id).await?;
+        let mut rows = Vec::new();
+        let mut all_cells = Vec::new();
+        let mut total = LedgerRow {
+            org_id: org.id,
+            name: "合计".into(),
+            branches: 0,
+            red: 0,
+            amber: 0,
+            green: 0,
+            rate_permille: None,
+        };
+        for child in children {
+            let inside = self
+                .db
+                .org_list_kind(Scope::Subtree(child.id), OrgKind::Branch.code())
+                .await?;
+            let mut row = LedgerRow {
+                org_id: child.id,
+                name: child.name.clone(),
+                branches: 0,
+                red: 0,
+                amber: 0,
+                green: 0,
+                rate_permille: None,
+            };
+            let mut child_cells = Vec::new();
+            for b in inside {
+                if let Some(cells) = cells_of.get(&b.id) {
+                    row.branches += 1;
+                    match rag(cells) {
+                        Rag::Red => row.red += 1,
+                        Rag::Amber => row.amber += 1,
+                        Rag::Green => row.green += 1,
+                    }
+                    child_cells.extend(cells.iter().cloned());
+                }
+            }
+            row.rate_permille = compliance_rate_permille(&child_cells);
+            total.branches += row.branches;
+            total.red += row.red;
+            total.amber += row.amber;
+            total.green += row.green;
+            all_cells.extend(child_cells);
+            rows.push(row);
+        }
+        total.rate_permille = compliance_rate_permille(&all_cells);
+        Ok(Ledger::Rollup {
+            org,
+            year,
+            rows,
+            total,
+        })
+    }
+}
+
+/// Today's year, for pages that default to it.
+pub fn this_year() -> i32 {
+    today().year()
+}
