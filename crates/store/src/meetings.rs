@@ -59,6 +59,21 @@ pub struct MeetingRevision {
     pub replaced_at: DateTime<Utc>,
 }
 
+/// Writes a meeting's attendance rows on an open transaction (used by both create and amend).
+macro_rules! insert_attendance {
+    ($exec:expr, $meeting:expr, $attendance:expr) => {
+        for entry in $attendance {
+            sqlx::query("INSERT INTO meeting_attendance (meeting_id, member_id, present, absence_reason) VALUES ($1, $2, $3, $4)")
+                .bind($meeting)
+                .bind(entry.member_id)
+                .bind(entry.present)
+                .bind(&entry.absence_reason)
+                .execute($exec)
+                .await?;
+        }
+    };
+}
+
 const MEETING_COLUMNS: &str = "mt.id, mt.org_id, mt.institution, mt.held_on, mt.place, mt.chair, mt.recorder, \
      mt.agenda, mt.minutes, mt.resolutions, mt.revision, mt.recorded_by, mt.recorded_at";
 
@@ -118,15 +133,7 @@ impl Db {
             .bind(now())
             .fetch_one(&mut *tx)
             .await?;
-            for entry in attendance {
-                sqlx::query("INSERT INTO meeting_attendance (meeting_id, member_id, present, absence_reason) VALUES ($1, $2, $3, $4)")
-                    .bind(id)
-                    .bind(entry.member_id)
-                    .bind(entry.present)
-                    .bind(&entry.absence_reason)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            insert_attendance!(&mut *tx, id, attendance);
             let present = attendance.iter().filter(|a| a.present).count();
             write_audit!(
                 &mut *tx, org_id, author, "create", "meeting", Some(id),
@@ -216,15 +223,7 @@ impl Db {
             .execute(&mut *tx)
             .await?;
             sqlx::query("DELETE FROM meeting_attendance WHERE meeting_id = $1").bind(id).execute(&mut *tx).await?;
-            for entry in attendance {
-                sqlx::query("INSERT INTO meeting_attendance (meeting_id, member_id, present, absence_reason) VALUES ($1, $2, $3, $4)")
-                    .bind(id)
-                    .bind(entry.member_id)
-                    .bind(entry.present)
-                    .bind(&entry.absence_reason)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            insert_attendance!(&mut *tx, id, attendance);
             write_audit!(
                 &mut *tx, old.org_id, author, "update", "meeting", Some(id),
                 format!("修改会议记录（第 {} 版）", old.revision + 1),
