@@ -243,6 +243,8 @@ pub struct NoticeRow {
     pub paid_fen: i64,
     /// ‰, half up; `None` when nobody owed.
     pub rate_permille: Option<u64>,
+    /// For a member: consecutive unpaid months up to the notice's month (DOMAIN.md §1.4).
+    pub unpaid_run: usize,
 }
 
 impl NoticeRow {
@@ -258,7 +260,13 @@ impl NoticeRow {
             due_fen: 0,
             paid_fen: 0,
             rate_permille: None,
+            unpaid_run: 0,
         }
+    }
+
+    /// Six or more consecutive unpaid months: 疑似自行脱党, for the branch to examine.
+    pub fn suspected_lapse(&self) -> bool {
+        self.unpaid_run >= domain::dues::LAPSE_MONTHS
     }
 
     pub fn rate_text(&self) -> String {
@@ -582,6 +590,12 @@ impl App {
         for row in groups.iter_mut().chain(std::iter::once(&mut total)) {
             row.rate_permille = collection_rate_permille(row.paid, row.owed);
         }
+        if per_member {
+            // A branch examines its members in arrears from its own notice (§1.4).
+            for row in groups.iter_mut() {
+                row.unpaid_run = self.member_dues(actor, row.id, m).await?.unpaid_run;
+            }
+        }
         Ok(Notice {
             org,
             month: m.to_string(),
@@ -697,7 +711,13 @@ impl App {
             .write_with_format(0, 0, title.as_str(), &bold)
             .map_err(xlsx_error)?;
         let headers: &[&str] = if notice.per_member {
-            &["姓名", "状态", "应缴金额（元）", "实缴金额（元）"]
+            &[
+                "姓名",
+                "状态",
+                "应缴金额（元）",
+                "实缴金额（元）",
+                "连续未缴（月）",
+            ]
         } else {
             &[
                 "党组织",
@@ -717,7 +737,18 @@ impl App {
         for (r, row) in (3u32..).zip(notice.rows.iter().chain(std::iter::once(&notice.total))) {
             let cells: Vec<String> = if notice.per_member && row.id != notice.total.id {
                 let (state, due) = row.detail.split_once('|').unwrap_or(("", ""));
-                vec![row.name.clone(), state.into(), due.into(), row.paid_text()]
+                let run = if row.suspected_lapse() {
+                    format!("{}（疑似自行脱党，请核实）", row.unpaid_run)
+                } else {
+                    row.unpaid_run.to_string()
+                };
+                vec![
+                    row.name.clone(),
+                    state.into(),
+                    due.into(),
+                    row.paid_text(),
+                    run,
+                ]
             } else if notice.per_member {
                 vec![
                     format!(

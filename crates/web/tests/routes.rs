@@ -853,6 +853,68 @@ async fn dues_base_payment_and_notice_through_the_pages_and_api() {
             .await;
         assert_eq!(status, StatusCode::OK);
 
+        // A member with a base since January and nothing paid shows up in arrears on the branch
+        // notice, flagged from six months on — for the branch to examine, nothing more.
+        let other = f
+            .app
+            .create_member(
+                &officer,
+                &app::members::MemberInput {
+                    branch_id: member.branch_id,
+                    name: "欠费党员".into(),
+                    id_number: domain::idcard::make_id_number(
+                        "500103",
+                        chrono::NaiveDate::from_ymd_opt(1960, 1, 2).unwrap(),
+                        9,
+                        domain::Gender::Male,
+                    ),
+                    category: "离退休".into(),
+                    status: "正式党员".into(),
+                    admitted_on: "1990-07-01".into(),
+                    full_on: "1991-07-01".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        {
+            let january = format!("{}-01", this_month.year);
+            let (status, _) = f
+                .form(
+                    "branch_secretary",
+                    &format!("/members/{}/dues/base", other.id),
+                    &[
+                        ("category", "retired"),
+                        ("base", "3000"),
+                        ("effective_month", &january),
+                    ],
+                )
+                .await;
+            assert_eq!(status, StatusCode::SEE_OTHER);
+            let (_, branch_notice) = f
+                .api(
+                    "branch_secretary",
+                    "GET",
+                    &format!(
+                        "/api/v1/dues/notice?org_id={}&month={month}",
+                        member.branch_id
+                    ),
+                    None,
+                )
+                .await;
+            let rows = branch_notice["rows"].as_array().unwrap();
+            let row_of = |id: i64| rows.iter().find(|r| r["id"] == id).unwrap().clone();
+            assert_eq!(row_of(member.id)["unpaid_run"], 0);
+            assert_eq!(row_of(other.id)["unpaid_run"], this_month.month as u64);
+            let (_, html) = f
+                .page(
+                    "branch_secretary",
+                    &format!("/dues?org_id={}&month={month}", member.branch_id),
+                )
+                .await;
+            assert_eq!(html.contains("疑似自行脱党"), this_month.month >= 6);
+        }
+
         // The member sees their own bills.
         let me = f.app.actor_by_username("member").await.unwrap();
         let (status, own) = f
