@@ -122,3 +122,85 @@ pub fn options<T: Copy + PartialEq>(
 pub fn fen(amount: &i64) -> String {
     domain::dues::Fen(*amount).to_string()
 }
+
+/// The audit log's action in Chinese.
+pub fn action(code: &str) -> &'static str {
+    match code {
+        "create" => "新建",
+        "update" => "修改",
+        "login" => "登录",
+        "export" => "导出",
+        "import" => "导入",
+        _ => "其他",
+    }
+}
+
+fn field_label(key: &str) -> &str {
+    match key {
+        "name" => "姓名",
+        "id_number" => "身份证号",
+        "phone" => "手机",
+        "branch_id" => "所在党支部编号",
+        "category" => "类别",
+        "management_mode" => "管理方式",
+        "status" => "状态",
+        "admitted_on" => "入党日期",
+        "full_on" => "转正日期",
+        "birth_date" => "出生日期",
+        "gender" => "性别",
+        "lost_contact" => "失联",
+        "pocket" => "口袋党员",
+        "work_unit" => "工作单位",
+        "registered_community_id" => "报到社区编号",
+        "registered_on" => "报到日期",
+        "secretary" => "书记",
+        "founded_on" => "成立日期",
+        "territory_id" => "服务区域编号",
+        "branch_kind" => "支部类别",
+        "monthly_fen" => "月党费（分）",
+        "base_fen" => "基数（分）",
+        "effective_month" => "起始月份",
+        "minutes" => "发言要点",
+        "held_on" => "会议日期",
+        _ => key,
+    }
+}
+
+/// An audit row's `{field: [old, new]}` as "入党日期：— → 1995-07-01；…", leaving out the
+/// search keys that only mirror the name.
+pub fn changes(json: &str) -> String {
+    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(json)
+    else {
+        return String::new();
+    };
+    let show = |v: &serde_json::Value| match v {
+        serde_json::Value::Null => "—".to_string(),
+        serde_json::Value::Bool(b) => if *b { "是" } else { "否" }.to_string(),
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    fields
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "name_pinyin" | "name_initials"))
+        .map(|(k, v)| match v.as_array().map(|a| a.as_slice()) {
+            Some([old, new]) => format!("{}：{} → {}", field_label(k), show(old), show(new)),
+            _ => format!("{}：{}", field_label(k), show(v)),
+        })
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_changes_read_as_chinese_old_to_new() {
+        let text = changes(
+            r#"{"admitted_on":[null,"1995-07-01"],"lost_contact":[false,true],"name_pinyin":[null,"x"]}"#,
+        );
+        assert_eq!(text, "入党日期：— → 1995-07-01；失联：否 → 是");
+        assert_eq!(changes("not json"), "");
+        assert_eq!(action("export"), "导出");
+    }
+}
