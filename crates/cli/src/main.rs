@@ -202,6 +202,16 @@ async fn open(db: &str) -> Result<App, String> {
     Ok(App::new(db))
 }
 
+/// Opens the database for work done in a named user's name (their scope, their audit rows).
+async fn open_as(db: &str, username: &str) -> Result<(App, app::Actor), String> {
+    let app = open(db).await?;
+    let actor = app
+        .actor_by_username(username)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok((app, actor))
+}
+
 async fn serve(app: App, listen: &str) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
@@ -304,11 +314,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Import {
             what: ImportWhat::Members { file, db, as_user },
         } => {
-            let app = open(&db).await?;
-            let actor = app
-                .actor_by_username(&as_user)
-                .await
-                .map_err(|e| e.to_string())?;
+            let (app, actor) = open_as(&db, &as_user).await?;
             let bytes =
                 std::fs::read(&file).map_err(|e| format!("无法读取 {}：{e}", file.display()))?;
             let name = file
@@ -335,11 +341,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Export {
             what: ExportWhat::Members { out, db, as_user },
         } => {
-            let app = open(&db).await?;
-            let actor = app
-                .actor_by_username(&as_user)
-                .await
-                .map_err(|e| e.to_string())?;
+            let (app, actor) = open_as(&db, &as_user).await?;
             let format = ExportFormat::from_name(&out.to_string_lossy());
             let (bytes, count) = app
                 .export_members(&actor, &MemberQuery::default(), format)

@@ -181,6 +181,23 @@ fn filter_sql(scope: Scope, filter: &MemberFilter, params: &mut Vec<Param>) -> S
 }
 
 impl Db {
+    /// The name keys a filter's query is matched on, and what should find the rows. Listings
+    /// without a query are planned the same way: a large scope walks the pinyin index in order
+    /// rather than sorting every member it holds.
+    async fn search_plan(
+        &self,
+        scope: Scope,
+        filter: &MemberFilter,
+    ) -> Result<(Vec<NameKey>, Drive)> {
+        let keys = filter
+            .query
+            .as_deref()
+            .filter(|q| !q.is_empty())
+            .map(keys_for)
+            .unwrap_or_default();
+        Ok((keys, self.search_drive(scope, filter).await?))
+    }
+
     /// How a search over `scope` should find its rows.
     async fn search_drive(&self, scope: Scope, filter: &MemberFilter) -> Result<Drive> {
         let top = match (filter.org_id, scope) {
@@ -209,13 +226,7 @@ impl Db {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<MemberRow>> {
-        let query = filter.query.as_deref().filter(|q| !q.is_empty());
-        let keys = query.map(keys_for).unwrap_or_default();
-        let drive = if query.is_some() {
-            self.search_drive(scope, filter).await?
-        } else {
-            Drive::Branches
-        };
+        let (keys, drive) = self.search_plan(scope, filter).await?;
         let order = if keys == [NameKey::Name] {
             "m.name, m.id"
         } else {
@@ -259,13 +270,7 @@ impl Db {
         filter: &MemberFilter,
         cap: i64,
     ) -> Result<(i64, bool)> {
-        let query = filter.query.as_deref().filter(|q| !q.is_empty());
-        let keys = query.map(keys_for).unwrap_or_default();
-        let drive = if query.is_some() {
-            self.search_drive(scope, filter).await?
-        } else {
-            Drive::Branches
-        };
+        let (keys, drive) = self.search_plan(scope, filter).await?;
         let mut params = Vec::new();
         let cond = conditions(scope, filter, drive, &keys, &mut params);
         params.push(Param::I64(cap + 1));
