@@ -27,7 +27,7 @@ fn main() {
     let inputs: Vec<(BranchFacts, Vec<Held>)> = (0..branches)
         .map(|b| {
             let founded_on = NaiveDate::from_ymd_opt(
-                if b % 50 == 0 { year } else { 2015 },
+                if b.is_multiple_of(50) { year } else { 2015 },
                 1 + (b % 12) as u32,
                 10,
             );
@@ -35,7 +35,7 @@ fn main() {
             let facts = BranchFacts {
                 founded_on,
                 dissolved_on: None,
-                has_party_groups: b % 3 == 0,
+                has_party_groups: b.is_multiple_of(3),
                 formal_members_by_month: (1..=12)
                     .filter_map(|m| NaiveDate::from_ymd_opt(year, m, 1))
                     .map(|d| (d, formal))
@@ -53,14 +53,14 @@ fn main() {
                 .into_iter()
                 .enumerate()
                 {
-                    if (b + month as usize + i) % 7 != 0 {
+                    if !(b + month as usize + i).is_multiple_of(7) {
                         held.push(Held {
                             institution,
                             on: first + Duration::days(4),
                         });
                     }
                 }
-                if month % 3 == 0 {
+                if month.is_multiple_of(3) {
                     held.push(Held {
                         institution: Institution::BranchGeneralMeeting,
                         on: first + Duration::days(10),
