@@ -39,6 +39,19 @@ test('a branch secretary records a 主题党日 and the ledger turns green', { t
     await Promise.all([page.waitForURL(/\/orglife\/meetings\/\d+/, { timeout: TIMEOUT }), page.click('form[action="/orglife/meetings"] button[type=submit]')]);
     assert.match(await page.textContent('#meeting-attendance'), new RegExp(`应到 ${count} 人，实到 ${count > 1 ? count - 1 : 1} 人`));
 
+    // Correct the record: the first version is kept.
+    const meetingUrl = page.url();
+    await Promise.all([page.waitForURL(/\/edit$/, { timeout: TIMEOUT }), page.click('a[href$="/edit"]')]);
+    await page.fill('input[name=place]', '社区党员活动室');
+    await Promise.all([
+      page.waitForURL(/\/orglife\/meetings\/\d+\?saved=1/, { timeout: TIMEOUT }),
+      page.click('form.meeting-form button[type=submit]'),
+    ]);
+    assert.match(await page.textContent('main'), /社区党员活动室/);
+    assert.match(await page.textContent('main'), /第 1 版由/);
+    await shot(page, 'meeting-amended');
+    assert.ok(meetingUrl.includes('/orglife/meetings/'));
+
     await page.goto(url('/orglife'), { waitUntil: 'domcontentloaded' });
     assert.match(await themedDayCell(page), /st-met/);
     await shot(page, 'orglife-ledger');

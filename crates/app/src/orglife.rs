@@ -174,6 +174,22 @@ impl App {
             .await?)
     }
 
+    /// Amends a meeting record; the replaced version is kept. The back-filling limit is counted
+    /// from the day the meeting was first recorded, so a correction is possible later but a
+    /// record cannot be moved to a date it could not have been entered for.
+    pub async fn amend_meeting(&self, actor: &Actor, id: i64, input: &MeetingInput) -> Result<()> {
+        if !actor.role.may_edit() {
+            return Err(AppError::Forbidden);
+        }
+        let (old, _) = self.db.meeting_get(actor.scope(), id).await?;
+        let recorded_on = (old.recorded_at + chrono::Duration::hours(8)).date_naive();
+        let (fields, attendance) = validate_meeting(input, recorded_on, DEFAULT_BACKFILL_DAYS)?;
+        Ok(self
+            .db
+            .meeting_update(actor.scope(), id, &fields, &attendance, &actor.author())
+            .await?)
+    }
+
     /// The members a meeting of `org_id` is expected to have, for the attendance list.
     pub async fn meeting_roster(
         &self,

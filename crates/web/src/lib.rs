@@ -57,7 +57,11 @@ pub fn router(app: App) -> Router {
         .route("/orglife", get(pages::orglife))
         .route("/orglife/new", get(pages::meeting_new))
         .route("/orglife/meetings", post(pages::meeting_create))
-        .route("/orglife/meetings/{id}", get(pages::meeting_page))
+        .route(
+            "/orglife/meetings/{id}",
+            get(pages::meeting_page).post(pages::meeting_amend),
+        )
+        .route("/orglife/meetings/{id}/edit", get(pages::meeting_edit))
         .route("/dues", get(pages::dues_notice))
         .route("/dues/export", get(pages::dues_notice_export))
         .route("/dues/year", get(pages::dues_year))

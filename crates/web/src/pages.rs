@@ -1648,6 +1648,11 @@ struct MeetingFormPage {
 
 #[derive(Default, Clone)]
 pub struct MeetingFormValues {
+    /// Set when amending an existing record.
+    meeting_id: Option<i64>,
+    /// Members ticked present; `None` ticks everyone (a new record).
+    present: Option<Vec<i64>>,
+    reasons: Vec<(i64, String)>,
     institution: String,
     held_on: String,
     place: String,
@@ -1685,7 +1690,15 @@ async fn meeting_form(
     render_status(
         status,
         &MeetingFormPage {
-            layout: Layout::new(session, "记录组织生活", "orglife"),
+            layout: Layout::new(
+                session,
+                if v.meeting_id.is_some() {
+                    "修改会议记录"
+                } else {
+                    "记录组织生活"
+                },
+                "orglife",
+            ),
             org,
             roster,
             institutions: domain::orglife::Institution::ALL
@@ -1711,12 +1724,29 @@ pub async fn meeting_new(
     meeting_form(&app, &session, q.org_id, v, String::new()).await
 }
 
+impl MeetingFormValues {
+    fn ticked(&self, member: &i64) -> bool {
+        self.present.as_ref().is_none_or(|p| p.contains(member))
+    }
+
+    fn reason(&self, member: &i64) -> &str {
+        self.reasons
+            .iter()
+            .find(|(id, _)| id == member)
+            .map(|(_, r)| r.as_str())
+            .unwrap_or("")
+    }
+}
+
 /// The meeting form arrives as pairs because each member has a checkbox and a reason box.
-pub async fn meeting_create(
-    State(app): State<App>,
-    session: Session,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult {
+fn parse_meeting_form(
+    pairs: &[(String, String)],
+) -> (
+    String,
+    Option<i64>,
+    MeetingFormValues,
+    app::orglife::MeetingInput,
+) {
     let get = |key: &str| {
         pairs
             .iter()
@@ -1724,25 +1754,28 @@ pub async fn meeting_create(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    session.check_csrf(&get("csrf"))?;
-    let org_id: i64 = get("org_id")
-        .parse()
-        .map_err(|_| AppError::Invalid("缺少组织".into()))?;
     let present: Vec<i64> = pairs
         .iter()
         .filter(|(k, _)| k == "present")
         .filter_map(|(_, v)| v.parse().ok())
         .collect();
-    let absent: Vec<(i64, String)> = pairs
+    let reasons: Vec<(i64, String)> = pairs
         .iter()
         .filter_map(|(k, v)| {
             k.strip_prefix("reason_")
                 .and_then(|id| id.parse().ok())
                 .map(|id: i64| (id, v.clone()))
         })
+        .collect();
+    let absent = reasons
+        .iter()
         .filter(|(id, _)| !present.contains(id))
+        .cloned()
         .collect();
     let v = MeetingFormValues {
+        meeting_id: None,
+        present: Some(present.clone()),
+        reasons,
         institution: get("institution"),
         held_on: get("held_on"),
         place: get("place"),
@@ -1764,9 +1797,88 @@ pub async fn meeting_create(
         present,
         absent,
     };
+    (get("csrf"), get("org_id").parse().ok(), v, input)
+}
+
+pub async fn meeting_create(
+    State(app): State<App>,
+    session: Session,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let (csrf, org_id, v, input) = parse_meeting_form(&pairs);
+    session.check_csrf(&csrf)?;
+    let org_id = org_id.ok_or_else(|| AppError::Invalid("缺少组织".into()))?;
     match app.record_meeting(&session.actor, org_id, &input).await {
         Ok(id) => Ok(Redirect::to(&format!("/orglife/meetings/{id}?saved=1")).into_response()),
         Err(AppError::Invalid(m)) => meeting_form(&app, &session, org_id, v, m).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn meeting_edit(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> PageResult {
+    session.actor.require_staff()?;
+    let (m, attendance) = app
+        .db
+        .meeting_get(session.actor.scope(), id)
+        .await
+        .map_err(AppError::from)?;
+    let v = MeetingFormValues {
+        meeting_id: Some(id),
+        present: Some(
+            attendance
+                .iter()
+                .filter(|a| a.present)
+                .map(|a| a.member_id)
+                .collect(),
+        ),
+        reasons: attendance
+            .iter()
+            .filter_map(|a| a.absence_reason.clone().map(|r| (a.member_id, r)))
+            .collect(),
+        institution: m.institution,
+        held_on: m.held_on.to_string(),
+        place: m.place,
+        chair: m.chair,
+        recorder: m.recorder,
+        agenda: m.agenda,
+        minutes: m.minutes,
+        resolutions: m.resolutions,
+    };
+    meeting_form(&app, &session, m.org_id, v, String::new()).await
+}
+
+pub async fn meeting_amend(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let (csrf, _, v, input) = parse_meeting_form(&pairs);
+    session.check_csrf(&csrf)?;
+    match app.amend_meeting(&session.actor, id, &input).await {
+        Ok(()) => Ok(Redirect::to(&format!("/orglife/meetings/{id}?saved=1")).into_response()),
+        Err(AppError::Invalid(m)) => {
+            let (meeting, _) = app
+                .db
+                .meeting_get(session.actor.scope(), id)
+                .await
+                .map_err(AppError::from)?;
+            meeting_form(
+                &app,
+                &session,
+                meeting.org_id,
+                MeetingFormValues {
+                    meeting_id: Some(id),
+                    ..v
+                },
+                m,
+            )
+            .await
+        }
         Err(e) => Err(e.into()),
     }
 }

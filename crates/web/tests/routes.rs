@@ -236,6 +236,24 @@ async fn an_actor_from_another_subtree_is_refused_on_every_route() {
             .page(who, &format!("/orglife/meetings/{foreign_meeting}"))
             .await;
         assert!(refused(status), "a meeting of another street");
+        let (status, _) = f
+            .page(who, &format!("/orglife/meetings/{foreign_meeting}/edit"))
+            .await;
+        assert!(refused(status), "editing a meeting of another street");
+        let (status, _) = f
+            .form(
+                who,
+                &format!("/orglife/meetings/{foreign_meeting}"),
+                &[
+                    ("institution", "themed_party_day"),
+                    ("held_on", "2026-11-01"),
+                    ("place", "改"),
+                    ("chair", "改"),
+                    ("recorder", "改"),
+                ],
+            )
+            .await;
+        assert!(refused(status), "amending a meeting of another street");
         let valid_id = domain::idcard::make_id_number(
             "110105",
             chrono::NaiveDate::from_ymd_opt(1949, 12, 31).unwrap(),
@@ -1084,6 +1102,36 @@ async fn a_recorded_themed_party_day_turns_its_ledger_cell_green() {
             .await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains(&format!("应到 {} 人，实到 1 人", roster.len())));
+
+        // An amendment keeps the first version.
+        let mut amended = form(today.to_string(), true);
+        amended.retain(|(k, _)| k != "place");
+        amended.push(("place".into(), "社区会议室".into()));
+        let (status, _) = f
+            .form_owned(
+                "branch_secretary",
+                &format!("/orglife/meetings/{}", meetings[0].id),
+                amended,
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, page) = f
+            .page(
+                "branch_secretary",
+                &format!("/orglife/meetings/{}", meetings[0].id),
+            )
+            .await;
+        assert!(
+            page.contains("社区会议室") && page.contains("第 2 版") && page.contains("修改记录")
+        );
+        let (status, edit) = f
+            .page(
+                "branch_secretary",
+                &format!("/orglife/meetings/{}/edit", meetings[0].id),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(edit.contains("修改会议记录") && edit.contains("社区会议室"));
         // The district's roll-up counts the branch.
         let (status, rollup) = f.page("admin", "/orglife").await;
         assert_eq!(status, StatusCode::OK);
