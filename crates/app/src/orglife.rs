@@ -340,3 +340,97 @@ impl App {
 pub fn this_year() -> i32 {
     today().year()
 }
+
+impl App {
+    /// The ledger as an inspector reads it: one line per institution and period for a branch
+    /// (制度, 期间, 应开, 已开, 状态, 说明), or one line per child org for a roll-up. Audited.
+    pub async fn ledger_xlsx(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        year: i32,
+    ) -> Result<(Vec<u8>, String)> {
+        let ledger = self.ledger(actor, org_id, year).await?;
+        let xlsx_error =
+            |e: rust_xlsxwriter::XlsxError| AppError::Invalid(format!("生成 Excel 失败：{e}"));
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        let bold = rust_xlsxwriter::Format::new().set_bold();
+        let sheet = workbook
+            .add_worksheet()
+            .set_name("组织生活台账")
+            .map_err(xlsx_error)?;
+        let (org, title, headers, rows): (&Org, String, Vec<&str>, Vec<Vec<String>>) = match &ledger
+        {
+            Ledger::Branch(b) => (
+                &b.org,
+                format!(
+                    "{} {} 年组织生活台账（完成率 {}）",
+                    b.org.name,
+                    year,
+                    permille_text(b.rate_permille)
+                ),
+                vec!["制度", "期间", "应开（次）", "已开（次）", "状态", "说明"],
+                b.cells
+                    .iter()
+                    .map(|c| {
+                        vec![
+                            c.institution.label().to_string(),
+                            c.period.label(),
+                            c.expected.to_string(),
+                            c.held.to_string(),
+                            c.status.label().to_string(),
+                            c.note.clone(),
+                        ]
+                    })
+                    .collect(),
+            ),
+            Ledger::Rollup {
+                org, rows, total, ..
+            } => (
+                org,
+                format!("{} {} 年组织生活台账汇总", org.name, year),
+                vec!["党组织", "党支部数", "红", "黄", "绿", "完成率"],
+                rows.iter()
+                    .chain(std::iter::once(total))
+                    .map(|r| {
+                        vec![
+                            r.name.clone(),
+                            r.branches.to_string(),
+                            r.red.to_string(),
+                            r.amber.to_string(),
+                            r.green.to_string(),
+                            permille_text(r.rate_permille),
+                        ]
+                    })
+                    .collect(),
+            ),
+        };
+        sheet
+            .write_with_format(0, 0, title.as_str(), &bold)
+            .map_err(xlsx_error)?;
+        for (c, h) in headers.iter().enumerate() {
+            sheet
+                .write_with_format(2, c as u16, *h, &bold)
+                .map_err(xlsx_error)?;
+        }
+        for (r, row) in (3u32..).zip(rows.iter()) {
+            for (c, v) in row.iter().enumerate() {
+                sheet.write(r, c as u16, v.as_str()).map_err(xlsx_error)?;
+            }
+        }
+        sheet.set_column_width(0, 30).map_err(xlsx_error)?;
+        sheet.set_column_width(5, 40).map_err(xlsx_error)?;
+        let file_name = format!("{}组织生活台账{year}.xlsx", org.name);
+        let bytes = workbook.save_to_buffer().map_err(xlsx_error)?;
+        self.db
+            .audit_event(
+                org_id,
+                &actor.author(),
+                "export",
+                "ledger",
+                &format!("导出组织生活台账 {} {year}", org.name),
+            )
+            .await?;
+        Ok((bytes, file_name))
+    }
+}

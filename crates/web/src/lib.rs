@@ -56,6 +56,7 @@ pub fn router(app: App) -> Router {
         .route("/birthdays", get(pages::birthdays))
         .route("/orglife", get(pages::orglife))
         .route("/orglife/new", get(pages::meeting_new))
+        .route("/orglife/export", get(pages::orglife_export))
         .route("/orglife/meetings", post(pages::meeting_create))
         .route(
             "/orglife/meetings/{id}",

@@ -1932,3 +1932,14 @@ pub async fn meeting_page(
 pub fn rate_text(rate: &Option<u32>) -> String {
     app::orglife::permille_text(*rate)
 }
+
+pub async fn orglife_export(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<LedgerQuery>,
+) -> PageResult {
+    let org_id = q.org_id.unwrap_or(session.actor.org_id);
+    let year = q.year.unwrap_or_else(app::orglife::this_year);
+    let (bytes, name) = app.ledger_xlsx(&session.actor, org_id, year).await?;
+    Ok(download(bytes, XLSX, &name, "ledger.xlsx"))
+}

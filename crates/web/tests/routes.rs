@@ -212,6 +212,7 @@ async fn an_actor_from_another_subtree_is_refused_on_every_route() {
             format!("/dues/export?org_id={org}"),
             format!("/dues/year?org_id={org}"),
             format!("/orglife?org_id={org}"),
+            format!("/orglife/export?org_id={org}"),
             format!("/orglife/new?org_id={branch}"),
         ];
         for uri in &pages {
@@ -1133,6 +1134,30 @@ async fn a_recorded_themed_party_day_turns_its_ledger_cell_green() {
         assert_eq!(status, StatusCode::OK);
         assert!(edit.contains("修改会议记录") && edit.contains("社区会议室"));
         // The district's roll-up counts the branch.
+        let (status, xlsx) = f
+            .page(
+                "branch_secretary",
+                &format!("/orglife/export?org_id={branch}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(xlsx.starts_with("PK"), "an xlsx file");
+        let exported = f
+            .app
+            .audit_log(
+                &f.app.actor_by_username("street_admin").await.unwrap(),
+                Some("ledger"),
+                5,
+                0,
+            )
+            .await
+            .unwrap();
+        assert!(
+            exported.iter().any(|r| r.action == "export"),
+            "the export is audited"
+        );
+        let (status, _) = f.page("admin", "/orglife/export").await;
+        assert_eq!(status, StatusCode::OK, "the district's roll-up exports too");
         let (status, rollup) = f.page("admin", "/orglife").await;
         assert_eq!(status, StatusCode::OK);
         assert!(rollup.contains("ledger-rollup"));
