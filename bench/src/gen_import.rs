@@ -4,6 +4,7 @@
 //! `gen-import --db sqlite://bench.db --rows 100000 --out import.xlsx`
 
 use chrono::{Duration, NaiveDate};
+use dangjian_bench::arg;
 use rust_xlsxwriter::{Format, Workbook};
 
 use app::import::HEADERS;
@@ -19,14 +20,6 @@ const SURNAMES: [&str; 12] = [
 const GIVEN: [&str; 12] = [
     "明", "华", "军", "芳", "静", "磊", "洋", "艳", "勇", "杰", "娟", "涛",
 ];
-
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_string())
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -6,17 +6,10 @@
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDate};
+use dangjian_bench::arg;
 use domain::orglife::{
     BranchFacts, Held, Institution, compliance, compliance_rate_permille, default_branch_rules,
 };
-
-fn arg(name: &str, default: &str) -> String {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-        .unwrap_or_else(|| default.to_string())
-}
 
 fn main() {
     let branches: usize = arg("--branches", "1500").parse().expect("--branches N");

@@ -270,9 +270,7 @@ impl NoticeRow {
     }
 
     pub fn rate_text(&self) -> String {
-        self.rate_permille
-            .map(|r| format!("{}.{}%", r / 10, r % 10))
-            .unwrap_or_else(|| "—".into())
+        crate::permille_text(self.rate_permille)
     }
     pub fn due_text(&self) -> String {
         Fen(self.due_fen).to_string()
@@ -698,18 +696,7 @@ impl App {
         month_text: &str,
     ) -> Result<(Vec<u8>, String)> {
         let notice = self.dues_notice(actor, org_id, month_text).await?;
-        let xlsx_error =
-            |e: rust_xlsxwriter::XlsxError| AppError::Invalid(format!("生成 Excel 失败：{e}"));
-        let mut workbook = rust_xlsxwriter::Workbook::new();
-        let bold = rust_xlsxwriter::Format::new().set_bold();
-        let sheet = workbook
-            .add_worksheet()
-            .set_name("党费收缴通报")
-            .map_err(xlsx_error)?;
         let title = format!("{} {} 党费收缴情况通报", notice.org.name, notice.month);
-        sheet
-            .write_with_format(0, 0, title.as_str(), &bold)
-            .map_err(xlsx_error)?;
         let headers: &[&str] = if notice.per_member {
             &[
                 "姓名",
@@ -729,55 +716,59 @@ impl App {
                 "收缴率",
             ]
         };
-        for (c, h) in headers.iter().enumerate() {
-            sheet
-                .write_with_format(2, c as u16, *h, &bold)
-                .map_err(xlsx_error)?;
-        }
-        for (r, row) in (3u32..).zip(notice.rows.iter().chain(std::iter::once(&notice.total))) {
-            let cells: Vec<String> = if notice.per_member && row.id != notice.total.id {
-                let (state, due) = row.detail.split_once('|').unwrap_or(("", ""));
-                let run = if row.suspected_lapse() {
-                    format!("{}（疑似自行脱党，请核实）", row.unpaid_run)
-                } else {
-                    row.unpaid_run.to_string()
-                };
-                vec![
-                    row.name.clone(),
-                    state.into(),
-                    due.into(),
-                    row.paid_text(),
-                    run,
-                ]
-            } else if notice.per_member {
-                vec![
-                    format!(
-                        "合计：应缴 {} 人，已缴 {} 人，收缴率 {}",
-                        row.owed,
-                        row.paid,
-                        row.rate_text()
-                    ),
-                    String::new(),
-                    row.due_text(),
-                    row.paid_text(),
-                ]
+        let org_line = |row: &NoticeRow| {
+            vec![
+                row.name.clone(),
+                row.owed.to_string(),
+                row.paid.to_string(),
+                row.waived.to_string(),
+                row.due_text(),
+                row.paid_text(),
+                row.rate_text(),
+            ]
+        };
+        let member_line = |row: &NoticeRow| {
+            let (state, due) = row.detail.split_once('|').unwrap_or(("", ""));
+            let run = if row.suspected_lapse() {
+                format!("{}（疑似自行脱党，请核实）", row.unpaid_run)
             } else {
-                vec![
-                    row.name.clone(),
-                    row.owed.to_string(),
-                    row.paid.to_string(),
-                    row.waived.to_string(),
-                    row.due_text(),
-                    row.paid_text(),
-                    row.rate_text(),
-                ]
+                row.unpaid_run.to_string()
             };
-            for (c, v) in cells.iter().enumerate() {
-                sheet.write(r, c as u16, v.as_str()).map_err(xlsx_error)?;
-            }
-        }
-        sheet.set_column_width(0, 36).map_err(xlsx_error)?;
-        let bytes = workbook.save_to_buffer().map_err(xlsx_error)?;
+            vec![
+                row.name.clone(),
+                state.into(),
+                due.into(),
+                row.paid_text(),
+                run,
+            ]
+        };
+        // The total is added after the rows, never recognised among them by id: member and org
+        // ids are different sequences and can coincide.
+        let total = &notice.total;
+        let rows: Vec<Vec<String>> = if notice.per_member {
+            let mut rows: Vec<Vec<String>> = notice.rows.iter().map(member_line).collect();
+            rows.push(vec![
+                format!(
+                    "合计：应缴 {} 人，已缴 {} 人，收缴率 {}",
+                    total.owed,
+                    total.paid,
+                    total.rate_text()
+                ),
+                String::new(),
+                total.due_text(),
+                total.paid_text(),
+            ]);
+            rows
+        } else {
+            notice
+                .rows
+                .iter()
+                .chain(std::iter::once(total))
+                .map(org_line)
+                .collect()
+        };
+        let bytes =
+            crate::tabular::report_xlsx("党费收缴通报", &title, headers, &rows, &[(0, 36.0)])?;
         self.db
             .audit_event(
                 org_id,

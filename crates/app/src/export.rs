@@ -5,8 +5,8 @@ use rust_xlsxwriter::{Format, Workbook};
 
 use crate::import::HEADERS;
 use crate::members::{MemberQuery, mask_row};
-use crate::tabular::write_csv;
-use crate::{Actor, App, AppError, Result};
+use crate::tabular::{write_csv, xlsx_error};
+use crate::{Actor, App, Result};
 use domain::{ManagementMode, MemberCategory, MemberStatus};
 use store::MemberRow;
 
@@ -98,9 +98,6 @@ impl App {
         let bytes = match format {
             ExportFormat::Csv => write_csv(&HEADERS, rows.into_iter())?,
             ExportFormat::Xlsx => {
-                let xlsx_error = |e: rust_xlsxwriter::XlsxError| {
-                    AppError::Invalid(format!("生成 Excel 失败：{e}"))
-                };
                 let mut workbook = Workbook::new();
                 let bold = Format::new().set_bold();
                 let sheet = workbook

@@ -134,3 +134,10 @@ impl App {
         }
     }
 }
+
+/// A rate in ‰ as a percentage with one decimal ("87.5%"), or "—" when there is none.
+pub fn permille_text<T: Into<u64>>(rate: Option<T>) -> String {
+    rate.map(Into::into)
+        .map(|r: u64| format!("{}.{}%", r / 10, r % 10))
+        .unwrap_or_else(|| "—".into())
+}

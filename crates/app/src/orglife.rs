@@ -138,6 +138,12 @@ pub struct LedgerRow {
     pub rate_permille: Option<u32>,
 }
 
+impl LedgerRow {
+    pub fn rate_text(&self) -> String {
+        crate::permille_text(self.rate_permille)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub enum Ledger {
     Branch(BranchLedger),
@@ -147,12 +153,6 @@ pub enum Ledger {
         rows: Vec<LedgerRow>,
         total: LedgerRow,
     },
-}
-
-/// ‰ as "87.5%".
-pub fn permille_text(rate: Option<u32>) -> String {
-    rate.map(|r| format!("{}.{}%", r / 10, r % 10))
-        .unwrap_or_else(|| "—".into())
 }
 
 impl App {
@@ -351,14 +351,6 @@ impl App {
         year: i32,
     ) -> Result<(Vec<u8>, String)> {
         let ledger = self.ledger(actor, org_id, year).await?;
-        let xlsx_error =
-            |e: rust_xlsxwriter::XlsxError| AppError::Invalid(format!("生成 Excel 失败：{e}"));
-        let mut workbook = rust_xlsxwriter::Workbook::new();
-        let bold = rust_xlsxwriter::Format::new().set_bold();
-        let sheet = workbook
-            .add_worksheet()
-            .set_name("组织生活台账")
-            .map_err(xlsx_error)?;
         let (org, title, headers, rows): (&Org, String, Vec<&str>, Vec<Vec<String>>) = match &ledger
         {
             Ledger::Branch(b) => (
@@ -367,7 +359,7 @@ impl App {
                     "{} {} 年组织生活台账（完成率 {}）",
                     b.org.name,
                     year,
-                    permille_text(b.rate_permille)
+                    crate::permille_text(b.rate_permille)
                 ),
                 vec!["制度", "期间", "应开（次）", "已开（次）", "状态", "说明"],
                 b.cells
@@ -399,29 +391,20 @@ impl App {
                             r.red.to_string(),
                             r.amber.to_string(),
                             r.green.to_string(),
-                            permille_text(r.rate_permille),
+                            r.rate_text(),
                         ]
                     })
                     .collect(),
             ),
         };
-        sheet
-            .write_with_format(0, 0, title.as_str(), &bold)
-            .map_err(xlsx_error)?;
-        for (c, h) in headers.iter().enumerate() {
-            sheet
-                .write_with_format(2, c as u16, *h, &bold)
-                .map_err(xlsx_error)?;
-        }
-        for (r, row) in (3u32..).zip(rows.iter()) {
-            for (c, v) in row.iter().enumerate() {
-                sheet.write(r, c as u16, v.as_str()).map_err(xlsx_error)?;
-            }
-        }
-        sheet.set_column_width(0, 30).map_err(xlsx_error)?;
-        sheet.set_column_width(5, 40).map_err(xlsx_error)?;
         let file_name = format!("{}组织生活台账{year}.xlsx", org.name);
-        let bytes = workbook.save_to_buffer().map_err(xlsx_error)?;
+        let bytes = crate::tabular::report_xlsx(
+            "组织生活台账",
+            &title,
+            &headers,
+            &rows,
+            &[(0, 30.0), (5, 40.0)],
+        )?;
         self.db
             .audit_event(
                 org_id,

@@ -1557,7 +1557,8 @@ pub async fn orglife(
     session: Session,
     Query(q): Query<LedgerQuery>,
 ) -> PageResult {
-    use app::orglife::{Ledger, permille_text};
+    use app::orglife::Ledger;
+    use app::permille_text;
     let actor = &session.actor;
     if actor.role == Role::Member {
         return Ok(Redirect::to("/me").into_response());
@@ -1926,11 +1927,6 @@ pub async fn meeting_page(
         attendance,
         revisions,
     })
-}
-
-/// ‰ as a percentage with one decimal, for templates.
-pub fn rate_text(rate: &Option<u32>) -> String {
-    app::orglife::permille_text(*rate)
 }
 
 pub async fn orglife_export(
