@@ -748,6 +748,10 @@ impl App {
         let today = today();
         let mut member_id = 0_i64;
         let mut first_member_of_branch = None;
+        // Members of the branch the demo logins sit in: their meetings get attendance lists.
+        let mut logins_branch_members: Vec<i64> = Vec::new();
+        // A branch without members holds no meetings (small demos leave many branches empty).
+        let mut staffed_branches: HashSet<i64> = HashSet::new();
         const BATCH: usize = 20_000;
         let mut batch: Vec<Vec<Param>> = Vec::with_capacity(BATCH);
         let columns = [
@@ -783,6 +787,9 @@ impl App {
             let until = (options.members as u64 * cumulative_weight / total_weight) as usize;
             let share = until - assigned;
             assigned = until;
+            if share > 0 {
+                staffed_branches.insert(branch.id);
+            }
             for _ in 0..share {
                 member_id += 1;
                 let kind = branch.branch_kind.unwrap_or(BranchKind::Community);
@@ -837,6 +844,9 @@ impl App {
                 );
                 if branch.name.contains("第1网格") && first_member_of_branch.is_none() {
                     first_member_of_branch = Some((member_id, branch.id));
+                }
+                if first_member_of_branch.is_some_and(|(_, b)| b == branch.id) {
+                    logins_branch_members.push(member_id);
                 }
                 batch.push(vec![
                     Param::I64(member_id),
@@ -945,6 +955,20 @@ impl App {
                 &user_rows,
             )
             .await?;
+        let meetings = self
+            .demo_meetings(
+                &mut rng,
+                &branches
+                    .iter()
+                    .copied()
+                    .filter(|b| staffed_branches.contains(&b.id))
+                    .collect::<Vec<_>>(),
+                today,
+                member_branch,
+                &logins_branch_members,
+            )
+            .await?;
+        progress(format!("已生成组织生活记录 {meetings} 次"));
         self.db.reset_id_sequences().await?;
         self.db
             .audit_event(
@@ -967,6 +991,105 @@ impl App {
             members: member_id as usize,
             logins,
         })
+    }
+}
+
+impl App {
+    /// This year's organisational life up to last period, so that the ledger of a demo looks like
+    /// a district's: most branches keep up, some slip now and then, a few fall well behind. The
+    /// current periods are left open, for a visitor to record a meeting and see its cell turn
+    /// green. Returns how many meetings were written.
+    async fn demo_meetings(
+        &self,
+        rng: &mut StdRng,
+        branches: &[&Node],
+        today: NaiveDate,
+        attended_branch: i64,
+        attended_by: &[i64],
+    ) -> Result<usize> {
+        use domain::orglife::{Period, default_branch_rules, periods_of_year};
+        let rules = default_branch_rules();
+        let columns = [
+            "id",
+            "org_id",
+            "root_org_id",
+            "institution",
+            "held_on",
+            "place",
+            "chair",
+            "recorder",
+            "agenda",
+            "minutes",
+            "resolutions",
+            "revision",
+            "recorded_by",
+            "recorded_at",
+        ];
+        let now = store::now();
+        let mut rows = Vec::new();
+        let mut attendance = Vec::new();
+        let mut meeting_id = 0_i64;
+        for branch in branches {
+            let keeps_up = match rng.random_range(0..100) {
+                0..=54 => 0.97,
+                55..=89 => 0.85,
+                _ => 0.5,
+            };
+            for rule in &rules.rules {
+                for period in periods_of_year(rule.frequency, today.year()) {
+                    let current = Period::containing(rule.frequency, today);
+                    if period == current || period.start() > today || !rng.random_bool(keeps_up)
+                    {
+                        continue;
+                    }
+                    let days = (period.end() - period.start()).num_days();
+                    let held_on = period.start() + Duration::days(rng.random_range(0..=days));
+                    meeting_id += 1;
+                    rows.push(vec![
+                        Param::I64(meeting_id),
+                        Param::I64(branch.id),
+                        Param::I64(1),
+                        Param::Text(rule.institution.code().into()),
+                        Param::Date(held_on),
+                        Param::Text("党群服务中心会议室".into()),
+                        Param::Text("支部书记".into()),
+                        Param::Text("组织委员".into()),
+                        Param::Text(format!("{}{}", period.label(), rule.institution.label())),
+                        Param::Text(String::new()),
+                        Param::Text(String::new()),
+                        Param::I64(1),
+                        Param::Text("演示数据".into()),
+                        Param::Time(now),
+                    ]);
+                    if branch.id == attended_branch {
+                        for &member in attended_by {
+                            let present = rng.random_bool(0.9);
+                            attendance.push(vec![
+                                Param::I64(meeting_id),
+                                Param::I64(member),
+                                Param::Bool(present),
+                                if present {
+                                    Param::NullText
+                                } else {
+                                    Param::Text(
+                                        ["出差", "病假", "外出务工"][rng.random_range(0..3)].into(),
+                                    )
+                                },
+                            ]);
+                        }
+                    }
+                }
+            }
+        }
+        self.db.bulk_insert("meetings", &columns, &rows).await?;
+        self.db
+            .bulk_insert(
+                "meeting_attendance",
+                &["meeting_id", "member_id", "present", "absence_reason"],
+                &attendance,
+            )
+            .await?;
+        Ok(rows.len())
     }
 }
 

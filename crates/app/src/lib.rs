@@ -12,9 +12,12 @@ pub mod demo;
 pub mod dues;
 pub mod export;
 pub mod import;
+pub mod meeting_extras;
 pub mod members;
 pub mod orglife;
+pub mod orglife_rules;
 pub mod orgs;
+pub mod reminders;
 pub mod tabular;
 pub mod users;
 

@@ -8,11 +8,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::members::{parse_date_cn, today};
 use crate::{Actor, App, AppError, Result};
-use domain::OrgKind;
 use domain::orglife::{
-    BranchFacts, Cell, Held, Institution, Rag, compliance, compliance_rate_permille,
-    default_branch_rules, rag,
+    BranchFacts, Cell, Exemption, Held, Institution, Rag, compliance, compliance_rate_permille,
+    rag, rules_in_force,
 };
+use domain::{BranchKind, OrgKind};
 use store::{AttendanceEntry, MeetingFields, MemberFilter, Org, Scope};
 
 /// How many days after a meeting its record may still be entered: records are kept as the
@@ -39,6 +39,10 @@ pub struct MeetingInput {
     /// Members absent, with the reason given.
     #[serde(default)]
     pub absent: Vec<(i64, String)>,
+    /// For a meeting held today: members neither ticked nor excused are expected and may still
+    /// sign in on their own phone, instead of needing an absence reason now.
+    #[serde(default)]
+    pub open_sign_in: bool,
 }
 
 fn institution(text: &str) -> Result<Institution> {
@@ -95,7 +99,19 @@ pub fn validate_meeting(
             continue;
         }
         if reason.trim().is_empty() {
-            return Err(AppError::Invalid("缺席党员须填写缺席原因".into()));
+            if input.open_sign_in && held_on == today {
+                attendance.push(AttendanceEntry {
+                    member_id: *id,
+                    present: false,
+                    absence_reason: None,
+                });
+                continue;
+            }
+            return Err(AppError::Invalid(if input.open_sign_in {
+                "只有当天的会议可以开放手机签到；缺席党员须填写缺席原因".into()
+            } else {
+                "缺席党员须填写缺席原因".into()
+            }));
         }
         attendance.push(AttendanceEntry {
             member_id: *id,
@@ -120,6 +136,8 @@ pub fn validate_meeting(
 #[derive(Debug, Clone, Serialize)]
 pub struct BranchLedger {
     pub org: Org,
+    /// Which rules the cells were computed with (`RuleSet::version`).
+    pub rule_version: String,
     pub year: i32,
     pub cells: Vec<Cell>,
     pub rag: Rag,
@@ -213,65 +231,15 @@ impl App {
         actor.require_staff()?;
         let scope = actor.scope();
         let org = self.db.org_get(scope, org_id).await?;
-        let from = NaiveDate::from_ymd_opt(year, 1, 1)
-            .ok_or_else(|| AppError::Invalid("年度无效".into()))?;
-        let to = NaiveDate::from_ymd_opt(year, 12, 31)
-            .ok_or_else(|| AppError::Invalid("年度无效".into()))?;
-        let today = today();
-        let rules = default_branch_rules();
-        let branches = self
-            .db
-            .org_list_kind(Scope::Subtree(org_id), OrgKind::Branch.code())
-            .await?;
-        let groups = self
-            .db
-            .org_list_kind(Scope::Subtree(org_id), OrgKind::PartyGroup.code())
-            .await?;
-        let meetings = self.db.meetings_between(scope, org_id, from, to).await?;
-        let full_on = self.db.member_full_dates(scope, org_id).await?;
-        let founded: HashMap<i64, Option<NaiveDate>> = self
-            .db
-            .orgs_founded(scope, org_id)
-            .await?
-            .into_iter()
-            .collect();
-        let mut held: HashMap<i64, Vec<Held>> = HashMap::new();
-        for m in &meetings {
-            if let Some(institution) = Institution::from_code(&m.institution) {
-                held.entry(m.org_id).or_default().push(Held {
-                    institution,
-                    on: m.held_on,
-                });
-            }
-        }
-        let mut full_dates: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
-        for (branch, date) in full_on {
-            full_dates.entry(branch).or_default().push(date);
-        }
-        let mut cells_of = HashMap::new();
-        for branch in &branches {
-            let founded_on = founded.get(&branch.id).copied().flatten();
-            let dates = full_dates.get(&branch.id).cloned().unwrap_or_default();
-            let formal_members_by_month = (1..=12)
-                .filter_map(|m| NaiveDate::from_ymd_opt(year, m, 1))
-                .map(|start| (start, dates.iter().filter(|d| **d <= start).count() as u32))
-                .collect();
-            let facts = BranchFacts {
-                founded_on,
-                dissolved_on: None,
-                has_party_groups: groups.iter().any(|g| g.parent_id == Some(branch.id)),
-                formal_members_by_month,
-                exemptions: vec![],
-            };
-            let branch_held = held.get(&branch.id).cloned().unwrap_or_default();
-            cells_of.insert(
-                branch.id,
-                compliance(&rules, &facts, &branch_held, year, today),
-            );
-        }
+        let BranchCells {
+            mut cells_of,
+            mut rule_version_of,
+            ..
+        } = self.branch_cells(scope, &org, year, today()).await?;
         if OrgKind::from_code(&org.kind) == Some(OrgKind::Branch) {
             let cells = cells_of.remove(&org.id).unwrap_or_default();
             return Ok(Ledger::Branch(BranchLedger {
+                rule_version: rule_version_of.remove(&org.id).unwrap_or_default(),
                 rag: rag(&cells),
                 rate_permille: compliance_rate_permille(&cells),
                 org,
@@ -332,6 +300,104 @@ impl App {
             year,
             rows,
             total,
+        })
+    }
+}
+
+/// The ledger cells of every branch at or below an org, with the rules each was held to.
+pub(crate) struct BranchCells {
+    pub branches: Vec<store::OrgNode>,
+    pub cells_of: HashMap<i64, Vec<Cell>>,
+    pub rule_version_of: HashMap<i64, String>,
+}
+
+impl App {
+    /// Computes the cells of every branch at or below `org` for `year` as of `today`: the rules in
+    /// force for each branch's kind, its founding date, its 正式党员 month by month, its party
+    /// groups and its approved exemptions (DOMAIN.md §2, §4).
+    pub(crate) async fn branch_cells(
+        &self,
+        scope: Scope,
+        org: &Org,
+        year: i32,
+        today: NaiveDate,
+    ) -> Result<BranchCells> {
+        let org_id = org.id;
+        let from = NaiveDate::from_ymd_opt(year, 1, 1)
+            .ok_or_else(|| AppError::Invalid("年度无效".into()))?;
+        let to = NaiveDate::from_ymd_opt(year, 12, 31)
+            .ok_or_else(|| AppError::Invalid("年度无效".into()))?;
+        let saved = self.saved_rule_sets(org.root_org_id).await?;
+        let branches = self
+            .db
+            .org_list_kind(Scope::Subtree(org_id), OrgKind::Branch.code())
+            .await?;
+        let groups = self
+            .db
+            .org_list_kind(Scope::Subtree(org_id), OrgKind::PartyGroup.code())
+            .await?;
+        let meetings = self.db.meetings_between(scope, org_id, from, to).await?;
+        let full_on = self.db.member_full_dates(scope, org_id).await?;
+        let founded: HashMap<i64, Option<NaiveDate>> = self
+            .db
+            .orgs_founded(scope, org_id)
+            .await?
+            .into_iter()
+            .collect();
+        let mut exemptions: HashMap<i64, Vec<Exemption>> = HashMap::new();
+        for e in self.db.exemptions_under(scope, org_id).await? {
+            exemptions.entry(e.org_id).or_default().push(Exemption {
+                institution: e.institution.as_deref().and_then(Institution::from_code),
+                from: e.from_date,
+                to: e.to_date,
+                reason: e.reason,
+            });
+        }
+        let mut held: HashMap<i64, Vec<Held>> = HashMap::new();
+        for m in &meetings {
+            if let Some(institution) = Institution::from_code(&m.institution) {
+                held.entry(m.org_id).or_default().push(Held {
+                    institution,
+                    on: m.held_on,
+                });
+            }
+        }
+        let mut full_dates: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
+        for (branch, date) in full_on {
+            full_dates.entry(branch).or_default().push(date);
+        }
+        let mut cells_of = HashMap::new();
+        let mut rule_version_of = HashMap::new();
+        for branch in &branches {
+            let kind = branch
+                .branch_kind
+                .as_deref()
+                .and_then(BranchKind::from_code);
+            let rules = rules_in_force(kind, year, &saved);
+            let founded_on = founded.get(&branch.id).copied().flatten();
+            let dates = full_dates.get(&branch.id).cloned().unwrap_or_default();
+            let formal_members_by_month = (1..=12)
+                .filter_map(|m| NaiveDate::from_ymd_opt(year, m, 1))
+                .map(|start| (start, dates.iter().filter(|d| **d <= start).count() as u32))
+                .collect();
+            let facts = BranchFacts {
+                founded_on,
+                dissolved_on: None,
+                has_party_groups: groups.iter().any(|g| g.parent_id == Some(branch.id)),
+                formal_members_by_month,
+                exemptions: exemptions.remove(&branch.id).unwrap_or_default(),
+            };
+            let branch_held = held.get(&branch.id).cloned().unwrap_or_default();
+            cells_of.insert(
+                branch.id,
+                compliance(&rules, &facts, &branch_held, year, today),
+            );
+            rule_version_of.insert(branch.id, rules.version);
+        }
+        Ok(BranchCells {
+            branches,
+            cells_of,
+            rule_version_of,
         })
     }
 }

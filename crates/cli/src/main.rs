@@ -126,6 +126,14 @@ enum Command {
         #[command(subcommand)]
         what: DuesWhat,
     },
+    /// 立即执行一次每日巡检：组织生活提醒、政治生日祝福（服务运行时每小时自动执行）
+    Sweep {
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        /// 按哪一天巡检（YYYY-MM-DD，默认今天）
+        #[arg(long)]
+        date: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -212,10 +220,31 @@ async fn open_as(db: &str, username: &str) -> Result<(App, app::Actor), String> 
     Ok((app, actor))
 }
 
+/// How often the server re-runs the sweep. Messages are keyed so that re-running sends nothing
+/// twice; hourly means a reminder goes out within the hour a day or period begins.
+const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+fn print_sweep(report: &app::reminders::SweepReport) {
+    eprintln!(
+        "巡检完成：{} 个党支部，新提醒 {} 条，政治生日祝福 {} 条，已投递 {} 条。",
+        report.branches, report.reminders_queued, report.greetings_queued, report.delivered
+    );
+}
+
 async fn serve(app: App, listen: &str) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| format!("无法监听 {listen}：{e}"))?;
+    let sweeper = app.clone();
+    tokio::spawn(async move {
+        loop {
+            match sweeper.sweep(app::members::today()).await {
+                Ok(report) => print_sweep(&report),
+                Err(e) => eprintln!("巡检失败（一小时后重试）：{e}"),
+            }
+            tokio::time::sleep(SWEEP_INTERVAL).await;
+        }
+    });
     eprintln!(
         "党建工作平台已启动：http://{listen}/ （数据库：{}，按 Ctrl-C 停止）",
         app.db.engine()
@@ -305,6 +334,17 @@ async fn run(cli: Cli) -> Result<(), String> {
             } else {
                 serve(app, &listen).await
             }
+        }
+        Command::Sweep { db, date } => {
+            let app = open(&db).await?;
+            let day = match date {
+                Some(text) => app::members::parse_date_cn(&text)
+                    .ok_or_else(|| format!("日期「{text}」无效，应为 YYYY-MM-DD"))?,
+                None => app::members::today(),
+            };
+            let report = app.sweep(day).await.map_err(|e| e.to_string())?;
+            print_sweep(&report);
+            Ok(())
         }
         Command::Migrate { db } => {
             open(&db).await?;

@@ -535,6 +535,105 @@ pub fn compliance_rate_permille(cells: &[Cell]) -> Option<u32> {
 }
 
 // ---------------------------------------------------------------------------
+// Rule sets edited by admins
+
+/// A version of the rules that an admin saved, for one branch kind or (with
+/// `branch_kind: None`) for every kind that has no rules of its own. Local
+/// practice \[L\]: the 路线图 of a district differs by kind of branch (a
+/// 临时支部 on a building site keeps a lighter schedule), and DOMAIN.md §2
+/// gives only the 条例's defaults.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SavedRuleSet {
+    pub branch_kind: Option<crate::BranchKind>,
+    pub effective_year: i32,
+    pub version: u32,
+    pub rules: Vec<Rule>,
+}
+
+/// The rules a branch of `kind` is held to in `year`. DOMAIN.md §2:
+/// - Only versions effective in or before `year` apply, so the ledger of a past
+///   year keeps the rules it was kept under.
+/// - Rules saved for the branch's own kind win over rules saved for all kinds.
+/// - Among those, the latest effective year wins, then the highest version.
+/// - With nothing saved, [`default_branch_rules`].
+pub fn rules_in_force(
+    kind: Option<crate::BranchKind>,
+    year: i32,
+    saved: &[SavedRuleSet],
+) -> RuleSet {
+    let newest = |wanted: Option<crate::BranchKind>| {
+        saved
+            .iter()
+            .filter(|s| s.branch_kind == wanted && s.effective_year <= year)
+            .max_by_key(|s| (s.effective_year, s.version))
+    };
+    let own = kind.and_then(|k| newest(Some(k)));
+    match own.or_else(|| newest(None)) {
+        Some(s) => RuleSet {
+            version: format!(
+                "{RULE_VERSION}/{}-v{}",
+                s.branch_kind.map_or("all", |k| k.code()),
+                s.version
+            ),
+            rules: s.rules.clone(),
+        },
+        None => default_branch_rules(),
+    }
+}
+
+/// Builds one edited rule. The 支委会 and 党小组会 keep their structural
+/// conditions whatever the admin chose (§4: no committee under 7 正式党员,
+/// no 党小组会 without 党小组), because an edit cannot create the body that
+/// would meet. The minimum is 1 to 31 meetings a period.
+pub fn edited_rule(
+    institution: Institution,
+    frequency: Frequency,
+    min_per_period: u32,
+) -> Result<Rule, String> {
+    if !(1..=31).contains(&min_per_period) {
+        return Err(format!("{}的次数应在 1 到 31 之间", institution.label()));
+    }
+    Ok(Rule {
+        institution,
+        frequency,
+        min_per_period,
+        needs_committee: institution == Institution::BranchCommitteeMeeting,
+        needs_party_group: institution == Institution::PartyGroupMeeting,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Reminders
+
+/// What to tell a branch's officers on `today`. DOMAIN.md §2 (台账):
+/// - `due`: cells still Pending in the period that contains `today`, with the
+///   days left in it (0 on its last day).
+/// - `overdue`: cells Missing in the period just before the current one of the
+///   same frequency, so each shortfall is reported once, in the period after
+///   it happened, and an old gap does not come back every day.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Reminders {
+    pub due: Vec<(Cell, i64)>,
+    pub overdue: Vec<Cell>,
+}
+
+pub fn reminders(cells: &[Cell], today: NaiveDate) -> Reminders {
+    let mut out = Reminders::default();
+    for cell in cells {
+        let current = Period::containing(cell.period.frequency, today);
+        if cell.status == Status::Pending && cell.period == current {
+            out.due
+                .push((cell.clone(), (cell.period.end() - today).num_days()));
+        } else if cell.status == Status::Missing
+            && cell.period.end().succ_opt() == Some(current.start())
+        {
+            out.overdue.push(cell.clone());
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------
 // Votes
 
 code_enum! {
@@ -1559,6 +1658,153 @@ mod tests {
             if yes < present {
                 let more = vote(expected, present, yes + 1, 0);
                 prop_assert!(!passed || passes(decision, &more).unwrap());
+            }
+        }
+    }
+
+    // ---- editable rule sets and reminders
+
+    fn saved(
+        kind: Option<crate::BranchKind>,
+        year: i32,
+        version: u32,
+        lecture: Frequency,
+    ) -> SavedRuleSet {
+        SavedRuleSet {
+            branch_kind: kind,
+            effective_year: year,
+            version,
+            rules: vec![edited_rule(PartyLecture, lecture, 1).unwrap()],
+        }
+    }
+
+    #[test]
+    fn nothing_saved_means_the_defaults() {
+        assert_eq!(rules_in_force(None, 2026, &[]), default_branch_rules());
+    }
+
+    #[test]
+    fn a_version_applies_from_its_year_and_the_own_kind_wins() {
+        use crate::BranchKind::{Community, Temporary};
+        let all = [
+            saved(None, 2026, 1, Frequency::Monthly),
+            saved(Some(Temporary), 2026, 1, Frequency::Yearly),
+            saved(None, 2027, 2, Frequency::Quarterly),
+        ];
+        let lecture = |set: RuleSet| set.rules[0].frequency;
+        // 2025 predates every saved version.
+        assert_eq!(
+            rules_in_force(Some(Community), 2025, &all),
+            default_branch_rules()
+        );
+        assert_eq!(
+            lecture(rules_in_force(Some(Community), 2026, &all)),
+            Frequency::Monthly
+        );
+        assert_eq!(
+            lecture(rules_in_force(Some(Community), 2027, &all)),
+            Frequency::Quarterly
+        );
+        // The temporary branches' own rules beat the newer rules for all kinds.
+        assert_eq!(
+            lecture(rules_in_force(Some(Temporary), 2027, &all)),
+            Frequency::Yearly
+        );
+        assert_eq!(
+            rules_in_force(Some(Temporary), 2027, &all).version,
+            format!("{RULE_VERSION}/temporary-v1")
+        );
+    }
+
+    #[test]
+    fn a_later_version_in_the_same_year_replaces_an_earlier_one() {
+        let all = [
+            saved(None, 2026, 1, Frequency::Monthly),
+            saved(None, 2026, 2, Frequency::Yearly),
+        ];
+        assert_eq!(
+            rules_in_force(None, 2026, &all).rules[0].frequency,
+            Frequency::Yearly
+        );
+    }
+
+    #[test]
+    fn edited_rules_keep_the_structural_conditions_and_sane_counts() {
+        let committee = edited_rule(BranchCommitteeMeeting, Frequency::Quarterly, 2).unwrap();
+        assert!(committee.needs_committee && !committee.needs_party_group);
+        assert!(
+            edited_rule(PartyGroupMeeting, Frequency::Monthly, 1)
+                .unwrap()
+                .needs_party_group
+        );
+        assert!(edited_rule(ThemedPartyDay, Frequency::Monthly, 0).is_err());
+        assert!(edited_rule(ThemedPartyDay, Frequency::Monthly, 32).is_err());
+    }
+
+    #[test]
+    fn reminders_name_what_is_due_now_and_what_the_last_period_missed() {
+        let rules = default_branch_rules();
+        let mut facts = settled_branch();
+        facts.has_party_groups = false;
+        // Themed party day held in September only; nothing else all year.
+        let held = [Held {
+            institution: ThemedPartyDay,
+            on: d(2026, 9, 10),
+        }];
+        let today = d(2026, 10, 20);
+        let cells = compliance(&rules, &facts, &held, 2026, today);
+        let r = reminders(&cells, today);
+        let due: Vec<(Institution, i64)> = r
+            .due
+            .iter()
+            .map(|(c, days)| (c.institution, *days))
+            .collect();
+        assert!(due.contains(&(ThemedPartyDay, 11)), "{due:?}");
+        assert!(due.contains(&(BranchCommitteeMeeting, 11)));
+        assert!(
+            due.contains(&(BranchGeneralMeeting, 72)),
+            "Q4 ends on 31 December"
+        );
+        assert!(due.contains(&(OrgLifeMeeting, 72)));
+        // September's 主题党日 was held; September's 支委会 and Q3's meetings were not.
+        let overdue: Vec<(Institution, String)> = r
+            .overdue
+            .iter()
+            .map(|c| (c.institution, c.period.label()))
+            .collect();
+        assert!(
+            overdue.contains(&(BranchCommitteeMeeting, "2026年9月".into())),
+            "{overdue:?}"
+        );
+        assert!(overdue.contains(&(BranchGeneralMeeting, "2026年第3季度".into())));
+        assert!(!overdue.iter().any(|(i, _)| *i == ThemedPartyDay));
+        // August's gap was reported in September and is not repeated.
+        assert!(!overdue.iter().any(|(_, p)| p == "2026年8月"));
+    }
+
+    proptest! {
+        #[test]
+        fn every_reminder_is_about_the_current_or_the_previous_period(
+            month in 1u32..=12,
+            day in 1u32..=28,
+            held_months in proptest::collection::vec(1u32..=12, 0..12),
+        ) {
+            let today = d(2026, month, day);
+            let held: Vec<Held> = held_months
+                .iter()
+                .map(|m| Held { institution: ThemedPartyDay, on: d(2026, *m, 5) })
+                .collect();
+            let cells = compliance(&default_branch_rules(), &settled_branch(), &held, 2026, today);
+            let r = reminders(&cells, today);
+            for (cell, days) in &r.due {
+                prop_assert!(cell.period.contains(today));
+                prop_assert!(*days >= 0);
+                prop_assert_eq!(cell.status, Status::Pending);
+            }
+            for cell in &r.overdue {
+                prop_assert!(cell.period.end() < today);
+                prop_assert!(cell.period.end() + chrono::Duration::days(92) >= today);
+                prop_assert_eq!(cell.status, Status::Missing);
             }
         }
     }

@@ -20,7 +20,9 @@ pub mod dues;
 pub mod meetings;
 pub mod members;
 pub mod model;
+pub mod orglife;
 pub mod orgs;
+pub mod outbox;
 pub mod seed;
 pub mod sessions;
 pub mod territory;
@@ -33,6 +35,10 @@ pub use dues::{
 };
 pub use meetings::{Attendance, AttendanceEntry, Meeting, MeetingFields, MeetingRevision};
 pub use model::*;
+pub use orglife::{
+    AttachmentMeta, ExemptionRow, MeetingVote, NewExemption, NewVote, RuleSetVersion, SignInMeeting,
+};
+pub use outbox::{Message, NewMessage, Recipient};
 
 /// The open database. Cheap to clone (both arms are pools).
 #[derive(Clone, Debug)]

@@ -49,6 +49,8 @@ pub struct Attendance {
     pub name: String,
     pub present: bool,
     pub absence_reason: Option<String>,
+    /// When the member signed in on their own phone; `None` when the recorder ticked them.
+    pub signed_in_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -60,21 +62,24 @@ pub struct MeetingRevision {
 }
 
 /// Writes a meeting's attendance rows on an open transaction (used by both create and amend).
+/// `$signed_in` gives the sign-in time a member recorded themselves, kept while they stay present.
 macro_rules! insert_attendance {
-    ($exec:expr, $meeting:expr, $attendance:expr) => {
+    ($exec:expr, $meeting:expr, $attendance:expr, $signed_in:expr) => {
         for entry in $attendance {
-            sqlx::query("INSERT INTO meeting_attendance (meeting_id, member_id, present, absence_reason) VALUES ($1, $2, $3, $4)")
+            let signed_in_at: Option<DateTime<Utc>> = if entry.present { $signed_in(entry.member_id) } else { None };
+            sqlx::query("INSERT INTO meeting_attendance (meeting_id, member_id, present, absence_reason, signed_in_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind($meeting)
                 .bind(entry.member_id)
                 .bind(entry.present)
                 .bind(&entry.absence_reason)
+                .bind(signed_in_at)
                 .execute($exec)
                 .await?;
         }
     };
 }
 
-const MEETING_COLUMNS: &str = "mt.id, mt.org_id, mt.institution, mt.held_on, mt.place, mt.chair, mt.recorder, \
+pub(crate) const MEETING_COLUMNS: &str = "mt.id, mt.org_id, mt.institution, mt.held_on, mt.place, mt.chair, mt.recorder, \
      mt.agenda, mt.minutes, mt.resolutions, mt.revision, mt.recorded_by, mt.recorded_at";
 
 impl Db {
@@ -133,7 +138,7 @@ impl Db {
             .bind(now())
             .fetch_one(&mut *tx)
             .await?;
-            insert_attendance!(&mut *tx, id, attendance);
+            insert_attendance!(&mut *tx, id, attendance, |_| None);
             let present = attendance.iter().filter(|a| a.present).count();
             write_audit!(
                 &mut *tx, org_id, author, "create", "meeting", Some(id),
@@ -160,7 +165,7 @@ impl Db {
             match meeting {
                 Some(meeting) => {
                     let attendance = sqlx::query_as::<_, Attendance>(
-                        "SELECT a.member_id, m.name, a.present, a.absence_reason FROM meeting_attendance a \
+                        "SELECT a.member_id, m.name, a.present, a.absence_reason, a.signed_in_at FROM meeting_attendance a \
                          JOIN members m ON m.id = a.member_id WHERE a.meeting_id = $1 ORDER BY m.name_pinyin",
                     )
                     .bind(id)
@@ -223,7 +228,10 @@ impl Db {
             .execute(&mut *tx)
             .await?;
             sqlx::query("DELETE FROM meeting_attendance WHERE meeting_id = $1").bind(id).execute(&mut *tx).await?;
-            insert_attendance!(&mut *tx, id, attendance);
+            let signed_in = |member: i64| {
+                old_attendance.iter().find(|a| a.member_id == member).and_then(|a| a.signed_in_at)
+            };
+            insert_attendance!(&mut *tx, id, attendance, signed_in);
             write_audit!(
                 &mut *tx, old.org_id, author, "update", "meeting", Some(id),
                 format!("修改会议记录（第 {} 版）", old.revision + 1),

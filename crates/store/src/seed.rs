@@ -48,6 +48,7 @@ impl Db {
                 "users",
                 "api_tokens",
                 "audit_log",
+                "meetings",
             ] {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"

@@ -1301,3 +1301,424 @@ async fn meetings_with_attendance_and_kept_revisions() {
         );
     }
 }
+
+/// A meeting of street A's first branch with two members, one present, for the tests below.
+async fn meeting_fixture(db: &Db, t: &Tree, held_on: NaiveDate) -> (i64, Vec<i64>) {
+    use store::{AttendanceEntry, MeetingFields};
+    let whole = Scope::Subtree(t.district);
+    let ids = db
+        .member_insert_many(
+            whole,
+            &[
+                member(t.branch_a, "张三", "zhangsan", "zs", "110105194912310021"),
+                member(t.branch_a, "李四", "lisi", "ls", "110105194912310048"),
+                member(t.branch_b, "王五", "wangwu", "ww", "110105194912310064"),
+            ],
+            &author(),
+        )
+        .await
+        .unwrap();
+    let fields = MeetingFields {
+        institution: "branch_general_meeting".into(),
+        held_on,
+        place: "社区党群服务中心".into(),
+        chair: "张三".into(),
+        recorder: "李四".into(),
+        agenda: "".into(),
+        minutes: "".into(),
+        resolutions: "".into(),
+    };
+    let attendance = [
+        AttendanceEntry {
+            member_id: ids[0],
+            present: true,
+            absence_reason: None,
+        },
+        // Not yet here: free to sign in on their phone.
+        AttendanceEntry {
+            member_id: ids[1],
+            present: false,
+            absence_reason: None,
+        },
+    ];
+    let id = db
+        .meeting_create(
+            Scope::Subtree(t.street_a),
+            t.branch_a,
+            &fields,
+            &attendance,
+            &author(),
+        )
+        .await
+        .unwrap();
+    (id, ids)
+}
+
+#[tokio::test]
+async fn rule_set_versions_number_per_kind_and_are_audited() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        assert!(db.rule_set_versions(t.district).await.unwrap().is_empty());
+        let v1 = db
+            .rule_set_save(t.district, "*", 2026, "[]", &author())
+            .await
+            .unwrap();
+        let v2 = db
+            .rule_set_save(t.district, "*", 2027, "[1]", &author())
+            .await
+            .unwrap();
+        let temp = db
+            .rule_set_save(t.district, "temporary", 2026, "[2]", &author())
+            .await
+            .unwrap();
+        assert_eq!((v1, v2, temp), (1, 2, 1), "{}", db.engine());
+        let versions = db.rule_set_versions(t.district).await.unwrap();
+        assert_eq!(versions.len(), 3);
+        assert_eq!(
+            versions
+                .iter()
+                .map(|v| (v.branch_kind.as_str(), v.version, v.effective_year))
+                .collect::<Vec<_>>(),
+            vec![("*", 2, 2027), ("*", 1, 2026), ("temporary", 1, 2026)]
+        );
+        assert!(
+            db.rule_set_versions(t.street_a).await.unwrap().is_empty(),
+            "another instance's root sees none"
+        );
+        let log = db
+            .audit_list(Scope::Subtree(t.district), Some("orglife_rules"), 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 3);
+        assert_eq!(db.org_root_ids().await.unwrap(), vec![t.district]);
+    }
+}
+
+#[tokio::test]
+async fn exemptions_stay_in_scope_and_their_withdrawal_is_audited() {
+    use store::NewExemption;
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let a = Scope::Subtree(t.street_a);
+        let b = Scope::Subtree(t.street_b);
+        let new = NewExemption {
+            institution: Some("themed_party_day".into()),
+            from_date: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+            to_date: NaiveDate::from_ymd_opt(2026, 2, 28).unwrap(),
+            reason: "春节期间集中走访".into(),
+            approval: "甲街道党工委〔2026〕3号".into(),
+        };
+        let id = db
+            .exemption_create(a, t.branch_a, &new, &author())
+            .await
+            .unwrap();
+        assert!(matches!(
+            db.exemption_create(b, t.branch_a, &new, &author()).await,
+            Err(StoreError::NotFound)
+        ));
+        let rows = db.exemptions_under(a, t.street_a).await.unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].org_name, "甲一社区第一党支部");
+        assert_eq!(rows[0].to_date, new.to_date);
+        assert!(db.exemptions_under(b, t.street_a).await.unwrap().is_empty());
+        assert!(
+            db.exemptions_under(a, t.branch_a2)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            db.exemption_delete(b, id, &author()).await,
+            Err(StoreError::NotFound)
+        ));
+        db.exemption_delete(a, id, &author()).await.unwrap();
+        assert!(db.exemptions_under(a, t.street_a).await.unwrap().is_empty());
+        let log = db.audit_list(a, Some("exemption"), 10, 0).await.unwrap();
+        assert_eq!(
+            log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+            vec!["delete", "create"]
+        );
+        assert!(log[0].changes.contains("春节期间集中走访"));
+    }
+}
+
+#[tokio::test]
+async fn votes_and_attachments_belong_to_a_meeting_in_scope() {
+    use store::NewVote;
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let a = Scope::Subtree(t.street_a);
+        let b = Scope::Subtree(t.street_b);
+        let (meeting, _) =
+            meeting_fixture(&db, &t, NaiveDate::from_ymd_opt(2026, 3, 5).unwrap()).await;
+        let vote = NewVote {
+            decision: "admission".into(),
+            subject: "接收李四为预备党员".into(),
+            expected: 2,
+            present: 2,
+            yes: 2,
+            against: 0,
+            abstain: 0,
+            written_yes: 0,
+            passed: true,
+            rule_version: "orglife-2018.1".into(),
+        };
+        db.meeting_vote_add(a, meeting, &vote, &author())
+            .await
+            .unwrap();
+        assert!(matches!(
+            db.meeting_vote_add(b, meeting, &vote, &author()).await,
+            Err(StoreError::NotFound)
+        ));
+        let votes = db.meeting_votes(a, meeting).await.unwrap();
+        assert_eq!(votes.len(), 1);
+        assert!(votes[0].passed && votes[0].subject == "接收李四为预备党员");
+        assert!(db.meeting_votes(b, meeting).await.is_err());
+
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3];
+        let file = db
+            .meeting_attachment_add(a, meeting, "签到表.jpg", "image/jpeg", &jpeg, &author())
+            .await
+            .unwrap();
+        assert!(
+            db.meeting_attachment_add(b, meeting, "x.jpg", "image/jpeg", &jpeg, &author())
+                .await
+                .is_err()
+        );
+        let list = db.meeting_attachments(a, meeting).await.unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(
+            (list[0].size_bytes, list[0].file_name.as_str()),
+            (7, "签到表.jpg")
+        );
+        let (meta, bytes) = db.meeting_attachment_get(a, file).await.unwrap();
+        assert_eq!(
+            (meta.content_type.as_str(), bytes),
+            ("image/jpeg", jpeg.to_vec())
+        );
+        assert!(matches!(
+            db.meeting_attachment_get(b, file).await,
+            Err(StoreError::NotFound)
+        ));
+        let log = db.audit_list(a, None, 20, 0).await.unwrap();
+        assert!(log.iter().any(|r| r.entity == "meeting_vote"));
+        assert!(log.iter().any(|r| r.entity == "meeting_attachment"));
+    }
+}
+
+#[tokio::test]
+async fn members_sign_in_only_to_their_own_meetings_on_the_day_and_amendments_keep_it() {
+    use store::{AttendanceEntry, MeetingFields};
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let a = Scope::Subtree(t.street_a);
+        let day = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        let (meeting, ids) = meeting_fixture(&db, &t, day).await;
+        let open = db.meetings_to_sign_in(ids[1], day).await.unwrap();
+        assert_eq!(open.len(), 1);
+        assert!(open[0].signed_in_at.is_none());
+        assert!(
+            db.meetings_to_sign_in(ids[2], day)
+                .await
+                .unwrap()
+                .is_empty(),
+            "a member of another branch"
+        );
+        assert!(
+            db.meetings_to_sign_in(ids[1], day.succ_opt().unwrap())
+                .await
+                .unwrap()
+                .is_empty(),
+            "another day"
+        );
+        assert!(matches!(
+            db.meeting_sign_in(ids[2], meeting, day, &author()).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.meeting_sign_in(ids[1], meeting, day.succ_opt().unwrap(), &author())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        db.meeting_sign_in(ids[1], meeting, day, &author())
+            .await
+            .unwrap();
+        // Signing in twice changes nothing.
+        db.meeting_sign_in(ids[1], meeting, day, &author())
+            .await
+            .unwrap();
+        let (_, attendance) = db.meeting_get(a, meeting).await.unwrap();
+        let signed = attendance.iter().find(|x| x.member_id == ids[1]).unwrap();
+        assert!(signed.present && signed.signed_in_at.is_some());
+        let first_time = signed.signed_in_at;
+
+        // The recorder amends the record; the member's own sign-in time stays.
+        let fields = MeetingFields {
+            institution: "branch_general_meeting".into(),
+            held_on: day,
+            place: "改在会议室".into(),
+            chair: "张三".into(),
+            recorder: "李四".into(),
+            agenda: "".into(),
+            minutes: "".into(),
+            resolutions: "".into(),
+        };
+        let all_present: Vec<AttendanceEntry> = ids[..2]
+            .iter()
+            .map(|&member_id| AttendanceEntry {
+                member_id,
+                present: true,
+                absence_reason: None,
+            })
+            .collect();
+        db.meeting_update(a, meeting, &fields, &all_present, &author())
+            .await
+            .unwrap();
+        let (_, attendance) = db.meeting_get(a, meeting).await.unwrap();
+        assert_eq!(
+            attendance
+                .iter()
+                .find(|x| x.member_id == ids[1])
+                .unwrap()
+                .signed_in_at,
+            first_time
+        );
+        assert!(
+            attendance
+                .iter()
+                .find(|x| x.member_id == ids[0])
+                .unwrap()
+                .signed_in_at
+                .is_none(),
+            "ticked by the recorder"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_outbox_queues_each_key_once_and_inboxes_are_private() {
+    use store::{NewMessage, Recipient};
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let whole = Scope::Subtree(t.district);
+        let ids = db
+            .member_insert_many(
+                whole,
+                &[member(
+                    t.branch_a,
+                    "张三",
+                    "zhangsan",
+                    "zs",
+                    "110105194912310021",
+                )],
+                &author(),
+            )
+            .await
+            .unwrap();
+        let officer = db
+            .user_create(
+                whole,
+                &NewUser {
+                    username: "secretary".into(),
+                    display_name: "书记".into(),
+                    password_hash: "x".into(),
+                    role: "branch_officer".into(),
+                    org_id: t.branch_a,
+                    member_id: None,
+                },
+                &author(),
+            )
+            .await
+            .unwrap();
+        let other = db
+            .user_create(
+                whole,
+                &NewUser {
+                    username: "other".into(),
+                    display_name: "别人".into(),
+                    password_hash: "x".into(),
+                    role: "branch_officer".into(),
+                    org_id: t.branch_b,
+                    member_id: None,
+                },
+                &author(),
+            )
+            .await
+            .unwrap();
+        let to_officer = NewMessage {
+            org_id: t.branch_a,
+            recipient_user_id: Some(officer.id),
+            recipient_member_id: None,
+            channel: "inbox".into(),
+            kind: "orglife_due".into(),
+            dedupe_key: "due:1".into(),
+            title: "本月待开展".into(),
+            body: "主题党日".into(),
+            link: "/orglife".into(),
+        };
+        assert!(db.outbox_enqueue(&to_officer).await.unwrap());
+        assert!(!db.outbox_enqueue(&to_officer).await.unwrap(), "same key");
+        let greeting = NewMessage {
+            recipient_user_id: None,
+            recipient_member_id: Some(ids[0]),
+            kind: "political_birthday".into(),
+            dedupe_key: "birthday:1".into(),
+            ..to_officer.clone()
+        };
+        assert!(db.outbox_enqueue(&greeting).await.unwrap());
+        let nobody = NewMessage {
+            recipient_user_id: None,
+            dedupe_key: "nobody".into(),
+            ..to_officer.clone()
+        };
+        assert!(matches!(
+            db.outbox_enqueue(&nobody).await,
+            Err(StoreError::Invalid(_))
+        ));
+
+        let me = Recipient {
+            user_id: officer.id,
+            member_id: None,
+        };
+        assert!(
+            db.inbox(me, 10).await.unwrap().is_empty(),
+            "not delivered yet"
+        );
+        let pending = db.outbox_undelivered("inbox", 10).await.unwrap();
+        assert_eq!(pending.len(), 2);
+        db.outbox_mark_failed(pending[0].id, "网关超时")
+            .await
+            .unwrap();
+        let retry = db.outbox_undelivered("inbox", 10).await.unwrap();
+        assert_eq!(retry[0].attempts, 1);
+        assert_eq!(retry[0].last_error.as_deref(), Some("网关超时"));
+        for m in &retry {
+            db.outbox_mark_delivered(m.id).await.unwrap();
+        }
+        assert!(db.outbox_undelivered("inbox", 10).await.unwrap().is_empty());
+
+        let inbox = db.inbox(me, 10).await.unwrap();
+        assert_eq!(inbox.len(), 1);
+        assert_eq!(db.inbox_unread_count(me).await.unwrap(), 1);
+        let stranger = Recipient {
+            user_id: other.id,
+            member_id: None,
+        };
+        assert!(db.inbox(stranger, 10).await.unwrap().is_empty());
+        assert!(matches!(
+            db.inbox_mark_read(stranger, inbox[0].id).await,
+            Err(StoreError::NotFound)
+        ));
+        db.inbox_mark_read(me, inbox[0].id).await.unwrap();
+        assert_eq!(db.inbox_unread_count(me).await.unwrap(), 0);
+        // The member's greeting reaches whichever login carries their member id.
+        let member_login = Recipient {
+            user_id: other.id,
+            member_id: Some(ids[0]),
+        };
+        assert_eq!(
+            db.inbox(member_login, 10).await.unwrap()[0].kind,
+            "political_birthday"
+        );
+    }
+}

@@ -13,6 +13,7 @@ use axum::routing::{get, post};
 pub mod api;
 pub mod auth;
 pub mod error;
+pub mod orglife_pages;
 pub mod pages;
 pub mod view;
 
@@ -63,11 +64,38 @@ pub fn router(app: App) -> Router {
             get(pages::meeting_page).post(pages::meeting_amend),
         )
         .route("/orglife/meetings/{id}/edit", get(pages::meeting_edit))
+        .route(
+            "/orglife/meetings/{id}/votes",
+            post(orglife_pages::vote_create),
+        )
+        .route(
+            "/orglife/meetings/{id}/attachments",
+            post(orglife_pages::attachment_upload),
+        )
+        .route(
+            "/orglife/meetings/{id}/signin",
+            post(orglife_pages::sign_in),
+        )
+        .route(
+            "/orglife/attachments/{id}",
+            get(orglife_pages::attachment_download),
+        )
+        .route(
+            "/orglife/rules",
+            get(orglife_pages::rules).post(orglife_pages::rules_save),
+        )
+        .route("/orglife/exemptions", post(orglife_pages::exemption_create))
+        .route(
+            "/orglife/exemptions/{id}/delete",
+            post(orglife_pages::exemption_delete),
+        )
+        .route("/inbox", get(orglife_pages::inbox))
+        .route("/inbox/{id}/read", post(orglife_pages::inbox_read))
         .route("/dues", get(pages::dues_notice))
         .route("/dues/export", get(pages::dues_notice_export))
         .route("/dues/year", get(pages::dues_year))
         .route("/dues/expenses", post(pages::dues_expense))
-        .route("/me", get(pages::me))
+        .route("/me", get(orglife_pages::me))
         .route("/users", get(pages::users).post(pages::user_create))
         .route("/users/{id}/password", post(pages::user_password))
         .route("/tokens", get(pages::tokens).post(pages::token_create))

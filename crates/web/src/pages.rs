@@ -22,11 +22,11 @@ use store::{AuditRow, ConcurrentMember, Member, Org, OrgNode, Territory, User};
 
 type PageResult = Result<Response, PageError>;
 
-fn render(t: &impl Template) -> PageResult {
+pub(crate) fn render(t: &impl Template) -> PageResult {
     Ok(Html(t.render()?).into_response())
 }
 
-fn render_status(status: StatusCode, t: &impl Template) -> PageResult {
+pub(crate) fn render_status(status: StatusCode, t: &impl Template) -> PageResult {
     Ok((status, Html(t.render()?)).into_response())
 }
 
@@ -35,7 +35,7 @@ fn is_htmx(headers: &HeaderMap) -> bool {
 }
 
 /// `Content-Disposition` for a download with a Chinese file name (RFC 6266 `filename*`).
-fn attachment(file_name: &str, fallback: &str) -> HeaderValue {
+pub(crate) fn attachment(file_name: &str, fallback: &str) -> HeaderValue {
     let encoded: String = file_name
         .bytes()
         .map(|b| match b {
@@ -49,7 +49,7 @@ fn attachment(file_name: &str, fallback: &str) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
-fn download(
+pub(crate) fn download(
     bytes: Vec<u8>,
     content_type: &'static str,
     file_name: &str,
@@ -65,7 +65,7 @@ fn download(
         .into_response()
 }
 
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+pub(crate) const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 // ---------------------------------------------------------------- login
 
@@ -857,15 +857,6 @@ pub async fn dues_notice_export(
     Ok(download(bytes, XLSX, &name, "dues-notice.xlsx"))
 }
 
-pub async fn me(session: Session) -> PageResult {
-    match session.actor.member_id {
-        Some(id) if session.actor.role == Role::Member => {
-            Ok(Redirect::to(&format!("/members/{id}")).into_response())
-        }
-        _ => Ok(Redirect::to("/").into_response()),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "member_form.html")]
 struct MemberFormPage {
@@ -1544,18 +1535,35 @@ struct OrgLifePage {
     total: Option<app::orglife::LedgerRow>,
     meetings: Vec<store::Meeting>,
     may_edit: bool,
+    /// Which rules a branch's cells follow.
+    rule_version: String,
+    exemptions: Vec<store::ExemptionRow>,
+    /// Org admins above a branch may approve its exemptions.
+    may_grant: bool,
+    institutions: Vec<(&'static str, &'static str)>,
+    error: String,
 }
 
 #[derive(Deserialize)]
 pub struct LedgerQuery {
-    org_id: Option<i64>,
-    year: Option<i32>,
+    pub(crate) org_id: Option<i64>,
+    pub(crate) year: Option<i32>,
 }
 
 pub async fn orglife(
     State(app): State<App>,
     session: Session,
     Query(q): Query<LedgerQuery>,
+) -> PageResult {
+    orglife_with(&app, &session, q, String::new()).await
+}
+
+/// The ledger page, with `error` shown above it when a form on it was refused.
+pub(crate) async fn orglife_with(
+    app: &App,
+    session: &Session,
+    q: LedgerQuery,
+    error: String,
 ) -> PageResult {
     use app::orglife::Ledger;
     use app::permille_text;
@@ -1567,6 +1575,16 @@ pub async fn orglife(
     let year = q.year.unwrap_or_else(app::orglife::this_year);
     let ledger = app.ledger(actor, org_id, year).await?;
     let path = app.org_path(actor, org_id).await?;
+    let exemptions = app.exemptions(actor, org_id).await?;
+    let institutions: Vec<(&'static str, &'static str)> = domain::orglife::Institution::ALL
+        .iter()
+        .map(|i| (i.code(), i.label()))
+        .collect();
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
     let (from, to) = (
         chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default(),
         chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default(),
@@ -1597,7 +1615,13 @@ pub async fn orglife(
                 }
             }
             OrgLifePage {
-                layout: Layout::new(&session, "组织生活", "orglife"),
+                layout: Layout::new(session, "组织生活", "orglife"),
+                may_grant: matches!(actor.role, Role::Admin | Role::OrgAdmin)
+                    && b.org.id != actor.org_id,
+                rule_version: b.rule_version.clone(),
+                exemptions,
+                institutions,
+                error,
                 meetings: app
                     .db
                     .meetings_between(actor.scope(), b.org.id, from, to)
@@ -1620,7 +1644,12 @@ pub async fn orglife(
             rows,
             total,
         } => OrgLifePage {
-            layout: Layout::new(&session, "组织生活", "orglife"),
+            layout: Layout::new(session, "组织生活", "orglife"),
+            may_grant: false,
+            rule_version: String::new(),
+            exemptions,
+            institutions,
+            error,
             meetings: vec![],
             rag: "",
             rate: permille_text(total.rate_permille),
@@ -1633,7 +1662,7 @@ pub async fn orglife(
             may_edit: actor.role.may_edit(),
         },
     };
-    render(&page)
+    render_status(status, &page)
 }
 
 #[derive(Template)]
@@ -1662,6 +1691,7 @@ pub struct MeetingFormValues {
     agenda: String,
     minutes: String,
     resolutions: String,
+    open_sign_in: bool,
 }
 
 #[derive(Deserialize)]
@@ -1785,8 +1815,10 @@ fn parse_meeting_form(
         agenda: get("agenda"),
         minutes: get("minutes"),
         resolutions: get("resolutions"),
+        open_sign_in: !get("open_sign_in").is_empty(),
     };
     let input = app::orglife::MeetingInput {
+        open_sign_in: v.open_sign_in,
         institution: v.institution.clone(),
         held_on: v.held_on.clone(),
         place: v.place.clone(),
@@ -1848,6 +1880,9 @@ pub async fn meeting_edit(
         agenda: m.agenda,
         minutes: m.minutes,
         resolutions: m.resolutions,
+        open_sign_in: attendance
+            .iter()
+            .any(|a| !a.present && a.absence_reason.is_none()),
     };
     meeting_form(&app, &session, m.org_id, v, String::new()).await
 }
@@ -1892,7 +1927,16 @@ struct MeetingPage {
     institution: &'static str,
     attendance: Vec<store::Attendance>,
     present: usize,
+    /// Expected but neither present nor excused: still free to sign in on their phone.
+    awaiting: usize,
     revisions: Vec<store::MeetingRevision>,
+    votes: Vec<store::MeetingVote>,
+    attachments: Vec<store::AttachmentMeta>,
+    decisions: Vec<(&'static str, &'static str)>,
+    may_edit: bool,
+    error: String,
+    /// What was typed into a refused vote form.
+    vote: app::meeting_extras::VoteInput,
 }
 
 pub async fn meeting_page(
@@ -1901,32 +1945,80 @@ pub async fn meeting_page(
     Path(id): Path<i64>,
     Query(q): Query<SavedQuery>,
 ) -> PageResult {
-    session.actor.require_staff()?;
+    let flash = match q.saved.as_str() {
+        "" => "",
+        "vote" => "表决结果已记录。",
+        "file" => "附件已上传。",
+        _ => "会议记录已保存。",
+    };
+    meeting_page_with(&app, &session, id, flash, String::new(), Default::default()).await
+}
+
+/// The meeting page, with `error` (and the refused vote form's values) when a form failed.
+pub(crate) async fn meeting_page_with(
+    app: &App,
+    session: &Session,
+    id: i64,
+    flash: &str,
+    error: String,
+    vote: app::meeting_extras::VoteInput,
+) -> PageResult {
+    let actor = &session.actor;
+    actor.require_staff()?;
     let (m, attendance) = app
         .db
-        .meeting_get(session.actor.scope(), id)
+        .meeting_get(actor.scope(), id)
         .await
         .map_err(AppError::from)?;
     let revisions = app
         .db
-        .meeting_revisions(session.actor.scope(), id)
+        .meeting_revisions(actor.scope(), id)
         .await
         .map_err(AppError::from)?;
-    let flash = if q.saved.is_empty() {
-        ""
+    let votes = app.meeting_votes(actor, id).await?;
+    let attachments = app.meeting_attachments(actor, id).await?;
+    let status = if error.is_empty() {
+        StatusCode::OK
     } else {
-        "会议记录已保存。"
+        StatusCode::BAD_REQUEST
     };
-    render(&MeetingPage {
-        layout: Layout::new(&session, "会议记录", "orglife").with_flash(flash),
-        institution: domain::orglife::Institution::from_code(&m.institution)
-            .map(|i| i.label())
-            .unwrap_or(""),
-        present: attendance.iter().filter(|a| a.present).count(),
-        m,
-        attendance,
-        revisions,
-    })
+    let present = attendance.iter().filter(|a| a.present).count();
+    let vote = if vote.decision.is_empty() {
+        app::meeting_extras::VoteInput {
+            decision: "ordinary".into(),
+            expected: attendance.len().to_string(),
+            present: present.to_string(),
+            ..vote
+        }
+    } else {
+        vote
+    };
+    render_status(
+        status,
+        &MeetingPage {
+            layout: Layout::new(session, "会议记录", "orglife").with_flash(flash),
+            institution: domain::orglife::Institution::from_code(&m.institution)
+                .map(|i| i.label())
+                .unwrap_or(""),
+            present,
+            awaiting: attendance
+                .iter()
+                .filter(|a| !a.present && a.absence_reason.is_none())
+                .count(),
+            m,
+            attendance,
+            revisions,
+            votes,
+            attachments,
+            decisions: domain::orglife::Decision::ALL
+                .iter()
+                .map(|d| (d.code(), d.label()))
+                .collect(),
+            may_edit: actor.role.may_edit(),
+            error,
+            vote,
+        },
+    )
 }
 
 pub async fn orglife_export(

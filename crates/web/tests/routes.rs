@@ -1163,3 +1163,476 @@ async fn a_recorded_themed_party_day_turns_its_ledger_cell_green() {
         assert!(rollup.contains("ledger-rollup"));
     }
 }
+
+/// Posts a multipart upload of one file as `user`, with the session's CSRF token.
+async fn upload(
+    f: &Fixture,
+    user: &str,
+    uri: &str,
+    file_name: &str,
+    bytes: &[u8],
+) -> (StatusCode, String) {
+    let (cookie, csrf) = &f.sessions[user];
+    let boundary = "----dangjian-test-boundary";
+    let mut body = Vec::new();
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
+            .as_bytes(),
+    );
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let request = Request::post(uri)
+        .header(header::COOKIE, cookie)
+        .header(
+            header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    f.call(request).await
+}
+
+const TINY_PNG: &[u8] = &[
+    0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R',
+];
+
+#[tokio::test]
+async fn organisational_life_extras_refuse_another_subtree() {
+    for f in fixtures().await {
+        let admin = f.app.actor_by_username("admin").await.unwrap();
+        let who = "street_admin";
+        let meeting = app::orglife::MeetingInput {
+            institution: "支部党员大会".into(),
+            held_on: app::members::today().to_string(),
+            place: "某地".into(),
+            chair: "某".into(),
+            recorder: "某".into(),
+            ..Default::default()
+        };
+        let foreign_meeting = f
+            .app
+            .record_meeting(&admin, f.foreign_branch, &meeting)
+            .await
+            .unwrap();
+        let foreign_file = f
+            .app
+            .attach_to_meeting(&admin, foreign_meeting, "a.png", TINY_PNG)
+            .await
+            .unwrap();
+        let foreign_exemption = f
+            .app
+            .grant_exemption(
+                &admin,
+                f.foreign_branch,
+                &app::orglife_rules::ExemptionInput {
+                    institution: String::new(),
+                    from: "2026-01-01".into(),
+                    to: "2026-01-31".into(),
+                    reason: "测试".into(),
+                    approval: "区委".into(),
+                },
+            )
+            .await
+            .unwrap();
+        let (status, _) = f
+            .page(who, &format!("/orglife/attachments/{foreign_file}"))
+            .await;
+        assert!(refused(status), "an attachment of another street: {status}");
+        let (status, _) = f.page(who, "/orglife/rules").await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "only the system admin keeps the rules"
+        );
+        let (status, _) = f
+            .form(
+                who,
+                "/orglife/rules",
+                &[("kind", "*"), ("effective_year", "2026")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let branch = f.foreign_branch.to_string();
+        let posts: Vec<(String, Vec<(&str, &str)>)> = vec![
+            (
+                format!("/orglife/meetings/{foreign_meeting}/votes"),
+                vec![
+                    ("decision", "ordinary"),
+                    ("subject", "越权"),
+                    ("expected", "3"),
+                    ("present", "3"),
+                    ("yes", "3"),
+                ],
+            ),
+            (
+                "/orglife/exemptions".into(),
+                vec![
+                    ("org_id", branch.as_str()),
+                    ("from", "2026-02-01"),
+                    ("to", "2026-02-28"),
+                    ("reason", "越权"),
+                    ("approval", "无"),
+                ],
+            ),
+            (
+                format!("/orglife/exemptions/{foreign_exemption}/delete"),
+                vec![],
+            ),
+        ];
+        for (uri, fields) in &posts {
+            let (status, body) = f.form(who, uri, fields).await;
+            assert!(
+                refused(status),
+                "POST {uri} gave {status}: {}",
+                &body[..body.len().min(300)]
+            );
+        }
+        let (status, _) = upload(
+            &f,
+            who,
+            &format!("/orglife/meetings/{foreign_meeting}/attachments"),
+            "x.png",
+            TINY_PNG,
+        )
+        .await;
+        assert!(refused(status), "uploading to another street's meeting");
+        // A member of another branch cannot sign in to this meeting.
+        let (status, _) = f
+            .form(
+                "member",
+                &format!("/orglife/meetings/{foreign_meeting}/signin"),
+                &[],
+            )
+            .await;
+        assert!(refused(status), "signing in elsewhere gave {status}");
+        // Nothing changed.
+        assert!(
+            f.app
+                .meeting_votes(&admin, foreign_meeting)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            f.app
+                .meeting_attachments(&admin, foreign_meeting)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            f.app
+                .exemptions(&admin, f.foreign_branch)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        let (_, attendance) = f
+            .app
+            .db
+            .meeting_get(admin.scope(), foreign_meeting)
+            .await
+            .unwrap();
+        assert!(attendance.is_empty());
+
+        // Someone else's message cannot be marked read.
+        f.app.sweep(app::members::today()).await.unwrap();
+        let secretary = f.app.actor_by_username("branch_secretary").await.unwrap();
+        let theirs = f.app.inbox(&secretary).await.unwrap();
+        assert!(
+            !theirs.is_empty(),
+            "the sweep reminded the branch secretary"
+        );
+        let (status, _) = f
+            .form(who, &format!("/inbox/{}/read", theirs[0].id), &[])
+            .await;
+        assert!(refused(status));
+        assert!(f.app.inbox(&secretary).await.unwrap()[0].read_at.is_none());
+    }
+}
+
+#[tokio::test]
+async fn votes_attachments_exemptions_and_rules_through_the_pages() {
+    for f in fixtures().await {
+        let officer = f.app.actor_by_username("branch_secretary").await.unwrap();
+        let branch = officer.org_id;
+        let input = app::orglife::MeetingInput {
+            institution: "支部党员大会".into(),
+            held_on: app::members::today().to_string(),
+            place: "党员活动室".into(),
+            chair: "书记".into(),
+            recorder: "组织委员".into(),
+            ..Default::default()
+        };
+        let meeting = f
+            .app
+            .record_meeting(&officer, branch, &input)
+            .await
+            .unwrap();
+        let uri = format!("/orglife/meetings/{meeting}/votes");
+        // No quorum: refused, and what was typed comes back.
+        let (status, body) = f
+            .form(
+                "branch_secretary",
+                &uri,
+                &[
+                    ("decision", "ordinary"),
+                    ("subject", "讨论换届方案"),
+                    ("expected", "20"),
+                    ("present", "10"),
+                    ("yes", "10"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("会议不能作出决议") && body.contains("讨论换届方案"));
+        let (status, _) = f
+            .form(
+                "branch_secretary",
+                &uri,
+                &[
+                    ("decision", "ordinary"),
+                    ("subject", "讨论换届方案"),
+                    ("expected", "20"),
+                    ("present", "15"),
+                    ("yes", "9"),
+                    ("against", "6"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, page) = f
+            .page("branch_secretary", &format!("/orglife/meetings/{meeting}"))
+            .await;
+        assert!(
+            page.contains("未通过，不形成决议"),
+            "9 of 20 is not a majority of those expected"
+        );
+
+        // Attachments: a photo is kept and served back; anything else is refused.
+        let upload_uri = format!("/orglife/meetings/{meeting}/attachments");
+        let (status, body) =
+            upload(&f, "branch_secretary", &upload_uri, "evil.exe", b"MZ\x90\0").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("只能上传照片"));
+        let (status, _) = upload(&f, "branch_secretary", &upload_uri, "签到表.png", TINY_PNG).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let files = f.app.meeting_attachments(&officer, meeting).await.unwrap();
+        assert_eq!(files.len(), 1);
+        let response = f
+            .router
+            .clone()
+            .oneshot(
+                Request::get(format!("/orglife/attachments/{}", files[0].id))
+                    .header(header::COOKIE, &f.sessions["branch_secretary"].0)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.headers()[header::CONTENT_TYPE], "image/png");
+        assert_eq!(
+            response.headers()[header::X_CONTENT_TYPE_OPTIONS],
+            "nosniff"
+        );
+
+        // Exemptions: a branch cannot excuse itself; its street admin can.
+        let exemption = [
+            ("org_id", branch.to_string()),
+            ("institution", "themed_party_day".to_string()),
+            ("from", "2026-02-01".to_string()),
+            ("to", "2026-02-28".to_string()),
+            ("reason", "春节走访慰问".to_string()),
+            ("approval", "社区大党委批准".to_string()),
+        ];
+        let pairs: Vec<(String, String)> = exemption
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let (status, _) = f
+            .form_owned("branch_secretary", "/orglife/exemptions", pairs.clone())
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = f
+            .form_owned("street_admin", "/orglife/exemptions", pairs)
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, ledger) = f
+            .page(
+                "street_admin",
+                &format!("/orglife?org_id={branch}&year=2026"),
+            )
+            .await;
+        assert!(ledger.contains("春节走访慰问"));
+        let row = ledger
+            .split("data-institution=\"themed_party_day\"")
+            .nth(1)
+            .unwrap_or("");
+        let february = row.find("title=\"2026年2月 ").unwrap();
+        assert!(
+            row[..february].ends_with("st-exempt\" "),
+            "February is exempt: {}",
+            &row[..february]
+        );
+
+        // Rules: the admin saves a lighter schedule for temporary branches from next year, and
+        // a past year is refused.
+        let year = app::orglife::this_year();
+        let mut rules: Vec<(String, String)> = vec![
+            ("kind".into(), "temporary".into()),
+            ("effective_year".into(), (year - 1).to_string()),
+        ];
+        for code in ["branch_general_meeting", "themed_party_day"] {
+            rules.push((format!("owed_{code}"), "1".into()));
+            rules.push((format!("frequency_{code}"), "quarterly".into()));
+            rules.push((format!("min_{code}"), "1".into()));
+        }
+        let (status, body) = f.form_owned("admin", "/orglife/rules", rules.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("往年的台账"));
+        rules[1].1 = (year + 1).to_string();
+        let (status, _) = f.form_owned("admin", "/orglife/rules", rules).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, page) = f.page("admin", "/orglife/rules?kind=temporary").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("第 1 版") && page.contains(&format!("自 {} 年起执行", year + 1)));
+        let admin = f.app.actor_by_username("admin").await.unwrap();
+        let kinds = f.app.rule_sets(&admin, year + 1).await.unwrap();
+        let temporary = kinds.iter().find(|k| k.kind == "temporary").unwrap();
+        assert_eq!(temporary.in_force.rules.len(), 2);
+        let this_year = f.app.rule_sets(&admin, year).await.unwrap();
+        assert_eq!(
+            this_year
+                .iter()
+                .find(|k| k.kind == "temporary")
+                .unwrap()
+                .in_force,
+            domain::orglife::default_branch_rules(),
+            "this year's ledgers keep this year's rules"
+        );
+    }
+}
+
+#[tokio::test]
+async fn members_sign_in_on_their_phone_and_the_sweep_fills_the_inboxes_once() {
+    for f in fixtures().await {
+        let officer = f.app.actor_by_username("branch_secretary").await.unwrap();
+        let member = f.app.actor_by_username("member").await.unwrap();
+        let roster = f
+            .app
+            .meeting_roster(&officer, officer.org_id)
+            .await
+            .unwrap();
+        let today = app::members::today();
+        // The officer opens today's themed party day for sign-in, ticking nobody but themself.
+        let mut pairs: Vec<(String, String)> = [
+            ("org_id", officer.org_id.to_string()),
+            ("institution", "themed_party_day".to_string()),
+            ("held_on", today.to_string()),
+            ("place", "党群服务中心".to_string()),
+            ("chair", "书记".to_string()),
+            ("recorder", "组织委员".to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        for p in &roster {
+            pairs.push((format!("reason_{}", p.id), String::new()));
+        }
+        let (status, body) = f
+            .form_owned("branch_secretary", "/orglife/meetings", pairs.clone())
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "absentees need reasons unless sign-in is open"
+        );
+        assert!(body.contains("缺席原因"));
+        pairs.push(("open_sign_in".into(), "1".into()));
+        let (status, _) = f
+            .form_owned("branch_secretary", "/orglife/meetings", pairs)
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let meeting = f
+            .app
+            .db
+            .meetings_between(officer.scope(), officer.org_id, today, today)
+            .await
+            .unwrap()[0]
+            .id;
+
+        let (status, me) = f.page("member", "/me").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            me.contains("今天的会议") && me.contains(">签到</button>"),
+            "{me}"
+        );
+        let (status, _) = f
+            .form(
+                "member",
+                &format!("/orglife/meetings/{meeting}/signin"),
+                &[],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, me) = f.page("member", "/me?signed=1").await;
+        assert!(me.contains("签到成功") && me.contains("已签到"));
+        let (_, page) = f
+            .page("branch_secretary", &format!("/orglife/meetings/{meeting}"))
+            .await;
+        assert!(page.contains("本人签到"));
+        assert!(page.contains(&format!("应到 {} 人，实到 1 人", roster.len())));
+        // Staff cannot sign in as a member.
+        let (status, _) = f
+            .form(
+                "branch_secretary",
+                &format!("/orglife/meetings/{meeting}/signin"),
+                &[],
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        // The sweep reminds the secretary, once however often it runs.
+        let first = f.app.sweep(today).await.unwrap();
+        assert!(first.reminders_queued >= 1, "{first:?}");
+        assert_eq!(
+            first.delivered,
+            first.reminders_queued + first.greetings_queued
+        );
+        let again = f.app.sweep(today).await.unwrap();
+        assert_eq!(
+            (
+                again.reminders_queued,
+                again.greetings_queued,
+                again.delivered
+            ),
+            (0, 0, 0)
+        );
+        let (status, inbox) = f.page("branch_secretary", "/inbox").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(inbox.contains("本期待开展"), "{inbox}");
+        let message = f.app.inbox(&officer).await.unwrap()[0].id;
+        let (status, _) = f
+            .form("branch_secretary", &format!("/inbox/{message}/read"), &[])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert!(f.app.inbox(&officer).await.unwrap()[0].read_at.is_some());
+        // The member's inbox holds no staff reminders.
+        assert!(
+            f.app
+                .inbox(&member)
+                .await
+                .unwrap()
+                .iter()
+                .all(|m| m.kind == "political_birthday")
+        );
+    }
+}

@@ -1,0 +1,282 @@
+//! The daily sweep: reminders to branch officers of what organisational life is due this period
+//! and what the last period missed (DOMAIN.md §2), and political-birthday greetings to members
+//! (DOMAIN.md §9). Everything goes through the outbox, whose unique keys make each message go
+//! out once however often the sweep runs; delivery channels then take it from there.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use crate::{Actor, App, AppError, Result};
+use domain::Role;
+use domain::orglife::{Cell, reminders};
+use store::{Message, NewMessage, Recipient, Scope};
+
+/// The channel every message is queued for today: the inbox inside the program.
+pub const INBOX: &str = "inbox";
+
+/// What one sweep did, for the log and the CLI.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    pub branches: usize,
+    pub reminders_queued: usize,
+    pub greetings_queued: usize,
+    pub delivered: usize,
+}
+
+/// A way out for queued messages. The inbox is the one built in; an SMS gateway or a webhook
+/// implements the same trait and is registered with [`App::deliver_outbox`]'s caller.
+pub trait Channel: Send + Sync {
+    fn name(&self) -> &'static str;
+    /// Delivers one message; an error leaves it queued for the next round.
+    fn deliver<'a>(
+        &'a self,
+        message: &'a Message,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
+}
+
+/// The in-program inbox: a message is delivered by being made visible to its recipient.
+pub struct InboxChannel;
+
+impl Channel for InboxChannel {
+    fn name(&self) -> &'static str {
+        INBOX
+    }
+
+    fn deliver<'a>(
+        &'a self,
+        _message: &'a Message,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>> {
+        Box::pin(async { Ok(()) })
+    }
+}
+
+fn cell_line(cell: &Cell) -> String {
+    format!(
+        "{} {}（应 {} 次，已开 {} 次）",
+        cell.period.label(),
+        cell.institution.label(),
+        cell.expected,
+        cell.held
+    )
+}
+
+impl App {
+    /// Runs the reminder and greeting sweep for `today` over every top-level organisation, then
+    /// delivers what it queued. Safe to run any number of times a day.
+    pub async fn sweep(&self, today: NaiveDate) -> Result<SweepReport> {
+        let mut report = SweepReport::default();
+        for root in self.db.org_root_ids().await? {
+            self.sweep_reminders(root, today, &mut report).await?;
+            self.sweep_greetings(root, today, &mut report).await?;
+        }
+        report.delivered = self.deliver_outbox(&[&InboxChannel]).await?;
+        Ok(report)
+    }
+
+    async fn sweep_reminders(
+        &self,
+        root: i64,
+        today: NaiveDate,
+        report: &mut SweepReport,
+    ) -> Result<()> {
+        let scope = Scope::Subtree(root);
+        let org = self.db.org_get(scope, root).await?;
+        let cells = self.branch_cells(scope, &org, today.year(), today).await?;
+        // January's reminders about last December need last year's ledger too.
+        let last_year = if today.month() == 1 {
+            Some(
+                self.branch_cells(scope, &org, today.year() - 1, today)
+                    .await?,
+            )
+        } else {
+            None
+        };
+        let mut officers: HashMap<i64, Vec<i64>> = HashMap::new();
+        for user in self.db.user_list(scope).await? {
+            if user.active && user.role == Role::BranchOfficer.code() {
+                officers.entry(user.org_id).or_default().push(user.id);
+            }
+        }
+        report.branches += cells.branches.len();
+        let month = format!("{}-{:02}", today.year(), today.month());
+        for branch in &cells.branches {
+            let Some(recipients) = officers.get(&branch.id) else {
+                continue;
+            };
+            let mut branch_cells = cells.cells_of.get(&branch.id).cloned().unwrap_or_default();
+            if let Some(last) = &last_year {
+                branch_cells.extend(last.cells_of.get(&branch.id).cloned().unwrap_or_default());
+            }
+            let due = reminders(&branch_cells, today);
+            let link = format!("/orglife?org_id={}&year={}", branch.id, today.year());
+            for &user in recipients {
+                if !due.due.is_empty() {
+                    let lines: Vec<String> = due
+                        .due
+                        .iter()
+                        .map(|(c, days)| format!("{}，还剩 {days} 天", cell_line(c)))
+                        .collect();
+                    // One "due" message per officer, branch and month: its content is what was
+                    // still open on the first sweep of the month.
+                    let queued = self
+                        .db
+                        .outbox_enqueue(&NewMessage {
+                            org_id: branch.id,
+                            recipient_user_id: Some(user),
+                            recipient_member_id: None,
+                            channel: INBOX.into(),
+                            kind: "orglife_due".into(),
+                            dedupe_key: format!("orglife_due:{user}:{}:{month}", branch.id),
+                            title: format!(
+                                "{}：本期待开展 {} 项组织生活",
+                                branch.name,
+                                lines.len()
+                            ),
+                            body: lines.join("\n"),
+                            link: link.clone(),
+                        })
+                        .await?;
+                    report.reminders_queued += usize::from(queued);
+                }
+                for cell in &due.overdue {
+                    let queued = self
+                        .db
+                        .outbox_enqueue(&NewMessage {
+                            org_id: branch.id,
+                            recipient_user_id: Some(user),
+                            recipient_member_id: None,
+                            channel: INBOX.into(),
+                            kind: "orglife_overdue".into(),
+                            dedupe_key: format!(
+                                "orglife_overdue:{user}:{}:{}:{}-{}-{}",
+                                branch.id,
+                                cell.institution.code(),
+                                cell.period.frequency.code(),
+                                cell.period.year,
+                                cell.period.index
+                            ),
+                            title: format!(
+                                "{}：{} {}未按期开展",
+                                branch.name,
+                                cell.period.label(),
+                                cell.institution.label()
+                            ),
+                            body: format!(
+                                "{}。{}已结束，请补充说明原因，并在本期内安排。",
+                                cell_line(cell),
+                                cell.period.label()
+                            ),
+                            link: format!(
+                                "/orglife?org_id={}&year={}",
+                                branch.id, cell.period.year
+                            ),
+                        })
+                        .await?;
+                    report.reminders_queued += usize::from(queued);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn sweep_greetings(
+        &self,
+        root: i64,
+        today: NaiveDate,
+        report: &mut SweepReport,
+    ) -> Result<()> {
+        let scope = Scope::Subtree(root);
+        for member in self
+            .db
+            .member_admitted_in_month(scope, today.month())
+            .await?
+        {
+            if member.admitted_on.year() >= today.year()
+                || !domain::dates::is_anniversary(member.admitted_on, today)
+            {
+                continue;
+            }
+            let years = domain::dates::years_since(member.admitted_on, today);
+            let queued = self
+                .db
+                .outbox_enqueue(&NewMessage {
+                    org_id: member.branch_id,
+                    recipient_user_id: None,
+                    recipient_member_id: Some(member.id),
+                    channel: INBOX.into(),
+                    kind: "political_birthday".into(),
+                    dedupe_key: format!("political_birthday:{}:{}", member.id, today.year()),
+                    title: format!("{}同志，祝您政治生日快乐", member.name),
+                    body: format!(
+                        "{}年{}月{}日，您在党旗下宣誓入党。今天是您入党 {years} 周年的政治生日，{}全体党员向您致以祝贺！不忘初心，牢记使命。",
+                        member.admitted_on.year(),
+                        member.admitted_on.month(),
+                        member.admitted_on.day(),
+                        member.branch_name
+                    ),
+                    link: "/me".into(),
+                })
+                .await?;
+            report.greetings_queued += usize::from(queued);
+        }
+        Ok(())
+    }
+
+    /// Hands every queued message to its channel. Returns how many were delivered; failures stay
+    /// queued with their error for the next round.
+    pub async fn deliver_outbox(&self, channels: &[&dyn Channel]) -> Result<usize> {
+        let mut delivered = 0;
+        for channel in channels {
+            loop {
+                let batch = self.db.outbox_undelivered(channel.name(), 500).await?;
+                if batch.is_empty() {
+                    break;
+                }
+                let mut progressed = false;
+                for message in &batch {
+                    match channel.deliver(message).await {
+                        Ok(()) => {
+                            self.db.outbox_mark_delivered(message.id).await?;
+                            delivered += 1;
+                            progressed = true;
+                        }
+                        Err(e) => self.db.outbox_mark_failed(message.id, &e).await?,
+                    }
+                }
+                // A channel that is down fails the whole batch: leave it for the next sweep.
+                if !progressed {
+                    break;
+                }
+            }
+        }
+        Ok(delivered)
+    }
+
+    fn recipient(actor: &Actor) -> Recipient {
+        Recipient {
+            user_id: actor.user_id,
+            member_id: actor.member_id,
+        }
+    }
+
+    /// The actor's own messages, newest first.
+    pub async fn inbox(&self, actor: &Actor) -> Result<Vec<Message>> {
+        Ok(self.db.inbox(Self::recipient(actor), 200).await?)
+    }
+
+    pub async fn inbox_unread(&self, actor: &Actor) -> Result<i64> {
+        Ok(self.db.inbox_unread_count(Self::recipient(actor)).await?)
+    }
+
+    /// Marks one of the actor's own messages read; another person's is not found.
+    pub async fn inbox_mark_read(&self, actor: &Actor, id: i64) -> Result<()> {
+        self.db
+            .inbox_mark_read(Self::recipient(actor), id)
+            .await
+            .map_err(AppError::from)
+    }
+}

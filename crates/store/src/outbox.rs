@@ -1,0 +1,177 @@
+//! The outbox: messages to users (reminders) and members (greetings), written by the sweeps and
+//! handed to a delivery channel afterwards. The unique `dedupe_key` is what makes "each sent
+//! once" hold even when a sweep runs twice or two servers sweep the same database.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::{Db, Result, StoreError, now, on_db};
+
+/// A message to queue. Exactly one of the recipients is set.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewMessage {
+    pub org_id: i64,
+    pub recipient_user_id: Option<i64>,
+    pub recipient_member_id: Option<i64>,
+    pub channel: String,
+    pub kind: String,
+    pub dedupe_key: String,
+    pub title: String,
+    pub body: String,
+    pub link: String,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct Message {
+    pub id: i64,
+    pub org_id: i64,
+    pub recipient_user_id: Option<i64>,
+    pub recipient_member_id: Option<i64>,
+    pub channel: String,
+    pub kind: String,
+    pub title: String,
+    pub body: String,
+    pub link: String,
+    pub created_at: DateTime<Utc>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub read_at: Option<DateTime<Utc>>,
+}
+
+const MESSAGE_COLUMNS: &str = "id, org_id, recipient_user_id, recipient_member_id, channel, kind, title, body, link, \
+     created_at, delivered_at, attempts, last_error, read_at";
+
+/// Whose inbox: a login, and the member record it belongs to if any (greetings are addressed to
+/// members, so that they reach the member whichever login they use).
+#[derive(Debug, Clone, Copy)]
+pub struct Recipient {
+    pub user_id: i64,
+    pub member_id: Option<i64>,
+}
+
+impl Recipient {
+    fn condition(&self) -> &'static str {
+        "(recipient_user_id = $1 OR (recipient_member_id IS NOT NULL AND recipient_member_id = $2))"
+    }
+}
+
+impl Db {
+    /// Queues a message unless one with the same key was queued before. True if queued now.
+    pub async fn outbox_enqueue(&self, message: &NewMessage) -> Result<bool> {
+        if message.recipient_user_id.is_some() == message.recipient_member_id.is_some() {
+            return Err(StoreError::Invalid("消息须有且只有一个收件人".into()));
+        }
+        let inserted = on_db!(self, pool => {
+            sqlx::query(
+                "INSERT INTO outbox (root_org_id, org_id, recipient_user_id, recipient_member_id, channel, kind, dedupe_key, \
+                 title, body, link, created_at) \
+                 VALUES ((SELECT root_org_id FROM orgs WHERE id = $1), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(message.org_id)
+            .bind(message.recipient_user_id)
+            .bind(message.recipient_member_id)
+            .bind(&message.channel)
+            .bind(&message.kind)
+            .bind(&message.dedupe_key)
+            .bind(&message.title)
+            .bind(&message.body)
+            .bind(&message.link)
+            .bind(now())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(inserted == 1)
+    }
+
+    /// Messages of a channel not yet delivered, oldest first.
+    pub async fn outbox_undelivered(&self, channel: &str, limit: i64) -> Result<Vec<Message>> {
+        let rows = on_db!(self, pool => {
+            sqlx::query_as::<_, Message>(sqlx::AssertSqlSafe(format!(
+                "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE channel = $1 AND delivered_at IS NULL ORDER BY id LIMIT $2"
+            )))
+            .bind(channel)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    pub async fn outbox_mark_delivered(&self, id: i64) -> Result<()> {
+        on_db!(self, pool => {
+            sqlx::query("UPDATE outbox SET delivered_at = $2, attempts = attempts + 1, last_error = NULL WHERE id = $1")
+                .bind(id)
+                .bind(now())
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Keeps the message queued with the channel's error, to be tried again by the next round.
+    pub async fn outbox_mark_failed(&self, id: i64, error: &str) -> Result<()> {
+        on_db!(self, pool => {
+            sqlx::query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = $1")
+                .bind(id)
+                .bind(error)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Delivered messages for a recipient, newest first.
+    pub async fn inbox(&self, recipient: Recipient, limit: i64) -> Result<Vec<Message>> {
+        let rows = on_db!(self, pool => {
+            sqlx::query_as::<_, Message>(sqlx::AssertSqlSafe(format!(
+                "SELECT {MESSAGE_COLUMNS} FROM outbox WHERE {} AND delivered_at IS NOT NULL ORDER BY id DESC LIMIT $3",
+                recipient.condition()
+            )))
+            .bind(recipient.user_id)
+            .bind(recipient.member_id.unwrap_or(0))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    pub async fn inbox_unread_count(&self, recipient: Recipient) -> Result<i64> {
+        let (n,): (i64,) = on_db!(self, pool => {
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*) FROM outbox WHERE {} AND delivered_at IS NOT NULL AND read_at IS NULL",
+                recipient.condition()
+            )))
+            .bind(recipient.user_id)
+            .bind(recipient.member_id.unwrap_or(0))
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(n)
+    }
+
+    /// Marks one of the recipient's own messages read; anyone else's is not found.
+    pub async fn inbox_mark_read(&self, recipient: Recipient, id: i64) -> Result<()> {
+        let affected = on_db!(self, pool => {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE outbox SET read_at = COALESCE(read_at, $3) WHERE {} AND id = $4 AND delivered_at IS NOT NULL",
+                recipient.condition()
+            )))
+            .bind(recipient.user_id)
+            .bind(recipient.member_id.unwrap_or(0))
+            .bind(now())
+            .bind(id)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if affected == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::NotFound)
+        }
+    }
+}

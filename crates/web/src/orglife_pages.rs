@@ -1,0 +1,382 @@
+//! Pages for the rest of organisational life: the rule sets admins keep, exemptions, votes and
+//! attachments on a meeting record, members signing in on their phone, and the inbox that
+//! reminders and greetings arrive in.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::auth::Session;
+use crate::error::PageError;
+use crate::pages::{LedgerQuery, meeting_page_with, orglife_with, render};
+use crate::view::Layout;
+use app::meeting_extras::VoteInput;
+use app::orglife_rules::{ExemptionInput, KindRules, RuleChoice};
+use app::{App, AppError};
+use domain::Role;
+use domain::orglife::{Frequency, Institution};
+
+type PageResult = Result<Response, PageError>;
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: String,
+}
+
+// ---------------------------------------------------------------- rule sets
+
+#[derive(Template)]
+#[template(path = "orglife_rules.html")]
+struct RulesPage {
+    layout: Layout,
+    year: i32,
+    kinds: Vec<KindRules>,
+    /// The kind whose form is open.
+    selected: String,
+    institutions: Vec<(&'static str, &'static str)>,
+    frequencies: Vec<(&'static str, &'static str)>,
+    error: String,
+}
+
+impl RulesPage {
+    /// The rule for an institution in the selected kind's rules, if it is owed.
+    fn current(&self, institution: &str) -> Option<domain::orglife::Rule> {
+        self.kinds
+            .iter()
+            .find(|k| k.kind == self.selected)
+            .and_then(|k| {
+                k.in_force
+                    .rules
+                    .iter()
+                    .find(|r| r.institution.code() == institution)
+                    .copied()
+            })
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RulesQuery {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    saved: String,
+}
+
+async fn rules_page(
+    app: &App,
+    session: &Session,
+    selected: String,
+    flash: &str,
+    error: String,
+) -> PageResult {
+    let year = app::orglife::this_year();
+    let kinds = app.rule_sets(&session.actor, year).await?;
+    let selected = if kinds.iter().any(|k| k.kind == selected) {
+        selected
+    } else {
+        app::orglife_rules::ALL_KINDS.to_string()
+    };
+    let page = RulesPage {
+        layout: Layout::new(session, "组织生活规则", "orglife").with_flash(flash),
+        year,
+        kinds,
+        selected,
+        institutions: Institution::ALL
+            .iter()
+            .map(|i| (i.code(), i.label()))
+            .collect(),
+        frequencies: Frequency::ALL
+            .iter()
+            .map(|f| (f.code(), f.label()))
+            .collect(),
+        error,
+    };
+    if page.error.is_empty() {
+        render(&page)
+    } else {
+        crate::pages::render_status(axum::http::StatusCode::BAD_REQUEST, &page)
+    }
+}
+
+pub async fn rules(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<RulesQuery>,
+) -> PageResult {
+    let flash = if q.saved.is_empty() {
+        ""
+    } else {
+        "规则已保存为新版本。"
+    };
+    rules_page(&app, &session, q.kind, flash, String::new()).await
+}
+
+pub async fn rules_save(
+    State(app): State<App>,
+    session: Session,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    session.check_csrf(&get("csrf"))?;
+    let kind = get("kind");
+    let mut choices = Vec::new();
+    let mut problem = None;
+    for institution in Institution::ALL {
+        let code = institution.code();
+        let owed = if get(&format!("owed_{code}")).is_empty() {
+            None
+        } else {
+            let frequency = Frequency::from_code(&get(&format!("frequency_{code}")));
+            let min = get(&format!("min_{code}")).parse::<u32>().ok();
+            match (frequency, min) {
+                (Some(f), Some(m)) => Some((f, m)),
+                _ => {
+                    problem = Some(format!("请为「{}」选择频次并填写次数", institution.label()));
+                    None
+                }
+            }
+        };
+        choices.push(RuleChoice {
+            institution: *institution,
+            owed,
+        });
+    }
+    let result = match problem {
+        Some(p) => Err(AppError::Invalid(p)),
+        None => {
+            let year = get("effective_year").parse::<i32>().unwrap_or(0);
+            app.save_rule_set(&session.actor, &kind, year, &choices)
+                .await
+        }
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/orglife/rules?kind={kind}&saved=1")).into_response()),
+        Err(AppError::Invalid(m)) => rules_page(&app, &session, kind, "", m).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---------------------------------------------------------------- exemptions
+
+#[derive(Deserialize)]
+pub struct ExemptionForm {
+    csrf: String,
+    org_id: i64,
+    #[serde(flatten)]
+    input: ExemptionInput,
+}
+
+pub async fn exemption_create(
+    State(app): State<App>,
+    session: Session,
+    Form(form): Form<ExemptionForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let query = |org_id| LedgerQuery {
+        org_id: Some(org_id),
+        year: None,
+    };
+    match app
+        .grant_exemption(&session.actor, form.org_id, &form.input)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/orglife?org_id={}", form.org_id)).into_response()),
+        Err(AppError::Invalid(m)) => orglife_with(&app, &session, query(form.org_id), m).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ExemptionDeleteForm {
+    csrf: String,
+    /// The ledger to return to.
+    org_id: Option<i64>,
+}
+
+pub async fn exemption_delete(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<ExemptionDeleteForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    app.withdraw_exemption(&session.actor, id).await?;
+    let back = form.org_id.unwrap_or(session.actor.org_id);
+    Ok(Redirect::to(&format!("/orglife?org_id={back}")).into_response())
+}
+
+// ---------------------------------------------------------------- votes and attachments
+
+#[derive(Deserialize)]
+pub struct VoteForm {
+    csrf: String,
+    #[serde(flatten)]
+    input: VoteInput,
+}
+
+pub async fn vote_create(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<VoteForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    match app.record_vote(&session.actor, id, &form.input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/orglife/meetings/{id}?saved=vote")).into_response()),
+        Err(AppError::Invalid(m)) => meeting_page_with(&app, &session, id, "", m, form.input).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn attachment_upload(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    mut multipart: Multipart,
+) -> PageResult {
+    let mut csrf = String::new();
+    let mut file: Option<(String, Vec<u8>)> = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::Invalid(format!("上传失败：{e}")))?
+    {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or("附件").to_string();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::Invalid(format!("上传失败：{e}")))?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    session.check_csrf(&csrf)?;
+    let (name, bytes) = file.unwrap_or_default();
+    match app
+        .attach_to_meeting(&session.actor, id, &name, &bytes)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/orglife/meetings/{id}?saved=file")).into_response()),
+        Err(AppError::Invalid(m)) => {
+            meeting_page_with(&app, &session, id, "", m, VoteInput::default()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Serves an attachment inline (photos show in the page). The type is the one sniffed at upload,
+/// and `nosniff` keeps a browser from reading it as anything else.
+pub async fn attachment_download(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let (meta, bytes) = app.meeting_attachment(&session.actor, id).await?;
+    let content_type = HeaderValue::from_str(&meta.content_type)
+        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    let disposition = crate::pages::attachment(&meta.file_name, "attachment")
+        .to_str()
+        .map(|v| v.replacen("attachment", "inline", 1))
+        .ok()
+        .and_then(|v| HeaderValue::from_str(&v).ok())
+        .unwrap_or_else(|| HeaderValue::from_static("inline"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CONTENT_DISPOSITION, disposition),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("private")),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+// ---------------------------------------------------------------- the member's own page
+
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MePage {
+    layout: Layout,
+    member_id: i64,
+    meetings: Vec<store::SignInMeeting>,
+    unread: i64,
+}
+
+pub async fn me(State(app): State<App>, session: Session, Query(q): Query<MeQuery>) -> PageResult {
+    let actor = &session.actor;
+    let Some(member_id) = actor.member_id.filter(|_| actor.role == Role::Member) else {
+        return Ok(Redirect::to("/").into_response());
+    };
+    let flash = if q.signed.is_empty() {
+        ""
+    } else {
+        "签到成功。"
+    };
+    render(&MePage {
+        layout: Layout::new(&session, "我的", "me").with_flash(flash),
+        member_id,
+        meetings: app.meetings_to_sign_in(actor).await?,
+        unread: app.inbox_unread(actor).await?,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct MeQuery {
+    #[serde(default)]
+    signed: String,
+}
+
+pub async fn sign_in(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    app.sign_in(&session.actor, id).await?;
+    Ok(Redirect::to("/me?signed=1").into_response())
+}
+
+// ---------------------------------------------------------------- inbox
+
+#[derive(Template)]
+#[template(path = "inbox.html")]
+struct InboxPage {
+    layout: Layout,
+    messages: Vec<store::Message>,
+}
+
+pub async fn inbox(State(app): State<App>, session: Session) -> PageResult {
+    render(&InboxPage {
+        layout: Layout::new(&session, "消息", "inbox"),
+        messages: app.inbox(&session.actor).await?,
+    })
+}
+
+pub async fn inbox_read(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    app.inbox_mark_read(&session.actor, id).await?;
+    Ok(Redirect::to("/inbox").into_response())
+}
