@@ -1038,8 +1038,7 @@ impl App {
             for rule in &rules.rules {
                 for period in periods_of_year(rule.frequency, today.year()) {
                     let current = Period::containing(rule.frequency, today);
-                    if period == current || period.start() > today || !rng.random_bool(keeps_up)
-                    {
+                    if period == current || period.start() > today || !rng.random_bool(keeps_up) {
                         continue;
                     }
                     let days = (period.end() - period.start()).num_days();
