@@ -1,11 +1,14 @@
 //! Pure domain rules of dangjian: vocabularies, identity and personal-data
-//! checks, pinyin search keys, political-birthday dates and party dues.
+//! checks, pinyin search keys, political-birthday dates, party dues,
+//! organisational life, the Chinese work calendar, and residents' calls
+//! (你呼我应: lifecycle, time limits, figures, catalogue, 查询码).
 //!
-//! No IO and no clock: callers pass `today` in. Money is integer 分 ([`dues::Fen`]).
-//! Each rule cites its section of `docs/DOMAIN.md`, and each rule-bearing module
-//! exposes a `RULE_VERSION` so stored results can record which rules produced
-//! them.
+//! No IO and no clock: callers pass `today` (or `now`) in. Money is integer
+//! 分 ([`dues::Fen`]). Each rule cites its section of `docs/DOMAIN.md`, and
+//! each rule-bearing module exposes a `RULE_VERSION` so stored results can
+//! record which rules produced them.
 
+pub mod calls;
 pub mod dates;
 pub mod dues;
 pub mod dues_ledger;
@@ -14,5 +17,6 @@ pub mod idcard;
 pub mod names;
 pub mod orglife;
 pub mod personal;
+pub mod workcal;
 
 pub use enums::*;

@@ -164,14 +164,7 @@ pub fn china_2026_arrangement() -> YearArrangement {
         .chain(span(9, 25, 27))
         .chain(span(10, 1, 7))
         .collect();
-    let makeup_workdays = vec![
-        d(1, 4),
-        d(2, 14),
-        d(2, 28),
-        d(5, 9),
-        d(9, 20),
-        d(10, 10),
-    ];
+    let makeup_workdays = vec![d(1, 4), d(2, 14), d(2, 28), d(5, 9), d(9, 20), d(10, 10)];
     YearArrangement {
         year: 2026,
         holidays,
@@ -774,11 +767,17 @@ mod tests {
             Err(WorkCalError::SpansOverlap)
         );
         assert_eq!(
-            WorkHours::new(vec![span(NaiveTime::from_hms_opt(9, 0, 30).unwrap(), tm(12, 0))]),
+            WorkHours::new(vec![span(
+                NaiveTime::from_hms_opt(9, 0, 30).unwrap(),
+                tm(12, 0)
+            )]),
             Err(WorkCalError::NotWholeMinutes)
         );
-        let summer =
-            WorkHours::new(vec![span(tm(14, 30), tm(18, 0)), span(tm(8, 30), tm(12, 0))]).unwrap();
+        let summer = WorkHours::new(vec![
+            span(tm(14, 30), tm(18, 0)),
+            span(tm(8, 30), tm(12, 0)),
+        ])
+        .unwrap();
         assert_eq!(summer.spans()[0].start, tm(8, 30));
         assert_eq!(summer.minutes_per_day(), 420);
         assert_eq!(WorkHours::default().minutes_per_day(), 420);
@@ -799,7 +798,9 @@ mod tests {
         };
         assert_eq!(
             c.configure(&bad),
-            Err(WorkCalError::MakeupNotWeekend { date: d(2027, 1, 4) })
+            Err(WorkCalError::MakeupNotWeekend {
+                date: d(2027, 1, 4)
+            })
         );
         let both = YearArrangement {
             year: 2027,
@@ -808,7 +809,9 @@ mod tests {
         };
         assert_eq!(
             c.configure(&both),
-            Err(WorkCalError::BothHolidayAndWorkday { date: d(2027, 1, 2) })
+            Err(WorkCalError::BothHolidayAndWorkday {
+                date: d(2027, 1, 2)
+            })
         );
         let wrong_year = YearArrangement {
             year: 2027,
@@ -821,7 +824,10 @@ mod tests {
         ));
         assert_eq!(c, before);
         assert_eq!(
-            WorkCalError::MakeupNotWeekend { date: d(2027, 1, 4) }.to_string(),
+            WorkCalError::MakeupNotWeekend {
+                date: d(2027, 1, 4)
+            }
+            .to_string(),
             "调休上班日 2027-01-04 应为周六或周日"
         );
         // Reconfiguring a year replaces it.
@@ -837,8 +843,7 @@ mod tests {
 
     fn any_moment() -> impl Strategy<Value = NaiveDateTime> {
         // 2025-12-01 to about 2027-01-25: the configured year and both edges.
-        (0i64..420 * 24 * 60 * 60)
-            .prop_map(|s| t(2025, 12, 1, 0, 0) + TimeDelta::seconds(s))
+        (0i64..420 * 24 * 60 * 60).prop_map(|s| t(2025, 12, 1, 0, 0) + TimeDelta::seconds(s))
     }
 
     fn any_pauses() -> impl Strategy<Value = Vec<Pause>> {
