@@ -3,7 +3,7 @@
 //! with Chinese names, valid 身份证号 and plausible dates. Seeded, so the same seed gives the same
 //! district.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, Duration, NaiveDate};
 use rand::rngs::StdRng;
@@ -751,7 +751,7 @@ impl App {
         // Members of the branch the demo logins sit in: their meetings get attendance lists.
         let mut logins_branch_members: Vec<i64> = Vec::new();
         // A branch without members holds no meetings (small demos leave many branches empty).
-        let mut staffed_branches: HashSet<i64> = HashSet::new();
+        let mut staffed_branches: HashMap<i64, usize> = HashMap::new();
         const BATCH: usize = 20_000;
         let mut batch: Vec<Vec<Param>> = Vec::with_capacity(BATCH);
         let columns = [
@@ -788,7 +788,7 @@ impl App {
             let share = until - assigned;
             assigned = until;
             if share > 0 {
-                staffed_branches.insert(branch.id);
+                staffed_branches.insert(branch.id, share);
             }
             for _ in 0..share {
                 member_id += 1;
@@ -960,8 +960,13 @@ impl App {
                 &mut rng,
                 &branches
                     .iter()
-                    .copied()
-                    .filter(|b| staffed_branches.contains(&b.id))
+                    .filter_map(|b| {
+                        let members = *staffed_branches.get(&b.id)?;
+                        let groups = nodes
+                            .iter()
+                            .any(|n| n.kind == OrgKind::PartyGroup && n.parent == Some(b.id));
+                        Some((*b, members, groups))
+                    })
                     .collect::<Vec<_>>(),
                 today,
                 member_branch,
@@ -1002,7 +1007,7 @@ impl App {
     async fn demo_meetings(
         &self,
         rng: &mut StdRng,
-        branches: &[&Node],
+        branches: &[(&Node, usize, bool)],
         today: NaiveDate,
         attended_branch: i64,
         attended_by: &[i64],
@@ -1029,13 +1034,21 @@ impl App {
         let mut rows = Vec::new();
         let mut attendance = Vec::new();
         let mut meeting_id = 0_i64;
-        for branch in branches {
+        for &(branch, members, has_groups) in branches {
             let keeps_up = match rng.random_range(0..100) {
                 0..=54 => 0.97,
                 55..=89 => 0.85,
                 _ => 0.5,
             };
             for rule in &rules.rules {
+                // A committee and 党小组 meet only where they exist (DOMAIN.md §4); members
+                // stand in for 正式党员 here, which is close enough for a demo.
+                if (rule.needs_committee
+                    && members < domain::orglife::COMMITTEE_MIN_FORMAL_MEMBERS as usize)
+                    || (rule.needs_party_group && !has_groups)
+                {
+                    continue;
+                }
                 for period in periods_of_year(rule.frequency, today.year()) {
                     let current = Period::containing(rule.frequency, today);
                     if period == current || period.start() > today || !rng.random_bool(keeps_up) {

@@ -42,6 +42,9 @@ pub struct KindRules {
     pub kind: String,
     pub label: String,
     pub in_force: RuleSet,
+    /// The rules for the year after: versions can only be saved for this year or the next, so
+    /// this is the newest the kind has.
+    pub next_year: RuleSet,
     /// True when the kind has versions of its own (otherwise it follows `*` or the defaults).
     pub own: bool,
     pub versions: Vec<RuleSetVersion>,
@@ -102,6 +105,7 @@ impl App {
                     .collect();
                 KindRules {
                     in_force: rules_in_force(kind_of(&kind), year, &saved),
+                    next_year: rules_in_force(kind_of(&kind), year + 1, &saved),
                     own: !own.is_empty(),
                     versions: own,
                     kind,

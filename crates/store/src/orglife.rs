@@ -95,6 +95,9 @@ pub struct SignInMeeting {
     #[sqlx(flatten)]
     pub meeting: Meeting,
     pub signed_in_at: Option<DateTime<Utc>>,
+    /// As the recorder has it: `None` when the member is not on the list yet.
+    pub present: Option<bool>,
+    pub absence_reason: Option<String>,
 }
 
 const EXEMPTION_COLUMNS: &str = "e.id, e.org_id, o.name AS org_name, e.institution, e.from_date, e.to_date, e.reason, \
@@ -387,7 +390,7 @@ impl Db {
         day: NaiveDate,
     ) -> Result<Vec<SignInMeeting>> {
         let sql = format!(
-            "SELECT {}, a.signed_in_at FROM meetings mt \
+            "SELECT {}, a.signed_in_at, a.present, a.absence_reason FROM meetings mt \
              JOIN members m ON m.id = $1 \
              LEFT JOIN meeting_attendance a ON a.meeting_id = mt.id AND a.member_id = m.id \
              WHERE mt.held_on = $2 AND (mt.org_id = m.branch_id OR a.member_id IS NOT NULL) ORDER BY mt.id",
@@ -416,7 +419,8 @@ impl Db {
         let Some(found) = open.iter().find(|m| m.meeting.id == meeting_id) else {
             return Err(StoreError::NotFound);
         };
-        if found.signed_in_at.is_some() {
+        // Already there, by their own hand or the recorder's.
+        if found.present == Some(true) {
             return Ok(());
         }
         let org_id = found.meeting.org_id;

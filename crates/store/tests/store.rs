@@ -1547,7 +1547,19 @@ async fn members_sign_in_only_to_their_own_meetings_on_the_day_and_amendments_ke
         db.meeting_sign_in(ids[1], meeting, day, &author())
             .await
             .unwrap();
+        // Someone the recorder already ticked present keeps the recorder's entry.
+        db.meeting_sign_in(ids[0], meeting, day, &author())
+            .await
+            .unwrap();
         let (_, attendance) = db.meeting_get(a, meeting).await.unwrap();
+        assert!(
+            attendance
+                .iter()
+                .find(|x| x.member_id == ids[0])
+                .unwrap()
+                .signed_in_at
+                .is_none()
+        );
         let signed = attendance.iter().find(|x| x.member_id == ids[1]).unwrap();
         assert!(signed.present && signed.signed_in_at.is_some());
         let first_time = signed.signed_in_at;

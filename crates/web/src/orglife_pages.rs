@@ -42,13 +42,14 @@ struct RulesPage {
 }
 
 impl RulesPage {
-    /// The rule for an institution in the selected kind's rules, if it is owed.
+    /// The rule for an institution in the selected kind's newest rules, if it is owed: the form
+    /// starts from the last version saved.
     fn current(&self, institution: &str) -> Option<domain::orglife::Rule> {
         self.kinds
             .iter()
             .find(|k| k.kind == self.selected)
             .and_then(|k| {
-                k.in_force
+                k.next_year
                     .rules
                     .iter()
                     .find(|r| r.institution.code() == institution)

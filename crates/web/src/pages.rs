@@ -170,6 +170,8 @@ struct DashboardPage {
     counts: store::Counts,
     by_child: Vec<(i64, String, i64)>,
     max_child: i64,
+    /// Reminders from the sweep that the user has not read yet.
+    unread: i64,
 }
 
 #[derive(Template)]
@@ -202,6 +204,7 @@ pub async fn dashboard(State(app): State<App>, session: Session) -> PageResult {
         counts: d.counts,
         by_child: d.by_child,
         max_child,
+        unread: app.inbox_unread(&session.actor).await?,
     })
 }
 
