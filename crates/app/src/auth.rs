@@ -118,6 +118,7 @@ pub fn actor_from_user(user: &User) -> Result<Actor> {
         role,
         org_id: user.org_id,
         member_id: user.member_id,
+        call_unit_id: user.call_unit_id,
     })
 }
 

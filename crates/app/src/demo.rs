@@ -974,6 +974,7 @@ impl App {
             )
             .await?;
         progress(format!("已生成组织生活记录 {meetings} 次"));
+        self.ensure_call_setup(committee_id(&nodes)).await?;
         self.db.reset_id_sequences().await?;
         self.db
             .audit_event(

@@ -8,6 +8,7 @@ use store::{Author, Db, Scope, StoreError};
 pub mod audit;
 pub mod auth;
 pub mod birthdays;
+pub mod calls;
 pub mod demo;
 pub mod dues;
 pub mod export;
@@ -30,6 +31,8 @@ pub struct Actor {
     pub role: Role,
     pub org_id: i64,
     pub member_id: Option<i64>,
+    /// The unit a department handler answers residents' calls for.
+    pub call_unit_id: Option<i64>,
 }
 
 impl Actor {

@@ -25,6 +25,8 @@ pub struct SweepReport {
     pub reminders_queued: usize,
     pub greetings_queued: usize,
     pub delivered: usize,
+    /// Residents' calls sent a level up because a time limit ran out.
+    pub calls_escalated: usize,
 }
 
 /// A way out for queued messages. The inbox is the one built in; an SMS gateway or a webhook
@@ -72,6 +74,8 @@ impl App {
         for root in self.db.org_root_ids().await? {
             self.sweep_reminders(root, today, &mut report).await?;
             self.sweep_greetings(root, today, &mut report).await?;
+            self.ensure_call_setup(root).await?;
+            report.calls_escalated += self.escalate_overdue_calls(root).await?;
         }
         report.delivered = self.deliver_outbox(&[&InboxChannel]).await?;
         Ok(report)

@@ -16,6 +16,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, SqlitePool};
 
 pub mod audit;
+pub mod calls;
 pub mod dues;
 pub mod meetings;
 pub mod members;
@@ -29,6 +30,9 @@ pub mod territory;
 pub mod testing;
 pub mod users;
 
+pub use calls::{
+    CalendarYear, CallChange, CallEventRow, CallItem, CallRow, CallScope, CallUnit, NewCall, NewCallUnit,
+};
 pub use dues::{
     DuesBase, DuesExpense, DuesMonthFacts, DuesPayment, DuesRecord, DuesWaiver, NewDuesBase,
     NewExpense, NewPayment, NewWaiver,

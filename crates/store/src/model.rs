@@ -183,6 +183,8 @@ pub struct User {
     pub role: String,
     pub org_id: i64,
     pub member_id: Option<i64>,
+    /// The call unit a department handler acts for.
+    pub call_unit_id: Option<i64>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
 }

@@ -5,7 +5,7 @@ use crate::{
     write_audit,
 };
 
-const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.password_hash, u.role, u.org_id, u.member_id, u.active, u.created_at";
+const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.password_hash, u.role, u.org_id, u.member_id, u.call_unit_id, u.active, u.created_at";
 
 impl Db {
     /// Creates a user bound to an org inside the scope.

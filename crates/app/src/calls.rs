@@ -1,0 +1,1011 @@
+//! Residents' calls (你呼我应, 三级联动): intake from the public form, the staff UI and Open311;
+//! routing to the community of the place first; the holders' actions, escalation up to the
+//! street and the district's departments, a street's 吹哨, returns and arbitration; closure with
+//! the resident's rating; the figures per unit. The lifecycle and its clocks are the domain's
+//! (`domain::calls`, `domain::workcal`); here they meet the database and the actors.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use chrono_tz::Asia::Shanghai;
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::members::today;
+use crate::{Actor, App, AppError, Result};
+use domain::calls::{
+    self, Arbitration, Case, Escalation, Event, Figures, Level, Rating, SlaPolicy, SlaState,
+    Status, auto_escalation, sla_state,
+};
+use domain::workcal::{WorkCalendar, YearArrangement, china_2026};
+use domain::{OrgKind, Role};
+use store::{
+    Author, CallChange, CallEventRow, CallItem, CallRow, CallScope, CallUnit, NewCall, NewCallUnit,
+    Scope,
+};
+
+/// Photos a resident may attach to one call, each at most [`MAX_PHOTO_BYTES`].
+pub const MAX_PHOTOS: usize = 3;
+pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
+
+/// District departments that answer calls, seeded once per instance; admins add more. Local
+/// practice \[L\]: the departments a Chinese district government has for the catalogue's items.
+pub const DEFAULT_DEPARTMENTS: &[&str] = &[
+    "区城市管理和综合执法局",
+    "区住房和城乡建设局",
+    "区民政局",
+    "区卫生健康局",
+    "区教育局",
+    "区人力资源和社会保障局",
+    "区市场监督管理局",
+    "区交通运输局",
+    "公安分局",
+    "区应急管理局",
+    "区司法局",
+];
+
+/// Now in China's time, which is what the work calendar counts in.
+pub fn local_now() -> NaiveDateTime {
+    Utc::now().with_timezone(&Shanghai).naive_local()
+}
+
+pub fn local(at: DateTime<Utc>) -> NaiveDateTime {
+    at.with_timezone(&Shanghai).naive_local()
+}
+
+/// What a resident or a staff member types in.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CallInput {
+    pub item_code: String,
+    /// The community (or a grid or building in it) where the matter is.
+    pub territory_id: Option<i64>,
+    #[serde(default)]
+    pub address: String,
+    pub description: String,
+    #[serde(default)]
+    pub resident_name: String,
+    pub phone: String,
+}
+
+/// A call as staff see it, with its parsed state and clocks.
+#[derive(Debug, Clone, Serialize)]
+pub struct CallView {
+    pub row: CallRow,
+    pub case: Case,
+    pub sla: SlaPolicy,
+    pub clocks: SlaState,
+}
+
+impl CallView {
+    pub fn status(&self) -> Status {
+        self.case.status
+    }
+
+    /// The clock that matters now, for lists: acknowledging until done, then resolving.
+    pub fn countdown(&self) -> String {
+        if self.case.status.is_terminal() {
+            return String::new();
+        }
+        if matches!(self.case.status, Status::Resolved) {
+            return "待评价".into();
+        }
+        if self.clocks.paused {
+            return "已暂停（等待群众）".into();
+        }
+        let timer = if self.case.acknowledged_at.is_none() {
+            &self.clocks.acknowledge
+        } else {
+            &self.clocks.resolve
+        };
+        let what = if self.case.acknowledged_at.is_none() {
+            "签收"
+        } else {
+            "办结"
+        };
+        minutes_text(what, timer.remaining_minutes)
+    }
+
+    pub fn overdue(&self) -> bool {
+        !self.case.status.is_terminal()
+            && self.case.status != Status::Resolved
+            && (self.clocks.acknowledge.breached && self.case.acknowledged_at.is_none()
+                || self.clocks.resolve.breached)
+    }
+}
+
+/// "距办结时限还有 2 个工作日 3 小时" or "办结已超时 40 分钟", counting a working day as the
+/// calendar's default 7 hours.
+pub fn minutes_text(what: &str, remaining: i64) -> String {
+    let day = i64::from(domain::workcal::WorkHours::default().minutes_per_day());
+    let amount = |m: i64| {
+        let (d, h, min) = (m / day, (m % day) / 60, m % 60);
+        let mut parts = Vec::new();
+        if d > 0 {
+            parts.push(format!("{d} 个工作日"));
+        }
+        if h > 0 {
+            parts.push(format!("{h} 小时"));
+        }
+        if min > 0 || parts.is_empty() {
+            parts.push(format!("{min} 分钟"));
+        }
+        parts.join(" ")
+    };
+    if remaining >= 0 {
+        format!("距{what}时限 {}", amount(remaining))
+    } else {
+        format!("{what}已超时 {}", amount(-remaining))
+    }
+}
+
+/// A staff action on a call, as posted by the case page.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ActionInput {
+    pub action: String,
+    #[serde(default)]
+    pub text: String,
+    /// Target unit: escalation, 吹哨 lead, reassignment.
+    #[serde(default)]
+    pub unit_id: Option<i64>,
+    /// 吹哨 supporting departments.
+    #[serde(default)]
+    pub supporting: Vec<i64>,
+    #[serde(default)]
+    pub rating: String,
+    /// Merge target: the other call's tracking code.
+    #[serde(default)]
+    pub into: String,
+}
+
+/// What the resident sees on the tracking page.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicCall {
+    pub tracking_code: String,
+    pub item_name: String,
+    pub address: String,
+    pub description: String,
+    pub status: Status,
+    pub holder_name: String,
+    pub submitted_at: DateTime<Utc>,
+    /// Countdown to the current holder's resolve deadline, if still running.
+    pub countdown: String,
+    pub history: Vec<(DateTime<Utc>, String)>,
+    pub may_rate: bool,
+}
+
+/// One line of the figures table.
+#[derive(Debug, Clone, Serialize)]
+pub struct FigureRow {
+    pub unit_id: Option<i64>,
+    pub name: String,
+    pub level: String,
+    pub figures: Figures,
+}
+
+impl FigureRow {
+    pub fn rate(&self, which: &str) -> String {
+        let value = match which {
+            "closure" => self.figures.closure_rate_permille,
+            "on_time" => self.figures.on_time_rate_permille,
+            _ => self.figures.satisfaction_rate_permille,
+        };
+        crate::permille_text(value)
+    }
+
+    pub fn average(&self) -> String {
+        self.figures
+            .average_minutes_to_close
+            .map(|m| {
+                minutes_text("", m)
+                    .trim_start_matches("距时限 ")
+                    .to_string()
+            })
+            .unwrap_or_else(|| "—".into())
+    }
+}
+
+fn invalid(message: impl Into<String>) -> AppError {
+    AppError::Invalid(message.into())
+}
+
+fn parse_state(row: &CallRow) -> Result<(Case, SlaPolicy)> {
+    let case: Case = serde_json::from_str(&row.state)
+        .map_err(|e| invalid(format!("呼声 {} 的状态无法读取：{e}", row.tracking_code)))?;
+    let sla: SlaPolicy = serde_json::from_str(&row.sla)
+        .map_err(|e| invalid(format!("呼声 {} 的时限无法读取：{e}", row.tracking_code)))?;
+    Ok((case, sla))
+}
+
+fn level_of(code: &str) -> Result<Level> {
+    Level::from_code(code).ok_or_else(|| invalid(format!("层级「{code}」无效")))
+}
+
+impl App {
+    /// Which calls an actor sees: org admins those located in their subtree, a department
+    /// handler those their unit holds or supports.
+    pub fn call_scope(actor: &Actor) -> CallScope {
+        match actor.role {
+            Role::Admin | Role::OrgAdmin => CallScope::Orgs(actor.org_id),
+            Role::DeptHandler => actor.call_unit_id.map_or(CallScope::Nothing, CallScope::Unit),
+            Role::BranchOfficer | Role::Member => CallScope::Nothing,
+        }
+    }
+
+    /// The work calendar: the built-in 2026 arrangement, overridden and extended by the years
+    /// the admin entered.
+    pub async fn work_calendar(&self, root_org_id: i64) -> Result<WorkCalendar> {
+        let mut calendar = china_2026();
+        for year in self.db.work_calendar_years(root_org_id).await? {
+            let arrangement = YearArrangement {
+                year: i32::try_from(year.year).unwrap_or(0),
+                holidays: serde_json::from_str(&year.holidays).unwrap_or_default(),
+                makeup_workdays: serde_json::from_str(&year.makeup_workdays).unwrap_or_default(),
+            };
+            calendar
+                .configure(&arrangement)
+                .map_err(|e| invalid(format!("{} 年工作日历有误：{e}", year.year)))?;
+        }
+        Ok(calendar)
+    }
+
+    /// Saves a year's holiday arrangement (system admin). Dates are typed one per line or
+    /// separated by commas.
+    pub async fn save_work_calendar(
+        &self,
+        actor: &Actor,
+        year: i32,
+        holidays: &str,
+        makeup: &str,
+    ) -> Result<()> {
+        if actor.role != Role::Admin {
+            return Err(AppError::Forbidden);
+        }
+        let parse = |text: &str, what: &str| -> Result<Vec<chrono::NaiveDate>> {
+            text.split([',', '，', '\n', ' ', '、'])
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(|t| {
+                    crate::members::parse_date_cn(t)
+                        .ok_or_else(|| invalid(format!("{what}「{t}」不是有效日期")))
+                })
+                .collect()
+        };
+        let arrangement = YearArrangement {
+            year,
+            holidays: parse(holidays, "放假日期")?,
+            makeup_workdays: parse(makeup, "调休上班日期")?,
+        };
+        // Checked by the domain before anything is saved.
+        china_2026()
+            .configure(&arrangement)
+            .map_err(|e| invalid(e.to_string()))?;
+        let root = self.root_of(actor).await?;
+        let json = |dates: &[chrono::NaiveDate]| serde_json::to_string(dates).unwrap_or_default();
+        self.db
+            .work_calendar_save(
+                root,
+                year,
+                &json(&arrangement.holidays),
+                &json(&arrangement.makeup_workdays),
+                &actor.author(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn root_of(&self, actor: &Actor) -> Result<i64> {
+        Ok(self
+            .db
+            .org_get(Scope::Subtree(actor.org_id), actor.org_id)
+            .await?
+            .root_org_id)
+    }
+
+    /// Makes sure an instance can take calls: the catalogue (seeded with the 12 × 42 items),
+    /// a unit for every street and community committee and for the district, and the district
+    /// departments. Idempotent; new committees get their unit on the next run.
+    pub async fn ensure_call_setup(&self, root_org_id: i64) -> Result<()> {
+        let author = store::users::system_author();
+        if self.db.call_items(root_org_id).await?.is_empty() {
+            let items: Vec<CallItem> = calls::default_catalogue()
+                .into_iter()
+                .flat_map(|category| {
+                    let (code, name) = (category.code.clone(), category.name.clone());
+                    category.items.into_iter().map(move |item| CallItem {
+                        code: item.code,
+                        category_code: code.clone(),
+                        category_name: name.clone(),
+                        name: item.name,
+                        first_level: item.first_level.code().into(),
+                        acknowledge_minutes: item.sla.acknowledge_minutes.into(),
+                        respond_minutes: item.sla.respond_minutes.into(),
+                        resolve_minutes: item.sla.resolve_minutes.into(),
+                        active: true,
+                    })
+                })
+                .collect();
+            self.db
+                .call_items_save(root_org_id, &items, &author)
+                .await?;
+        }
+        let mut units = self.db.call_units(root_org_id).await?;
+        let unit_of_org = |units: &[CallUnit], org: i64| {
+            units.iter().find(|u| u.org_id == Some(org)).map(|u| u.id)
+        };
+        let root = self.db.org_get(Scope::Subtree(root_org_id), root_org_id).await?;
+        let district = match unit_of_org(&units, root.id) {
+            Some(id) => id,
+            None => {
+                let new = NewCallUnit {
+                    level: Level::District.code().into(),
+                    kind: "committee".into(),
+                    name: root.name.clone(),
+                    org_id: Some(root.id),
+                    territory_id: root.territory_id,
+                    parent_id: None,
+                };
+                self.db.call_unit_insert(root_org_id, &new, &author).await?
+            }
+        };
+        if !units.iter().any(|u| u.kind == "department") {
+            for name in DEFAULT_DEPARTMENTS {
+                let new = NewCallUnit {
+                    level: Level::District.code().into(),
+                    kind: "department".into(),
+                    name: name.to_string(),
+                    org_id: None,
+                    territory_id: None,
+                    parent_id: Some(district),
+                };
+                self.db.call_unit_insert(root_org_id, &new, &author).await?;
+            }
+        }
+        units = self.db.call_units(root_org_id).await?;
+        let whole = Scope::Subtree(root_org_id);
+        for kind in [OrgKind::StreetCommittee, OrgKind::TownCommittee] {
+            for street in self.db.org_list_kind(whole, kind.code()).await? {
+                if unit_of_org(&units, street.id).is_none() {
+                    let new = NewCallUnit {
+                        level: Level::Street.code().into(),
+                        kind: "committee".into(),
+                        name: street.name.clone(),
+                        org_id: Some(street.id),
+                        territory_id: street.territory_id,
+                        parent_id: Some(district),
+                    };
+                    self.db.call_unit_insert(root_org_id, &new, &author).await?;
+                }
+            }
+        }
+        units = self.db.call_units(root_org_id).await?;
+        for kind in [OrgKind::CommunityCommittee, OrgKind::VillageCommittee] {
+            for community in self.db.org_list_kind(whole, kind.code()).await? {
+                if unit_of_org(&units, community.id).is_some() {
+                    continue;
+                }
+                let street = community
+                    .parent_id
+                    .and_then(|p| unit_of_org(&units, p))
+                    .unwrap_or(district);
+                let new = NewCallUnit {
+                    level: Level::Community.code().into(),
+                    kind: "committee".into(),
+                    name: community.name.clone(),
+                    org_id: Some(community.id),
+                    territory_id: community.territory_id,
+                    parent_id: Some(street),
+                };
+                self.db.call_unit_insert(root_org_id, &new, &author).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The catalogue's active items, for forms.
+    pub async fn call_catalogue(&self, root_org_id: i64) -> Result<Vec<CallItem>> {
+        Ok(self
+            .db
+            .call_items(root_org_id)
+            .await?
+            .into_iter()
+            .filter(|i| i.active)
+            .collect())
+    }
+
+    /// The instance the public pages serve: the only top-level organisation, or the first.
+    pub async fn public_root(&self) -> Result<i64> {
+        self.db
+            .org_root_ids()
+            .await?
+            .first()
+            .copied()
+            .ok_or(AppError::NotFound)
+    }
+
+    /// Communities a resident can pick, with their street, for the public form.
+    pub async fn call_communities(&self, root_org_id: i64) -> Result<Vec<(CallUnit, String)>> {
+        let units = self.db.call_units(root_org_id).await?;
+        let name_of: HashMap<i64, String> = units.iter().map(|u| (u.id, u.name.clone())).collect();
+        Ok(units
+            .iter()
+            .filter(|u| u.level == Level::Community.code())
+            .map(|u| {
+                let street = u
+                    .parent_id
+                    .and_then(|p| name_of.get(&p).cloned())
+                    .unwrap_or_default();
+                (u.clone(), street)
+            })
+            .collect())
+    }
+
+    /// Records a new call and routes it: to the community of the place first, or to its street
+    /// for items that start there. `author` is the staff member or API client entering it, or
+    /// `None` for a resident on the public form. Returns the id and the tracking code.
+    pub async fn submit_call(
+        &self,
+        root_org_id: i64,
+        input: &CallInput,
+        photos: &[(String, Vec<u8>)],
+        channel: &str,
+        author: Option<&Actor>,
+    ) -> Result<(i64, String)> {
+        let item = self
+            .call_catalogue(root_org_id)
+            .await?
+            .into_iter()
+            .find(|i| i.code == input.item_code.trim())
+            .ok_or_else(|| invalid("请选择呼声事项"))?;
+        let description = input.description.trim();
+        if description.chars().count() < 5 {
+            return Err(invalid("请描述具体情况（至少 5 个字）"));
+        }
+        if description.chars().count() > 2000 {
+            return Err(invalid("情况描述不超过 2000 字"));
+        }
+        let phone = domain::personal::parse_mobile_phone(&input.phone)
+            .map_err(|e| invalid(format!("联系电话：{e}")))?;
+        if photos.len() > MAX_PHOTOS {
+            return Err(invalid(format!("最多上传 {MAX_PHOTOS} 张照片")));
+        }
+        let mut checked = Vec::new();
+        for (_, bytes) in photos.iter().filter(|(_, b)| !b.is_empty()) {
+            if bytes.len() > MAX_PHOTO_BYTES {
+                return Err(invalid("每张照片不超过 5 MB"));
+            }
+            match crate::meeting_extras::sniff_attachment(bytes) {
+                Some(t) if t.starts_with("image/") => checked.push((t.to_string(), bytes.clone())),
+                _ => return Err(invalid("只能上传照片（JPG、PNG、WebP）")),
+            }
+        }
+        let place = input
+            .territory_id
+            .ok_or_else(|| invalid("请选择所在社区"))?;
+        let community_territory = self
+            .db
+            .territory_community_of(place)
+            .await?
+            .ok_or_else(|| invalid("所选地点不在任何社区内"))?;
+        let units = self.db.call_units(root_org_id).await?;
+        let community = units
+            .iter()
+            .find(|u| {
+                u.level == Level::Community.code() && u.territory_id == Some(community_territory)
+            })
+            .ok_or_else(|| invalid("该社区尚未开通呼声受理"))?;
+        let first_level = level_of(&item.first_level)?;
+        let holder = if first_level == Level::Community {
+            community
+        } else {
+            community
+                .parent_id
+                .and_then(|p| units.iter().find(|u| u.id == p))
+                .unwrap_or(community)
+        };
+        let level = level_of(&holder.level)?;
+        let now = local_now();
+        let case = Case::new(now, level, holder.id);
+        let sla = SlaPolicy {
+            acknowledge_minutes: u32::try_from(item.acknowledge_minutes).unwrap_or(u32::MAX),
+            respond_minutes: u32::try_from(item.respond_minutes).unwrap_or(u32::MAX),
+            resolve_minutes: u32::try_from(item.resolve_minutes).unwrap_or(u32::MAX),
+        };
+        let state = serde_json::to_string(&case).map_err(|e| invalid(e.to_string()))?;
+        let sla_json = serde_json::to_string(&sla).map_err(|e| invalid(e.to_string()))?;
+        let system = store::users::system_author();
+        let by = author.map_or_else(
+            || Author {
+                user_id: None,
+                name: "群众（网上提交）".into(),
+            },
+            |a| a.author(),
+        );
+        let _ = system;
+        let first = CallChange {
+            kind: "submit".into(),
+            event: "{\"kind\":\"submit\"}".into(),
+            public_note: format!("已受理，派至{}", holder.name),
+            status: Status::Submitted.code().into(),
+            level: level.code().into(),
+            holder_unit_id: holder.id,
+            state: state.clone(),
+            supporting: vec![],
+        };
+        let community_org = community
+            .org_id
+            .ok_or_else(|| invalid("社区办理单位缺少党组织"))?;
+        // Codes are random within a day; on the rare collision, draw again.
+        for _ in 0..5 {
+            let code = calls::tracking_code(today(), rand::rng().random());
+            let new = NewCall {
+                root_org_id,
+                tracking_code: code.clone(),
+                item_code: item.code.clone(),
+                item_name: format!("{} · {}", item.category_name, item.name),
+                territory_id: Some(place),
+                community_unit_id: community.id,
+                org_id: community_org,
+                address: input.address.trim().chars().take(200).collect(),
+                description: description.into(),
+                resident_name: input.resident_name.trim().chars().take(40).collect(),
+                phone: phone.clone(),
+                channel: channel.into(),
+                status: Status::Submitted.code().into(),
+                level: level.code().into(),
+                holder_unit_id: holder.id,
+                state: state.clone(),
+                sla: sla_json.clone(),
+            };
+            match self.db.call_create(&new, &first, &checked, &by).await {
+                Ok(id) => return Ok((id, code)),
+                Err(e) if e.is_unique_violation() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(invalid("查询码生成失败，请重试"))
+    }
+
+    fn view(&self, row: CallRow, calendar: &WorkCalendar, now: NaiveDateTime) -> Result<CallView> {
+        let (case, sla) = parse_state(&row)?;
+        let clocks = sla_state(&case, &sla, calendar, now);
+        Ok(CallView {
+            row,
+            case,
+            sla,
+            clocks,
+        })
+    }
+
+    /// Calls in the actor's scope, newest first.
+    pub async fn calls(&self, actor: &Actor, open: bool) -> Result<Vec<CallView>> {
+        let scope = Self::call_scope(actor);
+        if scope == CallScope::Nothing {
+            return Err(AppError::Forbidden);
+        }
+        let rows = self.db.calls_list(scope, open, 500, 0).await?;
+        let Some(first) = rows.first() else {
+            return Ok(Vec::new());
+        };
+        let calendar = self.work_calendar(first.root_org_id).await?;
+        let now = local_now();
+        rows.into_iter()
+            .map(|row| self.view(row, &calendar, now))
+            .collect()
+    }
+
+    /// One call in the actor's scope, with its history and photo ids.
+    pub async fn call(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<(CallView, Vec<CallEventRow>, Vec<i64>)> {
+        let row = self.db.call_get(Self::call_scope(actor), id).await?;
+        let calendar = self.work_calendar(row.root_org_id).await?;
+        let events = self.db.call_events(id).await?;
+        let photos = self.db.call_photo_ids(id).await?;
+        Ok((self.view(row, &calendar, local_now())?, events, photos))
+    }
+
+    pub async fn call_photo(&self, actor: &Actor, id: i64) -> Result<(String, Vec<u8>)> {
+        Ok(self.db.call_photo_get(Self::call_scope(actor), id).await?)
+    }
+
+    /// Whether the actor may act for a unit: its own committee's admin, its department's
+    /// handler, or the system admin.
+    pub fn acts_for(actor: &Actor, unit: &CallUnit) -> bool {
+        match actor.role {
+            Role::Admin => true,
+            Role::OrgAdmin => unit.org_id == Some(actor.org_id),
+            Role::DeptHandler => actor.call_unit_id == Some(unit.id),
+            _ => false,
+        }
+    }
+
+    /// Carries out a holder's (or, for arbitration, the level above's) action on a call.
+    pub async fn act_on_call(&self, actor: &Actor, id: i64, input: &ActionInput) -> Result<()> {
+        let scope = Self::call_scope(actor);
+        let row = self.db.call_get(scope, id).await?;
+        let (case, _) = parse_state(&row)?;
+        let holder = self.db.call_unit_get(row.holder_unit_id).await?;
+        let parent = match holder.parent_id {
+            Some(p) => Some(self.db.call_unit_get(p).await?),
+            None => None,
+        };
+        let text = input.text.trim().to_string();
+        let unit = |id: Option<i64>| async move {
+            let id = id.ok_or_else(|| invalid("请选择单位"))?;
+            let unit = self.db.call_unit_get(id).await?;
+            if unit.root_org_id != row.root_org_id {
+                return Err(AppError::NotFound);
+            }
+            Ok::<CallUnit, AppError>(unit)
+        };
+        let (event, note) = match input.action.as_str() {
+            "acknowledge" => (Event::Acknowledge, format!("{}已签收", holder.name)),
+            "respond" => (
+                Event::Respond { note: text.clone() },
+                format!("{}答复：{text}", holder.name),
+            ),
+            "pause" => (
+                Event::PauseForResident {
+                    question: text.clone(),
+                },
+                format!("请群众补充情况：{text}"),
+            ),
+            "resume" => (Event::Resume, "群众已补充，恢复办理".into()),
+            "resolve" => (
+                Event::Resolve {
+                    answer: text.clone(),
+                },
+                format!("{}已办结：{text}", holder.name),
+            ),
+            "escalate" => {
+                let target = match input.unit_id {
+                    Some(_) => unit(input.unit_id).await?,
+                    None => parent.clone().ok_or_else(|| invalid("已是最高一级，不能再上报"))?,
+                };
+                if level_of(&target.level)?.rank() <= level_of(&holder.level)?.rank() {
+                    return Err(invalid("只能上报到上一级"));
+                }
+                (
+                    Event::Escalate {
+                        to_unit: target.id,
+                        reason: Escalation::Manual {
+                            reason: text.clone(),
+                        },
+                    },
+                    format!("{}上报{}：{text}", holder.name, target.name),
+                )
+            }
+            "whistle" => {
+                let lead = unit(input.unit_id).await?;
+                let mut names = vec![lead.name.clone()];
+                for s in &input.supporting {
+                    names.push(unit(Some(*s)).await?.name);
+                }
+                (
+                    Event::Whistle {
+                        lead: lead.id,
+                        supporting: input.supporting.clone(),
+                        reason: text.clone(),
+                    },
+                    format!("{}吹哨，{}报到：{text}", holder.name, names.join("、")),
+                )
+            }
+            "return" => (
+                Event::Return {
+                    reason: text.clone(),
+                },
+                format!("{}退回：{text}", holder.name),
+            ),
+            "reassign" => {
+                let target = unit(input.unit_id).await?;
+                (
+                    Event::Arbitrate {
+                        decision: Arbitration::Reassign {
+                            unit: target.id,
+                            level: level_of(&target.level)?,
+                        },
+                    },
+                    format!("上级裁定改派{}", target.name),
+                )
+            }
+            "sustain" => (
+                Event::Arbitrate {
+                    decision: Arbitration::Sustain,
+                },
+                format!("上级裁定仍由{}办理", holder.name),
+            ),
+            "rate" => {
+                let rating = Rating::from_code(&input.rating)
+                    .ok_or_else(|| invalid("请选择群众评价"))?;
+                (
+                    Event::Rate { rating },
+                    format!("回访群众评价：{}", rating.label()),
+                )
+            }
+            "contact_attempt" => (Event::RecordContactAttempt, "回访未能联系上群众".into()),
+            "close_unreachable" => (Event::CloseUnreachable, "多次回访未果，办结归档".into()),
+            "merge" => {
+                let other = self
+                    .db
+                    .call_by_tracking_code(input.into.trim())
+                    .await
+                    .map_err(|_| invalid("未找到要合并到的呼声（请填写其查询码）"))?;
+                if other.id == row.id || other.root_org_id != row.root_org_id {
+                    return Err(invalid("不能合并到自身"));
+                }
+                (
+                    Event::Merge { into: other.id },
+                    format!("与重复呼声合并，请查询 {}", other.tracking_code),
+                )
+            }
+            other => return Err(invalid(format!("未知操作「{other}」"))),
+        };
+        // Who may do it: arbitration is the level above's; a rating taken by phone may be
+        // entered by the holder or the level above; everything else is the holder's.
+        let allowed = match &event {
+            Event::Arbitrate { .. } => parent.as_ref().is_some_and(|p| Self::acts_for(actor, p)),
+            Event::Rate { .. } => {
+                Self::acts_for(actor, &holder)
+                    || parent.as_ref().is_some_and(|p| Self::acts_for(actor, p))
+            }
+            _ => Self::acts_for(actor, &holder),
+        };
+        if !allowed {
+            return Err(AppError::Forbidden);
+        }
+        let next = calls::apply(&case, &event, local_now()).map_err(|e| invalid(e.to_string()))?;
+        self.record_transition(scope, &row, &event, &next, note, &actor.author())
+            .await
+    }
+
+    async fn record_transition(
+        &self,
+        scope: CallScope,
+        row: &CallRow,
+        event: &Event,
+        next: &Case,
+        note: String,
+        author: &Author,
+    ) -> Result<()> {
+        let supporting = match event {
+            Event::Whistle { supporting, .. } => supporting.clone(),
+            _ => Vec::new(),
+        };
+        let change = CallChange {
+            kind: serde_json::to_value(event)
+                .ok()
+                .and_then(|v| v.get("kind").and_then(|k| k.as_str().map(String::from)))
+                .unwrap_or_default(),
+            event: serde_json::to_string(event).map_err(|e| invalid(e.to_string()))?,
+            public_note: note,
+            status: next.status.code().into(),
+            level: next.level.code().into(),
+            holder_unit_id: next.holder,
+            state: serde_json::to_string(next).map_err(|e| invalid(e.to_string()))?,
+            supporting,
+        };
+        Ok(self
+            .db
+            .call_transition(scope, row.id, &row.state, &change, author)
+            .await?)
+    }
+
+    /// The tracking page: public parts of a call, by its 查询码.
+    pub async fn track_call(&self, code: &str) -> Result<PublicCall> {
+        let code = calls::check_tracking_code(code).map_err(|e| invalid(e.to_string()))?;
+        let row = self
+            .db
+            .call_by_tracking_code(&code)
+            .await
+            .map_err(|_| invalid("没有找到这个查询码的呼声，请核对"))?;
+        let calendar = self.work_calendar(row.root_org_id).await?;
+        let view = self.view(row, &calendar, local_now())?;
+        let history = self
+            .db
+            .call_events(view.row.id)
+            .await?
+            .into_iter()
+            .map(|e| (e.at, e.public_note))
+            .collect();
+        Ok(PublicCall {
+            countdown: view.countdown(),
+            may_rate: view.case.status == Status::Resolved,
+            tracking_code: view.row.tracking_code.clone(),
+            item_name: view.row.item_name.clone(),
+            address: view.row.address.clone(),
+            description: view.row.description.clone(),
+            status: view.case.status,
+            holder_name: view.row.holder_name.clone(),
+            submitted_at: view.row.submitted_at,
+            history,
+        })
+    }
+
+    /// The resident rates the answer. The last four digits of the phone they gave prove it is
+    /// them and not someone who guessed a code.
+    pub async fn rate_call(&self, code: &str, phone_tail: &str, rating: &str) -> Result<()> {
+        let code = calls::check_tracking_code(code).map_err(|e| invalid(e.to_string()))?;
+        let row = self
+            .db
+            .call_by_tracking_code(&code)
+            .await
+            .map_err(|_| invalid("没有找到这个查询码的呼声"))?;
+        let tail = phone_tail.trim();
+        if tail.len() != 4 || !row.phone.ends_with(tail) {
+            return Err(invalid("手机号后四位不符"));
+        }
+        let rating = Rating::from_code(rating).ok_or_else(|| invalid("请选择评价"))?;
+        let (case, _) = parse_state(&row)?;
+        let event = Event::Rate { rating };
+        let next = calls::apply(&case, &event, local_now()).map_err(|e| invalid(e.to_string()))?;
+        let author = Author {
+            user_id: None,
+            name: "群众（网上评价）".into(),
+        };
+        let note = if rating.is_satisfied() {
+            format!("群众评价：{}，呼声关闭", rating.label())
+        } else {
+            "群众评价：不满意，重新办理".to_string()
+        };
+        self.record_transition(CallScope::Orgs(row.root_org_id), &row, &event, &next, note, &author)
+            .await
+    }
+
+    /// Escalates every open call whose clock ran out, one level up. Run by the sweep.
+    pub async fn escalate_overdue_calls(&self, root_org_id: i64) -> Result<usize> {
+        let calendar = self.work_calendar(root_org_id).await?;
+        let units: HashMap<i64, CallUnit> = self
+            .db
+            .call_units(root_org_id)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        let now = local_now();
+        let author = Author {
+            user_id: None,
+            name: "系统（超时自动上报）".into(),
+        };
+        let mut escalated = 0;
+        for row in self.db.calls_open(root_org_id).await? {
+            let (case, sla) = parse_state(&row)?;
+            let Some(upper) = units.get(&case.holder).and_then(|u| u.parent_id) else {
+                continue;
+            };
+            let Some(event) = auto_escalation(&case, &sla, &calendar, now, upper) else {
+                continue;
+            };
+            let Ok(next) = calls::apply(&case, &event, now) else {
+                continue;
+            };
+            let to = units.get(&upper).map(|u| u.name.clone()).unwrap_or_default();
+            let reason = match &event {
+                Event::Escalate { reason, .. } => reason.text(next.level),
+                _ => String::new(),
+            };
+            let note = format!("{reason}（{to}）");
+            match self
+                .record_transition(CallScope::Orgs(root_org_id), &row, &event, &next, note, &author)
+                .await
+            {
+                Ok(()) => escalated += 1,
+                // Someone acted on it meanwhile; the next sweep looks again.
+                Err(AppError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(escalated)
+    }
+
+    /// Figures per unit that holds calls in the actor's scope, per level, and in total.
+    pub async fn call_figures(&self, actor: &Actor, year: i32) -> Result<Vec<FigureRow>> {
+        let scope = Self::call_scope(actor);
+        if scope == CallScope::Nothing {
+            return Err(AppError::Forbidden);
+        }
+        let rows = self.db.calls_list(scope, false, i64::MAX / 2, 0).await?;
+        let rows: Vec<CallRow> = rows
+            .into_iter()
+            .filter(|r| r.submitted_at.with_timezone(&Shanghai).year() == year)
+            .collect();
+        let Some(first) = rows.first() else {
+            return Ok(Vec::new());
+        };
+        let calendar = self.work_calendar(first.root_org_id).await?;
+        let units: HashMap<i64, CallUnit> = self
+            .db
+            .call_units(first.root_org_id)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        let parsed: Vec<(i64, Case, SlaPolicy)> = rows
+            .iter()
+            .map(|r| parse_state(r).map(|(c, s)| (r.holder_unit_id, c, s)))
+            .collect::<Result<_>>()?;
+        let mut out = Vec::new();
+        let mut unit_ids: Vec<i64> = parsed.iter().map(|(u, _, _)| *u).collect();
+        unit_ids.sort_unstable();
+        unit_ids.dedup();
+        for level in [Level::Community, Level::Street, Level::District] {
+            for unit in &unit_ids {
+                let Some(u) = units.get(unit).filter(|u| u.level == level.code()) else {
+                    continue;
+                };
+                out.push(FigureRow {
+                    unit_id: Some(u.id),
+                    name: u.name.clone(),
+                    level: level.label().into(),
+                    figures: calls::figures(
+                        parsed.iter().filter(|(h, _, _)| h == unit).map(|(_, c, s)| (c, s)),
+                        &calendar,
+                    ),
+                });
+            }
+            out.push(FigureRow {
+                unit_id: None,
+                name: format!("{}级合计", level.label()),
+                level: level.label().into(),
+                figures: calls::figures(
+                    parsed
+                        .iter()
+                        .filter(|(_, c, _)| c.level == level)
+                        .map(|(_, c, s)| (c, s)),
+                    &calendar,
+                ),
+            });
+        }
+        out.push(FigureRow {
+            unit_id: None,
+            name: "总计".into(),
+            level: String::new(),
+            figures: calls::figures(parsed.iter().map(|(_, c, s)| (c, s)), &calendar),
+        });
+        Ok(out)
+    }
+
+    /// The figures as an xlsx report (audited).
+    pub async fn call_figures_xlsx(&self, actor: &Actor, year: i32) -> Result<(Vec<u8>, String)> {
+        let rows = self.call_figures(actor, year).await?;
+        let lines: Vec<Vec<String>> = rows
+            .iter()
+            .map(|r| {
+                vec![
+                    r.name.clone(),
+                    r.level.clone(),
+                    r.figures.received.to_string(),
+                    r.figures.closed.to_string(),
+                    r.rate("closure"),
+                    r.figures.closed_on_time.to_string(),
+                    r.rate("on_time"),
+                    r.average(),
+                    r.figures.rated.to_string(),
+                    r.rate("satisfaction"),
+                ]
+            })
+            .collect();
+        let title = format!("{year} 年群众呼声办理情况");
+        let bytes = crate::tabular::report_xlsx(
+            "呼声办理",
+            &title,
+            &[
+                "办理单位", "层级", "受理", "办结", "办结率", "按时办结", "按时率", "平均办结用时",
+                "已评价", "满意率",
+            ],
+            &lines,
+            &[(0, 30.0), (7, 22.0)],
+        )?;
+        self.db
+            .audit_event(actor.org_id, &actor.author(), "export", "call_figures", &title)
+            .await?;
+        Ok((bytes, format!("群众呼声办理情况{year}.xlsx")))
+    }
+
+    /// Units an action may target: the level above for escalation, departments for a 吹哨,
+    /// the arbiter's reach for reassignment.
+    pub async fn call_units_of(&self, root_org_id: i64) -> Result<Vec<CallUnit>> {
+        Ok(self.db.call_units(root_org_id).await?)
+    }
+}
