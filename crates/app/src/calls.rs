@@ -102,7 +102,14 @@ impl CallView {
         } else {
             "办结"
         };
-        minutes_text(what, timer.remaining_minutes)
+        match timer.deadline {
+            Some(deadline) => format!(
+                "{}（{}前）",
+                minutes_text(what, timer.remaining_minutes),
+                deadline.format("%m月%d日 %H:%M")
+            ),
+            None => minutes_text(what, timer.remaining_minutes),
+        }
     }
 
     pub fn overdue(&self) -> bool {
@@ -116,7 +123,7 @@ impl CallView {
 /// "距办结时限还有 2 个工作日 3 小时" or "办结已超时 40 分钟", counting a working day as the
 /// calendar's default 7 hours.
 pub fn minutes_text(what: &str, remaining: i64) -> String {
-    let day = i64::from(domain::workcal::WorkHours::default().minutes_per_day());
+    let day = domain::workcal::WorkHours::default().minutes_per_day();
     let amount = |m: i64| {
         let (d, h, min) = (m / day, (m % day) / 60, m % 60);
         let mut parts = Vec::new();
@@ -226,7 +233,9 @@ impl App {
     pub fn call_scope(actor: &Actor) -> CallScope {
         match actor.role {
             Role::Admin | Role::OrgAdmin => CallScope::Orgs(actor.org_id),
-            Role::DeptHandler => actor.call_unit_id.map_or(CallScope::Nothing, CallScope::Unit),
+            Role::DeptHandler => actor
+                .call_unit_id
+                .map_or(CallScope::Nothing, CallScope::Unit),
             Role::BranchOfficer | Role::Member => CallScope::Nothing,
         }
     }
@@ -332,7 +341,10 @@ impl App {
         let unit_of_org = |units: &[CallUnit], org: i64| {
             units.iter().find(|u| u.org_id == Some(org)).map(|u| u.id)
         };
-        let root = self.db.org_get(Scope::Subtree(root_org_id), root_org_id).await?;
+        let root = self
+            .db
+            .org_get(Scope::Subtree(root_org_id), root_org_id)
+            .await?;
         let district = match unit_of_org(&units, root.id) {
             Some(id) => id,
             None => {
@@ -422,20 +434,40 @@ impl App {
             .ok_or(AppError::NotFound)
     }
 
-    /// Communities a resident can pick, with their street, for the public form.
+    /// Communities a resident can pick, for the public form: each community unit with the
+    /// place names a resident knows ("东湖街道 · 丽源社区"), sorted by street and name.
     pub async fn call_communities(&self, root_org_id: i64) -> Result<Vec<(CallUnit, String)>> {
         let units = self.db.call_units(root_org_id).await?;
-        let name_of: HashMap<i64, String> = units.iter().map(|u| (u.id, u.name.clone())).collect();
-        Ok(units
-            .iter()
-            .filter(|u| u.level == Level::Community.code())
-            .map(|u| {
-                let street = u
+        let communities = self.db.territory_list_level(None, "community").await?;
+        let streets: HashMap<i64, String> = self
+            .db
+            .territory_list_level(None, "street")
+            .await?
+            .into_iter()
+            .map(|t| (t.id, t.name))
+            .collect();
+        let place: HashMap<i64, (String, String)> = communities
+            .into_iter()
+            .map(|t| {
+                let street = t
                     .parent_id
-                    .and_then(|p| name_of.get(&p).cloned())
+                    .and_then(|p| streets.get(&p).cloned())
                     .unwrap_or_default();
-                (u.clone(), street)
+                (t.id, (street, t.name))
             })
+            .collect();
+        let mut out: Vec<(CallUnit, String, String)> = units
+            .into_iter()
+            .filter(|u| u.level == Level::Community.code())
+            .filter_map(|u| {
+                let (street, name) = place.get(&u.territory_id?)?.clone();
+                Some((u, street, name))
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.1, &a.2).cmp(&(&b.1, &b.2)));
+        Ok(out
+            .into_iter()
+            .map(|(u, street, name)| (u, format!("{street} · {name}")))
             .collect())
     }
 
@@ -662,7 +694,9 @@ impl App {
             "escalate" => {
                 let target = match input.unit_id {
                     Some(_) => unit(input.unit_id).await?,
-                    None => parent.clone().ok_or_else(|| invalid("已是最高一级，不能再上报"))?,
+                    None => parent
+                        .clone()
+                        .ok_or_else(|| invalid("已是最高一级，不能再上报"))?,
                 };
                 if level_of(&target.level)?.rank() <= level_of(&holder.level)?.rank() {
                     return Err(invalid("只能上报到上一级"));
@@ -717,8 +751,8 @@ impl App {
                 format!("上级裁定仍由{}办理", holder.name),
             ),
             "rate" => {
-                let rating = Rating::from_code(&input.rating)
-                    .ok_or_else(|| invalid("请选择群众评价"))?;
+                let rating =
+                    Rating::from_code(&input.rating).ok_or_else(|| invalid("请选择群众评价"))?;
                 (
                     Event::Rate { rating },
                     format!("回访群众评价：{}", rating.label()),
@@ -849,12 +883,24 @@ impl App {
         } else {
             "群众评价：不满意，重新办理".to_string()
         };
-        self.record_transition(CallScope::Orgs(row.root_org_id), &row, &event, &next, note, &author)
-            .await
+        self.record_transition(
+            CallScope::Orgs(row.root_org_id),
+            &row,
+            &event,
+            &next,
+            note,
+            &author,
+        )
+        .await
     }
 
-    /// Escalates every open call whose clock ran out, one level up. Run by the sweep.
-    pub async fn escalate_overdue_calls(&self, root_org_id: i64) -> Result<usize> {
+    /// Escalates every open call whose clock ran out at `now` (China time), one level up. Run
+    /// by the sweep.
+    pub async fn escalate_overdue_calls(
+        &self,
+        root_org_id: i64,
+        now: NaiveDateTime,
+    ) -> Result<usize> {
         let calendar = self.work_calendar(root_org_id).await?;
         let units: HashMap<i64, CallUnit> = self
             .db
@@ -863,7 +909,6 @@ impl App {
             .into_iter()
             .map(|u| (u.id, u))
             .collect();
-        let now = local_now();
         let author = Author {
             user_id: None,
             name: "系统（超时自动上报）".into(),
@@ -880,14 +925,24 @@ impl App {
             let Ok(next) = calls::apply(&case, &event, now) else {
                 continue;
             };
-            let to = units.get(&upper).map(|u| u.name.clone()).unwrap_or_default();
+            let to = units
+                .get(&upper)
+                .map(|u| u.name.clone())
+                .unwrap_or_default();
             let reason = match &event {
                 Event::Escalate { reason, .. } => reason.text(next.level),
                 _ => String::new(),
             };
             let note = format!("{reason}（{to}）");
             match self
-                .record_transition(CallScope::Orgs(root_org_id), &row, &event, &next, note, &author)
+                .record_transition(
+                    CallScope::Orgs(root_org_id),
+                    &row,
+                    &event,
+                    &next,
+                    note,
+                    &author,
+                )
                 .await
             {
                 Ok(()) => escalated += 1,
@@ -939,7 +994,10 @@ impl App {
                     name: u.name.clone(),
                     level: level.label().into(),
                     figures: calls::figures(
-                        parsed.iter().filter(|(h, _, _)| h == unit).map(|(_, c, s)| (c, s)),
+                        parsed
+                            .iter()
+                            .filter(|(h, _, _)| h == unit)
+                            .map(|(_, c, s)| (c, s)),
                         &calendar,
                     ),
                 });
@@ -991,14 +1049,28 @@ impl App {
             "呼声办理",
             &title,
             &[
-                "办理单位", "层级", "受理", "办结", "办结率", "按时办结", "按时率", "平均办结用时",
-                "已评价", "满意率",
+                "办理单位",
+                "层级",
+                "受理",
+                "办结",
+                "办结率",
+                "按时办结",
+                "按时率",
+                "平均办结用时",
+                "已评价",
+                "满意率",
             ],
             &lines,
             &[(0, 30.0), (7, 22.0)],
         )?;
         self.db
-            .audit_event(actor.org_id, &actor.author(), "export", "call_figures", &title)
+            .audit_event(
+                actor.org_id,
+                &actor.author(),
+                "export",
+                "call_figures",
+                &title,
+            )
             .await?;
         Ok((bytes, format!("群众呼声办理情况{year}.xlsx")))
     }

@@ -75,7 +75,9 @@ impl App {
             self.sweep_reminders(root, today, &mut report).await?;
             self.sweep_greetings(root, today, &mut report).await?;
             self.ensure_call_setup(root).await?;
-            report.calls_escalated += self.escalate_overdue_calls(root).await?;
+            report.calls_escalated += self
+                .escalate_overdue_calls(root, crate::calls::local_now())
+                .await?;
         }
         report.delivered = self.deliver_outbox(&[&InboxChannel]).await?;
         Ok(report)

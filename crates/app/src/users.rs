@@ -18,6 +18,9 @@ pub struct UserInput {
     /// For the member role: the member this login belongs to.
     #[serde(default)]
     pub member_id: Option<i64>,
+    /// For the department-handler role: the district department (call unit) they answer for.
+    #[serde(default)]
+    pub call_unit_id: Option<i64>,
 }
 
 impl App {
@@ -59,6 +62,19 @@ impl App {
         } else {
             (input.org_id, None)
         };
+        let call_unit = if role == Role::DeptHandler {
+            let unit = input
+                .call_unit_id
+                .ok_or_else(|| AppError::Invalid("部门办理人须选择所在部门".into()))?;
+            let unit = self.db.call_unit_get(unit).await?;
+            let root = self.db.org_get(actor.scope(), org_id).await?.root_org_id;
+            if unit.root_org_id != root || unit.kind != "department" {
+                return Err(AppError::Invalid("所选部门无效".into()));
+            }
+            Some(unit.id)
+        } else {
+            None
+        };
         let new = NewUser {
             username: username.to_string(),
             display_name: display_name.to_string(),
@@ -67,10 +83,17 @@ impl App {
             org_id,
             member_id,
         };
-        Ok(self
+        let mut user = self
             .db
             .user_create(actor.scope(), &new, &actor.author())
-            .await?)
+            .await?;
+        if call_unit.is_some() {
+            self.db
+                .user_set_call_unit(user.id, call_unit, &actor.author())
+                .await?;
+            user.call_unit_id = call_unit;
+        }
+        Ok(user)
     }
 
     pub async fn reset_password(&self, actor: &Actor, user_id: i64, password: &str) -> Result<()> {

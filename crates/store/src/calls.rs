@@ -167,8 +167,7 @@ const CALL_COLUMNS: &str = "c.id, c.root_org_id, c.tracking_code, c.item_code, c
      c.community_unit_id, c.org_id, c.address, c.description, c.resident_name, c.phone, c.channel, c.status, c.level, \
      c.holder_unit_id, u.name AS holder_name, c.state, c.sla, c.submitted_at, c.updated_at";
 
-const UNIT_COLUMNS: &str =
-    "id, root_org_id, level, kind, name, org_id, territory_id, parent_id";
+const UNIT_COLUMNS: &str = "id, root_org_id, level, kind, name, org_id, territory_id, parent_id";
 
 impl Db {
     pub async fn call_units(&self, root_org_id: i64) -> Result<Vec<CallUnit>> {

@@ -12,7 +12,9 @@ use axum::routing::{get, post};
 
 pub mod api;
 pub mod auth;
+pub mod calls_pages;
 pub mod error;
+pub mod open311;
 pub mod orglife_pages;
 pub mod pages;
 pub mod view;
@@ -89,6 +91,25 @@ pub fn router(app: App) -> Router {
             "/orglife/exemptions/{id}/delete",
             post(orglife_pages::exemption_delete),
         )
+        .route("/public/calls/new", get(calls_pages::public_new))
+        .route("/public/calls", post(calls_pages::public_submit))
+        .route("/public/calls/places", get(calls_pages::public_places))
+        .route("/public/calls/track", get(calls_pages::public_track))
+        .route("/public/calls/rate", post(calls_pages::public_rate))
+        .route(
+            "/calls",
+            get(calls_pages::calls).post(calls_pages::staff_submit),
+        )
+        .route("/calls/new", get(calls_pages::staff_new))
+        .route("/calls/figures", get(calls_pages::figures))
+        .route("/calls/figures/export", get(calls_pages::figures_export))
+        .route(
+            "/calls/calendar",
+            get(calls_pages::calendar).post(calls_pages::calendar_save),
+        )
+        .route("/calls/photos/{id}", get(calls_pages::call_photo))
+        .route("/calls/{id}", get(calls_pages::call))
+        .route("/calls/{id}/act", post(calls_pages::call_act))
         .route("/inbox", get(orglife_pages::inbox))
         .route("/inbox/{id}/read", post(orglife_pages::inbox_read))
         .route("/dues", get(pages::dues_notice))
@@ -101,6 +122,7 @@ pub fn router(app: App) -> Router {
         .route("/tokens", get(pages::tokens).post(pages::token_create))
         .route("/audit", get(pages::audit))
         .merge(api::router())
+        .merge(open311::router())
         .layer(DefaultBodyLimit::max(MAX_UPLOAD))
         .with_state(app)
 }

@@ -1188,6 +1188,8 @@ struct UsersPage {
     users: Vec<User>,
     roles: Vec<(&'static str, &'static str, bool)>,
     orgs: Vec<OrgNode>,
+    /// District departments a department handler can be bound to.
+    departments: Vec<store::CallUnit>,
     error: String,
     v: UserInput,
 }
@@ -1204,6 +1206,15 @@ async fn users_page(app: &App, session: &Session, error: String, v: UserInput) -
                 .map_err(AppError::from)?,
         );
     }
+    let departments = match app.public_root().await {
+        Ok(root) => app
+            .call_units_of(root)
+            .await?
+            .into_iter()
+            .filter(|u| u.kind == "department")
+            .collect(),
+        Err(_) => Vec::new(),
+    };
     let roles = Role::ALL
         .iter()
         .filter(|r| actor.role == Role::Admin || **r != Role::Admin)
@@ -1221,6 +1232,7 @@ async fn users_page(app: &App, session: &Session, error: String, v: UserInput) -
             users,
             roles,
             orgs,
+            departments,
             error,
             v,
         },
@@ -1243,6 +1255,8 @@ pub struct UserForm {
     org_id: String,
     #[serde(default)]
     member_id: String,
+    #[serde(default)]
+    call_unit_id: String,
 }
 
 pub async fn user_create(
@@ -1258,6 +1272,7 @@ pub async fn user_create(
         role: form.role,
         org_id: form.org_id.trim().parse().unwrap_or(0),
         member_id: form.member_id.trim().parse().ok(),
+        call_unit_id: form.call_unit_id.trim().parse().ok(),
     };
     match app.create_user(&session.actor, &input).await {
         Ok(_) => Ok(Redirect::to("/users").into_response()),

@@ -1164,6 +1164,32 @@ async fn a_recorded_themed_party_day_turns_its_ledger_cell_green() {
     }
 }
 
+/// A multipart/form-data body: (content type, bytes).
+fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "----dangjian-test-boundary";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (name, file_name, bytes) in files {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 /// Posts a multipart upload of one file as `user`, with the session's CSRF token.
 async fn upload(
     f: &Fixture,
@@ -1173,26 +1199,10 @@ async fn upload(
     bytes: &[u8],
 ) -> (StatusCode, String) {
     let (cookie, csrf) = &f.sessions[user];
-    let boundary = "----dangjian-test-boundary";
-    let mut body = Vec::new();
-    body.extend_from_slice(
-        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n")
-            .as_bytes(),
-    );
-    body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-        )
-        .as_bytes(),
-    );
-    body.extend_from_slice(bytes);
-    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let (content_type, body) = multipart(&[("csrf", csrf)], &[("file", file_name, bytes)]);
     let request = Request::post(uri)
         .header(header::COOKIE, cookie)
-        .header(
-            header::CONTENT_TYPE,
-            format!("multipart/form-data; boundary={boundary}"),
-        )
+        .header(header::CONTENT_TYPE, content_type)
         .body(Body::from(body))
         .unwrap();
     f.call(request).await
@@ -1634,5 +1644,424 @@ async fn members_sign_in_on_their_phone_and_the_sweep_fills_the_inboxes_once() {
                 .iter()
                 .all(|m| m.kind == "political_birthday")
         );
+    }
+}
+
+/// Logs in a user made during a test and keeps their session under `key`.
+async fn add_session(f: &mut Fixture, key: &'static str, username: &str) {
+    let (_, session) = f.app.login(username, PASSWORD).await.unwrap();
+    f.sessions.insert(
+        key,
+        (format!("dj_session={}", session.token), session.csrf_token),
+    );
+}
+
+/// A department handler login for the named department.
+async fn department_handler(f: &mut Fixture, key: &'static str, department: &str) -> i64 {
+    let admin = f.app.actor_by_username("admin").await.unwrap();
+    let root = f.app.public_root().await.unwrap();
+    let unit = f
+        .app
+        .call_units_of(root)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.name == department)
+        .unwrap();
+    f.app
+        .create_user(
+            &admin,
+            &app::users::UserInput {
+                username: key.into(),
+                display_name: format!("{department}办理人"),
+                password: PASSWORD.into(),
+                role: "dept_handler".into(),
+                org_id: admin.org_id,
+                member_id: None,
+                call_unit_id: Some(unit.id),
+            },
+        )
+        .await
+        .unwrap();
+    add_session(f, key, key).await;
+    unit.id
+}
+
+/// Submits a call through the public form; returns the tracking code.
+async fn public_call(f: &Fixture, item: &str, territory: i64, photo: Option<&[u8]>) -> String {
+    let territory = territory.to_string();
+    let files: Vec<(&str, &str, &[u8])> = photo.map_or(vec![], |p| vec![("photos", "现场.png", p)]);
+    let (content_type, body) = multipart(
+        &[
+            ("item_code", item),
+            ("territory_id", territory.as_str()),
+            ("address", "桃园小区 3 栋"),
+            ("description", "小区门口车辆乱停，消防通道被堵"),
+            ("resident_name", "王女士"),
+            ("phone", "13912345678"),
+        ],
+        &files,
+    );
+    let response = f
+        .router
+        .clone()
+        .oneshot(
+            Request::post("/public/calls")
+                .header(header::CONTENT_TYPE, content_type)
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()[header::LOCATION].to_str().unwrap();
+    location
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+async fn public_post(f: &Fixture, uri: &str, fields: &[(&str, &str)]) -> (StatusCode, String) {
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    f.call(
+        Request::post(uri)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body.join("&")))
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_call_goes_from_the_public_form_through_community_street_and_departments_to_a_rating() {
+    for mut f in fixtures().await {
+        let root = f.app.public_root().await.unwrap();
+        let community_admin = f.app.actor_by_username("community_admin").await.unwrap();
+        let units = f.app.call_units_of(root).await.unwrap();
+        let community = units
+            .iter()
+            .find(|u| u.org_id == Some(community_admin.org_id))
+            .unwrap();
+        let territory = community.territory_id.unwrap();
+        let lead = department_handler(&mut f, "dept_lead", "区城市管理和综合执法局").await;
+        let support = department_handler(&mut f, "dept_support", "公安分局").await;
+        department_handler(&mut f, "dept_other", "区教育局").await;
+
+        // A bad phone keeps what was typed; a good submission gets a tracking code.
+        let (content_type, body) = multipart(
+            &[
+                ("item_code", "C05-01"),
+                ("territory_id", &territory.to_string()),
+                ("description", "小区门口车辆乱停，消防通道被堵"),
+                ("phone", "12345"),
+            ],
+            &[],
+        );
+        let (status, page) = f
+            .call(
+                Request::post("/public/calls")
+                    .header(header::CONTENT_TYPE, content_type)
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("联系电话") && page.contains("消防通道被堵"));
+        let code = public_call(&f, "C05-01", territory, Some(TINY_PNG)).await;
+        let (status, track) = f
+            .page("member", &format!("/public/calls/track?code={code}&new=1"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(track.contains("待受理") && track.contains(&community.name));
+        assert!(!track.contains("13912345678"), "the phone is never public");
+        let (status, _) = public_post(
+            &f,
+            "/public/calls/rate",
+            &[
+                ("code", &code),
+                ("phone_tail", "5678"),
+                ("rating", "satisfied"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "nothing to rate yet");
+
+        let call = f
+            .app
+            .calls(&community_admin, true)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.row.tracking_code == code)
+            .unwrap();
+        let id = call.row.id;
+        let uri = format!("/calls/{id}");
+        let act = format!("/calls/{id}/act");
+        let (status, page) = f.page("community_admin", &uri).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("13912345678"), "the holder sees the phone");
+        let (_, page) = f.page("street_admin", &uri).await;
+        assert!(page.contains("139****5678"), "others see it masked");
+        assert!(!page.contains("13912345678"));
+        // The street may not act for the community.
+        let (status, _) = f
+            .form("street_admin", &act, &[("action", "acknowledge")])
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        for (action, text) in [
+            ("acknowledge", ""),
+            ("escalate", "涉及多个部门，社区无法协调"),
+        ] {
+            let (status, body) = f
+                .form(
+                    "community_admin",
+                    &act,
+                    &[("action", action), ("text", text)],
+                )
+                .await;
+            assert_eq!(
+                status,
+                StatusCode::SEE_OTHER,
+                "{action}: {}",
+                &body[..body.len().min(300)]
+            );
+        }
+        let lead_s = lead.to_string();
+        let support_s = support.to_string();
+        let (status, _) = f
+            .form(
+                "street_admin",
+                &act,
+                &[
+                    ("action", "whistle"),
+                    ("unit_id", &lead_s),
+                    ("supporting", &support_s),
+                    ("text", "消防通道长期被占，请城管牵头、公安配合"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        // The supporting department sees the call but does not hold it; another department
+        // does not see it at all.
+        let (status, _) = f.page("dept_support", &uri).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = f
+            .form("dept_support", &act, &[("action", "acknowledge")])
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = f.page("dept_other", &uri).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        for (action, text) in [
+            ("acknowledge", ""),
+            ("resolve", "已清理占道车辆，设置隔离桩"),
+        ] {
+            let (status, _) = f
+                .form("dept_lead", &act, &[("action", action), ("text", text)])
+                .await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{action}");
+        }
+        // The resident: a wrong phone is refused, not satisfied reopens, satisfied closes.
+        let (status, body) = public_post(
+            &f,
+            "/public/calls/rate",
+            &[
+                ("code", &code),
+                ("phone_tail", "0000"),
+                ("rating", "satisfied"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("手机号后四位不符"));
+        let (status, _) = public_post(
+            &f,
+            "/public/calls/rate",
+            &[
+                ("code", &code),
+                ("phone_tail", "5678"),
+                ("rating", "not_satisfied"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, track) = f
+            .page("member", &format!("/public/calls/track?code={code}"))
+            .await;
+        assert!(
+            track.contains("办理中") && track.contains("重新办理"),
+            "{track}"
+        );
+        let (status, _) = f
+            .form(
+                "dept_lead",
+                &act,
+                &[("action", "resolve"), ("text", "加装监控，每日巡查")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _) = public_post(
+            &f,
+            "/public/calls/rate",
+            &[
+                ("code", &code),
+                ("phone_tail", "5678"),
+                ("rating", "satisfied"),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, track) = f
+            .page("member", &format!("/public/calls/track?code={code}"))
+            .await;
+        assert!(track.contains("已关闭"));
+        for step in ["已签收", "上报", "吹哨", "已办结", "不满意", "满意"] {
+            assert!(track.contains(step), "history has {step}");
+        }
+
+        // Figures: the department closed one call, on time, to satisfaction.
+        let (status, figures) = f.page("admin", "/calls/figures").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(figures.contains("区城市管理和综合执法局") && figures.contains("100.0%"));
+        let (status, xlsx) = f.page("street_admin", "/calls/figures/export").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(xlsx.starts_with("PK"));
+        // The department handler's figures cover only their own calls.
+        let lead_actor = f.app.actor_by_username("dept_lead").await.unwrap();
+        let own = f
+            .app
+            .call_figures(&lead_actor, app::orglife::this_year())
+            .await
+            .unwrap();
+        assert_eq!(own.last().unwrap().figures.received, 1);
+
+        // A call nobody acknowledges is sent up by the sweep once its clock has run out.
+        let late = public_call(&f, "C01-01", territory, None).await;
+        let in_a_month = app::calls::local_now() + chrono::Duration::days(30);
+        assert_eq!(
+            f.app
+                .escalate_overdue_calls(root, in_a_month)
+                .await
+                .unwrap(),
+            1
+        );
+        let (_, track) = f
+            .page("member", &format!("/public/calls/track?code={late}"))
+            .await;
+        assert!(track.contains("超时未受理，自动上报街道"), "{track}");
+        assert_eq!(
+            f.app
+                .escalate_overdue_calls(root, in_a_month)
+                .await
+                .unwrap(),
+            0
+        );
+    }
+}
+
+#[tokio::test]
+async fn call_pages_refuse_another_subtree_and_other_roles() {
+    for mut f in fixtures().await {
+        let root = f.app.public_root().await.unwrap();
+        let street_admin = f.app.actor_by_username("street_admin").await.unwrap();
+        let units = f.app.call_units_of(root).await.unwrap();
+        // A community outside street_admin's street.
+        let foreign = units
+            .iter()
+            .find(|u| {
+                u.level == "community"
+                    && u.parent_id
+                        != units
+                            .iter()
+                            .find(|s| s.org_id == Some(street_admin.org_id))
+                            .map(|s| s.id)
+            })
+            .unwrap();
+        department_handler(&mut f, "dept_x", "区民政局").await;
+        let code = public_call(&f, "C01-01", foreign.territory_id.unwrap(), Some(TINY_PNG)).await;
+        let admin = f.app.actor_by_username("admin").await.unwrap();
+        let (call, _, photos) = {
+            let id = f
+                .app
+                .calls(&admin, true)
+                .await
+                .unwrap()
+                .into_iter()
+                .find(|c| c.row.tracking_code == code)
+                .unwrap()
+                .row
+                .id;
+            f.app.call(&admin, id).await.unwrap()
+        };
+        let id = call.row.id;
+        assert_eq!(photos.len(), 1);
+        for who in ["street_admin", "dept_x"] {
+            for uri in [
+                format!("/calls/{id}"),
+                format!("/calls/photos/{}", photos[0]),
+            ] {
+                let (status, _) = f.page(who, &uri).await;
+                assert!(refused(status), "{who} GET {uri} gave {status}");
+            }
+            let (status, _) = f
+                .form(
+                    who,
+                    &format!("/calls/{id}/act"),
+                    &[("action", "acknowledge")],
+                )
+                .await;
+            assert!(refused(status), "{who} acting gave {status}");
+            let (_, list) = f.page(who, "/calls?all=1").await;
+            assert!(!list.contains(&code), "{who} does not list it");
+        }
+        for who in ["branch_secretary", "member"] {
+            for uri in ["/calls", "/calls/figures", "/calls/new", "/calls/calendar"] {
+                let (status, _) = f.page(who, uri).await;
+                assert!(refused(status), "{who} GET {uri} gave {status}");
+            }
+        }
+        // Only the system admin keeps the work calendar.
+        let (status, _) = f.page("street_admin", "/calls/calendar").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = f
+            .form(
+                "street_admin",
+                "/calls/calendar",
+                &[("year", "2027"), ("holidays", "2027-01-01")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, body) = f
+            .form(
+                "admin",
+                "/calls/calendar",
+                &[("year", "2027"), ("holidays", "2027-13-01")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("不是有效日期"));
+        let (status, _) = f
+            .form(
+                "admin",
+                "/calls/calendar",
+                &[
+                    ("year", "2027"),
+                    ("holidays", "2027-01-01\n2027-02-06"),
+                    ("makeup", ""),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, page) = f.page("admin", "/calls/calendar").await;
+        assert!(page.contains("2027-02-06"));
+        // The call's own community admin, by contrast, sees and may act.
+        let (status, _) = f.page("admin", &format!("/calls/{id}")).await;
+        assert_eq!(status, StatusCode::OK);
     }
 }

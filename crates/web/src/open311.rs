@@ -1,0 +1,708 @@
+//! Open311 GeoReport v2 for residents' calls (你呼我应), so existing Open311 clients can submit
+//! calls and follow them. Only JSON is served: the `.xml` variants of the spec are answered with
+//! a 404 Open311 error.
+//!
+//! - `GET  /open311/v2/services.json`: the active catalogue items as services (`group` is the
+//!   category; no service has metadata, so `services/{code}.json` lists no attributes).
+//! - `GET  /open311/v2/services/{code}.json`: a service definition.
+//! - `POST /open311/v2/requests.json`: submits a call, form-urlencoded (or JSON with
+//!   `Content-Type: application/json`). `api_key` is an API token of this instance (the same
+//!   tokens as `Authorization: Bearer` on `/api/v1`); the call is recorded in that user's name.
+//!   Required: `api_key`, `service_code`, `description`, `phone` (a mainland mobile number) and
+//!   the place as `address_id`. Optional: `first_name`/`last_name` (joined surname first when
+//!   either is Chinese), `address_string`, `jurisdiction_id`. Answers 201 with
+//!   `[{"service_request_id", "service_notice", "account_id": null}]`; the request id is the
+//!   call's 查询码.
+//! - `GET  /open311/v2/requests.json`: public list, newest first, at most 1000. Without a key
+//!   it carries status, service, dates and the unit in charge; `description` and `address`
+//!   are served only with a valid `api_key`, since residents describe their own affairs there.
+//!   Filters:
+//!   `service_request_id` (comma-separated; as the spec says, it overrides every other filter),
+//!   `service_code` and `status` (`open`, `closed`; both comma-separated), `start_date`/`end_date`
+//!   (RFC 3339, on the submission time; the last 90 days by default).
+//! - `GET  /open311/v2/requests/{id}.json`: one call by its 查询码, in an array.
+//! - `GET  /open311/v2/locations.json` (**our extension**): the communities a call can be
+//!   addressed to, `[{"address_id", "name", "street"}]`.
+//!
+//! Location: `address_id` is, as the spec defines it, "the internal address ID used by a
+//! jurisdiction's master address repository", here a territory id (a community, or a grid or
+//! building in it); the community ids are listed by `locations.json`. `lat`/`long` are not
+//! supported: a request with them and without `address_id` is refused with a 400 that says so.
+//!
+//! `jurisdiction_id` is optional; when given it must be the top organisation's id.
+//!
+//! Deviations from the spec: `phone` is required (the resident rates the answer with it);
+//! `media_url`, `email`, `device_id` and `account_id` are ignored; requests carry no
+//! `lat`/`long`, `media_url` or `expected_datetime`; a call's `status` is `open` until it is
+//! closed or merged into another. Privacy: the resident's name and phone are never served, and
+//! mobile numbers typed into a description or a note are masked in what is served.
+//!
+//! Errors are Open311's: `[{"code": <HTTP status>, "description": "<中文说明>"}]` with that
+//! status.
+
+use std::collections::{HashMap, HashSet};
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Json, Router};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
+use chrono_tz::Asia::Shanghai;
+use serde::Serialize;
+use serde_json::Value;
+
+use app::calls::CallInput;
+use app::{App, AppError};
+use domain::calls::Status;
+use store::{CallItem, CallRow, CallScope};
+
+/// At most this many requests per list, as the spec suggests.
+const MAX_REQUESTS: usize = 1000;
+/// The default window of the list, in days.
+const DEFAULT_DAYS: i64 = 90;
+/// Rows read from the store at a time while filtering the list.
+const PAGE: i64 = 500;
+
+pub fn router() -> Router<App> {
+    Router::new()
+        .route("/open311/v2/services.json", get(services))
+        .route("/open311/v2/services/{file}", get(service_definition))
+        .route(
+            "/open311/v2/requests.json",
+            get(requests_list).post(request_create),
+        )
+        .route("/open311/v2/requests/{file}", get(request_one))
+        .route("/open311/v2/locations.json", get(locations))
+        .route("/open311/v2/{file}", get(other_file).post(other_file))
+}
+
+/// An Open311 error: `[{"code", "description"}]` with the same HTTP status.
+#[derive(Debug)]
+pub struct Open311Error {
+    pub status: StatusCode,
+    pub description: String,
+}
+
+impl Open311Error {
+    fn new(status: StatusCode, description: impl Into<String>) -> Self {
+        Open311Error {
+            status,
+            description: description.into(),
+        }
+    }
+
+    fn bad_request(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, description)
+    }
+
+    fn not_found(description: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, description)
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    code: u16,
+    description: String,
+}
+
+impl IntoResponse for Open311Error {
+    fn into_response(self) -> Response {
+        (
+            self.status,
+            Json(vec![ErrorBody {
+                code: self.status.as_u16(),
+                description: self.description,
+            }]),
+        )
+            .into_response()
+    }
+}
+
+impl From<AppError> for Open311Error {
+    fn from(e: AppError) -> Self {
+        let status = crate::error::status_of(&e);
+        let description = match e {
+            AppError::Store(inner) => {
+                let request_id = uuid::Uuid::now_v7().to_string();
+                tracing::error!(%request_id, error = %inner, "open311 request failed");
+                format!("系统内部错误，请联系管理员并提供编号 {request_id}")
+            }
+            AppError::NotFound => "未找到".to_string(),
+            other => other.to_string(),
+        };
+        Open311Error::new(status, description)
+    }
+}
+
+impl From<store::StoreError> for Open311Error {
+    fn from(e: store::StoreError) -> Self {
+        AppError::from(e).into()
+    }
+}
+
+type Result<T> = std::result::Result<T, Open311Error>;
+type Params = HashMap<String, String>;
+
+fn params(query: std::result::Result<Query<Params>, QueryRejection>) -> Result<Params> {
+    query
+        .map(|Query(p)| p)
+        .map_err(|_| Open311Error::bad_request("查询参数格式有误"))
+}
+
+/// A non-empty, trimmed parameter.
+fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
+    params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+/// The instance's top organisation, if `jurisdiction_id` is absent or names it.
+async fn jurisdiction(app: &App, params: &Params) -> Result<i64> {
+    let root = app.public_root().await?;
+    match param(params, "jurisdiction_id") {
+        Some(given) if given != root.to_string() => Err(Open311Error::not_found(format!(
+            "没有辖区「{given}」（jurisdiction_id 应为 {root}，也可不填）"
+        ))),
+        _ => Ok(root),
+    }
+}
+
+/// `C01-03.json` → `C01-03`; other formats are not served.
+fn json_name(file: &str) -> Result<&str> {
+    if let Some(name) = file.strip_suffix(".json") {
+        Ok(name)
+    } else if file.ends_with(".xml") {
+        Err(Open311Error::not_found(
+            "本接口只提供 JSON 格式，请将地址中的 .xml 改为 .json",
+        ))
+    } else {
+        Err(Open311Error::not_found("未找到（请在地址末尾加 .json）"))
+    }
+}
+
+async fn other_file(Path(file): Path<String>) -> Open311Error {
+    match json_name(&file) {
+        Err(e) => e,
+        Ok(_) => Open311Error::not_found(format!("没有「{file}」这个接口")),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Services
+
+#[derive(Serialize)]
+struct Service {
+    service_code: String,
+    service_name: String,
+    description: String,
+    metadata: bool,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    keywords: String,
+    group: String,
+}
+
+async fn services(
+    State(app): State<App>,
+    query: std::result::Result<Query<Params>, QueryRejection>,
+) -> Result<Json<Vec<Service>>> {
+    let root = jurisdiction(&app, &params(query)?).await?;
+    let items = app.call_catalogue(root).await?;
+    Ok(Json(
+        items
+            .into_iter()
+            .map(|item| Service {
+                description: format!("{} · {}", item.category_name, item.name),
+                service_code: item.code,
+                service_name: item.name,
+                metadata: false,
+                kind: "realtime",
+                keywords: String::new(),
+                group: item.category_name,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Serialize)]
+struct ServiceDefinition {
+    service_code: String,
+    attributes: Vec<Value>,
+}
+
+async fn service_definition(
+    State(app): State<App>,
+    Path(file): Path<String>,
+    query: std::result::Result<Query<Params>, QueryRejection>,
+) -> Result<Json<ServiceDefinition>> {
+    let code = json_name(&file)?;
+    let root = jurisdiction(&app, &params(query)?).await?;
+    let item = app
+        .call_catalogue(root)
+        .await?
+        .into_iter()
+        .find(|i| i.code == code)
+        .ok_or_else(|| {
+            Open311Error::not_found(format!(
+                "没有服务代码「{code}」（可用的代码见 services.json）"
+            ))
+        })?;
+    Ok(Json(ServiceDefinition {
+        service_code: item.code,
+        attributes: Vec::new(),
+    }))
+}
+
+// ---------------------------------------------------------------------------
+// Locations (our extension)
+
+#[derive(Serialize)]
+struct Location {
+    address_id: i64,
+    name: String,
+    street: String,
+}
+
+async fn locations(
+    State(app): State<App>,
+    query: std::result::Result<Query<Params>, QueryRejection>,
+) -> Result<Json<Vec<Location>>> {
+    let root = jurisdiction(&app, &params(query)?).await?;
+    Ok(Json(
+        app.call_communities(root)
+            .await?
+            .into_iter()
+            .filter_map(|(unit, street)| {
+                Some(Location {
+                    address_id: unit.territory_id?,
+                    name: unit.name,
+                    street,
+                })
+            })
+            .collect(),
+    ))
+}
+
+// ---------------------------------------------------------------------------
+// Submitting a request
+
+#[derive(Serialize)]
+struct Created {
+    service_request_id: String,
+    service_notice: String,
+    account_id: Option<String>,
+}
+
+/// The posted fields, from a form or a JSON object (numbers taken as their text), over any
+/// given in the query string.
+async fn posted_fields(app: &App, request: Request) -> Result<Params> {
+    let mut fields = Query::<Params>::try_from_uri(request.uri())
+        .map(|Query(p)| p)
+        .unwrap_or_default();
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json" || mime.ends_with("+json")
+        });
+    if is_json {
+        let Json(object) = Json::<serde_json::Map<String, Value>>::from_request(request, app)
+            .await
+            .map_err(|_| Open311Error::bad_request("请求体不是有效的 JSON 对象"))?;
+        for (key, value) in object {
+            let text = match value {
+                Value::Null => continue,
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            fields.insert(key, text);
+        }
+    } else {
+        let Form(form) = Form::<Params>::from_request(request, app)
+            .await
+            .map_err(|_| {
+                Open311Error::bad_request(
+                    "请求体应为 application/x-www-form-urlencoded 表单（或 application/json）",
+                )
+            })?;
+        fields.extend(form);
+    }
+    Ok(fields)
+}
+
+/// Surname first without a space when either part is Chinese (张 + 三 → 张三), otherwise
+/// "first last".
+fn resident_name(first: &str, last: &str) -> String {
+    let (first, last) = (first.trim(), last.trim());
+    if first.chars().chain(last.chars()).any(|c| !c.is_ascii()) {
+        format!("{last}{first}")
+    } else {
+        [first, last]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+async fn request_create(State(app): State<App>, request: Request) -> Result<Response> {
+    let fields = posted_fields(&app, request).await?;
+    let root = jurisdiction(&app, &fields).await?;
+    let api_key = param(&fields, "api_key").ok_or_else(|| {
+        Open311Error::new(
+            StatusCode::UNAUTHORIZED,
+            "缺少 api_key（请使用在「API」页面申请的令牌）",
+        )
+    })?;
+    let actor = app
+        .token_actor(api_key)
+        .await?
+        .ok_or_else(|| Open311Error::new(StatusCode::FORBIDDEN, "api_key 无效或已停用"))?;
+    let item_code = param(&fields, "service_code").ok_or_else(|| {
+        Open311Error::bad_request("请填写 service_code（可用的代码见 services.json）")
+    })?;
+    if !app
+        .call_catalogue(root)
+        .await?
+        .iter()
+        .any(|i: &CallItem| i.code == item_code)
+    {
+        return Err(Open311Error::bad_request(format!(
+            "没有服务代码「{item_code}」（可用的代码见 services.json）"
+        )));
+    }
+    let location_needed = "请用 address_id 指明地点：社区、网格或楼栋的编号（可选的社区编号见 GET /open311/v2/locations.json）";
+    let territory_id = match param(&fields, "address_id") {
+        Some(text) => text.parse::<i64>().map_err(|_| {
+            Open311Error::bad_request(format!("address_id「{text}」无效。{location_needed}"))
+        })?,
+        None if param(&fields, "lat").is_some() || param(&fields, "long").is_some() => {
+            return Err(Open311Error::bad_request(format!(
+                "暂不支持按经纬度（lat/long）定位。{location_needed}"
+            )));
+        }
+        None => return Err(Open311Error::bad_request(location_needed)),
+    };
+    let field = |name: &str| param(&fields, name).unwrap_or_default().to_string();
+    let input = CallInput {
+        item_code: item_code.to_string(),
+        territory_id: Some(territory_id),
+        address: field("address_string"),
+        description: field("description"),
+        resident_name: resident_name(&field("first_name"), &field("last_name")),
+        phone: field("phone"),
+    };
+    let (_, code) = app
+        .submit_call(root, &input, &[], "open311", Some(&actor))
+        .await?;
+    let holder = app.db.call_by_tracking_code(&code).await?.holder_name;
+    let created = Created {
+        service_notice: format!("已受理，派至{holder}。请凭查询码 {code} 查询办理进度。"),
+        service_request_id: code,
+        account_id: None,
+    };
+    Ok((StatusCode::CREATED, Json(vec![created])).into_response())
+}
+
+// ---------------------------------------------------------------------------
+// Reading requests
+
+#[derive(Serialize)]
+struct ServiceRequest {
+    service_request_id: String,
+    status: &'static str,
+    status_notes: String,
+    service_name: String,
+    service_code: String,
+    /// Only for callers with an `api_key`: residents describe their own circumstances, which
+    /// is not for anyone who guesses the address of the list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    agency_responsible: String,
+    requested_datetime: String,
+    updated_datetime: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+    address_id: Option<i64>,
+}
+
+fn is_closed(row: &CallRow) -> bool {
+    Status::from_code(&row.status).is_some_and(Status::is_terminal)
+}
+
+fn datetime(at: DateTime<Utc>) -> String {
+    at.with_timezone(&Shanghai)
+        .to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+/// Mobile numbers (11 digits starting with 1) inside free text, masked as `138****5678`.
+fn mask_mobiles(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    let flush = |digits: &mut String, out: &mut String| {
+        if digits.len() == 11 && digits.starts_with('1') {
+            out.push_str(&domain::personal::mask_phone(digits));
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut digits, &mut out);
+    out
+}
+
+/// A call as Open311 shows it: never the resident's name or phone.
+async fn service_request(
+    app: &App,
+    names: &HashMap<String, String>,
+    row: CallRow,
+    with_details: bool,
+) -> Result<ServiceRequest> {
+    let status_notes = app
+        .db
+        .call_events(row.id)
+        .await?
+        .into_iter()
+        .rev()
+        .map(|e| e.public_note)
+        .find(|n| !n.trim().is_empty())
+        .unwrap_or_default();
+    let service_name = names.get(&row.item_code).cloned().unwrap_or_else(|| {
+        row.item_name
+            .rsplit(" · ")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    });
+    Ok(ServiceRequest {
+        status: if is_closed(&row) { "closed" } else { "open" },
+        status_notes: mask_mobiles(&status_notes),
+        service_name,
+        description: with_details.then(|| mask_mobiles(&row.description)),
+        agency_responsible: row.holder_name,
+        requested_datetime: datetime(row.submitted_at),
+        updated_datetime: datetime(row.updated_at),
+        address: with_details.then_some(row.address),
+        address_id: row.territory_id,
+        service_code: row.item_code,
+        service_request_id: row.tracking_code,
+    })
+}
+
+/// Whether a reader sent a valid `api_key`, which unlocks descriptions and addresses. A wrong
+/// key is refused rather than silently downgraded, so a misconfigured client notices.
+async fn has_valid_key(app: &App, params: &Params) -> Result<bool> {
+    match param(params, "api_key") {
+        None => Ok(false),
+        Some(key) => match app.token_actor(key).await? {
+            Some(_) => Ok(true),
+            None => Err(Open311Error::new(
+                StatusCode::FORBIDDEN,
+                "api_key 无效或已停用",
+            )),
+        },
+    }
+}
+
+/// Item names by code, inactive items included (old calls keep their item).
+async fn item_names(app: &App, root: i64) -> Result<HashMap<String, String>> {
+    Ok(app
+        .db
+        .call_items(root)
+        .await?
+        .into_iter()
+        .map(|i| (i.code, i.name))
+        .collect())
+}
+
+/// A call of this jurisdiction by its 查询码, or `None` if there is none.
+async fn call_by_code(app: &App, root: i64, code: &str) -> Result<Option<CallRow>> {
+    let Ok(code) = domain::calls::check_tracking_code(code) else {
+        return Ok(None);
+    };
+    match app.db.call_by_tracking_code(&code).await {
+        Ok(row) if row.root_org_id == root => Ok(Some(row)),
+        Ok(_) | Err(store::StoreError::NotFound) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// RFC 3339; a `+` of the offset that arrived unencoded (as a space) is put back.
+fn parse_date(params: &Params, name: &str) -> Result<Option<DateTime<Utc>>> {
+    let Some(text) = param(params, name) else {
+        return Ok(None);
+    };
+    DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_rfc3339(&text.replace(' ', "+")))
+        .map(|d| Some(d.with_timezone(&Utc)))
+        .map_err(|_| {
+            Open311Error::bad_request(format!(
+                "{name}「{text}」不是有效时间，应为 RFC 3339 格式，如 2026-03-01T00:00:00+08:00"
+            ))
+        })
+}
+
+fn list_of(params: &Params, name: &str) -> Vec<String> {
+    param(params, name)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn requests_list(
+    State(app): State<App>,
+    query: std::result::Result<Query<Params>, QueryRejection>,
+) -> Result<Json<Vec<ServiceRequest>>> {
+    let params = params(query)?;
+    let root = jurisdiction(&app, &params).await?;
+    let names = item_names(&app, root).await?;
+    let mut rows = Vec::new();
+    let ids = list_of(&params, "service_request_id");
+    if !ids.is_empty() {
+        // The spec: service_request_id overrides all other arguments.
+        for id in ids.iter().take(MAX_REQUESTS) {
+            if let Some(row) = call_by_code(&app, root, id).await?
+                && !rows.iter().any(|r: &CallRow| r.id == row.id)
+            {
+                rows.push(row);
+            }
+        }
+    } else {
+        let codes: HashSet<String> = list_of(&params, "service_code").into_iter().collect();
+        let mut want_open = false;
+        let mut want_closed = false;
+        for status in list_of(&params, "status") {
+            match status.to_ascii_lowercase().as_str() {
+                "open" => want_open = true,
+                "closed" => want_closed = true,
+                other => {
+                    return Err(Open311Error::bad_request(format!(
+                        "status「{other}」无效，应为 open 或 closed"
+                    )));
+                }
+            }
+        }
+        if !want_open && !want_closed {
+            (want_open, want_closed) = (true, true);
+        }
+        let start = parse_date(&params, "start_date")?;
+        let end = parse_date(&params, "end_date")?;
+        let end_at = end.unwrap_or_else(Utc::now);
+        let start_at = start.unwrap_or(end_at - Duration::days(DEFAULT_DAYS));
+        if start_at > end_at {
+            return Err(Open311Error::bad_request("start_date 不能晚于 end_date"));
+        }
+        let scope = CallScope::Orgs(root);
+        let open_only = want_open && !want_closed;
+        let mut offset = 0;
+        'pages: loop {
+            let page = app.db.calls_list(scope, open_only, PAGE, offset).await?;
+            let fetched = page.len();
+            // Newest first: once past the window's start, older pages cannot match.
+            let mut past_start = false;
+            for row in page {
+                if row.submitted_at < start_at {
+                    past_start = true;
+                    continue;
+                }
+                let closed = is_closed(&row);
+                if row.submitted_at > end_at
+                    || (closed && !want_closed)
+                    || (!closed && !want_open)
+                    || (!codes.is_empty() && !codes.contains(&row.item_code))
+                {
+                    continue;
+                }
+                rows.push(row);
+                if rows.len() >= MAX_REQUESTS {
+                    break 'pages;
+                }
+            }
+            if past_start || fetched < PAGE as usize {
+                break;
+            }
+            offset += PAGE;
+        }
+    }
+    let with_details = has_valid_key(&app, &params).await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        out.push(service_request(&app, &names, row, with_details).await?);
+    }
+    Ok(Json(out))
+}
+
+async fn request_one(
+    State(app): State<App>,
+    Path(file): Path<String>,
+    query: std::result::Result<Query<Params>, QueryRejection>,
+) -> Result<Json<Vec<ServiceRequest>>> {
+    let code = json_name(&file)?;
+    let params = params(query)?;
+    let root = jurisdiction(&app, &params).await?;
+    let row = call_by_code(&app, root, code)
+        .await?
+        .ok_or_else(|| Open311Error::not_found(format!("没有查询码为「{code}」的呼声，请核对")))?;
+    let names = item_names(&app, root).await?;
+    let with_details = has_valid_key(&app, &params).await?;
+    Ok(Json(vec![
+        service_request(&app, &names, row, with_details).await?,
+    ]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_join_by_script() {
+        assert_eq!(resident_name("三", "张"), "张三");
+        assert_eq!(resident_name("Ann", "Lee"), "Ann Lee");
+        assert_eq!(resident_name("", "Lee"), "Lee");
+        assert_eq!(resident_name(" ", " "), "");
+    }
+
+    #[test]
+    fn mobiles_in_text_are_masked() {
+        assert_eq!(
+            mask_mobiles("请打13812345678联系，门牌12号"),
+            "请打138****5678联系，门牌12号"
+        );
+        assert_eq!(mask_mobiles("23812345678"), "23812345678");
+        assert_eq!(mask_mobiles("138123456789"), "138123456789");
+    }
+
+    #[test]
+    fn only_json_is_served() {
+        assert_eq!(json_name("C01-01.json").unwrap(), "C01-01");
+        assert_eq!(
+            json_name("C01-01.xml").unwrap_err().status,
+            StatusCode::NOT_FOUND
+        );
+    }
+
+    #[test]
+    fn times_are_in_china() {
+        let at = DateTime::parse_from_rfc3339("2026-03-01T02:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(datetime(at), "2026-03-01T10:00:00+08:00");
+    }
+}
