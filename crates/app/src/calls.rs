@@ -413,6 +413,58 @@ impl App {
         Ok(())
     }
 
+    /// The whole catalogue, inactive items included, for the admin's page.
+    pub async fn call_catalogue_all(&self, actor: &Actor) -> Result<Vec<CallItem>> {
+        if actor.role != Role::Admin {
+            return Err(AppError::Forbidden);
+        }
+        let root = self.root_of(actor).await?;
+        Ok(self.db.call_items(root).await?)
+    }
+
+    /// Saves edited catalogue items (system admin). Time limits are working minutes and must
+    /// grow from acknowledging to resolving; an item is retired by deactivating it, never
+    /// deleted, because past calls name it.
+    pub async fn save_call_catalogue(&self, actor: &Actor, items: &[CallItem]) -> Result<()> {
+        if actor.role != Role::Admin {
+            return Err(AppError::Forbidden);
+        }
+        for item in items {
+            let code_ok = item.code.len() == 6
+                && item.code.starts_with('C')
+                && item.code.as_bytes()[3] == b'-'
+                && item.code[1..3].bytes().all(|b| b.is_ascii_digit())
+                && item.code[4..].bytes().all(|b| b.is_ascii_digit())
+                && item.code[..3] == item.category_code;
+            if !code_ok {
+                return Err(invalid(format!(
+                    "事项编号「{}」应为“大类编号-两位序号”，如 C01-06",
+                    item.code
+                )));
+            }
+            if item.name.trim().is_empty() || item.category_name.trim().is_empty() {
+                return Err(invalid(format!("请填写事项 {} 的名称和所属大类", item.code)));
+            }
+            level_of(&item.first_level)?;
+            let (a, r, z) = (
+                item.acknowledge_minutes,
+                item.respond_minutes,
+                item.resolve_minutes,
+            );
+            if !(1 <= a && a <= r && r <= z && z <= 100_000) {
+                return Err(invalid(format!(
+                    "事项 {} 的时限应满足：签收 ≤ 答复 ≤ 办结（工作分钟，1 至 100000）",
+                    item.code
+                )));
+            }
+        }
+        let root = self.root_of(actor).await?;
+        Ok(self
+            .db
+            .call_items_save(root, items, &actor.author())
+            .await?)
+    }
+
     /// The catalogue's active items, for forms.
     pub async fn call_catalogue(&self, root_org_id: i64) -> Result<Vec<CallItem>> {
         Ok(self

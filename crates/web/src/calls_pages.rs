@@ -656,6 +656,98 @@ pub async fn calendar_save(
     }
 }
 
+#[derive(Template)]
+#[template(path = "call_catalogue.html")]
+struct CataloguePage {
+    layout: Layout,
+    items: Vec<CallItem>,
+    levels: Vec<(&'static str, &'static str)>,
+    error: String,
+}
+
+async fn catalogue_page(app: &App, session: &Session, flash: &str, error: String) -> PageResult {
+    let items = app.call_catalogue_all(&session.actor).await?;
+    let status = if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    render_status(
+        status,
+        &CataloguePage {
+            layout: Layout::new(session, "呼声事项目录", "calls").with_flash(flash),
+            items,
+            levels: Level::ALL.iter().map(|l| (l.code(), l.label())).collect(),
+            error,
+        },
+    )
+}
+
+pub async fn catalogue(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<DoneQuery>,
+) -> PageResult {
+    let flash = if q.done.is_empty() {
+        ""
+    } else {
+        "事项目录已保存。"
+    };
+    catalogue_page(&app, &session, flash, String::new()).await
+}
+
+/// The catalogue form sends one group of fields per item, keyed by its code (`name_C01-01`),
+/// and one blank group (`new`) for an item to add.
+pub async fn catalogue_save(
+    State(app): State<App>,
+    session: Session,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    session.check_csrf(&get("csrf"))?;
+    let minutes = |key: &str| get(key).parse::<i64>().unwrap_or(0);
+    let mut items = Vec::new();
+    for (_, code) in pairs.iter().filter(|(k, _)| k == "code") {
+        let field = |name: &str| format!("{name}_{code}");
+        items.push(CallItem {
+            code: code.clone(),
+            category_code: code.get(..3).unwrap_or("").to_string(),
+            category_name: get(&field("category_name")),
+            name: get(&field("name")),
+            first_level: get(&field("first_level")),
+            acknowledge_minutes: minutes(&field("ack")),
+            respond_minutes: minutes(&field("respond")),
+            resolve_minutes: minutes(&field("resolve")),
+            active: !get(&field("active")).is_empty(),
+        });
+    }
+    let new_code = get("new_code");
+    if !new_code.is_empty() {
+        items.push(CallItem {
+            category_code: new_code.get(..3).unwrap_or("").to_string(),
+            code: new_code,
+            category_name: get("new_category_name"),
+            name: get("new_name"),
+            first_level: get("new_first_level"),
+            acknowledge_minutes: minutes("new_ack"),
+            respond_minutes: minutes("new_respond"),
+            resolve_minutes: minutes("new_resolve"),
+            active: true,
+        });
+    }
+    match app.save_call_catalogue(&session.actor, &items).await {
+        Ok(()) => Ok(Redirect::to("/calls/catalogue?done=1").into_response()),
+        Err(AppError::Invalid(m)) => catalogue_page(&app, &session, "", m).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// The label of a status code, for templates.
 pub fn status_label(code: &str) -> &'static str {
     Status::from_code(code).map_or("", |s| s.label())

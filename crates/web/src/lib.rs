@@ -107,6 +107,10 @@ pub fn router(app: App) -> Router {
             "/calls/calendar",
             get(calls_pages::calendar).post(calls_pages::calendar_save),
         )
+        .route(
+            "/calls/catalogue",
+            get(calls_pages::catalogue).post(calls_pages::catalogue_save),
+        )
         .route("/calls/photos/{id}", get(calls_pages::call_photo))
         .route("/calls/{id}", get(calls_pages::call))
         .route("/calls/{id}/act", post(calls_pages::call_act))

@@ -2060,6 +2060,37 @@ async fn call_pages_refuse_another_subtree_and_other_roles() {
         assert_eq!(status, StatusCode::SEE_OTHER);
         let (_, page) = f.page("admin", "/calls/calendar").await;
         assert!(page.contains("2027-02-06"));
+        // The catalogue is the system admin's: a new item appears on the public form, limits
+        // that shrink from acknowledging to resolving are refused.
+        let (status, _) = f.page("street_admin", "/calls/catalogue").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, _) = f
+            .form(
+                "street_admin",
+                "/calls/catalogue",
+                &[("new_code", "C12-04")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let new_item = |resolve: &'static str| {
+            vec![
+                ("new_code", "C12-04"),
+                ("new_category_name", "矛盾纠纷"),
+                ("new_name", "宠物扰民"),
+                ("new_first_level", "community"),
+                ("new_ack", "120"),
+                ("new_respond", "420"),
+                ("new_resolve", resolve),
+            ]
+        };
+        let (status, body) = f.form("admin", "/calls/catalogue", &new_item("60")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("签收 ≤ 答复 ≤ 办结"));
+        let (status, _) = f.form("admin", "/calls/catalogue", &new_item("2100")).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, form) = f.page("member", "/public/calls/new").await;
+        assert!(form.contains("宠物扰民"));
+
         // The call's own community admin, by contrast, sees and may act.
         let (status, _) = f.page("admin", &format!("/calls/{id}")).await;
         assert_eq!(status, StatusCode::OK);
