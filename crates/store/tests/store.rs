@@ -1734,3 +1734,640 @@ async fn the_outbox_queues_each_key_once_and_inboxes_are_private() {
         );
     }
 }
+
+fn call_unit(level: &str, kind: &str, name: &str, org_id: Option<i64>) -> store::NewCallUnit {
+    store::NewCallUnit {
+        level: level.into(),
+        kind: kind.into(),
+        name: name.into(),
+        org_id,
+        territory_id: None,
+        parent_id: None,
+    }
+}
+
+fn new_call(root: i64, code: &str, org_id: i64, unit: i64) -> store::NewCall {
+    store::NewCall {
+        root_org_id: root,
+        tracking_code: code.into(),
+        item_code: "A01".into(),
+        item_name: "路灯不亮".into(),
+        territory_id: None,
+        community_unit_id: unit,
+        org_id,
+        address: "甲一小区3号楼".into(),
+        description: "楼下路灯坏了".into(),
+        resident_name: "王五".into(),
+        phone: "13900139000".into(),
+        channel: "phone".into(),
+        status: "submitted".into(),
+        level: "community".into(),
+        holder_unit_id: unit,
+        state: "s0".into(),
+        sla: "{}".into(),
+    }
+}
+
+fn call_change(status: &str, level: &str, holder: i64, state: &str) -> store::CallChange {
+    store::CallChange {
+        kind: status.into(),
+        event: "{}".into(),
+        public_note: format!("状态：{status}"),
+        status: status.into(),
+        level: level.into(),
+        holder_unit_id: holder,
+        state: state.into(),
+        supporting: vec![],
+    }
+}
+
+#[tokio::test]
+async fn call_units_catalogue_and_work_calendar_are_kept_per_instance() {
+    use store::CallItem;
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let whole = Scope::Subtree(t.district);
+        let street = db
+            .call_unit_insert(
+                t.district,
+                &call_unit("street", "committee", "甲街道党工委", Some(t.street_a)),
+                &author(),
+            )
+            .await
+            .unwrap();
+        let mut dept = call_unit("district", "department", "区城管局", None);
+        dept.parent_id = Some(street);
+        let dept = db
+            .call_unit_insert(t.district, &dept, &author())
+            .await
+            .unwrap();
+        let units = db.call_units(t.district).await.unwrap();
+        assert_eq!(
+            units.iter().map(|u| u.id).collect::<Vec<_>>(),
+            vec![street, dept],
+            "{}",
+            db.engine()
+        );
+        let got = db.call_unit_get(dept).await.unwrap();
+        assert_eq!(got.name, "区城管局");
+        assert_eq!(got.kind, "department");
+        assert_eq!(got.level, "district");
+        assert_eq!(got.root_org_id, t.district);
+        assert_eq!(got.parent_id, Some(street));
+        assert_eq!(got.org_id, None);
+        assert_eq!(
+            db.call_unit_get(street).await.unwrap().org_id,
+            Some(t.street_a)
+        );
+        assert!(matches!(
+            db.call_unit_get(dept + 1000).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(db.call_units(t.street_b).await.unwrap().is_empty());
+        let log = db
+            .audit_list(whole, Some("call_unit"), 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 2);
+        assert!(log.iter().all(|r| r.action == "create"));
+
+        // A department handler's login is bound to their unit.
+        let handler = db
+            .user_create(
+                whole,
+                &NewUser {
+                    username: "chengguan".into(),
+                    display_name: "城管办理人".into(),
+                    password_hash: "x".into(),
+                    role: "call_handler".into(),
+                    org_id: t.district,
+                    member_id: None,
+                },
+                &author(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(handler.call_unit_id, None);
+        db.user_set_call_unit(handler.id, Some(dept), &author())
+            .await
+            .unwrap();
+        assert_eq!(
+            db.user_by_id(handler.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .call_unit_id,
+            Some(dept)
+        );
+        db.user_set_call_unit(handler.id, None, &author())
+            .await
+            .unwrap();
+        assert_eq!(
+            db.user_by_id(handler.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .call_unit_id,
+            None
+        );
+        assert!(matches!(
+            db.user_set_call_unit(handler.id + 1000, Some(dept), &author())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        let user_log = db.audit_list(whole, Some("user"), 10, 0).await.unwrap();
+        assert!(
+            user_log
+                .iter()
+                .filter(|r| r.entity_id == Some(handler.id) && r.action == "update")
+                .count()
+                >= 2
+        );
+
+        // The catalogue: saving the same code again replaces the item.
+        let lamp = CallItem {
+            code: "A01".into(),
+            category_code: "A".into(),
+            category_name: "市政设施".into(),
+            name: "路灯不亮".into(),
+            first_level: "community".into(),
+            acknowledge_minutes: 30,
+            respond_minutes: 120,
+            resolve_minutes: 1440,
+            active: true,
+        };
+        let water = CallItem {
+            code: "B01".into(),
+            category_code: "B".into(),
+            category_name: "供水".into(),
+            name: "停水".into(),
+            first_level: "street".into(),
+            acknowledge_minutes: 15,
+            respond_minutes: 60,
+            resolve_minutes: 480,
+            active: true,
+        };
+        db.call_items_save(t.district, &[water.clone(), lamp.clone()], &author())
+            .await
+            .unwrap();
+        assert_eq!(
+            db.call_items(t.district).await.unwrap(),
+            vec![lamp.clone(), water.clone()],
+            "ordered by code"
+        );
+        let lamp2 = CallItem {
+            name: "路灯损坏".into(),
+            resolve_minutes: 2880,
+            active: false,
+            ..lamp.clone()
+        };
+        db.call_items_save(t.district, std::slice::from_ref(&lamp2), &author())
+            .await
+            .unwrap();
+        assert_eq!(
+            db.call_items(t.district).await.unwrap(),
+            vec![lamp2, water],
+            "updated, not duplicated"
+        );
+        assert!(db.call_items(t.street_a).await.unwrap().is_empty());
+        assert_eq!(
+            db.audit_list(whole, Some("call_items"), 10, 0)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+
+        // The work calendar: one row per year, the newer content wins.
+        db.work_calendar_save(t.district, 2026, r#"["2026-10-01"]"#, "[]", &author())
+            .await
+            .unwrap();
+        db.work_calendar_save(t.district, 2025, "[]", "[]", &author())
+            .await
+            .unwrap();
+        let editor = Author {
+            user_id: None,
+            name: "第二人".into(),
+        };
+        db.work_calendar_save(
+            t.district,
+            2026,
+            r#"["2026-10-01","2026-10-02"]"#,
+            r#"["2026-09-27"]"#,
+            &editor,
+        )
+        .await
+        .unwrap();
+        let years = db.work_calendar_years(t.district).await.unwrap();
+        assert_eq!(
+            years.iter().map(|y| y.year).collect::<Vec<_>>(),
+            vec![2025, 2026]
+        );
+        assert_eq!(years[1].holidays, r#"["2026-10-01","2026-10-02"]"#);
+        assert_eq!(years[1].makeup_workdays, r#"["2026-09-27"]"#);
+        assert_eq!(years[1].updated_by, "第二人");
+        assert!(db.work_calendar_years(t.street_a).await.unwrap().is_empty());
+        assert_eq!(
+            db.audit_list(whole, Some("work_calendar"), 10, 0)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+    }
+}
+
+#[tokio::test]
+async fn calls_are_scoped_transitions_are_optimistic_and_audited() {
+    use store::CallScope;
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let whole = Scope::Subtree(t.district);
+        let community_a = db
+            .org_list_kind(Scope::Subtree(t.street_a), "community_committee")
+            .await
+            .unwrap()[0]
+            .id;
+        let community_b = db
+            .org_create(
+                whole,
+                &org(
+                    Some(t.street_b),
+                    "community_committee",
+                    None,
+                    "乙一社区大党委",
+                ),
+                &author(),
+            )
+            .await
+            .unwrap()
+            .id;
+        let unit = |level: &'static str, kind: &'static str, name: &'static str, o| {
+            let db = db.clone();
+            async move {
+                db.call_unit_insert(t.district, &call_unit(level, kind, name, o), &author())
+                    .await
+                    .unwrap()
+            }
+        };
+        let unit_ca = unit("community", "committee", "甲一社区", Some(community_a)).await;
+        let unit_cb = unit("community", "committee", "乙一社区", Some(community_b)).await;
+        let unit_sa = unit("street", "committee", "甲街道", Some(t.street_a)).await;
+        let dept1 = unit("district", "department", "区城管局", None).await;
+        let dept2 = unit("district", "department", "区水务局", None).await;
+
+        let first = call_change("submitted", "community", unit_ca, "s0");
+        let call_a = db
+            .call_create(
+                &new_call(t.district, "HJ-A", community_a, unit_ca),
+                &first,
+                &[
+                    ("image/jpeg".into(), vec![1, 2, 3]),
+                    ("image/png".into(), vec![4, 5]),
+                ],
+                &author(),
+            )
+            .await
+            .unwrap();
+        let call_b = db
+            .call_create(
+                &new_call(t.district, "HJ-B", community_b, unit_cb),
+                &call_change("submitted", "community", unit_cb, "s0"),
+                &[],
+                &author(),
+            )
+            .await
+            .unwrap();
+
+        // Scope by org: a street sees its communities' calls only.
+        let in_a = CallScope::Orgs(t.street_a);
+        let got = db.call_get(in_a, call_a).await.unwrap();
+        assert_eq!(got.tracking_code, "HJ-A", "{}", db.engine());
+        assert_eq!(got.holder_name, "甲一社区");
+        assert_eq!(got.org_id, community_a);
+        assert_eq!(got.status, "submitted");
+        assert_eq!(got.state, "s0");
+        assert_eq!(got.sla, "{}");
+        assert!(matches!(
+            db.call_get(in_a, call_b).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.call_get(CallScope::Orgs(t.street_b), call_a).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            db.call_get(CallScope::Orgs(t.street_b), call_b)
+                .await
+                .unwrap()
+                .id,
+            call_b
+        );
+        assert_eq!(
+            db.call_get(CallScope::Orgs(community_a), call_a)
+                .await
+                .unwrap()
+                .id,
+            call_a
+        );
+        assert!(matches!(
+            db.call_get(CallScope::Nothing, call_a).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            db.calls_list(in_a, false, 10, 0)
+                .await
+                .unwrap()
+                .iter()
+                .map(|c| c.id)
+                .collect::<Vec<_>>(),
+            vec![call_a]
+        );
+        assert!(
+            db.calls_list(CallScope::Nothing, false, 10, 0)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(db.call_by_tracking_code("HJ-B").await.unwrap().id, call_b);
+        assert!(matches!(
+            db.call_by_tracking_code("HJ-X").await,
+            Err(StoreError::NotFound)
+        ));
+
+        // The first event, the photos and the audit row came with the call.
+        let events = db.call_events(call_a).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].status_after, "submitted");
+        assert_eq!(events[0].holder_unit_id, unit_ca);
+        assert_eq!(events[0].actor, "测试");
+        let photos = db.call_photo_ids(call_a).await.unwrap();
+        assert_eq!(photos.len(), 2);
+        assert!(db.call_photo_ids(call_b).await.unwrap().is_empty());
+        assert_eq!(
+            db.call_photo_get(in_a, photos[0]).await.unwrap(),
+            ("image/jpeg".to_string(), vec![1, 2, 3])
+        );
+        assert_eq!(
+            db.call_photo_get(in_a, photos[1]).await.unwrap(),
+            ("image/png".to_string(), vec![4, 5])
+        );
+        assert!(matches!(
+            db.call_photo_get(CallScope::Orgs(t.street_b), photos[0])
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.call_photo_get(CallScope::Nothing, photos[0]).await,
+            Err(StoreError::NotFound)
+        ));
+        let log = db.audit_list(whole, Some("call"), 10, 0).await.unwrap();
+        assert_eq!(log.len(), 2);
+        let log_a = db
+            .audit_list(Scope::Subtree(t.street_a), Some("call"), 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(log_a.len(), 1);
+        assert_eq!(log_a[0].action, "create");
+        assert_eq!(log_a[0].entity_id, Some(call_a));
+        assert_eq!(log_a[0].org_id, community_a);
+
+        // Scope by unit: the holder sees it, a department does not, yet.
+        let ca = CallScope::Unit(unit_ca);
+        assert_eq!(db.call_get(ca, call_a).await.unwrap().id, call_a);
+        assert!(matches!(
+            db.call_get(ca, call_b).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.call_get(CallScope::Unit(dept1), call_a).await,
+            Err(StoreError::NotFound)
+        ));
+
+        // A 吹哨: the street takes the call and calls in a department as support.
+        let mut whistle = call_change("whistled", "street", unit_sa, "s1");
+        whistle.supporting = vec![dept1];
+        db.call_transition(in_a, call_a, "s0", &whistle, &author())
+            .await
+            .unwrap();
+        let got = db.call_get(in_a, call_a).await.unwrap();
+        assert_eq!(got.status, "whistled");
+        assert_eq!(got.level, "street");
+        assert_eq!(got.holder_unit_id, unit_sa);
+        assert_eq!(got.holder_name, "甲街道");
+        assert_eq!(got.state, "s1");
+        assert!(got.updated_at >= got.submitted_at);
+        let d1 = CallScope::Unit(dept1);
+        assert_eq!(db.call_get(d1, call_a).await.unwrap().id, call_a);
+        assert_eq!(
+            db.calls_list(d1, false, 10, 0)
+                .await
+                .unwrap()
+                .iter()
+                .map(|c| c.id)
+                .collect::<Vec<_>>(),
+            vec![call_a]
+        );
+        assert_eq!(
+            db.call_photo_get(d1, photos[0]).await.unwrap().1,
+            vec![1, 2, 3]
+        );
+        assert!(matches!(
+            db.call_get(d1, call_b).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            db.calls_list(CallScope::Unit(dept2), false, 10, 0)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            db.call_photo_get(CallScope::Unit(dept2), photos[0]).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            db.call_get(CallScope::Unit(unit_sa), call_a)
+                .await
+                .unwrap()
+                .id,
+            call_a
+        );
+        // The community no longer holds it.
+        assert!(matches!(
+            db.call_get(ca, call_a).await,
+            Err(StoreError::NotFound)
+        ));
+        let events = db.call_events(call_a).await.unwrap();
+        assert_eq!(
+            events
+                .iter()
+                .map(|e| (e.status_after.as_str(), e.holder_unit_id))
+                .collect::<Vec<_>>(),
+            vec![("submitted", unit_ca), ("whistled", unit_sa)]
+        );
+        assert_eq!(events[1].kind, "whistled");
+        assert_eq!(events[1].public_note, "状态：whistled");
+        let log_a = db
+            .audit_list(Scope::Subtree(t.street_a), Some("call"), 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(log_a.len(), 2);
+        assert_eq!(log_a[0].action, "update");
+        assert_eq!(log_a[0].entity_id, Some(call_a));
+
+        // A transition computed from a stale state is refused and writes nothing.
+        let mut stale = call_change("closed", "street", unit_sa, "s9");
+        stale.supporting = vec![dept2];
+        assert!(matches!(
+            db.call_transition(in_a, call_a, "s0", &stale, &author())
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        let got = db.call_get(in_a, call_a).await.unwrap();
+        assert_eq!(got.status, "whistled");
+        assert_eq!(got.state, "s1");
+        assert_eq!(db.call_events(call_a).await.unwrap().len(), 2);
+        assert!(matches!(
+            db.call_get(CallScope::Unit(dept2), call_a).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            db.audit_list(whole, Some("call"), 10, 0)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        // Out of scope: not found, also nothing written.
+        assert!(matches!(
+            db.call_transition(CallScope::Orgs(t.street_b), call_a, "s1", &stale, &author())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(db.call_get(in_a, call_a).await.unwrap().state, "s1");
+
+        // Closed and merged calls leave the open lists.
+        let call_c = db
+            .call_create(
+                &new_call(t.district, "HJ-C", community_a, unit_ca),
+                &call_change("submitted", "community", unit_ca, "s0"),
+                &[],
+                &author(),
+            )
+            .await
+            .unwrap();
+        let call_d = db
+            .call_create(
+                &new_call(t.district, "HJ-D", community_a, unit_ca),
+                &call_change("submitted", "community", unit_ca, "s0"),
+                &[],
+                &author(),
+            )
+            .await
+            .unwrap();
+        db.call_transition(
+            CallScope::Orgs(t.street_b),
+            call_b,
+            "s0",
+            &call_change("closed", "community", unit_cb, "s2"),
+            &author(),
+        )
+        .await
+        .unwrap();
+        db.call_transition(
+            ca,
+            call_c,
+            "s0",
+            &call_change("merged", "community", unit_ca, "s3"),
+            &author(),
+        )
+        .await
+        .unwrap();
+        let ids = |rows: Vec<store::CallRow>| rows.iter().map(|c| c.id).collect::<Vec<_>>();
+        let all = CallScope::Orgs(t.district);
+        assert_eq!(
+            ids(db.calls_list(all, false, 10, 0).await.unwrap()),
+            vec![call_d, call_c, call_b, call_a],
+            "newest first"
+        );
+        assert_eq!(
+            ids(db.calls_list(all, true, 10, 0).await.unwrap()),
+            vec![call_d, call_a]
+        );
+        assert_eq!(
+            ids(db.calls_list(all, false, 2, 0).await.unwrap()),
+            vec![call_d, call_c]
+        );
+        assert_eq!(
+            ids(db.calls_list(all, false, 2, 2).await.unwrap()),
+            vec![call_b, call_a]
+        );
+        assert_eq!(
+            ids(db.calls_list(all, true, 1, 1).await.unwrap()),
+            vec![call_a]
+        );
+        assert!(
+            db.calls_list(CallScope::Orgs(t.street_b), true, 10, 0)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            ids(db.calls_list(ca, true, 10, 0).await.unwrap()),
+            vec![call_d]
+        );
+        assert_eq!(
+            ids(db.calls_open(t.district).await.unwrap()),
+            vec![call_a, call_d]
+        );
+        assert!(db.calls_open(t.street_a).await.unwrap().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn territory_community_of_finds_the_enclosing_community() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let mut parent = None;
+        let mut ids = Vec::new();
+        for (level, name) in [
+            ("district", "测试区"),
+            ("street", "甲街道"),
+            ("community", "甲一社区"),
+            ("grid", "第1网格"),
+            ("building", "3号楼"),
+        ] {
+            let id = db
+                .territory_create(None, parent, level, name, t.district, &author())
+                .await
+                .unwrap()
+                .id;
+            ids.push(id);
+            parent = Some(id);
+        }
+        let [district, street, community, grid, building] = ids[..] else {
+            unreachable!()
+        };
+        assert_eq!(
+            db.territory_community_of(building).await.unwrap(),
+            Some(community),
+            "{}",
+            db.engine()
+        );
+        assert_eq!(
+            db.territory_community_of(grid).await.unwrap(),
+            Some(community)
+        );
+        assert_eq!(
+            db.territory_community_of(community).await.unwrap(),
+            Some(community)
+        );
+        assert_eq!(db.territory_community_of(street).await.unwrap(), None);
+        assert_eq!(db.territory_community_of(district).await.unwrap(), None);
+        assert_eq!(
+            db.territory_community_of(building + 1000).await.unwrap(),
+            None
+        );
+    }
+}
