@@ -87,7 +87,7 @@ impl CallView {
             return String::new();
         }
         if matches!(self.case.status, Status::Resolved) {
-            return "待评价".into();
+            return String::new();
         }
         if self.clocks.paused {
             return "已暂停（等待群众）".into();
@@ -443,7 +443,10 @@ impl App {
                 )));
             }
             if item.name.trim().is_empty() || item.category_name.trim().is_empty() {
-                return Err(invalid(format!("请填写事项 {} 的名称和所属大类", item.code)));
+                return Err(invalid(format!(
+                    "请填写事项 {} 的名称和所属大类",
+                    item.code
+                )));
             }
             level_of(&item.first_level)?;
             let (a, r, z) = (

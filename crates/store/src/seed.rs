@@ -49,6 +49,8 @@ impl Db {
                 "api_tokens",
                 "audit_log",
                 "meetings",
+                "calls",
+                "call_events",
             ] {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
