@@ -599,7 +599,6 @@ impl App {
         };
         let state = serde_json::to_string(&case).map_err(|e| invalid(e.to_string()))?;
         let sla_json = serde_json::to_string(&sla).map_err(|e| invalid(e.to_string()))?;
-        let system = store::users::system_author();
         let by = author.map_or_else(
             || Author {
                 user_id: None,
@@ -607,7 +606,6 @@ impl App {
             },
             |a| a.author(),
         );
-        let _ = system;
         let first = CallChange {
             kind: "submit".into(),
             event: "{\"kind\":\"submit\"}".into(),
@@ -957,13 +955,7 @@ impl App {
         now: NaiveDateTime,
     ) -> Result<usize> {
         let calendar = self.work_calendar(root_org_id).await?;
-        let units: HashMap<i64, CallUnit> = self
-            .db
-            .call_units(root_org_id)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u))
-            .collect();
+        let units = self.units_by_id(root_org_id).await?;
         let author = Author {
             user_id: None,
             name: "系统（超时自动上报）".into(),
@@ -1024,13 +1016,7 @@ impl App {
             return Ok(Vec::new());
         };
         let calendar = self.work_calendar(first.root_org_id).await?;
-        let units: HashMap<i64, CallUnit> = self
-            .db
-            .call_units(first.root_org_id)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u))
-            .collect();
+        let units = self.units_by_id(first.root_org_id).await?;
         let parsed: Vec<(i64, Case, SlaPolicy)> = rows
             .iter()
             .map(|r| parse_state(r).map(|(c, s)| (r.holder_unit_id, c, s)))
@@ -1128,6 +1114,16 @@ impl App {
             )
             .await?;
         Ok((bytes, format!("群众呼声办理情况{year}.xlsx")))
+    }
+
+    async fn units_by_id(&self, root_org_id: i64) -> Result<HashMap<i64, CallUnit>> {
+        Ok(self
+            .db
+            .call_units(root_org_id)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect())
     }
 
     /// Units an action may target: the level above for escalation, departments for a 吹哨,

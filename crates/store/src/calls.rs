@@ -163,6 +163,28 @@ pub struct CallChange {
     pub supporting: Vec<i64>,
 }
 
+/// Appends one event to a call's log on an open transaction (the first event and every
+/// transition write the same row).
+macro_rules! insert_call_event {
+    ($exec:expr, $call:expr, $at:expr, $author:expr, $change:expr) => {
+        sqlx::query(
+            "INSERT INTO call_events (call_id, at, actor, actor_user_id, kind, event, public_note, status_after, holder_unit_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind($call)
+        .bind($at)
+        .bind(&$author.name)
+        .bind($author.user_id)
+        .bind(&$change.kind)
+        .bind(&$change.event)
+        .bind(&$change.public_note)
+        .bind(&$change.status)
+        .bind($change.holder_unit_id)
+        .execute($exec)
+        .await?
+    };
+}
+
 const CALL_COLUMNS: &str = "c.id, c.root_org_id, c.tracking_code, c.item_code, c.item_name, c.territory_id, \
      c.community_unit_id, c.org_id, c.address, c.description, c.resident_name, c.phone, c.channel, c.status, c.level, \
      c.holder_unit_id, u.name AS holder_name, c.state, c.sla, c.submitted_at, c.updated_at";
@@ -390,21 +412,7 @@ impl Db {
             .bind(at)
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO call_events (call_id, at, actor, actor_user_id, kind, event, public_note, status_after, holder_unit_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(id)
-            .bind(at)
-            .bind(&author.name)
-            .bind(author.user_id)
-            .bind(&first.kind)
-            .bind(&first.event)
-            .bind(&first.public_note)
-            .bind(&first.status)
-            .bind(first.holder_unit_id)
-            .execute(&mut *tx)
-            .await?;
+            insert_call_event!(&mut *tx, id, at, author, first);
             for (content_type, bytes) in photos {
                 sqlx::query(
                     "INSERT INTO call_photos (call_id, content_type, size_bytes, content, uploaded_at) VALUES ($1, $2, $3, $4, $5)",
@@ -534,21 +542,7 @@ impl Db {
                     .execute(&mut *tx)
                     .await?;
             }
-            sqlx::query(
-                "INSERT INTO call_events (call_id, at, actor, actor_user_id, kind, event, public_note, status_after, holder_unit_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(id)
-            .bind(at)
-            .bind(&author.name)
-            .bind(author.user_id)
-            .bind(&change.kind)
-            .bind(&change.event)
-            .bind(&change.public_note)
-            .bind(&change.status)
-            .bind(change.holder_unit_id)
-            .execute(&mut *tx)
-            .await?;
+            insert_call_event!(&mut *tx, id, at, author, change);
             write_audit!(
                 &mut *tx, call.org_id, author, "update", "call", Some(id),
                 format!("呼声 {}：{}", call.tracking_code, change.public_note),

@@ -5,13 +5,13 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::auth::Session;
 use crate::error::PageError;
-use crate::pages::{XLSX, download, render, render_status};
+use crate::pages::{XLSX, download, form_status, render, render_status};
 use crate::view::Layout;
 use app::calls::{ActionInput, CallInput, CallView, FigureRow, PublicCall};
 use app::{App, AppError};
@@ -65,11 +65,7 @@ async fn public_form(app: &App, v: CallFormValues, error: String) -> PageResult 
         error,
         action: "/public/calls",
     };
-    let status = if page.error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(&page.error);
     render_status(status, &page)
 }
 
@@ -220,11 +216,7 @@ async fn track_page(
             Err(e) => return Err(e.into()),
         }
     };
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &TrackPage {
@@ -330,11 +322,7 @@ async fn staff_form(app: &App, session: &Session, v: CallFormValues, error: Stri
         error,
         action: "/calls",
     };
-    let status = if page.error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(&page.error);
     render_status(status, &page)
 }
 
@@ -430,11 +418,7 @@ async fn call_page(
     } else {
         domain::personal::mask_phone(&c.row.phone)
     };
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &CallPage {
@@ -600,11 +584,7 @@ async fn calendar_page(app: &App, session: &Session, flash: &str, error: String)
         })
         .collect();
     let next_year = app::orglife::this_year() + 1;
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &CalendarPage {
@@ -667,11 +647,7 @@ struct CataloguePage {
 
 async fn catalogue_page(app: &App, session: &Session, flash: &str, error: String) -> PageResult {
     let items = app.call_catalogue_all(&session.actor).await?;
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &CataloguePage {

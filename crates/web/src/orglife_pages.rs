@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::Session;
 use crate::error::PageError;
-use crate::pages::{LedgerQuery, meeting_page_with, orglife_with, render};
+use crate::pages::{LedgerQuery, form_status, meeting_page_with, orglife_with, render};
 use crate::view::Layout;
 use app::meeting_extras::VoteInput;
 use app::orglife_rules::{ExemptionInput, KindRules, RuleChoice};
@@ -95,11 +95,7 @@ async fn rules_page(
             .collect(),
         error,
     };
-    if page.error.is_empty() {
-        render(&page)
-    } else {
-        crate::pages::render_status(axum::http::StatusCode::BAD_REQUEST, &page)
-    }
+    crate::pages::render_status(form_status(&page.error), &page)
 }
 
 pub async fn rules(
@@ -242,28 +238,9 @@ pub async fn attachment_upload(
     State(app): State<App>,
     session: Session,
     Path(id): Path<i64>,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
-    let mut csrf = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::Invalid(format!("上传失败：{e}")))?
-    {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("附件").to_string();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| AppError::Invalid(format!("上传失败：{e}")))?;
-                file = Some((name, bytes.to_vec()));
-            }
-            _ => {}
-        }
-    }
+    let (csrf, file) = crate::pages::read_upload(multipart, "附件").await?;
     session.check_csrf(&csrf)?;
     let (name, bytes) = file.unwrap_or_default();
     match app

@@ -26,6 +26,44 @@ pub(crate) fn render(t: &impl Template) -> PageResult {
     Ok(Html(t.render()?).into_response())
 }
 
+/// A form page comes back with 400 when it carries an error, so that scripts and tests see
+/// the refusal without reading the page.
+pub(crate) fn form_status(error: &str) -> StatusCode {
+    if error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    }
+}
+
+/// Reads a one-file upload form: its CSRF token and its `file` field (name, bytes), if any.
+pub(crate) async fn read_upload(
+    mut multipart: Multipart,
+    default_name: &str,
+) -> Result<(String, Option<(String, Vec<u8>)>), PageError> {
+    let mut csrf = String::new();
+    let mut file = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| AppError::Invalid(format!("上传失败：{e}")))?
+    {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") => {
+                let name = field.file_name().unwrap_or(default_name).to_string();
+                let bytes = field
+                    .bytes()
+                    .await
+                    .map_err(|e| AppError::Invalid(format!("上传失败：{e}")))?;
+                file = Some((name, bytes.to_vec()));
+            }
+            _ => {}
+        }
+    }
+    Ok((csrf, file))
+}
+
 pub(crate) fn render_status(status: StatusCode, t: &impl Template) -> PageResult {
     Ok((status, Html(t.render()?)).into_response())
 }
@@ -262,11 +300,7 @@ async fn org_page_with(app: &App, session: &Session, id: i64, error: String) -> 
                 | OrgKind::TownCommittee
         )
     );
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &OrgPage {
@@ -915,11 +949,7 @@ async fn member_form(
         communities,
         error: error.clone(),
     };
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(&error);
     render_status(status, &page)
 }
 
@@ -1068,29 +1098,10 @@ pub async fn import_page(session: Session) -> PageResult {
 pub async fn import_submit(
     State(app): State<App>,
     session: Session,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> PageResult {
     session.actor.require_org_admin()?;
-    let mut csrf = String::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::Invalid(format!("上传失败：{e}")))?
-    {
-        match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
-            Some("file") => {
-                let name = field.file_name().unwrap_or("upload.xlsx").to_string();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| AppError::Invalid(format!("上传失败：{e}")))?;
-                file = Some((name, bytes.to_vec()));
-            }
-            _ => {}
-        }
-    }
+    let (csrf, file) = read_upload(multipart, "upload.xlsx").await?;
     session.check_csrf(&csrf)?;
     let layout = Layout::new(&session, "导入导出", "import");
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
@@ -1220,11 +1231,7 @@ async fn users_page(app: &App, session: &Session, error: String, v: UserInput) -
         .filter(|r| actor.role == Role::Admin || **r != Role::Admin)
         .map(|r| (r.code(), r.label(), Role::from_label(&v.role) == Some(*r)))
         .collect();
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &UsersPage {
@@ -1435,11 +1442,7 @@ async fn dues_year_page(
 ) -> PageResult {
     let (org, rows, sum) = app.dues_year(&session.actor, org_id, year).await?;
     let expenses = app.dues_expenses(&session.actor, org_id, year).await?;
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &DuesYearPage {
@@ -1598,11 +1601,7 @@ pub(crate) async fn orglife_with(
         .iter()
         .map(|i| (i.code(), i.label()))
         .collect();
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(&error);
     let (from, to) = (
         chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default(),
         chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default(),
@@ -1731,11 +1730,7 @@ async fn meeting_form(
     }
     let org = app.org(&session.actor, org_id).await?;
     let roster = app.meeting_roster(&session.actor, org_id).await?;
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &MeetingFormPage {
@@ -1995,11 +1990,7 @@ pub(crate) async fn meeting_page_with(
         .map_err(AppError::from)?;
     let votes = app.meeting_votes(actor, id).await?;
     let attachments = app.meeting_attachments(actor, id).await?;
-    let status = if error.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
-    };
+    let status = form_status(&error);
     let present = attendance.iter().filter(|a| a.present).count();
     let vote = if vote.decision.is_empty() {
         app::meeting_extras::VoteInput {
