@@ -336,7 +336,10 @@ impl App {
             .db
             .org_list_kind(Scope::Subtree(org_id), OrgKind::PartyGroup.code())
             .await?;
-        let meetings = self.db.meetings_between(scope, org_id, from, to).await?;
+        let meetings = self
+            .db
+            .meeting_facts_between(scope, org_id, from, to)
+            .await?;
         let full_on = self.db.member_full_dates(scope, org_id).await?;
         let founded: HashMap<i64, Option<NaiveDate>> = self
             .db
@@ -354,11 +357,11 @@ impl App {
             });
         }
         let mut held: HashMap<i64, Vec<Held>> = HashMap::new();
-        for m in &meetings {
-            if let Some(institution) = Institution::from_code(&m.institution) {
-                held.entry(m.org_id).or_default().push(Held {
+        for (org, code, on) in &meetings {
+            if let Some(institution) = Institution::from_code(code) {
+                held.entry(*org).or_default().push(Held {
                     institution,
-                    on: m.held_on,
+                    on: *on,
                 });
             }
         }

@@ -1271,6 +1271,22 @@ async fn meetings_with_attendance_and_kept_revisions() {
                 .unwrap()
                 .is_empty()
         );
+        assert_eq!(
+            db.meeting_facts_between(whole, t.street_a, from, to)
+                .await
+                .unwrap(),
+            vec![(
+                t.branch_a,
+                "themed_party_day".to_string(),
+                NaiveDate::from_ymd_opt(2026, 3, 5).unwrap()
+            )]
+        );
+        assert!(
+            db.meeting_facts_between(Scope::Subtree(t.street_b), t.street_a, from, to)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         let log = db.audit_list(a, Some("meeting"), 10, 0).await.unwrap();
         assert_eq!(log.len(), 2);
 
