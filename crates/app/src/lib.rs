@@ -129,6 +129,8 @@ pub struct App {
     pub throttle: std::sync::Arc<auth::LoginThrottle>,
     /// The instance's dues rules: the cap, the farmers' amount and the fixing rule.
     pub dues: dues::DuesSettings,
+    /// Days after a meeting within which its record may be entered.
+    pub backfill_days: i64,
 }
 
 impl App {
@@ -137,6 +139,7 @@ impl App {
             db,
             throttle: Default::default(),
             dues: Default::default(),
+            backfill_days: orglife::DEFAULT_BACKFILL_DAYS,
         }
     }
 }

@@ -15,8 +15,9 @@ use domain::orglife::{
 use domain::{BranchKind, OrgKind};
 use store::{AttendanceEntry, MeetingFields, MemberFilter, Org, Scope};
 
-/// How many days after a meeting its record may still be entered: records are kept as the
-/// meeting happens, not written up at inspection time.
+/// How many days after a meeting its record may still be entered, unless the instance sets
+/// another limit (`--backfill-days`): records are kept as the meeting happens, not written up at
+/// inspection time.
 pub const DEFAULT_BACKFILL_DAYS: i64 = 30;
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -185,7 +186,7 @@ impl App {
             return Err(AppError::Forbidden);
         }
         self.db.org_get(actor.scope(), org_id).await?;
-        let (fields, attendance) = validate_meeting(input, today(), DEFAULT_BACKFILL_DAYS)?;
+        let (fields, attendance) = validate_meeting(input, today(), self.backfill_days)?;
         Ok(self
             .db
             .meeting_create(actor.scope(), org_id, &fields, &attendance, &actor.author())
@@ -201,7 +202,7 @@ impl App {
         }
         let (old, _) = self.db.meeting_get(actor.scope(), id).await?;
         let recorded_on = (old.recorded_at + chrono::Duration::hours(8)).date_naive();
-        let (fields, attendance) = validate_meeting(input, recorded_on, DEFAULT_BACKFILL_DAYS)?;
+        let (fields, attendance) = validate_meeting(input, recorded_on, self.backfill_days)?;
         Ok(self
             .db
             .meeting_update(actor.scope(), id, &fields, &attendance, &actor.author())

@@ -28,7 +28,7 @@ struct Cli {
     command: Command,
 }
 
-/// The instance's dues rules (DOMAIN.md §1.3).
+/// The instance's rules: dues (DOMAIN.md §1.3) and the back-filling limit of meeting records.
 #[derive(clap::Args, Clone)]
 struct DuesArgs {
     /// 每月党费上限（元），默认 1000；0 表示不设上限
@@ -40,9 +40,23 @@ struct DuesArgs {
     /// 农民党员每月党费（元），0.20–1.00
     #[arg(long, default_value = "0.50")]
     farmer_dues: String,
+    /// 会议结束后多少天内可以补录会议记录（1–365）
+    #[arg(long, default_value_t = app::orglife::DEFAULT_BACKFILL_DAYS)]
+    backfill_days: i64,
 }
 
 impl DuesArgs {
+    fn backfill_days(&self) -> Result<i64, String> {
+        if (1..=365).contains(&self.backfill_days) {
+            Ok(self.backfill_days)
+        } else {
+            Err(format!(
+                "--backfill-days「{}」无效，应在 1 到 365 之间",
+                self.backfill_days
+            ))
+        }
+    }
+
     fn settings(&self) -> Result<app::dues::DuesSettings, String> {
         let mut settings = app::dues::DuesSettings::default();
         let cap = yuan(&self.dues_cap)?;
@@ -279,6 +293,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         } => {
             let mut app = open(&db).await?;
             app.dues = dues.settings()?;
+            app.backfill_days = dues.backfill_days()?;
             if let Some(first) = app.bootstrap(&org_name).await.map_err(|e| e.to_string())? {
                 eprintln!("已新建数据库并创建顶层党组织「{}」。", first.org_name);
                 eprintln!(
@@ -299,11 +314,13 @@ async fn run(cli: Cli) -> Result<(), String> {
             dues,
         } => {
             let settings = dues.settings()?;
+            let backfill_days = dues.backfill_days()?;
             if reset || db == DEMO_DB {
                 remove_sqlite_files(&db);
             }
             let mut app = open(&db).await?;
             app.dues = settings;
+            app.backfill_days = backfill_days;
             let started = std::time::Instant::now();
             let options = DemoOptions {
                 members,

@@ -1691,6 +1691,7 @@ struct MeetingFormPage {
     institutions: Vec<(&'static str, &'static str)>,
     v: MeetingFormValues,
     error: String,
+    backfill_days: i64,
 }
 
 #[derive(Default, Clone)]
@@ -1751,6 +1752,7 @@ async fn meeting_form(
                 .collect(),
             v,
             error,
+            backfill_days: app.backfill_days,
         },
     )
 }

@@ -1387,6 +1387,18 @@ async fn votes_attachments_exemptions_and_rules_through_the_pages() {
             .record_meeting(&officer, branch, &input)
             .await
             .unwrap();
+        // An instance may allow a longer back-filling period than the default 30 days.
+        let late = app::orglife::MeetingInput {
+            held_on: (app::members::today() - chrono::Duration::days(40)).to_string(),
+            ..input.clone()
+        };
+        assert!(f.app.record_meeting(&officer, branch, &late).await.is_err());
+        let mut lenient = f.app.clone();
+        lenient.backfill_days = 45;
+        lenient
+            .record_meeting(&officer, branch, &late)
+            .await
+            .unwrap();
         let uri = format!("/orglife/meetings/{meeting}/votes");
         // No quorum: refused, and what was typed comes back.
         let (status, body) = f
