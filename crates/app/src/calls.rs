@@ -751,8 +751,11 @@ impl App {
                         .clone()
                         .ok_or_else(|| invalid("已是最高一级，不能再上报"))?,
                 };
-                if level_of(&target.level)?.rank() <= level_of(&holder.level)?.rank() {
-                    return Err(invalid("只能上报到上一级"));
+                // Up one step: the unit above, or from a street a district department.
+                let allowed = Some(target.id) == holder.parent_id
+                    || (target.kind == "department" && holder.level == Level::Street.code());
+                if !allowed {
+                    return Err(invalid("只能上报到上一级单位"));
                 }
                 (
                     Event::Escalate {
@@ -766,10 +769,14 @@ impl App {
             }
             "whistle" => {
                 let lead = unit(input.unit_id).await?;
-                let mut names = vec![lead.name.clone()];
+                let mut called = vec![lead.clone()];
                 for s in &input.supporting {
-                    names.push(unit(Some(*s)).await?.name);
+                    called.push(unit(Some(*s)).await?);
                 }
+                if called.iter().any(|u| u.kind != "department") {
+                    return Err(invalid("吹哨只能叫区级职能部门报到"));
+                }
+                let names: Vec<String> = called.into_iter().map(|u| u.name).collect();
                 (
                     Event::Whistle {
                         lead: lead.id,
@@ -787,6 +794,12 @@ impl App {
             ),
             "reassign" => {
                 let target = unit(input.unit_id).await?;
+                // The arbiter assigns within its own reach: itself or a unit directly below it.
+                let arbiter = parent.as_ref().map(|p| p.id);
+                if arbiter.is_none() || !(Some(target.id) == arbiter || target.parent_id == arbiter)
+                {
+                    return Err(invalid("只能改派给本级或直属下级单位"));
+                }
                 (
                     Event::Arbitrate {
                         decision: Arbitration::Reassign {

@@ -1837,6 +1837,17 @@ async fn a_call_goes_from_the_public_form_through_community_street_and_departmen
             .form("street_admin", &act, &[("action", "acknowledge")])
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
+        // A community cannot skip its street, and a street calls only departments in.
+        let skip = lead.to_string();
+        let (status, body) = f
+            .form(
+                "community_admin",
+                &act,
+                &[("action", "escalate"), ("unit_id", &skip), ("text", "越级")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("只能上报到上一级单位"));
         for (action, text) in [
             ("acknowledge", ""),
             ("escalate", "涉及多个部门，社区无法协调"),
@@ -1857,6 +1868,20 @@ async fn a_call_goes_from_the_public_form_through_community_street_and_departmen
         }
         let lead_s = lead.to_string();
         let support_s = support.to_string();
+        let community_s = community.id.to_string();
+        let (status, body) = f
+            .form(
+                "street_admin",
+                &act,
+                &[
+                    ("action", "whistle"),
+                    ("unit_id", &community_s),
+                    ("text", "叫社区报到"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("吹哨只能叫区级职能部门报到"));
         let (status, _) = f
             .form(
                 "street_admin",
