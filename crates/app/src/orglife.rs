@@ -341,7 +341,12 @@ impl App {
             .db
             .meeting_facts_between(scope, org_id, from, to)
             .await?;
-        let full_on = self.db.member_full_dates(scope, org_id).await?;
+        let formal: HashMap<i64, [u32; 12]> = self
+            .db
+            .member_formal_counts_by_month(scope, org_id, year)
+            .await?
+            .into_iter()
+            .collect();
         let founded: HashMap<i64, Option<NaiveDate>> = self
             .db
             .orgs_founded(scope, org_id)
@@ -366,10 +371,6 @@ impl App {
                 });
             }
         }
-        let mut full_dates: HashMap<i64, Vec<NaiveDate>> = HashMap::new();
-        for (branch, date) in full_on {
-            full_dates.entry(branch).or_default().push(date);
-        }
         let mut cells_of = HashMap::new();
         let mut rule_version_of = HashMap::new();
         for branch in &branches {
@@ -379,10 +380,10 @@ impl App {
                 .and_then(BranchKind::from_code);
             let rules = rules_in_force(kind, year, &saved);
             let founded_on = founded.get(&branch.id).copied().flatten();
-            let dates = full_dates.get(&branch.id).cloned().unwrap_or_default();
+            let counts = formal.get(&branch.id).copied().unwrap_or([0; 12]);
             let formal_members_by_month = (1..=12)
                 .filter_map(|m| NaiveDate::from_ymd_opt(year, m, 1))
-                .map(|start| (start, dates.iter().filter(|d| **d <= start).count() as u32))
+                .zip(counts)
                 .collect();
             let facts = BranchFacts {
                 founded_on,

@@ -534,22 +534,54 @@ impl Db {
 }
 
 impl Db {
-    /// (branch, 转正日期) of every member below `org_id` who has become full, in the scope: what
-    /// the ledger needs to know when a branch reached seven formal members.
-    pub async fn member_full_dates(
+    /// How many 正式党员 each branch at or below `org_id` had at the start of each month of
+    /// `year`, counted in SQL: the ledger needs twelve numbers per branch, not a million dates
+    /// (measured on 1,000,000 members: reading every date took most of the district roll-up's
+    /// 2.2 s). Branches without any 正式党员 are absent.
+    pub async fn member_formal_counts_by_month(
         &self,
         scope: Scope,
         org_id: i64,
-    ) -> Result<Vec<(i64, chrono::NaiveDate)>> {
+        year: i32,
+    ) -> Result<Vec<(i64, [u32; 12])>> {
+        let starts: Vec<chrono::NaiveDate> = (1..=12)
+            .filter_map(|m| chrono::NaiveDate::from_ymd_opt(year, m, 1))
+            .collect();
+        if starts.len() != 12 {
+            return Ok(Vec::new());
+        }
         let mut params = vec![Param::I64(org_id)];
+        // Bucket k (1–12): first counted at the start of month k; 13: not yet by December.
+        let mut bucket = String::from("CASE");
+        for (k, start) in starts.iter().enumerate() {
+            params.push(Param::Date(*start));
+            bucket.push_str(&format!(
+                " WHEN m.full_on <= ${} THEN {}",
+                params.len(),
+                k + 1
+            ));
+        }
+        bucket.push_str(" ELSE 13 END");
         let sql = format!(
-            "SELECT m.branch_id, m.full_on FROM members m \
-             WHERE m.full_on IS NOT NULL AND m.branch_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) AND {}",
+            "SELECT m.branch_id, {bucket} AS bucket, COUNT(*) FROM members m \
+             WHERE m.full_on IS NOT NULL AND m.branch_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) AND {} \
+             GROUP BY 1, 2",
             scope.member_condition("m", &mut params)
         );
         let rows = on_db!(self, pool => {
-            bind_params!(sqlx::query_as::<_, (i64, chrono::NaiveDate)>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+            bind_params!(sqlx::query_as::<_, (i64, i32, i64)>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
         });
-        Ok(rows)
+        let mut counts: std::collections::BTreeMap<i64, [u32; 12]> = Default::default();
+        for (branch, bucket, n) in rows {
+            let months = counts.entry(branch).or_insert([0; 12]);
+            let n = u32::try_from(n).unwrap_or(u32::MAX);
+            for month in months
+                .iter_mut()
+                .skip(usize::try_from(bucket - 1).unwrap_or(12))
+            {
+                *month += n;
+            }
+        }
+        Ok(counts.into_iter().collect())
     }
 }

@@ -1290,14 +1290,52 @@ async fn meetings_with_attendance_and_kept_revisions() {
         let log = db.audit_list(a, Some("meeting"), 10, 0).await.unwrap();
         assert_eq!(log.len(), 2);
 
-        let full = db.member_full_dates(whole, t.street_a).await.unwrap();
-        assert_eq!(full.len(), 2, "both street A members are full");
-        assert!(
-            full.iter()
-                .all(|(b, d)| *b == t.branch_a && d.to_string() == "1996-07-01")
+        // Two more: full from 1 March 2026 (counted from March) and from 2 March (from April),
+        // and one still probationary (never counted).
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let id = |seq| {
+            domain::idcard::make_id_number("110105", d(1980, 1, 1), seq, domain::Gender::Male)
+        };
+        let later = |name: &str, seq, full_on: Option<NaiveDate>| MemberFields {
+            status: if full_on.is_some() {
+                "full"
+            } else {
+                "probationary"
+            }
+            .into(),
+            full_on,
+            ..member(t.branch_a, name, "x", "x", &id(seq))
+        };
+        db.member_insert_many(
+            whole,
+            &[
+                later("赵一", 21, Some(d(2026, 3, 1))),
+                later("赵二", 41, Some(d(2026, 3, 2))),
+                later("赵三", 61, None),
+            ],
+            &author(),
+        )
+        .await
+        .unwrap();
+        let counts = db
+            .member_formal_counts_by_month(whole, t.street_a, 2026)
+            .await
+            .unwrap();
+        assert_eq!(
+            counts,
+            vec![(t.branch_a, [2, 2, 3, 4, 4, 4, 4, 4, 4, 4, 4, 4])],
+            "{}",
+            db.engine()
+        );
+        assert_eq!(
+            db.member_formal_counts_by_month(whole, t.street_a, 1996)
+                .await
+                .unwrap(),
+            vec![(t.branch_a, [0, 0, 0, 0, 0, 0, 2, 2, 2, 2, 2, 2])],
+            "full on 1 July 1996: counted at the start of July"
         );
         assert!(
-            db.member_full_dates(Scope::Subtree(t.street_b), t.street_a)
+            db.member_formal_counts_by_month(Scope::Subtree(t.street_b), t.street_a, 2026)
                 .await
                 .unwrap()
                 .is_empty()
