@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::Session;
 use crate::error::PageError;
-use crate::pages::{XLSX, download, form_status, render, render_status};
+use crate::pages::{XLSX, download, form_field, form_status, render, render_status};
 use crate::view::Layout;
 use app::calls::{ActionInput, CallInput, CallView, FigureRow, PublicCall};
 use app::{App, AppError};
@@ -465,13 +465,7 @@ pub async fn call_act(
     Path(id): Path<i64>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let get = |key: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |key: &str| form_field(&pairs, key).to_string();
     session.check_csrf(&get("csrf"))?;
     let input = ActionInput {
         action: get("action"),
@@ -679,13 +673,7 @@ pub async fn catalogue_save(
     session: Session,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let get = |key: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let get = |key: &str| form_field(&pairs, key).trim().to_string();
     session.check_csrf(&get("csrf"))?;
     let minutes = |key: &str| get(key).parse::<i64>().unwrap_or(0);
     let mut items = Vec::new();

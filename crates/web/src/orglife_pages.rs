@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::Session;
 use crate::error::PageError;
-use crate::pages::{LedgerQuery, form_status, meeting_page_with, orglife_with, render};
+use crate::pages::{LedgerQuery, form_field, form_status, meeting_page_with, orglife_with, render};
 use crate::view::Layout;
 use app::meeting_extras::VoteInput;
 use app::orglife_rules::{ExemptionInput, KindRules, RuleChoice};
@@ -116,13 +116,7 @@ pub async fn rules_save(
     session: Session,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let get = |key: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.trim().to_string())
-            .unwrap_or_default()
-    };
+    let get = |key: &str| form_field(&pairs, key).trim().to_string();
     session.check_csrf(&get("csrf"))?;
     let kind = get("kind");
     let mut choices = Vec::new();

@@ -26,6 +26,15 @@ pub(crate) fn render(t: &impl Template) -> PageResult {
     Ok(Html(t.render()?).into_response())
 }
 
+/// The first value of a field in a form read as pairs (forms with repeated or per-row fields),
+/// or "" when it is missing.
+pub(crate) fn form_field<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map_or("", |(_, v)| v.as_str())
+}
+
 /// A form page comes back with 400 when it carries an error, so that scripts and tests see
 /// the refusal without reading the page.
 pub(crate) fn form_status(error: &str) -> StatusCode {
@@ -1793,13 +1802,7 @@ fn parse_meeting_form(
     MeetingFormValues,
     app::orglife::MeetingInput,
 ) {
-    let get = |key: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
+    let get = |key: &str| form_field(pairs, key).to_string();
     let present: Vec<i64> = pairs
         .iter()
         .filter(|(k, _)| k == "present")
