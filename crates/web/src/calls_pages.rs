@@ -5,13 +5,12 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::auth::Session;
 use crate::error::PageError;
-use crate::pages::{XLSX, download, form_field, form_status, render, render_status};
+use crate::pages::{XLSX, download, form_field, form_status, render, render_status, stored_file};
 use crate::view::Layout;
 use app::calls::{ActionInput, CallInput, CallView, FigureRow, PublicCall};
 use app::{App, AppError};
@@ -495,22 +494,7 @@ pub async fn call_photo(
 ) -> PageResult {
     require_calls(&session)?;
     let (content_type, bytes) = app.call_photo(&session.actor, id).await?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                HeaderValue::from_str(&content_type)
-                    .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
-            ),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("private")),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(stored_file(&content_type, None, bytes))
 }
 
 #[derive(Template)]

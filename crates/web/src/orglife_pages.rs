@@ -5,7 +5,6 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -249,35 +248,18 @@ pub async fn attachment_upload(
     }
 }
 
-/// Serves an attachment inline (photos show in the page). The type is the one sniffed at upload,
-/// and `nosniff` keeps a browser from reading it as anything else.
+/// Serves an attachment inline, so photos show in the page.
 pub async fn attachment_download(
     State(app): State<App>,
     session: Session,
     Path(id): Path<i64>,
 ) -> PageResult {
     let (meta, bytes) = app.meeting_attachment(&session.actor, id).await?;
-    let content_type = HeaderValue::from_str(&meta.content_type)
-        .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-    let disposition = crate::pages::attachment(&meta.file_name, "attachment")
-        .to_str()
-        .map(|v| v.replacen("attachment", "inline", 1))
-        .ok()
-        .and_then(|v| HeaderValue::from_str(&v).ok())
-        .unwrap_or_else(|| HeaderValue::from_static("inline"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type),
-            (header::CONTENT_DISPOSITION, disposition),
-            (
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("private")),
-        ],
+    Ok(crate::pages::stored_file(
+        &meta.content_type,
+        Some(&meta.file_name),
         bytes,
-    )
-        .into_response())
+    ))
 }
 
 // ---------------------------------------------------------------- the member's own page

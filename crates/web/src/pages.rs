@@ -26,6 +26,40 @@ pub(crate) fn render(t: &impl Template) -> PageResult {
     Ok(Html(t.render()?).into_response())
 }
 
+/// A file a user uploaded earlier (a meeting attachment, a resident's photo), served to be shown
+/// in the page. The type is the one sniffed at upload, and `nosniff` keeps a browser from
+/// reading it as anything else; with a name, the browser offers that name when saving it.
+pub(crate) fn stored_file(content_type: &str, file_name: Option<&str>, bytes: Vec<u8>) -> Response {
+    let mut response = (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_str(content_type)
+                    .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream")),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("private")),
+        ],
+        bytes,
+    )
+        .into_response();
+    if let Some(name) = file_name {
+        let inline = attachment(name, "attachment")
+            .to_str()
+            .map(|v| v.replacen("attachment", "inline", 1))
+            .ok()
+            .and_then(|v| HeaderValue::from_str(&v).ok())
+            .unwrap_or_else(|| HeaderValue::from_static("inline"));
+        response
+            .headers_mut()
+            .insert(header::CONTENT_DISPOSITION, inline);
+    }
+    response
+}
+
 /// The first value of a field in a form read as pairs (forms with repeated or per-row fields),
 /// or "" when it is missing.
 pub(crate) fn form_field<'a>(pairs: &'a [(String, String)], key: &str) -> &'a str {
