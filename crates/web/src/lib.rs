@@ -11,12 +11,26 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
 pub mod api;
+pub mod audit;
 pub mod auth;
-pub mod calls_pages;
+pub mod birthdays;
+pub mod calls;
+pub mod dashboard;
+pub mod dues;
 pub mod error;
+pub mod import_export;
+pub mod inbox;
+pub mod login;
+pub mod me;
+pub mod meetings;
+pub mod members;
 pub mod open311;
-pub mod orglife_pages;
+pub mod orglife;
+pub mod orglife_rules;
+pub mod orgs;
 pub mod pages;
+pub mod territory;
+pub mod users;
 pub mod view;
 
 pub use app::App;
@@ -29,102 +43,99 @@ pub fn router(app: App) -> Router {
         .route("/healthz", get(healthz))
         .route("/static/htmx.min.js", get(htmx_js))
         .route("/static/app.css", get(app_css))
-        .route("/login", get(pages::login_form).post(pages::login_submit))
-        .route("/logout", post(pages::logout))
-        .route("/", get(pages::dashboard))
-        .route("/orgs", get(pages::orgs_root).post(pages::org_create))
-        .route("/orgs/{id}", get(pages::org_page).post(pages::org_update))
-        .route("/orgs/{id}/concurrent", post(pages::concurrent_add))
+        .route("/login", get(login::login_form).post(login::login_submit))
+        .route("/logout", post(login::logout))
+        .route("/", get(dashboard::dashboard))
+        .route("/orgs", get(orgs::orgs_root).post(orgs::org_create))
+        .route("/orgs/{id}", get(orgs::org_page).post(orgs::org_update))
+        .route("/orgs/{id}/concurrent", post(orgs::concurrent_add))
         .route(
             "/territory",
-            get(pages::territory_root).post(pages::territory_create),
+            get(territory::territory_root).post(territory::territory_create),
         )
-        .route("/territory/{id}", get(pages::territory_page))
-        .route("/members", get(pages::members).post(pages::member_create))
-        .route("/members/new", get(pages::member_new))
+        .route("/territory/{id}", get(territory::territory_page))
+        .route(
+            "/members",
+            get(members::members).post(members::member_create),
+        )
+        .route("/members/new", get(members::member_new))
         .route(
             "/members/import",
-            get(pages::import_page).post(pages::import_submit),
+            get(import_export::import_page).post(import_export::import_submit),
         )
-        .route("/members/template.xlsx", get(pages::template_download))
-        .route("/members/export", get(pages::export_download))
+        .route(
+            "/members/template.xlsx",
+            get(import_export::template_download),
+        )
+        .route("/members/export", get(import_export::export_download))
         .route(
             "/members/{id}",
-            get(pages::member_page).post(pages::member_update),
+            get(members::member_page).post(members::member_update),
         )
-        .route("/members/{id}/edit", get(pages::member_edit))
-        .route("/members/{id}/dues/base", post(pages::dues_base))
-        .route("/members/{id}/dues/payments", post(pages::dues_payment))
-        .route("/members/{id}/dues/waivers", post(pages::dues_waiver))
-        .route("/birthdays", get(pages::birthdays))
-        .route("/orglife", get(pages::orglife))
-        .route("/orglife/new", get(pages::meeting_new))
-        .route("/orglife/export", get(pages::orglife_export))
-        .route("/orglife/meetings", post(pages::meeting_create))
+        .route("/members/{id}/edit", get(members::member_edit))
+        .route("/members/{id}/dues/base", post(dues::dues_base))
+        .route("/members/{id}/dues/payments", post(dues::dues_payment))
+        .route("/members/{id}/dues/waivers", post(dues::dues_waiver))
+        .route("/birthdays", get(birthdays::birthdays))
+        .route("/orglife", get(orglife::orglife))
+        .route("/orglife/new", get(meetings::meeting_new))
+        .route("/orglife/export", get(orglife::orglife_export))
+        .route("/orglife/meetings", post(meetings::meeting_create))
         .route(
             "/orglife/meetings/{id}",
-            get(pages::meeting_page).post(pages::meeting_amend),
+            get(meetings::meeting_page).post(meetings::meeting_amend),
         )
-        .route("/orglife/meetings/{id}/edit", get(pages::meeting_edit))
-        .route(
-            "/orglife/meetings/{id}/votes",
-            post(orglife_pages::vote_create),
-        )
+        .route("/orglife/meetings/{id}/edit", get(meetings::meeting_edit))
+        .route("/orglife/meetings/{id}/votes", post(meetings::vote_create))
         .route(
             "/orglife/meetings/{id}/attachments",
-            post(orglife_pages::attachment_upload),
+            post(meetings::attachment_upload),
         )
-        .route(
-            "/orglife/meetings/{id}/signin",
-            post(orglife_pages::sign_in),
-        )
+        .route("/orglife/meetings/{id}/signin", post(me::sign_in))
         .route(
             "/orglife/attachments/{id}",
-            get(orglife_pages::attachment_download),
+            get(meetings::attachment_download),
         )
         .route(
             "/orglife/rules",
-            get(orglife_pages::rules).post(orglife_pages::rules_save),
+            get(orglife_rules::rules).post(orglife_rules::rules_save),
         )
-        .route("/orglife/exemptions", post(orglife_pages::exemption_create))
+        .route("/orglife/exemptions", post(orglife_rules::exemption_create))
         .route(
             "/orglife/exemptions/{id}/delete",
-            post(orglife_pages::exemption_delete),
+            post(orglife_rules::exemption_delete),
         )
-        .route("/public/calls/new", get(calls_pages::public_new))
-        .route("/public/calls", post(calls_pages::public_submit))
-        .route("/public/calls/places", get(calls_pages::public_places))
-        .route("/public/calls/track", get(calls_pages::public_track))
-        .route("/public/calls/rate", post(calls_pages::public_rate))
-        .route(
-            "/calls",
-            get(calls_pages::calls).post(calls_pages::staff_submit),
-        )
-        .route("/calls/new", get(calls_pages::staff_new))
-        .route("/calls/figures", get(calls_pages::figures))
-        .route("/calls/figures/export", get(calls_pages::figures_export))
+        .route("/public/calls/new", get(calls::public_new))
+        .route("/public/calls", post(calls::public_submit))
+        .route("/public/calls/places", get(calls::public_places))
+        .route("/public/calls/track", get(calls::public_track))
+        .route("/public/calls/rate", post(calls::public_rate))
+        .route("/calls", get(calls::calls).post(calls::staff_submit))
+        .route("/calls/new", get(calls::staff_new))
+        .route("/calls/figures", get(calls::figures))
+        .route("/calls/figures/export", get(calls::figures_export))
         .route(
             "/calls/calendar",
-            get(calls_pages::calendar).post(calls_pages::calendar_save),
+            get(calls::calendar).post(calls::calendar_save),
         )
         .route(
             "/calls/catalogue",
-            get(calls_pages::catalogue).post(calls_pages::catalogue_save),
+            get(calls::catalogue).post(calls::catalogue_save),
         )
-        .route("/calls/photos/{id}", get(calls_pages::call_photo))
-        .route("/calls/{id}", get(calls_pages::call))
-        .route("/calls/{id}/act", post(calls_pages::call_act))
-        .route("/inbox", get(orglife_pages::inbox))
-        .route("/inbox/{id}/read", post(orglife_pages::inbox_read))
-        .route("/dues", get(pages::dues_notice))
-        .route("/dues/export", get(pages::dues_notice_export))
-        .route("/dues/year", get(pages::dues_year))
-        .route("/dues/expenses", post(pages::dues_expense))
-        .route("/me", get(orglife_pages::me))
-        .route("/users", get(pages::users).post(pages::user_create))
-        .route("/users/{id}/password", post(pages::user_password))
-        .route("/tokens", get(pages::tokens).post(pages::token_create))
-        .route("/audit", get(pages::audit))
+        .route("/calls/photos/{id}", get(calls::call_photo))
+        .route("/calls/{id}", get(calls::call))
+        .route("/calls/{id}/act", post(calls::call_act))
+        .route("/inbox", get(inbox::inbox))
+        .route("/inbox/{id}/read", post(inbox::inbox_read))
+        .route("/dues", get(dues::dues_notice))
+        .route("/dues/export", get(dues::dues_notice_export))
+        .route("/dues/year", get(dues::dues_year))
+        .route("/dues/expenses", post(dues::dues_expense))
+        .route("/me", get(me::me))
+        .route("/users", get(users::users).post(users::user_create))
+        .route("/users/{id}/password", post(users::user_password))
+        .route("/tokens", get(users::tokens).post(users::token_create))
+        .route("/audit", get(audit::audit))
         .merge(api::router())
         .merge(open311::router())
         .layer(DefaultBodyLimit::max(MAX_UPLOAD))

@@ -1,35 +1,25 @@
-//! Pages for the rest of organisational life: the rule sets admins keep, exemptions, votes and
-//! attachments on a meeting record, members signing in on their phone, and the inbox that
-//! reminders and greetings arrive in.
+//! The rule sets (路线图) admins keep by version, and exemptions approved from above.
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::auth::Session;
 use crate::error::PageError;
-use crate::pages::{LedgerQuery, form_field, form_status, meeting_page_with, orglife_with, render};
+use crate::orglife::{LedgerQuery, orglife_with};
+use crate::pages::{form_field, form_status};
 use crate::view::Layout;
-use app::meeting_extras::VoteInput;
 use app::orglife_rules::{ExemptionInput, KindRules, RuleChoice};
 use app::{App, AppError};
-use domain::Role;
 use domain::orglife::{Frequency, Institution};
 
 type PageResult = Result<Response, PageError>;
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf: String,
-}
-
-// ---------------------------------------------------------------- rule sets
-
 #[derive(Template)]
 #[template(path = "orglife_rules.html")]
-struct RulesPage {
+pub(crate) struct RulesPage {
     layout: Layout,
     year: i32,
     kinds: Vec<KindRules>,
@@ -65,7 +55,7 @@ pub struct RulesQuery {
     saved: String,
 }
 
-async fn rules_page(
+pub(crate) async fn rules_page(
     app: &App,
     session: &Session,
     selected: String,
@@ -202,135 +192,4 @@ pub async fn exemption_delete(
     app.withdraw_exemption(&session.actor, id).await?;
     let back = form.org_id.unwrap_or(session.actor.org_id);
     Ok(Redirect::to(&format!("/orglife?org_id={back}")).into_response())
-}
-
-// ---------------------------------------------------------------- votes and attachments
-
-#[derive(Deserialize)]
-pub struct VoteForm {
-    csrf: String,
-    #[serde(flatten)]
-    input: VoteInput,
-}
-
-pub async fn vote_create(
-    State(app): State<App>,
-    session: Session,
-    Path(id): Path<i64>,
-    Form(form): Form<VoteForm>,
-) -> PageResult {
-    session.check_csrf(&form.csrf)?;
-    match app.record_vote(&session.actor, id, &form.input).await {
-        Ok(_) => Ok(Redirect::to(&format!("/orglife/meetings/{id}?saved=vote")).into_response()),
-        Err(AppError::Invalid(m)) => meeting_page_with(&app, &session, id, "", m, form.input).await,
-        Err(e) => Err(e.into()),
-    }
-}
-
-pub async fn attachment_upload(
-    State(app): State<App>,
-    session: Session,
-    Path(id): Path<i64>,
-    multipart: Multipart,
-) -> PageResult {
-    let (csrf, file) = crate::pages::read_upload(multipart, "附件").await?;
-    session.check_csrf(&csrf)?;
-    let (name, bytes) = file.unwrap_or_default();
-    match app
-        .attach_to_meeting(&session.actor, id, &name, &bytes)
-        .await
-    {
-        Ok(_) => Ok(Redirect::to(&format!("/orglife/meetings/{id}?saved=file")).into_response()),
-        Err(AppError::Invalid(m)) => {
-            meeting_page_with(&app, &session, id, "", m, VoteInput::default()).await
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Serves an attachment inline, so photos show in the page.
-pub async fn attachment_download(
-    State(app): State<App>,
-    session: Session,
-    Path(id): Path<i64>,
-) -> PageResult {
-    let (meta, bytes) = app.meeting_attachment(&session.actor, id).await?;
-    Ok(crate::pages::stored_file(
-        &meta.content_type,
-        Some(&meta.file_name),
-        bytes,
-    ))
-}
-
-// ---------------------------------------------------------------- the member's own page
-
-#[derive(Template)]
-#[template(path = "me.html")]
-struct MePage {
-    layout: Layout,
-    member_id: i64,
-    meetings: Vec<store::SignInMeeting>,
-    unread: i64,
-}
-
-pub async fn me(State(app): State<App>, session: Session, Query(q): Query<MeQuery>) -> PageResult {
-    let actor = &session.actor;
-    let Some(member_id) = actor.member_id.filter(|_| actor.role == Role::Member) else {
-        return Ok(Redirect::to("/").into_response());
-    };
-    let flash = if q.signed.is_empty() {
-        ""
-    } else {
-        "签到成功。"
-    };
-    render(&MePage {
-        layout: Layout::new(&session, "我的", "me").with_flash(flash),
-        member_id,
-        meetings: app.meetings_to_sign_in(actor).await?,
-        unread: app.inbox_unread(actor).await?,
-    })
-}
-
-#[derive(Deserialize)]
-pub struct MeQuery {
-    #[serde(default)]
-    signed: String,
-}
-
-pub async fn sign_in(
-    State(app): State<App>,
-    session: Session,
-    Path(id): Path<i64>,
-    Form(form): Form<CsrfOnly>,
-) -> PageResult {
-    session.check_csrf(&form.csrf)?;
-    app.sign_in(&session.actor, id).await?;
-    Ok(Redirect::to("/me?signed=1").into_response())
-}
-
-// ---------------------------------------------------------------- inbox
-
-#[derive(Template)]
-#[template(path = "inbox.html")]
-struct InboxPage {
-    layout: Layout,
-    messages: Vec<store::Message>,
-}
-
-pub async fn inbox(State(app): State<App>, session: Session) -> PageResult {
-    render(&InboxPage {
-        layout: Layout::new(&session, "消息", "inbox"),
-        messages: app.inbox(&session.actor).await?,
-    })
-}
-
-pub async fn inbox_read(
-    State(app): State<App>,
-    session: Session,
-    Path(id): Path<i64>,
-    Form(form): Form<CsrfOnly>,
-) -> PageResult {
-    session.check_csrf(&form.csrf)?;
-    app.inbox_mark_read(&session.actor, id).await?;
-    Ok(Redirect::to("/inbox").into_response())
 }

@@ -1,0 +1,292 @@
+//! Party dues: the forms on a member's page, the monthly 通报 and the yearly publication with expenses.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::auth::Session;
+use crate::error::PageError;
+use crate::members::member_page_with;
+use crate::pages::{XLSX, download, form_status, render, render_status};
+use crate::view::Layout;
+use app::members::today;
+use app::{App, AppError};
+use domain::Role;
+use store::{Org, OrgNode};
+
+type PageResult = Result<Response, PageError>;
+
+/// What was typed into the dues forms, shown again with the error when a save fails.
+#[derive(Default, Deserialize)]
+pub struct DuesForm {
+    #[serde(default)]
+    pub(crate) csrf: String,
+    #[serde(default)]
+    pub(crate) category: String,
+    #[serde(default)]
+    pub(crate) base: String,
+    #[serde(default)]
+    pub(crate) components: String,
+    #[serde(default)]
+    pub(crate) effective_month: String,
+    #[serde(default)]
+    pub(crate) from_month: String,
+    #[serde(default)]
+    pub(crate) to_month: String,
+    #[serde(default)]
+    pub(crate) paid_on: String,
+    #[serde(default)]
+    pub(crate) method: String,
+    #[serde(default)]
+    pub(crate) proxy_name: String,
+    #[serde(default)]
+    pub(crate) reason: String,
+    #[serde(default)]
+    pub(crate) approved_by: String,
+    #[serde(default)]
+    pub(crate) approval_ref: String,
+    #[serde(default)]
+    pub(crate) approved_on: String,
+}
+
+/// Saves one of the three dues forms, or shows the member page again with the reason.
+pub(crate) async fn dues_saved(
+    app: &App,
+    session: &Session,
+    id: i64,
+    form: DuesForm,
+    kind: &str,
+    result: app::Result<()>,
+) -> PageResult {
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/members/{id}?saved={kind}#dues")).into_response()),
+        Err(AppError::Invalid(m) | AppError::Conflict(m)) => {
+            member_page_with(app, session, id, "", m, form).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn dues_base(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<DuesForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let input = app::dues::SetBaseInput {
+        quote: app::dues::QuoteInput {
+            category: form.category.clone(),
+            base: form.base.clone(),
+            components: form.components.clone(),
+            hardship_approved: false,
+        },
+        effective_month: form.effective_month.clone(),
+    };
+    let result = app
+        .set_dues_base(&session.actor, id, &input)
+        .await
+        .map(|_| ());
+    dues_saved(&app, &session, id, form, "base", result).await
+}
+
+pub async fn dues_payment(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<DuesForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let input = app::dues::PaymentInput {
+        from_month: form.from_month.clone(),
+        to_month: form.to_month.clone(),
+        paid_on: form.paid_on.clone(),
+        method: form.method.clone(),
+        proxy_name: form.proxy_name.clone(),
+    };
+    let result = app
+        .record_dues_payment(&session.actor, id, &input)
+        .await
+        .map(|_| ());
+    dues_saved(&app, &session, id, form, "payment", result).await
+}
+
+pub async fn dues_waiver(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<DuesForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let input = app::dues::WaiverInput {
+        from_month: form.from_month.clone(),
+        to_month: form.to_month.clone(),
+        reason: form.reason.clone(),
+        approved_by: form.approved_by.clone(),
+        approval_ref: form.approval_ref.clone(),
+        approved_on: form.approved_on.clone(),
+    };
+    let result = app.add_dues_waiver(&session.actor, id, &input).await;
+    dues_saved(&app, &session, id, form, "waiver", result).await
+}
+
+#[derive(Template)]
+#[template(path = "dues.html")]
+pub(crate) struct DuesPage {
+    layout: Layout,
+    notice: app::dues::Notice,
+    path: Vec<OrgNode>,
+}
+
+#[derive(Deserialize)]
+pub struct NoticeQuery {
+    org_id: Option<i64>,
+    #[serde(default)]
+    month: String,
+}
+
+impl NoticeQuery {
+    fn month(&self) -> String {
+        if self.month.trim().is_empty() {
+            domain::dues_ledger::Month::of(today()).to_string()
+        } else {
+            self.month.clone()
+        }
+    }
+}
+
+pub async fn dues_notice(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    if session.actor.role == Role::Member {
+        return Ok(Redirect::to("/me").into_response());
+    }
+    let org_id = q.org_id.unwrap_or(session.actor.org_id);
+    let notice = app.dues_notice(&session.actor, org_id, &q.month()).await?;
+    let path = app.org_path(&session.actor, org_id).await?;
+    render(&DuesPage {
+        layout: Layout::new(&session, "党费收缴通报", "dues"),
+        notice,
+        path,
+    })
+}
+
+pub async fn dues_notice_export(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    let org_id = q.org_id.unwrap_or(session.actor.org_id);
+    let (bytes, name) = app
+        .dues_notice_xlsx(&session.actor, org_id, &q.month())
+        .await?;
+    Ok(download(bytes, XLSX, &name, "dues-notice.xlsx"))
+}
+
+#[derive(Template)]
+#[template(path = "dues_year.html")]
+pub(crate) struct DuesYearPage {
+    layout: Layout,
+    org: Org,
+    year: i32,
+    rows: Vec<app::dues::NoticeRow>,
+    sum: app::dues::NoticeRow,
+    expenses: Vec<store::DuesExpense>,
+    spent_fen: i64,
+    may_edit: bool,
+    error: String,
+}
+
+#[derive(Deserialize)]
+pub struct YearQuery {
+    org_id: Option<i64>,
+    year: Option<i32>,
+}
+
+pub async fn dues_year(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<YearQuery>,
+) -> PageResult {
+    let org_id = q.org_id.unwrap_or(session.actor.org_id);
+    let year = q.year.unwrap_or_else(|| chrono::Datelike::year(&today()));
+    dues_year_page(&app, &session, org_id, year, String::new()).await
+}
+
+pub(crate) async fn dues_year_page(
+    app: &App,
+    session: &Session,
+    org_id: i64,
+    year: i32,
+    error: String,
+) -> PageResult {
+    let (org, rows, sum) = app.dues_year(&session.actor, org_id, year).await?;
+    let expenses = app.dues_expenses(&session.actor, org_id, year).await?;
+    let status = form_status(&error);
+    render_status(
+        status,
+        &DuesYearPage {
+            layout: Layout::new(session, "党费年度公示", "dues"),
+            spent_fen: expenses.iter().map(|e| e.amount_fen).sum(),
+            may_edit: session.actor.role.may_edit(),
+            org,
+            year,
+            rows,
+            sum,
+            expenses,
+            error,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct ExpenseForm {
+    #[serde(default)]
+    csrf: String,
+    org_id: i64,
+    #[serde(default)]
+    spent_on: String,
+    #[serde(default)]
+    amount: String,
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    approved_by: String,
+}
+
+pub async fn dues_expense(
+    State(app): State<App>,
+    session: Session,
+    Form(form): Form<ExpenseForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let input = app::dues::ExpenseInput {
+        spent_on: form.spent_on.clone(),
+        amount: form.amount.clone(),
+        purpose: form.purpose.clone(),
+        approved_by: form.approved_by.clone(),
+    };
+    match app
+        .add_dues_expense(&session.actor, form.org_id, &input)
+        .await
+    {
+        Ok(_) => {
+            let year = app::members::parse_date_cn(&form.spent_on)
+                .map(|d| chrono::Datelike::year(&d))
+                .unwrap_or(0);
+            Ok(
+                Redirect::to(&format!("/dues/year?org_id={}&year={year}", form.org_id))
+                    .into_response(),
+            )
+        }
+        Err(AppError::Invalid(m)) => {
+            let year = chrono::Datelike::year(&today());
+            dues_year_page(&app, &session, form.org_id, year, m).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,437 @@
+//! Members: the searchable list, a member's page, and the register and edit forms.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::auth::Session;
+use crate::dues::DuesForm;
+use crate::error::PageError;
+use crate::pages::{form_status, is_htmx, render, render_status};
+use crate::view::{self, Layout};
+use app::members::{MemberInput, MemberPage, MemberQuery, PAGE_SIZE, input_from_member, today};
+use app::{App, AppError};
+use domain::{ManagementMode, MemberCategory, MemberStatus, Role};
+use store::{AuditRow, Member, Org, OrgNode, Territory};
+
+type PageResult = Result<Response, PageError>;
+
+#[derive(Template)]
+#[template(path = "members.html")]
+pub(crate) struct MembersPage {
+    layout: Layout,
+    query: MemberQuery,
+    org_filter: Option<Org>,
+    categories: Vec<(&'static str, &'static str, bool)>,
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    results: MemberResults,
+    may_edit: bool,
+}
+
+#[derive(Template)]
+#[template(path = "member_results.html")]
+pub(crate) struct MemberResults {
+    page: MemberPage,
+    current: i64,
+    pages: i64,
+    base_query: String,
+}
+
+pub(crate) fn query_string(q: &MemberQuery) -> String {
+    let mut parts = Vec::new();
+    let enc = |s: &str| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect()
+    };
+    if !q.q.is_empty() {
+        parts.push(format!("q={}", enc(&q.q)));
+    }
+    if let Some(o) = q.org_id {
+        parts.push(format!("org_id={o}"));
+    }
+    for (k, v) in [
+        ("category", &q.category),
+        ("status", &q.status),
+        ("flag", &q.flag),
+    ] {
+        if !v.is_empty() {
+            parts.push(format!("{k}={}", enc(v)));
+        }
+    }
+    parts.join("&")
+}
+
+pub async fn members(
+    State(app): State<App>,
+    session: Session,
+    headers: HeaderMap,
+    Query(query): Query<MemberQuery>,
+) -> PageResult {
+    let actor = &session.actor;
+    if actor.role == Role::Member {
+        return Ok(Redirect::to("/me").into_response());
+    }
+    let page = app.search_members(actor, &query).await?;
+    let current = query.page.unwrap_or(1).max(1);
+    let pages = ((page.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let results = MemberResults {
+        page,
+        current,
+        pages,
+        base_query: query_string(&query),
+    };
+    if is_htmx(&headers) {
+        return render(&results);
+    }
+    let org_filter = match query.org_id {
+        Some(id) => Some(app.org(actor, id).await?),
+        None => None,
+    };
+    render(&MembersPage {
+        layout: Layout::new(&session, "党员", "members"),
+        categories: view::options(
+            MemberCategory::ALL,
+            MemberCategory::code,
+            MemberCategory::label,
+            MemberCategory::from_label(&query.category),
+        ),
+        statuses: view::options(
+            MemberStatus::ALL,
+            MemberStatus::code,
+            MemberStatus::label,
+            MemberStatus::from_label(&query.status),
+        ),
+        org_filter,
+        query,
+        results,
+        may_edit: actor.role.may_edit(),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "member.html")]
+pub(crate) struct MemberView {
+    layout: Layout,
+    m: Member,
+    path: Vec<OrgNode>,
+    community: Option<Territory>,
+    years_admitted: u32,
+    years_full: Option<u32>,
+    birthday_today: bool,
+    may_edit: bool,
+    history: Vec<AuditRow>,
+    dues: app::dues::MemberDues,
+    dues_error: String,
+    categories: Vec<(&'static str, &'static str)>,
+    methods: Vec<(&'static str, &'static str)>,
+    form: DuesForm,
+}
+
+#[derive(Deserialize)]
+pub struct SavedQuery {
+    #[serde(default)]
+    pub(crate) saved: String,
+}
+
+pub async fn member_page(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Query(q): Query<SavedQuery>,
+) -> PageResult {
+    let flash = match q.saved.as_str() {
+        "base" => "党费计算基数已保存。",
+        "payment" => "党费缴纳已登记。",
+        "waiver" => "减免已登记。",
+        _ => "",
+    };
+    member_page_with(
+        &app,
+        &session,
+        id,
+        flash,
+        String::new(),
+        DuesForm::default(),
+    )
+    .await
+}
+
+pub(crate) async fn member_page_with(
+    app: &App,
+    session: &Session,
+    id: i64,
+    flash: &str,
+    dues_error: String,
+    form: DuesForm,
+) -> PageResult {
+    let actor = &session.actor;
+    let m = app.member(actor, id).await?;
+    let path = if actor.is_staff() {
+        app.org_path(actor, m.branch_id).await?
+    } else {
+        vec![]
+    };
+    let community = match m.registered_community_id {
+        Some(t) => app.db.territory_get(None, t).await.ok(),
+        None => None,
+    };
+    let today = today();
+    let history = if actor.is_staff() {
+        app.member_history(actor, id).await?
+    } else {
+        vec![]
+    };
+    let this_month = domain::dues_ledger::Month::of(today);
+    let dues = app.member_dues(actor, id, this_month).await?;
+    // The dues category usually follows the member category.
+    let usual_category = match m.category.as_str() {
+        "retired" => "retired",
+        "farmer" => "farmer",
+        "student" => "student",
+        _ => "in_service",
+    };
+    let form = DuesForm {
+        category: if form.category.is_empty() {
+            usual_category.to_string()
+        } else {
+            form.category
+        },
+        effective_month: if form.effective_month.is_empty() {
+            format!("{}-01", this_month.year)
+        } else {
+            form.effective_month
+        },
+        from_month: if form.from_month.is_empty() {
+            this_month.to_string()
+        } else {
+            form.from_month
+        },
+        paid_on: if form.paid_on.is_empty() {
+            today.to_string()
+        } else {
+            form.paid_on
+        },
+        ..form
+    };
+    let status = if dues_error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    render_status(
+        status,
+        &MemberView {
+            layout: Layout::new(
+                session,
+                m.name.clone(),
+                if actor.is_staff() { "members" } else { "me" },
+            )
+            .with_flash(flash),
+            years_admitted: domain::dates::years_since(m.admitted_on, today),
+            years_full: m.full_on.map(|f| domain::dates::years_since(f, today)),
+            birthday_today: domain::dates::is_anniversary(m.admitted_on, today),
+            may_edit: actor.role.may_edit(),
+            m,
+            path,
+            community,
+            history,
+            dues,
+            dues_error,
+            categories: domain::dues::DuesCategory::ALL
+                .iter()
+                .map(|c| (c.code(), c.label()))
+                .collect(),
+            methods: app::dues::PAYMENT_METHODS.to_vec(),
+            form,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "member_form.html")]
+pub(crate) struct MemberFormPage {
+    layout: Layout,
+    id: Option<i64>,
+    v: MemberInput,
+    branches: Vec<OrgNode>,
+    communities: Vec<Territory>,
+    categories: Vec<(&'static str, &'static str, bool)>,
+    modes: Vec<(&'static str, &'static str, bool)>,
+    statuses: Vec<(&'static str, &'static str, bool)>,
+    error: String,
+}
+
+pub(crate) async fn member_form(
+    app: &App,
+    session: &Session,
+    id: Option<i64>,
+    v: MemberInput,
+    error: String,
+) -> PageResult {
+    let actor = &session.actor;
+    let branches = app.branches(actor).await?;
+    let communities = app.communities(actor).await?;
+    let title = if id.is_some() {
+        format!("修改党员信息：{}", v.name)
+    } else {
+        "登记党员".to_string()
+    };
+    let page = MemberFormPage {
+        layout: Layout::new(session, title, "members"),
+        categories: view::options(
+            MemberCategory::ALL,
+            MemberCategory::code,
+            MemberCategory::label,
+            MemberCategory::from_label(&v.category),
+        ),
+        modes: view::options(
+            ManagementMode::ALL,
+            ManagementMode::code,
+            ManagementMode::label,
+            ManagementMode::from_label(&v.management_mode),
+        ),
+        statuses: view::options(
+            MemberStatus::ALL,
+            MemberStatus::code,
+            MemberStatus::label,
+            MemberStatus::from_label(&v.status),
+        ),
+        id,
+        v,
+        branches,
+        communities,
+        error: error.clone(),
+    };
+    let status = form_status(&error);
+    render_status(status, &page)
+}
+
+pub async fn member_new(State(app): State<App>, session: Session) -> PageResult {
+    if !session.actor.role.may_edit() {
+        return Err(AppError::Forbidden.into());
+    }
+    let v = MemberInput {
+        status: "正式党员".into(),
+        category: "在职".into(),
+        ..Default::default()
+    };
+    member_form(&app, &session, None, v, String::new()).await
+}
+
+pub async fn member_edit(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let m = app.member_for_edit(&session.actor, id).await?;
+    member_form(
+        &app,
+        &session,
+        Some(id),
+        input_from_member(&m),
+        String::new(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct MemberForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    branch_id: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    id_number: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    management_mode: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    admitted_on: String,
+    #[serde(default)]
+    full_on: String,
+    lost_contact: Option<String>,
+    pocket: Option<String>,
+    #[serde(default)]
+    work_unit: String,
+    #[serde(default)]
+    registered_community_id: String,
+    #[serde(default)]
+    registered_on: String,
+}
+
+impl MemberForm {
+    fn input(self) -> MemberInput {
+        MemberInput {
+            branch_id: self.branch_id.trim().parse().unwrap_or(0),
+            name: self.name,
+            id_number: self.id_number,
+            phone: self.phone,
+            category: self.category,
+            management_mode: self.management_mode,
+            status: self.status,
+            admitted_on: self.admitted_on,
+            full_on: self.full_on,
+            lost_contact: self.lost_contact.is_some(),
+            pocket: self.pocket.is_some(),
+            work_unit: self.work_unit,
+            registered_community_id: self.registered_community_id.trim().parse().ok(),
+            registered_on: self.registered_on,
+        }
+    }
+}
+
+/// Re-shows the form with what was typed and the reason, so nothing entered is lost.
+pub(crate) async fn member_saved(
+    app: &App,
+    session: &Session,
+    id: Option<i64>,
+    input: MemberInput,
+    result: app::Result<Member>,
+) -> PageResult {
+    match result {
+        Ok(m) => Ok(Redirect::to(&format!("/members/{}", m.id)).into_response()),
+        Err(AppError::Invalid(msg) | AppError::Conflict(msg)) => {
+            member_form(app, session, id, input, msg).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn member_create(
+    State(app): State<App>,
+    session: Session,
+    Form(form): Form<MemberForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let input = form.input();
+    let result = app.create_member(&session.actor, &input).await;
+    member_saved(&app, &session, None, input, result).await
+}
+
+pub async fn member_update(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<MemberForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let input = form.input();
+    let result = app.update_member(&session.actor, id, &input).await;
+    member_saved(&app, &session, Some(id), input, result).await
+}
