@@ -13,6 +13,7 @@ pub mod demo;
 pub mod dues;
 pub mod export;
 pub mod import;
+pub mod limits;
 pub mod meeting_extras;
 pub mod members;
 pub mod orglife;
@@ -131,6 +132,9 @@ pub struct App {
     pub dues: dues::DuesSettings,
     /// Days after a meeting within which its record may be entered.
     pub backfill_days: i64,
+    /// Whether the server sits behind a reverse proxy whose `X-Forwarded-For` names the client.
+    /// Off by default: anyone could otherwise claim any address and escape per-client limits.
+    pub trust_proxy: bool,
 }
 
 impl App {
@@ -140,6 +144,7 @@ impl App {
             throttle: Default::default(),
             dues: Default::default(),
             backfill_days: orglife::DEFAULT_BACKFILL_DAYS,
+            trust_proxy: false,
         }
     }
 }

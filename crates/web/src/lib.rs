@@ -15,6 +15,7 @@ pub mod audit;
 pub mod auth;
 pub mod birthdays;
 pub mod calls;
+pub mod client;
 pub mod dashboard;
 pub mod dues;
 pub mod error;
@@ -173,9 +174,12 @@ async fn app_css() -> Response {
 
 /// Serves until Ctrl-C (or SIGTERM), finishing requests in flight.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    axum::serve(
+        listener,
+        router(app).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
 }
 
 async fn shutdown_signal() {

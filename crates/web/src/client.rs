@@ -1,0 +1,86 @@
+//! Where a request comes from, for limits that count per client (logins, the public call form,
+//! rating guesses).
+
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+
+use app::App;
+
+/// The client's address: the TCP peer, or, when the operator said the server sits behind a
+/// reverse proxy (`--trust-proxy`), the last address that proxy appended to `X-Forwarded-For`.
+/// The last entry is the one the proxy saw; earlier ones are whatever the client wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub IpAddr);
+
+impl ClientIp {
+    fn of(parts: &Parts, trust_proxy: bool) -> ClientIp {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| addr.ip())
+            // In-process tests call the router without a socket.
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        if !trust_proxy {
+            return ClientIp(peer);
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
+            .next_back();
+        ClientIp(forwarded.unwrap_or(peer))
+    }
+}
+
+impl std::fmt::Display for ClientIp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl FromRequestParts<App> for ClientIp {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp::of(parts, app.trust_proxy))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+
+    fn parts(peer: &str, forwarded: Option<&str>) -> Parts {
+        let mut request = Request::builder().uri("/");
+        if let Some(f) = forwarded {
+            request = request.header("x-forwarded-for", f);
+        }
+        let (mut parts, ()) = request.body(()).unwrap().into_parts();
+        parts
+            .extensions
+            .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        parts
+    }
+
+    #[test]
+    fn a_forwarded_header_is_ignored_unless_the_proxy_is_trusted() {
+        let p = parts("10.0.0.5:4000", Some("1.2.3.4"));
+        assert_eq!(ClientIp::of(&p, false).to_string(), "10.0.0.5");
+        assert_eq!(ClientIp::of(&p, true).to_string(), "1.2.3.4");
+    }
+
+    #[test]
+    fn behind_a_proxy_the_last_hop_counts_not_what_the_client_wrote() {
+        let p = parts("10.0.0.5:4000", Some("6.6.6.6, 1.2.3.4"));
+        assert_eq!(ClientIp::of(&p, true).to_string(), "1.2.3.4");
+        let no_header = parts("10.0.0.5:4000", None);
+        assert_eq!(ClientIp::of(&no_header, true).to_string(), "10.0.0.5");
+    }
+}
