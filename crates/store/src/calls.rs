@@ -6,7 +6,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::{Author, Db, Param, Result, StoreError, bind_params, now, on_db, write_audit};
+use crate::{
+    Author, BeginWrite, Db, Param, Result, StoreError, bind_params, now, on_db, write_audit,
+};
 
 /// Which calls an actor may see.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,7 +225,7 @@ impl Db {
         author: &Author,
     ) -> Result<i64> {
         let id = on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO call_units (root_org_id, level, kind, name, org_id, territory_id, parent_id, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
@@ -257,7 +259,7 @@ impl Db {
         author: &Author,
     ) -> Result<()> {
         on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let (org,): (i64,) = sqlx::query_as("SELECT org_id FROM users WHERE id = $1")
                 .bind(user_id)
                 .fetch_optional(&mut *tx)
@@ -299,7 +301,7 @@ impl Db {
         author: &Author,
     ) -> Result<()> {
         on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for item in items {
                 sqlx::query(
                     "INSERT INTO call_items (root_org_id, code, category_code, category_name, name, first_level, acknowledge_minutes, \
@@ -352,7 +354,7 @@ impl Db {
         author: &Author,
     ) -> Result<()> {
         on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO work_calendar_years (root_org_id, year, holidays, makeup_workdays, updated_by, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (root_org_id, year) DO UPDATE SET holidays = $3, \
@@ -386,7 +388,7 @@ impl Db {
     ) -> Result<i64> {
         let at = now();
         let id = on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO calls (root_org_id, tracking_code, item_code, item_name, territory_id, community_unit_id, org_id, address, \
                  description, resident_name, phone, channel, status, level, holder_unit_id, state, sla, submitted_at, updated_at) \
@@ -518,7 +520,7 @@ impl Db {
         let call = self.call_get(scope, id).await?;
         let at = now();
         on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let updated = sqlx::query(
                 "UPDATE calls SET status = $3, level = $4, holder_unit_id = $5, state = $6, updated_at = $7 WHERE id = $1 AND state = $2",
             )

@@ -4,7 +4,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::{Author, Db, Param, Result, Scope, StoreError, bind_params, now, on_db, write_audit};
+use crate::{
+    Author, BeginWrite, Db, Param, Result, Scope, StoreError, bind_params, now, on_db, write_audit,
+};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct DuesBase {
@@ -126,7 +128,7 @@ impl Db {
         };
         let (branch, root) = self.dues_member_branch(org_scope, member_id).await?;
         on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO dues_bases (member_id, root_org_id, effective_month, category, base_fen, monthly_fen, \
                  working, rule_version, set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
@@ -207,7 +209,7 @@ impl Db {
         let total: i64 = payment.months.iter().map(|(_, fen)| fen).sum();
         let months: Vec<&str> = payment.months.iter().map(|(m, _)| m.as_str()).collect();
         on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for (month, amount) in &payment.months {
                 let inserted = sqlx::query(
                     "INSERT INTO dues_payments (member_id, branch_id, root_org_id, month, amount_fen, paid_on, method, \
@@ -255,7 +257,7 @@ impl Db {
         };
         let (branch, root) = self.dues_member_branch(org_scope, member_id).await?;
         on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO dues_waivers (member_id, root_org_id, from_month, to_month, reason, approved_by, approval_ref, \
                  approved_on, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -371,7 +373,7 @@ impl Db {
     ) -> Result<i64> {
         let org = self.org_get(scope, org_id).await?;
         let id = on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO dues_expenses (org_id, root_org_id, spent_on, amount_fen, purpose, approved_by, recorded_by, recorded_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

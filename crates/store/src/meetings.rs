@@ -4,7 +4,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::{Author, Db, Param, Result, Scope, StoreError, bind_params, now, on_db, write_audit};
+use crate::{
+    Author, BeginWrite, Db, Param, Result, Scope, StoreError, bind_params, now, on_db, write_audit,
+};
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct Meeting {
@@ -118,7 +120,7 @@ impl Db {
         let org = self.org_get(scope, org_id).await?;
         self.check_attendees(org_id, attendance).await?;
         let id = on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO meetings (org_id, root_org_id, institution, held_on, place, chair, recorder, agenda, minutes, \
                  resolutions, revision, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12) \
@@ -203,7 +205,7 @@ impl Db {
             resolutions: old.resolutions.clone(),
         };
         on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("INSERT INTO meeting_revisions (meeting_id, revision, snapshot, replaced_by, replaced_at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(id)
                 .bind(old.revision)

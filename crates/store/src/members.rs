@@ -2,8 +2,8 @@
 //! the residence 报到 (`registered_community_id`) is a separate territory link.
 
 use crate::{
-    Author, Db, Member, MemberFields, MemberFilter, MemberRow, Param, Result, Scope, StoreError,
-    bind_params, now, on_db, write_audit,
+    Author, BeginWrite, Db, Member, MemberFields, MemberFilter, MemberRow, Param, Result, Scope,
+    StoreError, bind_params, now, on_db, write_audit,
 };
 
 const MEMBER_COLUMNS: &str = "m.id, m.root_org_id, m.branch_id, m.name, m.name_pinyin, m.name_initials, \
@@ -379,7 +379,7 @@ impl Db {
         let rows_per_statement =
             (self.max_params_per_statement() / (FIELD_COLUMNS.len() + 3)).max(1);
         on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for branch in &branches {
                 let mut params = vec![Param::I64(*branch)];
                 let sql = format!(
@@ -455,7 +455,7 @@ impl Db {
             return Ok(old);
         }
         on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut params = vec![Param::I64(fields.branch_id)];
             let sql = format!(
                 "SELECT COUNT(*) FROM orgs o WHERE o.id = $1 AND o.kind = 'branch' AND {}",

@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::{
-    Author, Db, Meeting, Param, Result, Scope, StoreError, bind_params, now, on_db, write_audit,
+    Author, BeginWrite, Db, Meeting, Param, Result, Scope, StoreError, bind_params, now, on_db,
+    write_audit,
 };
 
 /// One saved version of the rules for a branch kind (`*` for every kind without its own).
@@ -141,7 +142,7 @@ impl Db {
         author: &Author,
     ) -> Result<i64> {
         let version = on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let (version,): (i64,) = sqlx::query_as(
                 "INSERT INTO orglife_rule_sets (root_org_id, branch_kind, effective_year, version, rules, created_by, created_at) \
                  VALUES ($1, $2, $3, (SELECT COALESCE(MAX(version), 0) + 1 FROM orglife_rule_sets WHERE root_org_id = $1 AND branch_kind = $2), \
@@ -176,7 +177,7 @@ impl Db {
     ) -> Result<i64> {
         let org = self.org_get(scope, org_id).await?;
         let id = on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO orglife_exemptions (org_id, root_org_id, institution, from_date, to_date, reason, approval, created_by, created_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
@@ -230,7 +231,7 @@ impl Db {
                 .fetch_optional(pool)
                 .await?
                 .ok_or(StoreError::NotFound)?;
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query("DELETE FROM orglife_exemptions WHERE id = $1").bind(id).execute(&mut *tx).await?;
             write_audit!(
                 &mut *tx, old.org_id, author, "delete", "exemption", Some(id),
@@ -252,7 +253,7 @@ impl Db {
     ) -> Result<i64> {
         let (meeting, _) = self.meeting_get(scope, meeting_id).await?;
         let id = on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO meeting_votes (meeting_id, decision, subject, expected, present, yes, against, abstain, written_yes, \
                  passed, rule_version, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
@@ -309,7 +310,7 @@ impl Db {
         let (meeting, _) = self.meeting_get(scope, meeting_id).await?;
         let size = i64::try_from(content.len()).unwrap_or(i64::MAX);
         let id = on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO meeting_attachments (meeting_id, file_name, content_type, size_bytes, content, uploaded_by, uploaded_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
@@ -425,7 +426,7 @@ impl Db {
         }
         let org_id = found.meeting.org_id;
         on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             sqlx::query(
                 "INSERT INTO meeting_attendance (meeting_id, member_id, present, absence_reason, signed_in_at) VALUES ($1, $2, $3, NULL, $4) \
                  ON CONFLICT (meeting_id, member_id) DO UPDATE SET present = $3, absence_reason = NULL, signed_in_at = $4",

@@ -2,8 +2,8 @@
 //! descendant pair with its depth, including each node to itself at depth 0).
 
 use crate::{
-    Author, ConcurrentMember, Counts, Db, NewOrg, Org, OrgNode, Param, Result, Scope, StoreError,
-    bind_params, now, on_db, write_audit,
+    Author, BeginWrite, ConcurrentMember, Counts, Db, NewOrg, Org, OrgNode, Param, Result, Scope,
+    StoreError, bind_params, now, on_db, write_audit,
 };
 
 const ORG_COLUMNS: &str = "o.id, o.parent_id, o.root_org_id, o.kind, o.branch_kind, o.name, o.territory_id, \
@@ -15,7 +15,7 @@ impl Db {
     pub async fn org_create(&self, scope: Scope, new: &NewOrg, author: &Author) -> Result<Org> {
         let at = now();
         let org = on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let root: Option<i64> = match new.parent_id {
                 Some(parent) => {
                     let mut params = vec![Param::I64(parent)];
@@ -156,7 +156,7 @@ impl Db {
     ) -> Result<Org> {
         let old = self.org_get(scope, id).await?;
         let org = on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let params = [
                 Param::I64(id),
                 Param::Text(change.name.clone()),
@@ -275,7 +275,7 @@ impl Db {
     ) -> Result<i64> {
         self.org_get(scope, org_id).await?;
         let id = on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO concurrent_members (org_id, root_org_id, name, unit, post, created_at) \
                  VALUES ($1, (SELECT root_org_id FROM orgs WHERE id = $1), $2, $3, $4, $5) RETURNING id",

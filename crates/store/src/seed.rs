@@ -1,7 +1,7 @@
 //! Bulk loading for the demo district and benchmarks: many rows per statement, one transaction
 //! per call, ids chosen by the caller so that trees and closures can be built in memory.
 
-use crate::{Db, Param, Result, bind_params, on_db};
+use crate::{BeginWrite, Db, Param, Result, bind_params, on_db};
 
 impl Db {
     /// Inserts `rows` (each with one value per column) into `table` in one transaction.
@@ -17,7 +17,7 @@ impl Db {
         }
         let per_statement = (self.max_params_per_statement() / columns.len()).max(1);
         on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             for chunk in rows.chunks(per_statement) {
                 let mut n = 0;
                 let values: Vec<String> = chunk

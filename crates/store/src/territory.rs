@@ -1,7 +1,7 @@
 //! The territory tree (区 → 街道 → 社区 → 网格 → 楼宇). An actor sees the territory that their
 //! org serves: the `territory_id` of their own org or of its nearest linked ancestor.
 
-use crate::{Author, Db, Result, StoreError, Territory, now, on_db, write_audit};
+use crate::{Author, BeginWrite, Db, Result, StoreError, Territory, now, on_db, write_audit};
 
 /// A territory row followed by its number of children.
 type TerritoryWithCount = (
@@ -47,7 +47,7 @@ impl Db {
             return Err(StoreError::NotFound);
         }
         let territory = on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO territories (parent_id, root_id, level, name, created_at) \
                  VALUES ($1, COALESCE((SELECT root_id FROM territories WHERE id = $1), 0), $2, $3, $4) RETURNING id",

@@ -1,8 +1,8 @@
 //! Users, their API tokens. A user is bound to one org node; that node's subtree is their scope.
 
 use crate::{
-    Author, Db, NewUser, Param, Result, Scope, StoreError, User, bind_params, now, on_db,
-    write_audit,
+    Author, BeginWrite, Db, NewUser, Param, Result, Scope, StoreError, User, bind_params, now,
+    on_db, write_audit,
 };
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.password_hash, u.role, u.org_id, u.member_id, u.call_unit_id, u.active, u.created_at";
@@ -11,7 +11,7 @@ impl Db {
     /// Creates a user bound to an org inside the scope.
     pub async fn user_create(&self, scope: Scope, new: &NewUser, author: &Author) -> Result<User> {
         let user = on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut params = vec![Param::I64(new.org_id)];
             let sql = format!("SELECT COUNT(*) FROM orgs o WHERE o.id = $1 AND {}", scope.org_condition("o.id", &mut params));
             let (n,): (i64,) = bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_one(&mut *tx).await?;
@@ -91,7 +91,7 @@ impl Db {
         author: &Author,
     ) -> Result<()> {
         on_db!(self, pool => {
-            let mut tx = pool.begin().await?;
+            let mut tx = pool.begin_write().await?;
             let mut params = vec![Param::I64(user_id), Param::Text(password_hash.to_string())];
             let sql = format!(
                 "UPDATE users SET password_hash = $2 WHERE id = $1 AND {}",
