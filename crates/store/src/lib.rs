@@ -318,6 +318,19 @@ impl Db {
         }
     }
 
+    /// The clause that locks the rows a write transaction read, so that a concurrent writer
+    /// waits for this one. PostgreSQL needs it: an UPDATE that re-checks its scope join after
+    /// waiting for another writer compares the new row with the join's old partner row and
+    /// silently skips it when the other writer moved the member. Lock by primary key alone and
+    /// read with the scope afterwards. SQLite has no row locks and needs none, since
+    /// [`BeginWrite`] already holds the database's write lock.
+    pub(crate) fn for_update(&self) -> &'static str {
+        match self {
+            Db::Sqlite(_) => "",
+            Db::Postgres(_) => " FOR UPDATE",
+        }
+    }
+
     pub fn engine(&self) -> &'static str {
         match self {
             Db::Sqlite(_) => "SQLite",

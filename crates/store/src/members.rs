@@ -442,6 +442,8 @@ impl Db {
     }
 
     /// Changes a member in the scope; a move to another branch must also stay in the scope.
+    /// The member is locked and read inside the write transaction, so the audit
+    /// row's "before" is the row this save replaced, not one a concurrent save already changed.
     pub async fn member_update(
         &self,
         scope: Scope,
@@ -449,13 +451,25 @@ impl Db {
         fields: &MemberFields,
         author: &Author,
     ) -> Result<Member> {
-        let old = self.member_get(scope, id).await?;
-        let old_fields = MemberFields::from(&old);
-        if &old_fields == fields {
-            return Ok(old);
-        }
+        let lock_sql = format!("SELECT id FROM members WHERE id = $1{}", self.for_update());
+        let mut read_params = vec![Param::I64(id)];
+        let read_sql = format!(
+            "SELECT {MEMBER_COLUMNS} FROM members m WHERE m.id = $1 AND {}",
+            scope.member_condition("m", &mut read_params),
+        );
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            // Locked by id alone first: a locking read with the scope join would, after waiting,
+            // re-check the join against the old partner row and lose a member that was moved.
+            sqlx::query(sqlx::AssertSqlSafe(lock_sql.as_str())).bind(id).fetch_optional(&mut *tx).await?;
+            let old: Member = bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(read_sql.as_str())), &read_params)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let old_fields = MemberFields::from(&old);
+            if &old_fields == fields {
+                return Ok(old);
+            }
             let mut params = vec![Param::I64(fields.branch_id)];
             let sql = format!(
                 "SELECT COUNT(*) FROM orgs o WHERE o.id = $1 AND o.kind = 'branch' AND {}",
@@ -470,27 +484,21 @@ impl Db {
                 .enumerate()
                 .map(|(i, c)| format!("{c} = ${}", i + 1))
                 .collect();
-            let mut scope_params = Vec::new();
-            // Placeholders continue after the 18 fields, the timestamp and the id.
-            scope_params.resize(FIELD_COLUMNS.len() + 2, Param::I64(0));
-            let cond = scope.org_condition("members.branch_id", &mut scope_params);
             let sql = format!(
-                "UPDATE members SET {}, updated_at = ${} WHERE id = ${} AND {cond}",
+                "UPDATE members SET {}, updated_at = ${} WHERE id = ${}",
                 assignments.join(", "),
                 FIELD_COLUMNS.len() + 1,
                 FIELD_COLUMNS.len() + 2
             );
-            let query = bind_fields!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), fields).bind(now()).bind(id);
-            let done = bind_params!(query, &scope_params[FIELD_COLUMNS.len() + 2..])
+            bind_fields!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), fields)
+                .bind(now())
+                .bind(id)
                 .execute(&mut *tx)
                 .await
                 .map_err(|e| {
                     let e = StoreError::from(e);
                     if e.is_unique_violation() { StoreError::Conflict("身份证号已登记".into()) } else { e }
                 })?;
-            if done.rows_affected() != 1 {
-                return Err(StoreError::NotFound);
-            }
             write_audit!(
                 &mut *tx, fields.branch_id, author, "update", "member", Some(id),
                 format!("修改党员 {}", fields.name), crate::audit::diff(&old_fields, fields)
