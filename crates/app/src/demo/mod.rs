@@ -1,0 +1,450 @@
+//! A believable generated district for demos and benchmarks: 1 区委, 10 街道/镇, ~150 社区/村
+//! with grids and buildings, ~1,500 branches of every kind, and as many members as asked for,
+//! with Chinese names, valid 身份证号 and plausible dates. Seeded, so the same seed gives the same
+//! district.
+
+mod calls;
+mod orglife;
+mod tree;
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Datelike, Duration, NaiveDate};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+
+use crate::auth::hash_password;
+use crate::members::today;
+use crate::{App, Result};
+use domain::idcard::make_id_number;
+use domain::names::name_keys;
+use domain::{BranchKind, Gender, MemberCategory, OrgKind, Role, TerritoryLevel};
+use store::Param;
+use tree::*;
+
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub members: usize,
+    pub seed: u64,
+    /// The password of every demo login; random when `None`.
+    pub password: Option<String>,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        DemoOptions {
+            members: 50_000,
+            seed: 2026,
+            password: None,
+        }
+    }
+}
+
+/// The demo logins, one per role, to print for the person starting the demo.
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    pub username: String,
+    pub role: Role,
+    pub scope: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoSummary {
+    pub orgs: usize,
+    pub branches: usize,
+    pub territories: usize,
+    pub members: usize,
+    pub logins: Vec<DemoLogin>,
+}
+
+impl App {
+    /// Fills an empty database with the demo district. `progress` gets a line now and then.
+    pub async fn generate_demo(
+        &self,
+        options: &DemoOptions,
+        progress: &(dyn Fn(String) + Sync),
+    ) -> Result<DemoSummary> {
+        if !self.db.is_empty().await? {
+            return Err(crate::AppError::Conflict(
+                "数据库中已有数据，演示数据只能生成到空数据库".into(),
+            ));
+        }
+        let mut rng = StdRng::seed_from_u64(options.seed);
+        let now = store::now();
+        let (places, nodes, concurrent) = build_tree(&mut rng);
+        progress(format!(
+            "生成组织架构：{} 个党组织，{} 个区域节点",
+            nodes.len(),
+            places.len()
+        ));
+
+        let place_rows: Vec<Vec<Param>> = places
+            .iter()
+            .map(|p| {
+                vec![
+                    Param::I64(p.id),
+                    Param::opt_i64(p.parent),
+                    Param::I64(1),
+                    Param::Text(p.level.code().into()),
+                    Param::Text(p.name.clone()),
+                    Param::Time(now),
+                ]
+            })
+            .collect();
+        self.db
+            .bulk_insert(
+                "territories",
+                &["id", "parent_id", "root_id", "level", "name", "created_at"],
+                &place_rows,
+            )
+            .await?;
+        self.db
+            .bulk_insert(
+                "territory_closure",
+                &["ancestor_id", "descendant_id", "depth"],
+                &closure_rows(&places, |p| p.id, |p| p.parent),
+            )
+            .await?;
+        let founded = NaiveDate::from_ymd_opt(2015, 1, 1).unwrap_or_default();
+        let org_rows: Vec<Vec<Param>> = nodes
+            .iter()
+            .map(|n| {
+                vec![
+                    Param::I64(n.id),
+                    Param::opt_i64(n.parent),
+                    Param::I64(1),
+                    Param::Text(n.kind.code().into()),
+                    Param::opt_text(n.branch_kind.map(|k| k.code())),
+                    Param::Text(n.name.clone()),
+                    Param::opt_i64(n.territory),
+                    Param::Date(founded + Duration::days((n.id * 37) % 3000)),
+                    Param::Time(now),
+                    Param::Time(now),
+                ]
+            })
+            .collect();
+        self.db
+            .bulk_insert(
+                "orgs",
+                &[
+                    "id",
+                    "parent_id",
+                    "root_org_id",
+                    "kind",
+                    "branch_kind",
+                    "name",
+                    "territory_id",
+                    "founded_on",
+                    "created_at",
+                    "updated_at",
+                ],
+                &org_rows,
+            )
+            .await?;
+        self.db
+            .bulk_insert(
+                "org_closure",
+                &["ancestor_id", "descendant_id", "depth"],
+                &closure_rows(&nodes, |n| n.id, |n| n.parent),
+            )
+            .await?;
+        let concurrent_rows: Vec<Vec<Param>> = concurrent
+            .iter()
+            .map(|(org, name, unit, post)| {
+                vec![
+                    Param::I64(*org),
+                    Param::I64(1),
+                    Param::Text(name.clone()),
+                    Param::Text(unit.clone()),
+                    Param::Text(post.clone()),
+                    Param::Time(now),
+                ]
+            })
+            .collect();
+        self.db
+            .bulk_insert(
+                "concurrent_members",
+                &[
+                    "org_id",
+                    "root_org_id",
+                    "name",
+                    "unit",
+                    "post",
+                    "created_at",
+                ],
+                &concurrent_rows,
+            )
+            .await?;
+
+        let branches: Vec<&Node> = nodes.iter().filter(|n| n.kind == OrgKind::Branch).collect();
+        let communities: Vec<i64> = places
+            .iter()
+            .filter(|p| p.level == TerritoryLevel::Community)
+            .map(|p| p.id)
+            .collect();
+        let total_weight: u64 = branches.iter().map(|b| b.weight as u64).sum();
+        let mut used_ids: HashSet<String> = HashSet::with_capacity(options.members);
+        let today = today();
+        let mut member_id = 0_i64;
+        let mut first_member_of_branch = None;
+        // Members of the branch the demo logins sit in: their meetings get attendance lists.
+        let mut logins_branch_members: Vec<i64> = Vec::new();
+        // A branch without members holds no meetings (small demos leave many branches empty).
+        let mut staffed_branches: HashMap<i64, usize> = HashMap::new();
+        const BATCH: usize = 20_000;
+        let mut batch: Vec<Vec<Param>> = Vec::with_capacity(BATCH);
+        let columns = [
+            "id",
+            "root_org_id",
+            "branch_id",
+            "name",
+            "name_pinyin",
+            "name_initials",
+            "gender",
+            "id_number",
+            "birth_date",
+            "phone",
+            "category",
+            "management_mode",
+            "status",
+            "admitted_on",
+            "full_on",
+            "lost_contact",
+            "pocket",
+            "work_unit",
+            "registered_community_id",
+            "registered_on",
+            "created_at",
+            "updated_at",
+        ];
+        let mut cumulative_weight = 0u64;
+        let mut assigned = 0usize;
+        for branch in &branches {
+            // Each branch takes its weighted slice of the total, measured on the running sum,
+            // so small totals still spread over the whole district and the sum is exact.
+            cumulative_weight += branch.weight as u64;
+            let until = (options.members as u64 * cumulative_weight / total_weight) as usize;
+            let share = until - assigned;
+            assigned = until;
+            if share > 0 {
+                staffed_branches.insert(branch.id, share);
+            }
+            for _ in 0..share {
+                member_id += 1;
+                let kind = branch.branch_kind.unwrap_or(BranchKind::Community);
+                let category = category_for(kind, &mut rng);
+                let (young, old) = age_range(category);
+                let birth = random_date_between(
+                    &mut rng,
+                    today.with_year(today.year() - old).unwrap_or(today),
+                    today.with_year(today.year() - young).unwrap_or(today),
+                );
+                let gender = if rng.random_bool(0.55) {
+                    Gender::Male
+                } else {
+                    Gender::Female
+                };
+                let id_number = loop {
+                    let region = REGIONS.choose(&mut rng).unwrap_or(&"110107");
+                    let candidate =
+                        make_id_number(region, birth, rng.random_range(0..1000), gender);
+                    if used_ids.insert(candidate.clone()) {
+                        break candidate;
+                    }
+                };
+                let name = random_name(&mut rng);
+                let keys = name_keys(&name);
+                let eighteen = birth
+                    .with_year(birth.year() + 18)
+                    .unwrap_or(birth + Duration::days(6575));
+                let probationary = rng.random_bool(0.03);
+                let admitted = if probationary {
+                    random_date_between(
+                        &mut rng,
+                        today - Duration::days(360),
+                        today - Duration::days(1),
+                    )
+                    .max(eighteen)
+                } else {
+                    random_date_between(
+                        &mut rng,
+                        eighteen.max(today - Duration::days(365 * 70)),
+                        today - Duration::days(400),
+                    )
+                    .max(eighteen)
+                };
+                let full_on = (!probationary).then(|| admitted + Duration::days(365));
+                let registered = (category == MemberCategory::InService && rng.random_bool(0.6))
+                    .then(|| *communities.choose(&mut rng).unwrap_or(&1));
+                let phone = format!(
+                    "1{}{:09}",
+                    [3, 5, 7, 8, 9][rng.random_range(0..5)],
+                    rng.random_range(0..1_000_000_000u64)
+                );
+                if branch.name.contains("第1网格") && first_member_of_branch.is_none() {
+                    first_member_of_branch = Some((member_id, branch.id));
+                }
+                if first_member_of_branch.is_some_and(|(_, b)| b == branch.id) {
+                    logins_branch_members.push(member_id);
+                }
+                batch.push(vec![
+                    Param::I64(member_id),
+                    Param::I64(1),
+                    Param::I64(branch.id),
+                    Param::Text(name),
+                    Param::Text(keys.full),
+                    Param::Text(keys.initials),
+                    Param::Text(gender.code().into()),
+                    Param::Text(id_number),
+                    Param::Date(birth),
+                    Param::Text(phone),
+                    Param::Text(category.code().into()),
+                    Param::Text(category.default_management_mode().code().into()),
+                    Param::Text(if probationary { "probationary" } else { "full" }.into()),
+                    Param::Date(admitted),
+                    Param::opt_date(full_on),
+                    Param::Bool(rng.random_bool(0.003)),
+                    Param::Bool(rng.random_bool(0.002)),
+                    Param::opt_text(
+                        matches!(
+                            category,
+                            MemberCategory::InService | MemberCategory::NonPublic
+                        )
+                        .then_some(branch.name.trim_end_matches("党支部")),
+                    ),
+                    Param::opt_i64(registered),
+                    Param::opt_date(registered.map(|_| admitted.max(today - Duration::days(900)))),
+                    Param::Time(now),
+                    Param::Time(now),
+                ]);
+                if batch.len() == BATCH {
+                    self.db.bulk_insert("members", &columns, &batch).await?;
+                    batch.clear();
+                    progress(format!("已生成党员 {member_id} / {}", options.members));
+                }
+            }
+        }
+        self.db.bulk_insert("members", &columns, &batch).await?;
+        progress(format!("已生成党员 {member_id} / {}", options.members));
+
+        // Demo logins, one per role, each bound where that role would sit.
+        let password = options.password.clone().unwrap_or_else(|| {
+            let token = crate::auth::random_token();
+            format!("dj{}", &token[..10])
+        });
+        let hash = hash_password(&password)?;
+        let street = nodes
+            .iter()
+            .find(|n| n.kind == OrgKind::StreetCommittee)
+            .map(|n| n.id)
+            .unwrap_or(1);
+        let community = nodes
+            .iter()
+            .find(|n| n.kind == OrgKind::CommunityCommittee && n.parent == Some(street))
+            .map(|n| n.id)
+            .unwrap_or(street);
+        let (member, member_branch) = first_member_of_branch.unwrap_or((1, branches[0].id));
+        let mut logins = Vec::new();
+        let mut user_rows = Vec::new();
+        for (i, (username, role)) in DEMO_USERS.iter().enumerate() {
+            let (org, member_id) = match role {
+                Role::Admin => (committee_id(&nodes), None),
+                Role::OrgAdmin if *username == "street_admin" => (street, None),
+                Role::OrgAdmin => (community, None),
+                Role::BranchOfficer => (member_branch, None),
+                _ => (member_branch, Some(member)),
+            };
+            let scope = nodes
+                .iter()
+                .find(|n| n.id == org)
+                .map(|n| n.name.clone())
+                .unwrap_or_default();
+            user_rows.push(vec![
+                Param::I64(i as i64 + 1),
+                Param::Text(username.to_string()),
+                Param::Text(match *username {
+                    "street_admin" => "演示街道管理员".to_string(),
+                    "community_admin" => "演示社区管理员".to_string(),
+                    _ => format!("演示{}", role.label()),
+                }),
+                Param::Text(hash.clone()),
+                Param::Text(role.code().into()),
+                Param::I64(org),
+                Param::opt_i64(member_id),
+                Param::Bool(true),
+                Param::Time(now),
+            ]);
+            logins.push(DemoLogin {
+                username: username.to_string(),
+                role: *role,
+                scope,
+                password: password.clone(),
+            });
+        }
+        self.db
+            .bulk_insert(
+                "users",
+                &[
+                    "id",
+                    "username",
+                    "display_name",
+                    "password_hash",
+                    "role",
+                    "org_id",
+                    "member_id",
+                    "active",
+                    "created_at",
+                ],
+                &user_rows,
+            )
+            .await?;
+        let meetings = self
+            .demo_meetings(
+                &mut rng,
+                &branches
+                    .iter()
+                    .filter_map(|b| {
+                        let members = *staffed_branches.get(&b.id)?;
+                        let groups = nodes
+                            .iter()
+                            .any(|n| n.kind == OrgKind::PartyGroup && n.parent == Some(b.id));
+                        Some((*b, members, groups))
+                    })
+                    .collect::<Vec<_>>(),
+                today,
+                member_branch,
+                &logins_branch_members,
+            )
+            .await?;
+        progress(format!("已生成组织生活记录 {meetings} 次"));
+        self.ensure_call_setup(committee_id(&nodes)).await?;
+        let calls = self
+            .demo_calls(&mut rng, committee_id(&nodes), options.members / 100)
+            .await?;
+        progress(format!("已生成群众呼声 {calls} 件"));
+        self.db.reset_id_sequences().await?;
+        self.db
+            .audit_event(
+                committee_id(&nodes),
+                &store::users::system_author(),
+                "create",
+                "demo",
+                &format!(
+                    "生成演示数据：{} 个党组织，{} 名党员",
+                    nodes.len(),
+                    member_id
+                ),
+            )
+            .await?;
+        self.db.analyze().await?;
+        Ok(DemoSummary {
+            orgs: nodes.len(),
+            branches: branches.len(),
+            territories: places.len(),
+            members: member_id as usize,
+            logins,
+        })
+    }
+}
