@@ -28,7 +28,11 @@ fn main() {
             let facts = BranchFacts {
                 founded_on,
                 dissolved_on: None,
-                has_party_groups: b.is_multiple_of(3),
+                party_groups: if b.is_multiple_of(3) {
+                    vec![domain::orglife::GroupLife::default()]
+                } else {
+                    Vec::new()
+                },
                 formal_members_by_month: (1..=12)
                     .filter_map(|m| NaiveDate::from_ymd_opt(year, m, 1))
                     .map(|d| (d, formal))

@@ -591,7 +591,12 @@ impl App {
         if per_member {
             // A branch examines its members in arrears from its own notice (§1.4).
             for row in groups.iter_mut() {
-                row.unpaid_run = self.member_dues(actor, row.id, m).await?.unpaid_run;
+                row.unpaid_run = match self.member_dues(actor, row.id, m).await {
+                    Ok(dues) => dues.unpaid_run,
+                    // Moved out since: following up arrears is now the receiving branch's work.
+                    Err(AppError::NotFound) => 0,
+                    Err(e) => return Err(e),
+                };
             }
         }
         Ok(Notice {

@@ -175,6 +175,7 @@ pub fn check_sheet(
             work_unit: cell("工作单位"),
             registered_community_id,
             registered_on: cell("报到日期"),
+            ..Default::default()
         };
         match validate_member(&input, today) {
             Ok(fields) => {

@@ -42,6 +42,14 @@ pub struct MemberInput {
     pub registered_community_id: Option<i64>,
     #[serde(default)]
     pub registered_on: String,
+    /// When the branch changes: the day the member moved (default today) …
+    #[serde(default)]
+    pub moved_on: String,
+    /// … and why: `transfer` (组织关系转接, the default), `reorganisation` (党组织调整) or
+    /// `correction` (更正记录: the earlier record was wrong from `moved_on` on; it may also
+    /// correct a date without a new branch).
+    #[serde(default)]
+    pub move_reason: String,
 }
 
 /// A field-level validation problem: which field, and what is wrong in Chinese.
@@ -360,6 +368,32 @@ impl App {
         Ok(member)
     }
 
+    /// The data-quality list of the actor's scope: records to complete or act on. A 正式党员
+    /// without 转正日期 still counts as 正式 everywhere; the list is where the gap is seen.
+    pub async fn member_data_problems(&self, actor: &Actor) -> Result<Vec<store::MemberProblem>> {
+        actor.require_staff()?;
+        let year_ago = today()
+            .checked_sub_months(chrono::Months::new(12))
+            .unwrap_or(NaiveDate::MIN);
+        let mut rows = self
+            .db
+            .member_data_problems(actor.scope(), year_ago, 500)
+            .await?;
+        for row in &mut rows {
+            mask_row(actor, &mut row.member);
+        }
+        Ok(rows)
+    }
+
+    /// The branches that have held the member, oldest first (组织关系, DOMAIN.md §8).
+    pub async fn member_memberships(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<Vec<store::MembershipRow>> {
+        Ok(self.db.member_history(actor.scope(), id).await?)
+    }
+
     /// The member record unmasked, for the edit form of those who may edit.
     pub async fn member_for_edit(&self, actor: &Actor, id: i64) -> Result<Member> {
         if !actor.role.may_edit() {
@@ -389,13 +423,40 @@ impl App {
             return Err(AppError::Forbidden);
         }
         // Someone else's member is "not found" before any talk of what is wrong with the input.
-        self.db.member_get(actor.scope(), id).await?;
+        let current = self.db.member_get(actor.scope(), id).await?;
         let fields = validate_member(input, today()).map_err(invalid)?;
+        let branch_move = branch_move(input, current.branch_id, fields.branch_id, today())?;
         Ok(self
             .db
-            .member_update(actor.scope(), id, &fields, &actor.author())
+            .member_update(actor.scope(), id, &fields, branch_move, &actor.author())
             .await?)
     }
+}
+
+/// The move a member edit asks for, if any: a new branch, or a correction of the history.
+/// DOMAIN.md §8. The reason defaults to a transfer and the day to today.
+pub fn branch_move(
+    input: &MemberInput,
+    current_branch: i64,
+    new_branch: i64,
+    today: NaiveDate,
+) -> Result<Option<store::BranchMove>> {
+    use domain::membership::MembershipReason;
+    let reason = match input.move_reason.trim() {
+        "" => MembershipReason::Transfer,
+        text => MembershipReason::from_label(text)
+            .filter(|r| *r != MembershipReason::Admission)
+            .ok_or_else(|| AppError::Invalid(format!("变动原因「{text}」无效")))?,
+    };
+    if new_branch == current_branch && reason != MembershipReason::Correction {
+        return Ok(None);
+    }
+    let on = match input.moved_on.trim() {
+        "" => today,
+        text => parse_date_cn(text)
+            .ok_or_else(|| AppError::Invalid(format!("变动日期「{text}」无效")))?,
+    };
+    Ok(Some(store::BranchMove { on, reason }))
 }
 
 /// Today in China, where membership dates are reckoned.
@@ -425,6 +486,8 @@ pub fn input_from_member(m: &Member) -> MemberInput {
         work_unit: m.work_unit.clone().unwrap_or_default(),
         registered_community_id: m.registered_community_id,
         registered_on: m.registered_on.map(|d| d.to_string()).unwrap_or_default(),
+        moved_on: String::new(),
+        move_reason: String::new(),
     }
 }
 

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::members::{parse_date_cn, today};
 use crate::{Actor, App, AppError, Result};
 use domain::orglife::{
-    BranchFacts, Cell, Exemption, Held, Institution, Rag, compliance, compliance_rate_permille,
-    rag, rules_in_force,
+    BranchFacts, Cell, Exemption, GroupLife, Held, Institution, Rag, compliance,
+    compliance_rate_permille, rag, rules_in_force,
 };
 use domain::{BranchKind, OrgKind};
 use store::{AttendanceEntry, MeetingFields, MemberFilter, Org, Scope};
@@ -314,8 +314,9 @@ pub(crate) struct BranchCells {
 
 impl App {
     /// Computes the cells of every branch at or below `org` for `year` as of `today`: the rules in
-    /// force for each branch's kind, its founding date, its 正式党员 month by month, its party
-    /// groups and its approved exemptions (DOMAIN.md §2, §4).
+    /// force for each branch's kind, its founding and dissolution dates, its 正式党员 month by
+    /// month as the membership history has them, its 党小组 with their own dates, and its
+    /// approved exemptions (DOMAIN.md §2, §4).
     pub(crate) async fn branch_cells(
         &self,
         scope: Scope,
@@ -333,10 +334,6 @@ impl App {
             .db
             .org_list_kind(Scope::Subtree(org_id), OrgKind::Branch.code())
             .await?;
-        let groups = self
-            .db
-            .org_list_kind(Scope::Subtree(org_id), OrgKind::PartyGroup.code())
-            .await?;
         let meetings = self
             .db
             .meeting_facts_between(scope, org_id, from, to)
@@ -347,12 +344,21 @@ impl App {
             .await?
             .into_iter()
             .collect();
-        let founded: HashMap<i64, Option<NaiveDate>> = self
-            .db
-            .orgs_founded(scope, org_id)
-            .await?
-            .into_iter()
-            .collect();
+        let lifespans = self.db.org_lifespans(scope, org_id).await?;
+        let life_of: HashMap<i64, &store::OrgLifespan> =
+            lifespans.iter().map(|l| (l.id, l)).collect();
+        let mut groups_of: HashMap<i64, Vec<GroupLife>> = HashMap::new();
+        for group in lifespans
+            .iter()
+            .filter(|l| OrgKind::from_code(&l.kind) == Some(OrgKind::PartyGroup))
+        {
+            if let Some(branch) = group.parent_id {
+                groups_of.entry(branch).or_default().push(GroupLife {
+                    founded_on: group.founded_on,
+                    dissolved_on: group.dissolved_on,
+                });
+            }
+        }
         let mut exemptions: HashMap<i64, Vec<Exemption>> = HashMap::new();
         for e in self.db.exemptions_under(scope, org_id).await? {
             exemptions.entry(e.org_id).or_default().push(Exemption {
@@ -379,16 +385,16 @@ impl App {
                 .as_deref()
                 .and_then(BranchKind::from_code);
             let rules = rules_in_force(kind, year, &saved);
-            let founded_on = founded.get(&branch.id).copied().flatten();
+            let life = life_of.get(&branch.id);
             let counts = formal.get(&branch.id).copied().unwrap_or([0; 12]);
             let formal_members_by_month = (1..=12)
                 .filter_map(|m| NaiveDate::from_ymd_opt(year, m, 1))
                 .zip(counts)
                 .collect();
             let facts = BranchFacts {
-                founded_on,
-                dissolved_on: None,
-                has_party_groups: groups.iter().any(|g| g.parent_id == Some(branch.id)),
+                founded_on: life.and_then(|l| l.founded_on),
+                dissolved_on: life.and_then(|l| l.dissolved_on),
+                party_groups: groups_of.remove(&branch.id).unwrap_or_default(),
                 formal_members_by_month,
                 exemptions: exemptions.remove(&branch.id).unwrap_or_default(),
             };

@@ -21,6 +21,9 @@ pub struct OrgInput {
     pub territory_id: Option<i64>,
     #[serde(default)]
     pub founded_on: String,
+    /// The org's last day, when it was dissolved (撤销).
+    #[serde(default)]
+    pub dissolved_on: String,
     #[serde(default)]
     pub secretary: String,
     #[serde(default)]
@@ -54,6 +57,15 @@ fn opt(s: &str) -> Option<String> {
     Some(s.trim().to_string()).filter(|s| !s.is_empty())
 }
 
+fn optional_date(text: &str, what: &str) -> Result<Option<chrono::NaiveDate>> {
+    match opt(text) {
+        Some(text) => parse_date_cn(&text)
+            .map(Some)
+            .ok_or_else(|| AppError::Invalid(format!("{what}「{text}」无效"))),
+        None => Ok(None),
+    }
+}
+
 /// Turns a typed org into the store's shape, checking kinds and fields.
 pub fn validate_org(input: &OrgInput, parent_kind: Option<OrgKind>) -> Result<NewOrg> {
     let kind = OrgKind::from_label(&input.kind)
@@ -78,13 +90,13 @@ pub fn validate_org(input: &OrgInput, parent_kind: Option<OrgKind>) -> Result<Ne
             "组织名称不能为空，且不超过 60 个字".into(),
         ));
     }
-    let founded_on = match opt(&input.founded_on) {
-        Some(text) => Some(
-            parse_date_cn(&text)
-                .ok_or_else(|| AppError::Invalid(format!("成立日期「{text}」无效")))?,
-        ),
-        None => None,
-    };
+    let founded_on = optional_date(&input.founded_on, "成立日期")?;
+    let dissolved_on = optional_date(&input.dissolved_on, "撤销日期")?;
+    if let (Some(f), Some(d)) = (founded_on, dissolved_on)
+        && d < f
+    {
+        return Err(AppError::Invalid("撤销日期不能早于成立日期".into()));
+    }
     let phone = match opt(&input.phone) {
         Some(p) => Some(
             domain::personal::parse_mobile_phone(&p)
@@ -99,6 +111,7 @@ pub fn validate_org(input: &OrgInput, parent_kind: Option<OrgKind>) -> Result<Ne
         name,
         territory_id: input.territory_id,
         founded_on,
+        dissolved_on,
         secretary: opt(&input.secretary),
         phone,
     })

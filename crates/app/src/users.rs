@@ -134,6 +134,7 @@ impl App {
                     name: org_name.to_string(),
                     territory_id: None,
                     founded_on: None,
+                    dissolved_on: None,
                     secretary: None,
                     phone: None,
                 },

@@ -42,6 +42,11 @@ impl Month {
         Month::new(y.trim().parse().ok()?, m.trim().parse().ok()?)
     }
 
+    /// The month's first day.
+    pub fn first_day(self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap_or(NaiveDate::MIN)
+    }
+
     fn index(self) -> i32 {
         self.year * 12 + self.month as i32 - 1
     }

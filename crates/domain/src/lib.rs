@@ -14,6 +14,7 @@ pub mod dues;
 pub mod dues_ledger;
 pub mod enums;
 pub mod idcard;
+pub mod membership;
 pub mod names;
 pub mod orglife;
 pub mod personal;

@@ -281,12 +281,27 @@ pub struct BranchFacts {
     pub founded_on: Option<NaiveDate>,
     /// Last day the branch existed.
     pub dissolved_on: Option<NaiveDate>,
-    pub has_party_groups: bool,
+    /// The branch's 党小组, each with its founding date and last day (either unknown when
+    /// not recorded: a group without a founding date is taken to have always existed).
+    pub party_groups: Vec<GroupLife>,
     /// Number of 正式党员 at the start of a month, keyed by any date in that
     /// month (normally the first). A month without an entry carries the most
     /// recent earlier entry forward, since counts change only on events.
     pub formal_members_by_month: Vec<(NaiveDate, u32)>,
     pub exemptions: Vec<Exemption>,
+}
+
+/// When a 党小组 existed: from `founded_on` to its last day `dissolved_on`, both inclusive.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GroupLife {
+    pub founded_on: Option<NaiveDate>,
+    pub dissolved_on: Option<NaiveDate>,
+}
+
+impl GroupLife {
+    pub fn exists_on(&self, date: NaiveDate) -> bool {
+        self.founded_on.is_none_or(|f| f <= date) && self.dissolved_on.is_none_or(|d| date <= d)
+    }
 }
 
 /// An approved exemption, e.g. during an epidemic lockdown or a 换届 gap.
@@ -344,7 +359,9 @@ pub struct Cell {
 ///    the period's first month → NotRequired (§4). With no count on record
 ///    the obligation stands, so missing data shows up as a gap, not as
 ///    silence.
-/// 3. Rule needs 党小组 and the branch has none → NotRequired.
+/// 3. Rule needs 党小组 and none existed on the period's first day: Exempt if one was set up
+///    during the period (a group founded on 1 November owes from November, one founded on
+///    15 November from December), NotRequired if none existed at any time in it.
 /// 4. Founded after the period's first day, or dissolved before its last day
 ///    → Exempt: a partial period cannot fairly be held to a full one.
 /// 5. Exemptions for the institution (or for all) jointly cover the period →
@@ -406,8 +423,20 @@ fn excuse(rule: &Rule, facts: &BranchFacts, period: Period) -> Option<(Status, S
         let note = format!("正式党员不足{COMMITTEE_MIN_FORMAL_MEMBERS}人，不设支委会");
         return Some((Status::NotRequired, note));
     }
-    if rule.needs_party_group && !facts.has_party_groups {
-        return Some((Status::NotRequired, "未设党小组".to_string()));
+    if rule.needs_party_group && !facts.party_groups.iter().any(|g| g.exists_on(start)) {
+        let founded_during = facts
+            .party_groups
+            .iter()
+            .filter_map(|g| g.founded_on)
+            .filter(|f| *f > start && *f <= end)
+            .min();
+        return Some(match founded_during {
+            Some(f) => (
+                Status::Exempt,
+                format!("党小组成立于{}，{this_period}不作要求", month_day(f)),
+            ),
+            None => (Status::NotRequired, "未设党小组".to_string()),
+        });
     }
     if let Some(founded) = facts.founded_on
         && founded > start
@@ -755,7 +784,7 @@ mod tests {
         BranchFacts {
             founded_on: Some(d(2010, 3, 1)),
             dissolved_on: None,
-            has_party_groups: true,
+            party_groups: vec![GroupLife::default()],
             formal_members_by_month: vec![(d(2010, 3, 1), 12)],
             exemptions: Vec::new(),
         }
@@ -1251,7 +1280,7 @@ mod tests {
     #[test]
     fn no_party_groups_no_group_meetings() {
         let facts = BranchFacts {
-            has_party_groups: false,
+            party_groups: Vec::new(),
             ..settled_branch()
         };
         let cells = compliance(&default_branch_rules(), &facts, &[], 2026, after_2026());
@@ -1263,6 +1292,47 @@ mod tests {
             statuses(&cells, BranchCommitteeMeeting)
                 .iter()
                 .all(|&s| s == Status::Missing)
+        );
+    }
+
+    #[test]
+    fn a_party_group_owes_meetings_from_the_month_it_was_set_up() {
+        let facts = BranchFacts {
+            party_groups: vec![
+                GroupLife {
+                    founded_on: Some(d(2026, 11, 1)),
+                    dissolved_on: None,
+                },
+                GroupLife {
+                    founded_on: Some(d(2026, 11, 15)),
+                    dissolved_on: None,
+                },
+            ],
+            ..settled_branch()
+        };
+        let cells = compliance(&default_branch_rules(), &facts, &[], 2026, after_2026());
+        let groups = cells_of(&cells, PartyGroupMeeting);
+        for c in &groups[..10] {
+            assert_eq!(c.status, Status::NotRequired, "{}", c.period);
+        }
+        assert_eq!(groups[10].status, Status::Missing, "owed from November");
+        // Set up only on the 15th: November is a partial month.
+        let late = BranchFacts {
+            party_groups: vec![GroupLife {
+                founded_on: Some(d(2026, 11, 15)),
+                dissolved_on: Some(d(2026, 12, 10)),
+            }],
+            ..settled_branch()
+        };
+        let cells = compliance(&default_branch_rules(), &late, &[], 2026, after_2026());
+        let groups = cells_of(&cells, PartyGroupMeeting);
+        assert_eq!(groups[9].status, Status::NotRequired);
+        assert_eq!(groups[10].status, Status::Exempt);
+        assert_eq!(groups[10].note, "党小组成立于11月15日，本月不作要求");
+        assert_eq!(
+            groups[11].status,
+            Status::Missing,
+            "dissolved during December"
         );
     }
 
@@ -1500,7 +1570,11 @@ mod tests {
                 BranchFacts {
                     founded_on: founded.map(|o| around(year, o)),
                     dissolved_on: dissolved.map(|o| around(year, o)),
-                    has_party_groups: groups,
+                    party_groups: if groups {
+                        vec![GroupLife::default()]
+                    } else {
+                        Vec::new()
+                    },
                     formal_members_by_month: counts
                         .into_iter()
                         .map(|(o, n)| (around(year, o), n))
@@ -1745,7 +1819,7 @@ mod tests {
     fn reminders_name_what_is_due_now_and_what_the_last_period_missed() {
         let rules = default_branch_rules();
         let mut facts = settled_branch();
-        facts.has_party_groups = false;
+        facts.party_groups.clear();
         // Themed party day held in September only; nothing else all year.
         let held = [Held {
             institution: ThemedPartyDay,

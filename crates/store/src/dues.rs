@@ -2,8 +2,10 @@
 //! the member's branch and audited in the same transaction.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use domain::membership::{self, Span};
 use serde::Serialize;
 
+use crate::memberships::{SELECT_SPANS, SpanRow};
 use crate::{
     Author, BeginWrite, Db, Param, Result, Scope, StoreError, bind_params, now, on_db, write_audit,
 };
@@ -210,13 +212,25 @@ impl Db {
         let months: Vec<&str> = payment.months.iter().map(|(m, _)| m.as_str()).collect();
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            // A month's dues go to the branch that held the member that month (DOMAIN.md §1.3,
+            // §8), so back pay after a transfer is the old branch's collection.
+            let spans: Vec<Span> = sqlx::query_as::<_, SpanRow>(SELECT_SPANS)
+                .bind(member_id)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(SpanRow::span)
+                .collect();
             for (month, amount) in &payment.months {
+                let month_branch = domain::dues_ledger::Month::parse(month)
+                    .and_then(|m| membership::branch_of_month(&spans, m))
+                    .unwrap_or(branch);
                 let inserted = sqlx::query(
                     "INSERT INTO dues_payments (member_id, branch_id, root_org_id, month, amount_fen, paid_on, method, \
                      proxy_name, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
                 )
                 .bind(member_id)
-                .bind(branch)
+                .bind(month_branch)
                 .bind(root)
                 .bind(month)
                 .bind(*amount)
@@ -287,52 +301,62 @@ impl Db {
     }
 
     /// Everything a month's dues notice for `org_id`'s subtree needs, limited to the scope.
+    /// Members are those the subtree's branches held that month, as the membership history
+    /// has it (`domain::membership::branch_of_month`): a member who moved out since still
+    /// appears on the notices of the months they belonged here, and a newcomer does not appear
+    /// on earlier ones. The scope applies to that branch, for the same reason.
     pub async fn dues_month_facts(
         &self,
         scope: Scope,
         org_id: i64,
         month: &str,
     ) -> Result<DuesMonthFacts> {
-        // DOMAIN.md §1.3: dues are owed from admission (the 支部大会 resolution) on, so a member
-        // admitted after the month is not on that month's notice.
-        let next_month = domain::dues_ledger::Month::parse(month)
-            .map(|m| m.plus(1))
-            .and_then(|m| NaiveDate::from_ymd_opt(m.year, m.month, 1))
+        let this = domain::dues_ledger::Month::parse(month)
             .ok_or_else(|| StoreError::Invalid(format!("月份「{month}」无效")))?;
-        let mut params = vec![Param::I64(org_id)];
-        let cond = scope.org_condition("m.branch_id", &mut params);
+        let mut params = vec![
+            Param::I64(org_id),
+            Param::Date(this.first_day()),
+            Param::Date(this.plus(1).first_day()),
+        ];
+        let cond = scope.org_condition("p.branch_id", &mut params);
+        // The span that holds the member on the month's first day, or, for a member admitted
+        // during the month, their first span (spans follow each other without gaps, so a member
+        // with no span on the first day began within the month or later).
+        let held = format!(
+            "SELECT p.member_id, p.branch_id FROM memberships p \
+             JOIN org_closure top ON top.descendant_id = p.branch_id AND top.ancestor_id = $1 \
+             WHERE {cond} AND ((p.from_on <= $2 AND (p.until_on IS NULL OR p.until_on > $2)) \
+               OR (p.from_on > $2 AND p.from_on < $3 AND NOT EXISTS \
+                   (SELECT 1 FROM memberships q WHERE q.member_id = p.member_id AND q.from_on < p.from_on)))"
+        );
         // Members of the subtree, each with the child of `org_id` that holds them (a branch
         // directly asked for is its own "child" at depth 0).
-        let admitted_before = params.len() + 1;
         let members_sql = format!(
-            "SELECT m.id, m.name, m.branch_id, b.name, \
+            "WITH held AS ({held}) SELECT m.id, m.name, h.branch_id, b.name, \
              COALESCE((SELECT ch.id FROM org_closure cc JOIN orgs ch ON ch.id = cc.ancestor_id \
-                       WHERE cc.descendant_id = m.branch_id AND ch.parent_id = $1), m.branch_id) \
-             FROM members m JOIN orgs b ON b.id = m.branch_id \
-             JOIN org_closure top ON top.descendant_id = m.branch_id AND top.ancestor_id = $1 \
-             WHERE {cond} AND m.admitted_on < ${admitted_before} ORDER BY b.name, m.name_pinyin"
-        );
-        let in_subtree = format!(
-            "member_id IN (SELECT m.id FROM members m JOIN org_closure top ON top.descendant_id = m.branch_id \
-             AND top.ancestor_id = $1 WHERE {cond})"
+                       WHERE cc.descendant_id = h.branch_id AND ch.parent_id = $1), h.branch_id) \
+             FROM held h JOIN members m ON m.id = h.member_id JOIN orgs b ON b.id = h.branch_id \
+             ORDER BY b.name, m.name_pinyin"
         );
         params.push(Param::Text(month.to_string()));
         let month_param = params.len();
+        let in_held = "member_id IN (SELECT member_id FROM held)";
         let bases_sql = format!(
-            "SELECT member_id, effective_month, monthly_fen FROM dues_bases WHERE {in_subtree} AND effective_month <= ${month_param}"
+            "WITH held AS ({held}) SELECT member_id, effective_month, monthly_fen FROM dues_bases \
+             WHERE {in_held} AND effective_month <= ${month_param}"
         );
         let payments_sql = format!(
-            "SELECT member_id, amount_fen FROM dues_payments WHERE {in_subtree} AND month = ${month_param}"
+            "WITH held AS ({held}) SELECT member_id, amount_fen FROM dues_payments \
+             WHERE {in_held} AND month = ${month_param}"
         );
         let waivers_sql = format!(
-            "SELECT member_id, from_month, to_month FROM dues_waivers WHERE {in_subtree} \
+            "WITH held AS ({held}) SELECT member_id, from_month, to_month FROM dues_waivers WHERE {in_held} \
              AND from_month <= ${month_param} AND to_month >= ${month_param}"
         );
-        let mut member_params = params[..month_param - 1].to_vec();
-        member_params.push(Param::Date(next_month));
+        let member_params = &params[..month_param - 1];
         let facts = on_db!(self, pool => {
             DuesMonthFacts {
-                members: bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(members_sql.as_str())), &member_params).fetch_all(pool).await?,
+                members: bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(members_sql.as_str())), member_params).fetch_all(pool).await?,
                 bases: bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(bases_sql.as_str())), &params).fetch_all(pool).await?,
                 payments: bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(payments_sql.as_str())), &params).fetch_all(pool).await?,
                 waivers: bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(waivers_sql.as_str())), &params).fetch_all(pool).await?,

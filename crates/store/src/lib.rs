@@ -20,6 +20,7 @@ pub mod calls;
 pub mod dues;
 pub mod meetings;
 pub mod members;
+pub mod memberships;
 pub mod model;
 pub mod orglife;
 pub mod orgs;
@@ -39,10 +40,13 @@ pub use dues::{
     NewExpense, NewPayment, NewWaiver,
 };
 pub use meetings::{Attendance, AttendanceEntry, Meeting, MeetingFields, MeetingRevision};
+pub use members::MemberProblem;
+pub use memberships::{BranchMove, MembershipRow};
 pub use model::*;
 pub use orglife::{
     AttachmentMeta, ExemptionRow, MeetingVote, NewExemption, NewVote, RuleSetVersion, SignInMeeting,
 };
+pub use orgs::OrgLifespan;
 pub use outbox::{Message, NewMessage, Recipient};
 
 /// The open database. Cheap to clone (both arms are pools).
@@ -242,6 +246,11 @@ pub fn now() -> DateTime<Utc> {
     Utc::now()
 }
 
+/// Today in China (UTC+8, no daylight saving), the calendar every date in the data follows.
+pub fn today() -> NaiveDate {
+    (Utc::now() + chrono::Duration::hours(8)).date_naive()
+}
+
 impl Db {
     /// Opens (creating the SQLite file if needed) and migrates to the latest schema.
     pub async fn open(url: &str) -> Result<Db> {
@@ -285,7 +294,10 @@ impl Db {
         .execute(&admin)
         .await?;
         admin.close().await;
-        let options = PgConnectOptions::from_str(url)?.options([("search_path", schema)]);
+        // Named after the schema, so that whoever drops the schema can end its sessions first.
+        let options = PgConnectOptions::from_str(url)?
+            .options([("search_path", schema)])
+            .application_name(schema);
         let pool = PgPoolOptions::new()
             .max_connections(4)
             .connect_with(options)

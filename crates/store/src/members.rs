@@ -1,9 +1,12 @@
 //! Party members. The branch holding the 组织关系 (`branch_id`) decides who may see a member;
 //! the residence 报到 (`registered_community_id`) is a separate territory link.
 
+use domain::membership::{self, MembershipReason, Span};
+
+use crate::memberships::{SELECT_SPANS, SpanRow, history_error, spans_json};
 use crate::{
-    Author, BeginWrite, Db, Member, MemberFields, MemberFilter, MemberRow, Param, Result, Scope,
-    StoreError, bind_params, now, on_db, write_audit,
+    Author, BeginWrite, BranchMove, Db, Member, MemberFields, MemberFilter, MemberRow, Param,
+    Result, Scope, StoreError, bind_params, now, on_db, save_spans, write_audit,
 };
 
 const MEMBER_COLUMNS: &str = "m.id, m.root_org_id, m.branch_id, m.name, m.name_pinyin, m.name_initials, \
@@ -284,6 +287,30 @@ impl Db {
         Ok((n.min(cap), n > cap))
     }
 
+    /// Members whose records need attention, for the data-quality list: a 正式党员 without a
+    /// 转正日期 (counted as 正式 all along, but the record is incomplete), and a 预备党员 whose
+    /// probation began on or before `probation_began_by` (a year ago: DOMAIN.md §3, probation
+    /// is 12 months) and who is still recorded as 预备.
+    pub async fn member_data_problems(
+        &self,
+        scope: Scope,
+        probation_began_by: chrono::NaiveDate,
+        limit: i64,
+    ) -> Result<Vec<MemberProblem>> {
+        let mut params = vec![Param::Date(probation_began_by), Param::I64(limit)];
+        let cond = scope.member_condition("m", &mut params);
+        let sql = format!(
+            "SELECT {ROW_COLUMNS}, CASE WHEN m.status = 'full' THEN 'missing_full_on' ELSE 'probation_overdue' END AS problem \
+             FROM members m JOIN orgs o ON o.id = m.branch_id \
+             WHERE {cond} AND ((m.status = 'full' AND m.full_on IS NULL) OR (m.status = 'probationary' AND m.admitted_on <= $1)) \
+             ORDER BY o.name, m.name_pinyin, m.id LIMIT $2"
+        );
+        let rows = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, MemberProblem>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
     pub async fn member_count(&self, scope: Scope, filter: &MemberFilter) -> Result<i64> {
         let mut params = Vec::new();
         let cond = filter_sql(scope, filter, &mut params);
@@ -436,19 +463,44 @@ impl Db {
             )
             .execute(&mut *tx)
             .await?;
+            // Each member's history starts with the admission in the branch they are
+            // registered with (DOMAIN.md §8).
+            let span_width = 6;
+            for chunk in ids.iter().zip(rows).collect::<Vec<_>>().chunks(rows_per_statement.min(self.max_params_per_statement() / span_width).max(1)) {
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|r| {
+                        let cols: Vec<String> = (1..=span_width).map(|c| format!("${}", r * span_width + c)).collect();
+                        format!("((SELECT root_org_id FROM orgs WHERE id = {}), {}, NULL, 'admission', {})", cols[0], cols[1..4].join(", "), cols[4..].join(", "))
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO memberships (root_org_id, member_id, branch_id, from_on, until_on, reason, recorded_by, recorded_at) VALUES {}",
+                    values.join(", ")
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for (id, f) in chunk {
+                    query = query.bind(f.branch_id).bind(**id).bind(f.branch_id).bind(f.admitted_on).bind(author.name.clone()).bind(at);
+                }
+                query.execute(&mut *tx).await?;
+            }
             tx.commit().await?;
         });
         Ok(ids)
     }
 
-    /// Changes a member in the scope; a move to another branch must also stay in the scope.
-    /// The member is locked and read inside the write transaction, so the audit
-    /// row's "before" is the row this save replaced, not one a concurrent save already changed.
+    /// Changes a member in the scope; a move to another branch must also stay in the scope, and
+    /// says when and why (`branch_move`): the member's history gets a new span, or, for a
+    /// correction, what was recorded from that day is replaced (`domain::membership`). A
+    /// correction may also move a date without changing the branch.
+    ///
+    /// The member is locked and read inside the write transaction, so the audit row's "before"
+    /// is the row this save replaced, not one a concurrent save already changed.
     pub async fn member_update(
         &self,
         scope: Scope,
         id: i64,
         fields: &MemberFields,
+        branch_move: Option<BranchMove>,
         author: &Author,
     ) -> Result<Member> {
         let lock_sql = format!("SELECT id FROM members WHERE id = $1{}", self.for_update());
@@ -457,6 +509,7 @@ impl Db {
             "SELECT {MEMBER_COLUMNS} FROM members m WHERE m.id = $1 AND {}",
             scope.member_condition("m", &mut read_params),
         );
+        let today = crate::today();
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
             // Locked by id alone first: a locking read with the scope join would, after waiting,
@@ -467,7 +520,8 @@ impl Db {
                 .await?
                 .ok_or(StoreError::NotFound)?;
             let old_fields = MemberFields::from(&old);
-            if &old_fields == fields {
+            let corrects_history = branch_move.is_some_and(|m| m.reason == MembershipReason::Correction);
+            if &old_fields == fields && !corrects_history {
                 return Ok(old);
             }
             let mut params = vec![Param::I64(fields.branch_id)];
@@ -478,6 +532,28 @@ impl Db {
             let (n,): (i64,) = bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_one(&mut *tx).await?;
             if n != 1 {
                 return Err(StoreError::NotFound);
+            }
+            let stored: Vec<SpanRow> = sqlx::query_as(SELECT_SPANS).bind(id).fetch_all(&mut *tx).await?;
+            let before: Vec<Span> = stored.iter().map(SpanRow::span).collect();
+            let mut after = before.clone();
+            if fields.admitted_on != old.admitted_on {
+                after = membership::admission_moved(&after, fields.admitted_on).ok_or_else(|| {
+                    StoreError::Invalid("入党日期不能晚于第一次组织关系变动的日期".into())
+                })?;
+            }
+            if fields.branch_id != old.branch_id || corrects_history {
+                let change = branch_move.ok_or_else(|| {
+                    StoreError::Invalid("变更党支部须写明变动日期和原因".into())
+                })?;
+                after = match change.reason {
+                    MembershipReason::Correction => match membership::correct(&after, fields.branch_id, change.on, today) {
+                        // The history was already right; the rest of the save still stands.
+                        Err(membership::HistoryError::NothingToCorrect) if &old_fields != fields => Ok(after),
+                        other => other,
+                    },
+                    reason => membership::move_to(&after, fields.branch_id, change.on, reason, today),
+                }
+                .map_err(history_error)?;
             }
             let assignments: Vec<String> = FIELD_COLUMNS
                 .iter()
@@ -499,9 +575,18 @@ impl Db {
                     let e = StoreError::from(e);
                     if e.is_unique_violation() { StoreError::Conflict("身份证号已登记".into()) } else { e }
                 })?;
+            let mut changes: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(&crate::audit::diff(&old_fields, fields)).unwrap_or_default();
+            if after != before {
+                save_spans!(tx, old.root_org_id, id, &stored, &after, author);
+                changes.insert(
+                    "membership".into(),
+                    serde_json::json!([spans_json(&before), spans_json(&after)]),
+                );
+            }
             write_audit!(
                 &mut *tx, fields.branch_id, author, "update", "member", Some(id),
-                format!("修改党员 {}", fields.name), crate::audit::diff(&old_fields, fields)
+                format!("修改党员 {}", fields.name), serde_json::Value::Object(changes).to_string()
             )?;
             tx.commit().await?;
         });
@@ -543,9 +628,11 @@ impl Db {
 
 impl Db {
     /// How many 正式党员 each branch at or below `org_id` had at the start of each month of
-    /// `year`, counted in SQL: the ledger needs twelve numbers per branch, not a million dates
-    /// (measured on 1,000,000 members: reading every date took most of the district roll-up's
-    /// 2.2 s). Branches without any 正式党员 are absent.
+    /// `year`, counted in SQL from the membership history: a member counts for the branch that
+    /// held them on the month's first day, so a later transfer does not change a past month
+    /// (DOMAIN.md §8, §4). A 正式党员 with no 转正日期 on record counts as 正式 throughout
+    /// (the date is missing, not the status; the member page flags the record as incomplete).
+    /// Branches without any 正式党员 are absent.
     pub async fn member_formal_counts_by_month(
         &self,
         scope: Scope,
@@ -559,37 +646,45 @@ impl Db {
             return Ok(Vec::new());
         }
         let mut params = vec![Param::I64(org_id)];
-        // Bucket k (1–12): first counted at the start of month k; 13: not yet by December.
-        let mut bucket = String::from("CASE");
+        let mut months = Vec::new();
         for (k, start) in starts.iter().enumerate() {
             params.push(Param::Date(*start));
-            bucket.push_str(&format!(
-                " WHEN m.full_on <= ${} THEN {}",
-                params.len(),
-                k + 1
-            ));
+            months.push(format!("({}, ${})", k + 1, params.len()));
         }
-        bucket.push_str(" ELSE 13 END");
+        // The scope applies to the branch that held the member then: a branch's past counts
+        // are its own even for members who have since moved out of the actor's sight.
         let sql = format!(
-            "SELECT m.branch_id, {bucket} AS bucket, COUNT(*) FROM members m \
-             WHERE m.full_on IS NOT NULL AND m.branch_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) AND {} \
-             GROUP BY 1, 2",
-            scope.member_condition("m", &mut params)
+            "WITH mo(k, d) AS (VALUES {}) \
+             SELECT p.branch_id, mo.k, COUNT(*) FROM memberships p \
+             JOIN mo ON p.from_on <= mo.d AND (p.until_on IS NULL OR p.until_on > mo.d) \
+             JOIN members m ON m.id = p.member_id \
+             WHERE m.status = 'full' AND (m.full_on IS NULL OR m.full_on <= mo.d) \
+             AND p.branch_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) AND {} \
+             GROUP BY p.branch_id, mo.k",
+            months.join(", "),
+            scope.org_condition("p.branch_id", &mut params)
         );
         let rows = on_db!(self, pool => {
             bind_params!(sqlx::query_as::<_, (i64, i32, i64)>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
         });
         let mut counts: std::collections::BTreeMap<i64, [u32; 12]> = Default::default();
-        for (branch, bucket, n) in rows {
-            let months = counts.entry(branch).or_insert([0; 12]);
-            let n = u32::try_from(n).unwrap_or(u32::MAX);
-            for month in months
-                .iter_mut()
-                .skip(usize::try_from(bucket - 1).unwrap_or(12))
+        for (branch, month, n) in rows {
+            if let Some(slot) = usize::try_from(month - 1)
+                .ok()
+                .and_then(|i| counts.entry(branch).or_insert([0; 12]).get_mut(i))
             {
-                *month += n;
+                *slot = u32::try_from(n).unwrap_or(u32::MAX);
             }
         }
         Ok(counts.into_iter().collect())
     }
+}
+
+/// A member on the data-quality list, with what is wrong (`missing_full_on`,
+/// `probation_overdue`).
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct MemberProblem {
+    #[sqlx(flatten)]
+    pub member: MemberRow,
+    pub problem: String,
 }

@@ -14,6 +14,8 @@ pub struct Org {
     pub name: String,
     pub territory_id: Option<i64>,
     pub founded_on: Option<NaiveDate>,
+    /// The org's last day (a dissolved 党小组 or branch).
+    pub dissolved_on: Option<NaiveDate>,
     pub secretary: Option<String>,
     pub phone: Option<String>,
     pub created_at: DateTime<Utc>,
@@ -40,6 +42,7 @@ pub struct NewOrg {
     pub name: String,
     pub territory_id: Option<i64>,
     pub founded_on: Option<NaiveDate>,
+    pub dissolved_on: Option<NaiveDate>,
     pub secretary: Option<String>,
     pub phone: Option<String>,
 }

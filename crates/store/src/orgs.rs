@@ -7,7 +7,7 @@ use crate::{
 };
 
 const ORG_COLUMNS: &str = "o.id, o.parent_id, o.root_org_id, o.kind, o.branch_kind, o.name, o.territory_id, \
-     o.founded_on, o.secretary, o.phone, o.created_at, o.updated_at";
+     o.founded_on, o.dissolved_on, o.secretary, o.phone, o.created_at, o.updated_at";
 
 impl Db {
     /// Creates an org under `parent_id` (which must be inside the scope), or a root org when
@@ -31,8 +31,8 @@ impl Db {
             };
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO orgs (parent_id, root_org_id, kind, branch_kind, name, territory_id, founded_on, \
-                 secretary, phone, created_at, updated_at) \
-                 VALUES ($1, COALESCE($2, 0), $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id",
+                 dissolved_on, secretary, phone, created_at, updated_at) \
+                 VALUES ($1, COALESCE($2, 0), $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
             )
             .bind(new.parent_id)
             .bind(root)
@@ -41,6 +41,7 @@ impl Db {
             .bind(&new.name)
             .bind(new.territory_id)
             .bind(new.founded_on)
+            .bind(new.dissolved_on)
             .bind(&new.secretary)
             .bind(&new.phone)
             .bind(at)
@@ -165,18 +166,20 @@ impl Db {
             let scope_cond = scope.org_condition("orgs.id", &mut scope_params);
             let sql = format!(
                 "UPDATE orgs SET name = $2, branch_kind = ${b}, territory_id = ${t}, founded_on = ${f}, \
-                 secretary = ${s}, phone = ${p}, updated_at = ${u} WHERE id = $1 AND {scope_cond}",
+                 dissolved_on = ${d}, secretary = ${s}, phone = ${p}, updated_at = ${u} WHERE id = $1 AND {scope_cond}",
                 b = scope_params.len() + 1,
                 t = scope_params.len() + 2,
                 f = scope_params.len() + 3,
-                s = scope_params.len() + 4,
-                p = scope_params.len() + 5,
-                u = scope_params.len() + 6,
+                d = scope_params.len() + 4,
+                s = scope_params.len() + 5,
+                p = scope_params.len() + 6,
+                u = scope_params.len() + 7,
             );
             let updated = bind_params!(sqlx::query(sqlx::AssertSqlSafe(sql.as_str())), &scope_params)
                 .bind(&change.branch_kind)
                 .bind(change.territory_id)
                 .bind(change.founded_on)
+                .bind(change.dissolved_on)
                 .bind(&change.secretary)
                 .bind(&change.phone)
                 .bind(now())
@@ -306,6 +309,7 @@ struct OrgAudit {
     branch_kind: Option<String>,
     territory_id: Option<i64>,
     founded_on: Option<chrono::NaiveDate>,
+    dissolved_on: Option<chrono::NaiveDate>,
     secretary: Option<String>,
     phone: Option<String>,
 }
@@ -317,6 +321,7 @@ impl From<&Org> for OrgAudit {
             branch_kind: o.branch_kind.clone(),
             territory_id: o.territory_id,
             founded_on: o.founded_on,
+            dissolved_on: o.dissolved_on,
             secretary: o.secretary.clone(),
             phone: o.phone.clone(),
         }
@@ -324,22 +329,28 @@ impl From<&Org> for OrgAudit {
 }
 
 impl Db {
-    /// Founding dates of the orgs below `org_id`, in the scope (the ledger exempts the period a
-    /// branch was founded in).
-    pub async fn orgs_founded(
-        &self,
-        scope: Scope,
-        org_id: i64,
-    ) -> Result<Vec<(i64, Option<chrono::NaiveDate>)>> {
+    /// Founding dates and last days of the orgs below `org_id`, in the scope: the ledger owes
+    /// nothing outside a branch's or a 党小组's life.
+    pub async fn org_lifespans(&self, scope: Scope, org_id: i64) -> Result<Vec<OrgLifespan>> {
         let mut params = vec![Param::I64(org_id)];
         let sql = format!(
-            "SELECT o.id, o.founded_on FROM orgs o \
+            "SELECT o.id, o.parent_id, o.kind, o.founded_on, o.dissolved_on FROM orgs o \
              WHERE o.id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = $1) AND {}",
             scope.org_condition("o.id", &mut params)
         );
         let rows = on_db!(self, pool => {
-            bind_params!(sqlx::query_as::<_, (i64, Option<chrono::NaiveDate>)>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+            bind_params!(sqlx::query_as::<_, OrgLifespan>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
         });
         Ok(rows)
     }
+}
+
+/// When an org existed, for the ledger.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OrgLifespan {
+    pub id: i64,
+    pub parent_id: Option<i64>,
+    pub kind: String,
+    pub founded_on: Option<chrono::NaiveDate>,
+    pub dissolved_on: Option<chrono::NaiveDate>,
 }

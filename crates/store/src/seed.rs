@@ -79,10 +79,26 @@ impl Db {
     }
 
     /// Refreshes planner statistics after a bulk load, so the first searches use the indexes.
+    /// On PostgreSQL only the tables of the schema in use are analysed: a bare `ANALYZE` reads
+    /// every schema of the database, which on a shared server can be many.
     pub async fn analyze(&self) -> Result<()> {
-        on_db!(self, pool => {
-            sqlx::query("ANALYZE").execute(pool).await?;
-        });
+        match self {
+            Db::Sqlite(pool) => {
+                sqlx::query("ANALYZE").execute(pool).await?;
+            }
+            Db::Postgres(pool) => {
+                let tables: Vec<(String,)> = sqlx::query_as(
+                    "SELECT tablename::text FROM pg_tables WHERE schemaname = current_schema()",
+                )
+                .fetch_all(pool)
+                .await?;
+                for (table,) in tables {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("ANALYZE \"{table}\"")))
+                        .execute(pool)
+                        .await?;
+                }
+            }
+        }
         Ok(())
     }
 }

@@ -1,20 +1,114 @@
 //! Databases for tests: every test gets a fresh SQLite file and, when `DANGJIAN_TEST_PG` names a
-//! server, a fresh PostgreSQL schema, so each store function is exercised on both engines.
+//! server, a fresh PostgreSQL schema, so each store function is exercised on both engines. Each
+//! is removed again when the test drops it: the file (with its WAL and shared-memory files) is
+//! deleted and the schema dropped.
+
+use std::ops::Deref;
+use std::path::PathBuf;
 
 use crate::Db;
 
+/// A database that exists for one test. Derefs to [`Db`]; clone the `Db` out of it to hand to
+/// an `App`, and keep the guard alive until the test is done with the database.
+pub struct TestDb {
+    db: Db,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(PathBuf),
+    Schema { url: String, schema: String },
+}
+
+impl Deref for TestDb {
+    type Target = Db;
+    fn deref(&self) -> &Db {
+        &self.db
+    }
+}
+
+impl TestDb {
+    pub fn db(&self) -> Db {
+        self.db.clone()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::File(path) => {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let mut name = path.clone().into_os_string();
+                    name.push(suffix);
+                    let _ = std::fs::remove_file(name);
+                }
+            }
+            Cleanup::Schema { url, schema } => {
+                // Drop runs inside the test's runtime, which cannot be awaited here; a thread
+                // with a runtime of its own can, and the test waits for it. The test's own
+                // sessions are ended first: one may be idle in a transaction whose rollback
+                // would need the very runtime this drop is blocking.
+                let (url, schema) = (url.clone(), schema.clone());
+                let dropped = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
+                    runtime.block_on(async {
+                        use sqlx::Connection;
+                        let mut conn = sqlx::PgConnection::connect(&url).await.ok()?;
+                        sqlx::query(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                             WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                        )
+                        .bind(&schema)
+                        .execute(&mut conn)
+                        .await
+                        .ok()?;
+                        sqlx::query(sqlx::AssertSqlSafe(format!(
+                            "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
+                        )))
+                        .execute(&mut conn)
+                        .await
+                        .ok()?;
+                        conn.close().await.ok()
+                    })
+                })
+                .join();
+                if !matches!(dropped, Ok(Some(()))) {
+                    eprintln!(
+                        "warning: test schema {} was not dropped",
+                        self.schema_name()
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl TestDb {
+    fn schema_name(&self) -> &str {
+        match &self.cleanup {
+            Cleanup::Schema { schema, .. } => schema,
+            Cleanup::File(_) => "",
+        }
+    }
+}
+
 /// One empty, migrated database per available engine. Under CI (`CI` set) a missing
 /// `DANGJIAN_TEST_PG` is an error rather than a silent SQLite-only run.
-pub async fn test_dbs() -> Vec<Db> {
+pub async fn test_dbs() -> Vec<TestDb> {
     let mut dbs = vec![test_sqlite().await];
     match std::env::var("DANGJIAN_TEST_PG") {
         Ok(url) if !url.is_empty() => {
             let schema = format!("t_{}", uuid_like());
-            dbs.push(
-                Db::open_postgres_schema(&url, &schema)
-                    .await
-                    .unwrap_or_else(|e| panic!("PostgreSQL at DANGJIAN_TEST_PG unusable: {e}")),
-            );
+            let db = Db::open_postgres_schema(&url, &schema)
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL at DANGJIAN_TEST_PG unusable: {e}"));
+            dbs.push(TestDb {
+                db,
+                cleanup: Cleanup::Schema { url, schema },
+            });
         }
         _ if std::env::var_os("CI").is_some() => {
             panic!("CI must set DANGJIAN_TEST_PG so that store tests also run on PostgreSQL")
@@ -24,11 +118,15 @@ pub async fn test_dbs() -> Vec<Db> {
     dbs
 }
 
-pub async fn test_sqlite() -> Db {
+pub async fn test_sqlite() -> TestDb {
     let path = std::env::temp_dir().join(format!("dangjian-test-{}.db", uuid_like()));
-    Db::open(&format!("sqlite://{}", path.display()))
+    let db = Db::open(&format!("sqlite://{}", path.display()))
         .await
-        .expect("open test sqlite")
+        .expect("open test sqlite");
+    TestDb {
+        db,
+        cleanup: Cleanup::File(path),
+    }
 }
 
 fn uuid_like() -> String {

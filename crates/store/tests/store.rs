@@ -22,6 +22,7 @@ fn org(parent: Option<i64>, kind: &str, branch_kind: Option<&str>, name: &str) -
         name: name.into(),
         territory_id: None,
         founded_on: NaiveDate::from_ymd_opt(2018, 3, 1),
+        dissolved_on: None,
         secretary: None,
         phone: None,
     }
@@ -124,6 +125,13 @@ async fn tree(db: &Db) -> Tree {
         branch_a,
         branch_a2,
         branch_b,
+    }
+}
+
+fn transfer_today() -> store::BranchMove {
+    store::BranchMove {
+        on: store::today(),
+        reason: domain::membership::MembershipReason::Transfer,
     }
 }
 
@@ -422,21 +430,30 @@ async fn member_writes_stay_in_scope_reject_duplicates_and_write_audit_rows() {
         let mut moved = MemberFields::from(&created);
         moved.branch_id = t.branch_a2;
         moved.phone = Some("13900139000".into());
+        assert!(
+            matches!(
+                db.member_update(a, created.id, &moved, None, &author())
+                    .await,
+                Err(StoreError::Invalid(_))
+            ),
+            "a move says when and why"
+        );
         let updated = db
-            .member_update(a, created.id, &moved, &author())
+            .member_update(a, created.id, &moved, Some(transfer_today()), &author())
             .await
             .unwrap();
         assert_eq!(updated.branch_id, t.branch_a2);
         let mut escape = moved.clone();
         escape.branch_id = t.branch_b;
         assert!(
-            db.member_update(a, created.id, &escape, &author())
+            db.member_update(a, created.id, &escape, Some(transfer_today()), &author())
                 .await
                 .is_err()
         );
         let b = Scope::Subtree(t.street_b);
         assert!(matches!(
-            db.member_update(b, created.id, &moved, &author()).await,
+            db.member_update(b, created.id, &moved, None, &author())
+                .await,
             Err(StoreError::NotFound)
         ));
 
@@ -735,7 +752,7 @@ async fn counts_concurrent_members_bulk_load_and_backup() {
         assert!(!db.is_empty().await.unwrap());
         db.analyze().await.unwrap();
 
-        match &db {
+        match &*db {
             Db::Sqlite(_) => {
                 let out = std::env::temp_dir().join(format!(
                     "dangjian-backup-{}-{}.db",
@@ -1340,15 +1357,19 @@ async fn meetings_with_attendance_and_kept_revisions() {
                 .unwrap()
                 .is_empty()
         );
-        let founded = db.orgs_founded(whole, t.street_a).await.unwrap();
+        let founded = db.org_lifespans(whole, t.street_a).await.unwrap();
         assert_eq!(
             founded.len(),
             4,
             "the street, its community and two branches"
         );
-        assert!(founded.iter().all(|(_, d)| d.is_some()));
         assert!(
-            db.orgs_founded(Scope::Subtree(t.street_b), t.street_a)
+            founded
+                .iter()
+                .all(|l| l.founded_on.is_some() && l.dissolved_on.is_none())
+        );
+        assert!(
+            db.org_lifespans(Scope::Subtree(t.street_b), t.street_a)
                 .await
                 .unwrap()
                 .is_empty()
@@ -2463,7 +2484,15 @@ async fn concurrent_writers_wait_for_each_other_instead_of_failing() {
                     } else {
                         t.branch_a2
                     };
-                    if let Err(e) = db.member_update(scope, id, &fields, &author()).await {
+                    // A correction of the whole record may be repeated on the same day.
+                    let correction = store::BranchMove {
+                        on: original.admitted_on,
+                        reason: domain::membership::MembershipReason::Correction,
+                    };
+                    if let Err(e) = db
+                        .member_update(scope, id, &fields, Some(correction), &author())
+                        .await
+                    {
                         failures.push(e.to_string());
                     }
                 }

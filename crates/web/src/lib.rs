@@ -60,6 +60,7 @@ pub fn router(app: App) -> Router {
             get(members::members).post(members::member_create),
         )
         .route("/members/new", get(members::member_new))
+        .route("/members/quality", get(members::member_quality))
         .route(
             "/members/import",
             get(import_export::import_page).post(import_export::import_submit),

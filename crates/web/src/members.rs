@@ -129,6 +129,7 @@ pub(crate) struct MemberView {
     birthday_today: bool,
     may_edit: bool,
     history: Vec<AuditRow>,
+    memberships: Vec<store::MembershipRow>,
     dues: app::dues::MemberDues,
     dues_error: String,
     categories: Vec<(&'static str, &'static str)>,
@@ -190,6 +191,7 @@ pub(crate) async fn member_page_with(
     } else {
         vec![]
     };
+    let memberships = app.member_memberships(actor, id).await?;
     let this_month = domain::dues_ledger::Month::of(today);
     let dues = app.member_dues(actor, id, this_month).await?;
     // The dues category usually follows the member category.
@@ -244,6 +246,7 @@ pub(crate) async fn member_page_with(
             path,
             community,
             history,
+            memberships,
             dues,
             dues_error,
             categories: domain::dues::DuesCategory::ALL
@@ -373,6 +376,10 @@ pub struct MemberForm {
     registered_community_id: String,
     #[serde(default)]
     registered_on: String,
+    #[serde(default)]
+    moved_on: String,
+    #[serde(default)]
+    move_reason: String,
 }
 
 impl MemberForm {
@@ -392,6 +399,8 @@ impl MemberForm {
             work_unit: self.work_unit,
             registered_community_id: self.registered_community_id.trim().parse().ok(),
             registered_on: self.registered_on,
+            moved_on: self.moved_on,
+            move_reason: self.move_reason,
         }
     }
 }
@@ -434,4 +443,20 @@ pub async fn member_update(
     let input = form.input();
     let result = app.update_member(&session.actor, id, &input).await;
     member_saved(&app, &session, Some(id), input, result).await
+}
+
+#[derive(Template)]
+#[template(path = "member_quality.html")]
+struct QualityPage {
+    layout: Layout,
+    rows: Vec<store::MemberProblem>,
+}
+
+/// The data-quality list of the user's scope.
+pub async fn member_quality(State(app): State<App>, session: Session) -> PageResult {
+    let rows = app.member_data_problems(&session.actor).await?;
+    render(&QualityPage {
+        layout: Layout::new(&session, "数据质量", "members"),
+        rows,
+    })
 }

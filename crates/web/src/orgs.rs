@@ -112,6 +112,8 @@ pub struct OrgForm {
     #[serde(default)]
     founded_on: String,
     #[serde(default)]
+    dissolved_on: String,
+    #[serde(default)]
     secretary: String,
     #[serde(default)]
     phone: String,
@@ -126,6 +128,7 @@ impl OrgForm {
             name: self.name.clone(),
             territory_id: self.territory_id.trim().parse().ok(),
             founded_on: self.founded_on.clone(),
+            dissolved_on: self.dissolved_on.clone(),
             secretary: self.secretary.clone(),
             phone: self.phone.clone(),
         }

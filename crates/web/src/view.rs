@@ -95,6 +95,17 @@ pub fn gender(code: &str) -> &'static str {
         .unwrap_or("")
 }
 
+pub fn membership_reason(code: &str) -> &'static str {
+    domain::membership::MembershipReason::from_code(code)
+        .map(|k| k.label())
+        .unwrap_or("")
+}
+
+/// The last day of a span whose stored end is the first day after it.
+pub fn day_before(d: &NaiveDate) -> String {
+    d.pred_opt().map(|d| d.to_string()).unwrap_or_default()
+}
+
 pub fn date(d: &Option<NaiveDate>) -> String {
     d.map(|d| d.to_string()).unwrap_or_default()
 }
@@ -155,6 +166,7 @@ fn field_label(key: &str) -> &str {
         "registered_on" => "报到日期",
         "secretary" => "书记",
         "founded_on" => "成立日期",
+        "dissolved_on" => "撤销日期",
         "territory_id" => "服务区域编号",
         "branch_kind" => "支部类别",
         "monthly_fen" => "月党费（分）",

@@ -21,12 +21,14 @@ struct Fixture {
     router: Router,
     token: String,
     root: i64,
+    /// Last, so the database is removed after the app that uses it is gone.
+    _db: store::testing::TestDb,
 }
 
 async fn fixtures() -> Vec<Fixture> {
     let mut out = Vec::new();
     for db in store::testing::test_dbs().await {
-        let app = App::new(db);
+        let app = App::new(db.db());
         let options = DemoOptions {
             // Under 100 members the demo makes no calls of its own (one per 100 members), so
             // every call listed here is one this test made.
@@ -43,6 +45,7 @@ async fn fixtures() -> Vec<Fixture> {
             app,
             token,
             root,
+            _db: db,
         });
     }
     out

@@ -29,12 +29,14 @@ struct Fixture {
     foreign_member: i64,
     foreign_territory: i64,
     admin_user: i64,
+    /// Last, so the database is removed after the app that uses it is gone.
+    _db: store::testing::TestDb,
 }
 
 async fn fixtures() -> Vec<Fixture> {
     let mut out = Vec::new();
     for db in store::testing::test_dbs().await {
-        let app = App::new(db);
+        let app = App::new(db.db());
         let options = DemoOptions {
             members: 400,
             seed: 7,
@@ -101,6 +103,7 @@ async fn fixtures() -> Vec<Fixture> {
             foreign_member,
             foreign_territory,
             admin_user: admin.user_id,
+            _db: db,
         });
     }
     out

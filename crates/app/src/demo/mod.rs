@@ -219,6 +219,34 @@ impl App {
             "created_at",
             "updated_at",
         ];
+        // Each member's 组织关系 history: most stayed in their branch since admission, about one in
+        // fifty came by transfer from another branch. Drawn from a stream of its own, so the rest
+        // of the district stays as the seed always made it.
+        let mut moves_rng = StdRng::seed_from_u64(options.seed ^ 0x6d6f_7665);
+        let mut spans: Vec<Vec<Param>> = Vec::new();
+        let span_columns = [
+            "root_org_id",
+            "member_id",
+            "branch_id",
+            "from_on",
+            "until_on",
+            "reason",
+            "recorded_by",
+            "recorded_at",
+        ];
+        let span =
+            |member: i64, branch: i64, from: NaiveDate, until: Option<NaiveDate>, reason: &str| {
+                vec![
+                    Param::I64(1),
+                    Param::I64(member),
+                    Param::I64(branch),
+                    Param::Date(from),
+                    Param::opt_date(until),
+                    Param::Text(reason.into()),
+                    Param::Text("演示数据".into()),
+                    Param::Time(now),
+                ]
+            };
         let mut cumulative_weight = 0u64;
         let mut assigned = 0usize;
         for branch in &branches {
@@ -289,6 +317,22 @@ impl App {
                 if first_member_of_branch.is_some_and(|(_, b)| b == branch.id) {
                     logins_branch_members.push(member_id);
                 }
+                let moved_on = (admitted < today - Duration::days(800)
+                    && moves_rng.random_bool(0.02))
+                .then(|| {
+                    random_date_between(
+                        &mut moves_rng,
+                        admitted + Duration::days(365),
+                        today - Duration::days(30),
+                    )
+                });
+                match (moved_on, branches.choose(&mut moves_rng)) {
+                    (Some(on), Some(from)) if from.id != branch.id => {
+                        spans.push(span(member_id, from.id, admitted, Some(on), "admission"));
+                        spans.push(span(member_id, branch.id, on, None, "transfer"));
+                    }
+                    _ => spans.push(span(member_id, branch.id, admitted, None, "admission")),
+                }
                 batch.push(vec![
                     Param::I64(member_id),
                     Param::I64(1),
@@ -321,12 +365,19 @@ impl App {
                 ]);
                 if batch.len() == BATCH {
                     self.db.bulk_insert("members", &columns, &batch).await?;
+                    self.db
+                        .bulk_insert("memberships", &span_columns, &spans)
+                        .await?;
                     batch.clear();
+                    spans.clear();
                     progress(format!("已生成党员 {member_id} / {}", options.members));
                 }
             }
         }
         self.db.bulk_insert("members", &columns, &batch).await?;
+        self.db
+            .bulk_insert("memberships", &span_columns, &spans)
+            .await?;
         progress(format!("已生成党员 {member_id} / {}", options.members));
 
         // Demo logins, one per role, each bound where that role would sit.
