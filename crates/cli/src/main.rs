@@ -140,13 +140,19 @@ enum Command {
         #[command(subcommand)]
         what: DuesWhat,
     },
-    /// 立即执行一次每日巡检：组织生活提醒、政治生日祝福（服务运行时每小时自动执行）
+    /// 立即执行一次巡检：组织生活提醒、政治生日祝福、呼声超时自动上报（服务运行时每小时自动执行）
+    ///
+    /// 一次巡检的所有判断都按同一个时刻（北京时间）：不加参数为现在；--date 为该日 0 点；
+    /// --at 为指定时刻。时刻不能晚于现在。
     Sweep {
         #[arg(long, default_value = DEFAULT_DB)]
         db: String,
-        /// 按哪一天巡检（YYYY-MM-DD，默认今天）
-        #[arg(long)]
+        /// 按哪一天巡检（YYYY-MM-DD），即该日 0 点（北京时间）：当天稍后才到期的呼声不会上报
+        #[arg(long, conflicts_with = "at")]
         date: Option<String>,
+        /// 按哪一时刻巡检（"YYYY-MM-DD HH:MM"，北京时间）
+        #[arg(long)]
+        at: Option<String>,
     },
 }
 
@@ -256,7 +262,7 @@ async fn serve(app: App, listen: &str) -> Result<(), String> {
     let sweeper = app.clone();
     tokio::spawn(async move {
         loop {
-            match sweeper.sweep(app::members::today()).await {
+            match sweeper.sweep(app::calls::local_now()).await {
                 Ok(report) => print_sweep(&report),
                 Err(e) => eprintln!("巡检失败（一小时后重试）：{e}"),
             }
@@ -356,14 +362,16 @@ async fn run(cli: Cli) -> Result<(), String> {
                 serve(app, &listen).await
             }
         }
-        Command::Sweep { db, date } => {
+        Command::Sweep { db, date, at } => {
+            let instant = app::reminders::sweep_instant(
+                date.as_deref(),
+                at.as_deref(),
+                app::calls::local_now(),
+            )
+            .map_err(|e| e.to_string())?;
             let app = open(&db).await?;
-            let day = match date {
-                Some(text) => app::members::parse_date_cn(&text)
-                    .ok_or_else(|| format!("日期「{text}」无效，应为 YYYY-MM-DD"))?,
-                None => app::members::today(),
-            };
-            let report = app.sweep(day).await.map_err(|e| e.to_string())?;
+            eprintln!("按 {} （北京时间）巡检。", instant.format("%Y-%m-%d %H:%M"));
+            let report = app.sweep(instant).await.map_err(|e| e.to_string())?;
             print_sweep(&report);
             Ok(())
         }

@@ -1354,7 +1354,7 @@ async fn organisational_life_extras_refuse_another_subtree() {
         assert!(attendance.is_empty());
 
         // Someone else's message cannot be marked read.
-        f.app.sweep(app::members::today()).await.unwrap();
+        f.app.sweep(app::calls::local_now()).await.unwrap();
         let secretary = f.app.actor_by_username("branch_secretary").await.unwrap();
         let theirs = f.app.inbox(&secretary).await.unwrap();
         assert!(
@@ -1623,13 +1623,14 @@ async fn members_sign_in_on_their_phone_and_the_sweep_fills_the_inboxes_once() {
         assert_eq!(status, StatusCode::FORBIDDEN);
 
         // The sweep reminds the secretary, once however often it runs.
-        let first = f.app.sweep(today).await.unwrap();
+        let now = app::calls::local_now();
+        let first = f.app.sweep(now).await.unwrap();
         assert!(first.reminders_queued >= 1, "{first:?}");
         assert_eq!(
             first.delivered,
             first.reminders_queued + first.greetings_queued
         );
-        let again = f.app.sweep(today).await.unwrap();
+        let again = f.app.sweep(now).await.unwrap();
         assert_eq!(
             (
                 again.reminders_queued,
@@ -2008,6 +2009,73 @@ async fn a_call_goes_from_the_public_form_through_community_street_and_departmen
                 .unwrap(),
             0
         );
+    }
+}
+
+/// Everything a sweep decides uses its one instant. A call received on 2 March 2026 at 09:00 has
+/// long run out of time by the wall clock, yet a sweep as of 2 March (00:00) or 09:10 that day
+/// leaves it alone; a sweep as of 3 March sends it up, and the new holder's clock starts then.
+#[tokio::test]
+async fn the_sweep_escalates_calls_as_of_its_own_instant() {
+    let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+    for f in fixtures().await {
+        let root = f.app.public_root().await.unwrap();
+        let community_admin = f.app.actor_by_username("community_admin").await.unwrap();
+        let units = f.app.call_units_of(root).await.unwrap();
+        let community = units
+            .iter()
+            .find(|u| u.org_id == Some(community_admin.org_id))
+            .unwrap();
+        // 生活垃圾清运不及时: the community acknowledges within 120 working minutes.
+        let code = public_call(&f, "C01-01", community.territory_id.unwrap(), None).await;
+        let row = f.app.db.call_by_tracking_code(&code).await.unwrap();
+        let received = at("2026-03-02 09:00");
+        let mut case: domain::calls::Case = serde_json::from_str(&row.state).unwrap();
+        case.submitted_at = received;
+        case.received_at = received;
+        case.last_event_at = received;
+        let backdated = store::CallChange {
+            kind: "submit".into(),
+            event: r#"{"kind":"submit"}"#.into(),
+            public_note: "受理时间按 2026-03-02 09:00".into(),
+            status: row.status.clone(),
+            level: row.level.clone(),
+            holder_unit_id: row.holder_unit_id,
+            state: serde_json::to_string(&case).unwrap(),
+            supporting: vec![],
+        };
+        let author = store::Author {
+            user_id: None,
+            name: "测试".into(),
+        };
+        f.app
+            .db
+            .call_transition(
+                store::CallScope::Orgs(root),
+                row.id,
+                &row.state,
+                &backdated,
+                &author,
+            )
+            .await
+            .unwrap();
+
+        for before in ["2026-03-02 00:00", "2026-03-02 09:10"] {
+            f.app.sweep(at(before)).await.unwrap();
+            let now = f.app.db.call_by_tracking_code(&code).await.unwrap();
+            assert_eq!(
+                (now.level.as_str(), now.holder_unit_id),
+                ("community", community.id),
+                "a sweep as of {before} is before the deadline"
+            );
+        }
+        let report = f.app.sweep(at("2026-03-03 00:00")).await.unwrap();
+        assert!(report.calls_escalated >= 1, "{report:?}");
+        let after = f.app.db.call_by_tracking_code(&code).await.unwrap();
+        assert_eq!(after.level, "street");
+        assert_eq!(Some(after.holder_unit_id), community.parent_id);
+        let case: domain::calls::Case = serde_json::from_str(&after.state).unwrap();
+        assert_eq!(case.received_at, at("2026-03-03 00:00"));
     }
 }
 
