@@ -142,8 +142,7 @@ enum Command {
     },
     /// 立即执行一次巡检：组织生活提醒、政治生日祝福、呼声超时自动上报（服务运行时每小时自动执行）
     ///
-    /// 一次巡检的所有判断都按同一个时刻（北京时间）：不加参数为现在；--date 为该日 0 点；
-    /// --at 为指定时刻。时刻不能晚于现在。
+    /// 一次巡检的所有判断都按同一个时刻（北京时间）：不加参数为现在，--date 为该日 0 点，--at 为指定时刻；时刻不能晚于现在。
     Sweep {
         #[arg(long, default_value = DEFAULT_DB)]
         db: String,
@@ -192,7 +191,8 @@ enum DuesWhat {
         /// 计算基数（元），个体经营者为上季度纯收入合计
         #[arg(long)]
         base: Option<String>,
-        /// 工资构成，如 "基本工资=5000,岗位津贴=2000,个人所得税=120,养老保险=400"
+        /// 工资条各项，如 "基本工资=5000,薪级工资=1500,个人所得税=120,养老保险=400"；
+        /// 对照表未识别的项目须注明归类：名称=金额:计入、:不计入 或 :扣除
         #[arg(long)]
         components: Option<String>,
         /// 困难党员减免已经批准
@@ -478,11 +478,33 @@ fn dues_quote(
         base: base.unwrap_or_default(),
         components: components.unwrap_or_default(),
         hardship_approved,
+        ..Default::default()
     };
-    let result = app::dues::quote_result(&input, &policy).map_err(|e| {
-        let all: Vec<&str> = DuesCategory::ALL.iter().map(|c| c.code()).collect();
-        format!("{e}（类别可为：{}）", all.join(", "))
-    })?;
+    let result = match app::dues::quote_result(&input, &policy) {
+        Ok(r) => r,
+        Err(e) => {
+            // A pay slip with unclassified items: show how each item was read, then what to add.
+            if let Ok(Some(slip)) = app::dues::derive_input_base(&input)
+                && !slip.unclassified.is_empty()
+            {
+                for line in &slip.working {
+                    println!("{line}");
+                }
+                return Err(format!(
+                    "{e}。请在这些项目后加 :计入、:不计入 或 :扣除，如 {}=金额:不计入",
+                    slip.unclassified[0]
+                ));
+            }
+            if DuesCategory::from_code(category.trim())
+                .or_else(|| DuesCategory::from_label(category.trim()))
+                .is_none()
+            {
+                let all: Vec<&str> = DuesCategory::ALL.iter().map(|c| c.code()).collect();
+                return Err(format!("{e}（类别可为：{}）", all.join(", ")));
+            }
+            return Err(e.to_string());
+        }
+    };
     for line in &result.working {
         println!("{line}");
     }

@@ -16,6 +16,7 @@ pub mod enums;
 pub mod idcard;
 pub mod names;
 pub mod orglife;
+pub mod payslip;
 pub mod personal;
 pub mod workcal;
 
