@@ -242,6 +242,13 @@ pub const IN_SERVICE_ITEMS: &[ItemRule] = &[
     BACK_PAY,
     EMPLOYER_SHARE,
     ItemRule {
+        item: "以五险一金或年金为名的补贴",
+        names: &[HasEach(&[INSURANCE, &["补贴", "补助", "津贴"]])],
+        class: None,
+        basis: "以社会保险、公积金或年金为名发给本人的补贴是收入，不是扣款。请注明：每月固定、普遍发放的计入，否则不计入（组电明字〔2017〕5号）。",
+        cite: "DOMAIN.md §1.1 (相对固定的、经常性的; only contributions are deducted)",
+    },
+    ItemRule {
         item: "工伤保险、生育保险",
         names: &[Has("工伤"), Has("生育")],
         class: Some(ItemClass::EmployerShare),
@@ -890,6 +897,8 @@ mod tests {
             "补发工资",
             "补发基本工资",
             "补扣养老保险",
+            "住房公积金补贴",
+            "医疗保险补助",
             "值班费",
             "其他",
             "基本养老金",
