@@ -2,7 +2,7 @@
 //! waivers, a member's monthly bills and arrears, and the monthly notice (通报) per org.
 //! The rules are `domain::dues` (§1.1–1.2) and `domain::dues_ledger` (§1.3–1.4).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -10,13 +10,13 @@ use serde::{Deserialize, Serialize};
 use crate::members::{parse_date_cn, today};
 use crate::{Actor, App, AppError, Result};
 use domain::OrgKind;
-use domain::dues::{
-    DuesCategory, DuesInput, DuesPolicy, DuesQuote, Fen, classify_component, derive_base,
-    parse_yuan, quote,
-};
+use domain::dues::{DuesCategory, DuesInput, DuesPolicy, DuesQuote, Fen, parse_yuan, quote};
 use domain::dues_ledger::{
     AmountChange, FixingRule, Month, MonthState, amount_due, check_payment_months,
     collection_rate_permille, month_states,
+};
+use domain::payslip::{
+    BaseDerivation, ItemClass, ItemLine, PayItem, SlipKind, derive_base, parse_choice,
 };
 use store::{DuesExpense, DuesRecord, NewDuesBase, NewExpense, NewPayment, NewWaiver, Org};
 
@@ -30,7 +30,7 @@ pub struct DuesSettings {
     pub fixing: FixingRule,
 }
 
-/// A quote request as typed: amounts in 元 as text, salary components one per line `名称=金额`.
+/// A quote request as typed: amounts in 元 as text, pay-slip items one per line `名称=金额`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct QuoteInput {
     /// in_service, annual_salary, self_employed, retired, farmer, student, unemployed, low_income, hardship (or the Chinese label)
@@ -38,11 +38,61 @@ pub struct QuoteInput {
     /// The base in 元; for self-employed members the previous quarter's net income in total.
     #[serde(default)]
     pub base: String,
-    /// Pay-slip items `名称=金额`, separated by new lines or commas; the base is derived from them.
+    /// Pay-slip items `名称=金额`, separated by new lines or commas; the base is derived from
+    /// them (在职, 年薪制 and 离退休 only). An item may carry its class: `名称=金额:计入`,
+    /// `:不计入` or `:扣除`. Items the table does not recognise must be classified.
     #[serde(default)]
     pub components: String,
+    /// Classes by item name (`{"值班费": "不计入"}`), as the member page's form sends them; a
+    /// class written after the item in `components` takes precedence.
+    #[serde(default)]
+    pub classes: BTreeMap<String, String>,
     #[serde(default)]
     pub hardship_approved: bool,
+}
+
+/// One pay-slip item as the base derivation treated it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ItemView {
+    pub name: String,
+    /// 元, two decimals.
+    pub amount: String,
+    /// 计入, 不计入 or 扣除; `None` while the item is 未识别.
+    pub class: Option<&'static str>,
+    /// What happens to it, e.g. "单位缴纳部分，不计入也不扣除".
+    pub verdict: Option<&'static str>,
+    /// The row of the table that recognised the name.
+    pub rule: Option<&'static str>,
+    /// The row's reason, naming the regulation.
+    pub basis: Option<&'static str>,
+    /// Whether the class was given by the person entering the slip.
+    pub chosen: bool,
+    /// What the table says on its own: 计入, 不计入 or 扣除; `None` when it cannot tell.
+    pub table_class: Option<&'static str>,
+}
+
+impl ItemView {
+    fn of(line: &ItemLine) -> ItemView {
+        ItemView {
+            name: line.name.clone(),
+            amount: line.amount.to_string(),
+            class: line.class.map(ItemClass::choice_word),
+            verdict: line.class.map(ItemClass::verdict),
+            rule: line.row_item,
+            basis: line.basis,
+            chosen: line.chosen,
+            table_class: line.row_class.map(ItemClass::choice_word),
+        }
+    }
+
+    /// The choice a form offers first: the person's own, or nothing.
+    pub fn chosen_word(&self) -> &str {
+        if self.chosen {
+            self.class.unwrap_or("")
+        } else {
+            ""
+        }
+    }
 }
 
 /// A quote with the base derivation's working in front of the amount's.
@@ -55,6 +105,8 @@ pub struct QuoteResult {
     pub base_fen: Option<i64>,
     pub category: String,
     pub capped: bool,
+    /// The pay-slip items and how each was treated; empty when the base was typed directly.
+    pub items: Vec<ItemView>,
     pub working: Vec<String>,
     pub rule_version: &'static str,
 }
@@ -63,42 +115,128 @@ fn money(text: &str, what: &str) -> Result<Fen> {
     parse_yuan(text).map_err(|e| AppError::Invalid(format!("{what}「{}」无效：{e}", text.trim())))
 }
 
+fn category_of(text: &str) -> Result<DuesCategory> {
+    DuesCategory::from_code(text.trim())
+        .or_else(|| DuesCategory::from_label(text.trim()))
+        .ok_or_else(|| AppError::Invalid(format!("党费类别「{}」无效", text.trim())))
+}
+
+fn choice(word: &str, name: &str) -> Result<ItemClass> {
+    parse_choice(word).ok_or_else(|| {
+        AppError::Invalid(format!(
+            "工资项目「{name}」的归类「{}」无效，应为 计入、不计入 或 扣除",
+            word.trim()
+        ))
+    })
+}
+
+/// Reads `名称=金额`, `名称=金额:归类` or the older `名称:金额`, one per line or comma.
+fn pay_items(text: &str, classes: &BTreeMap<String, String>) -> Result<Vec<PayItem>> {
+    let mut items = Vec::new();
+    for item in text
+        .split(['\n', ',', '，'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let shape = || {
+            AppError::Invalid(format!(
+                "工资项目「{item}」应写成 名称=金额，如 基本工资=6000"
+            ))
+        };
+        let (name, rest) = match item.split_once(['=', '＝']) {
+            Some(parts) => parts,
+            None => item.split_once([':', '：']).ok_or_else(shape)?,
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(shape());
+        }
+        let (amount, written) = match rest.split_once([':', '：']) {
+            Some((amount, word)) => (amount, Some(choice(word, name)?)),
+            None => (rest, None),
+        };
+        let chosen = match written {
+            Some(c) => Some(c),
+            None => match classes
+                .get(name)
+                .map(|w| w.trim())
+                .filter(|w| !w.is_empty())
+            {
+                Some(word) => Some(choice(word, name)?),
+                None => None,
+            },
+        };
+        items.push(PayItem {
+            name: name.to_string(),
+            amount: money(amount, name)?,
+            chosen,
+        });
+    }
+    Ok(items)
+}
+
+/// The table a category's pay slip is read with; `None` for categories whose base is not pay.
+fn slip_kind(category: DuesCategory) -> Option<SlipKind> {
+    match category {
+        DuesCategory::InService | DuesCategory::AnnualSalary => Some(SlipKind::InService),
+        DuesCategory::Retired => Some(SlipKind::Retired),
+        _ => None,
+    }
+}
+
+/// The base derived from the typed pay slip, with unclassified items left open; `None` when no
+/// items were typed. DOMAIN.md §1.1 through `domain::payslip`.
+pub fn derive_input_base(input: &QuoteInput) -> Result<Option<BaseDerivation>> {
+    if input.components.trim().is_empty() {
+        return Ok(None);
+    }
+    let category = category_of(&input.category)?;
+    let kind = slip_kind(category).ok_or_else(|| {
+        AppError::Invalid(format!(
+            "{}党员不按工资项目计算计算基数，请直接填写{}",
+            category.label(),
+            if category == DuesCategory::SelfEmployed {
+                "上季度纯收入合计"
+            } else {
+                "计算基数，或不填"
+            }
+        ))
+    })?;
+    let items = pay_items(&input.components, &input.classes)?;
+    derive_base(kind, &items)
+        .map(Some)
+        .map_err(|e| AppError::Invalid(e.to_string()))
+}
+
+/// The items of a typed pay slip for a form to show, or nothing when none were typed or they
+/// cannot be read (the error says why).
+pub fn slip_items(input: &QuoteInput) -> Vec<ItemView> {
+    match derive_input_base(input) {
+        Ok(Some(d)) => d.items.iter().map(ItemView::of).collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// DOMAIN.md §1.1–1.2 through the domain calculator, with the base derived from components
-/// when they are given.
+/// when they are given. A pay slip with unclassified items gives no quote.
 pub fn quote_input(
     input: &QuoteInput,
     policy: &DuesPolicy,
-) -> Result<(DuesCategory, DuesQuote, Vec<String>)> {
-    let category = DuesCategory::from_code(input.category.trim())
-        .or_else(|| DuesCategory::from_label(input.category.trim()))
-        .ok_or_else(|| AppError::Invalid(format!("党费类别「{}」无效", input.category.trim())))?;
-    let mut working = Vec::new();
-    let base = if !input.components.trim().is_empty() {
-        let mut gross = Vec::new();
-        let mut deductions = Vec::new();
-        for item in input
-            .components
-            .split(['\n', ',', '，'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            let (name, amount) = item
-                .split_once(['=', '＝', ':', '：'])
-                .ok_or_else(|| AppError::Invalid(format!("工资项目「{item}」应写成 名称=金额")))?;
-            let entry = (name.trim().to_string(), money(amount, name.trim())?);
-            if classify_component(name.trim()).is_base_deduction() {
-                deductions.push(entry);
-            } else {
-                gross.push(entry);
-            }
-        }
-        let derived = derive_base(&gross, &deductions);
-        working.extend(derived.working);
-        Some(derived.base)
-    } else if input.base.trim().is_empty() {
-        None
-    } else {
-        Some(money(&input.base, "计算基数")?)
+) -> Result<(DuesCategory, DuesQuote, Option<BaseDerivation>)> {
+    let category = category_of(&input.category)?;
+    let derived = derive_input_base(input)?;
+    let base = match &derived {
+        Some(d) => Some(d.base.ok_or_else(|| {
+            AppError::Invalid(format!(
+                "以下工资项目未识别，须逐项注明计入、不计入或扣除后才能计算：{}",
+                d.unclassified
+                    .iter()
+                    .map(|n| format!("「{n}」"))
+                    .collect::<String>()
+            ))
+        })?),
+        None if input.base.trim().is_empty() => None,
+        None => Some(money(&input.base, "计算基数")?),
     };
     let self_employed = category == DuesCategory::SelfEmployed;
     let q = quote(
@@ -111,11 +249,15 @@ pub fn quote_input(
         policy,
     )
     .map_err(|e| AppError::Invalid(e.to_string()))?;
-    Ok((category, q, working))
+    Ok((category, q, derived))
 }
 
 pub fn quote_result(input: &QuoteInput, policy: &DuesPolicy) -> Result<QuoteResult> {
-    let (category, q, mut working) = quote_input(input, policy)?;
+    let (category, q, derived) = quote_input(input, policy)?;
+    let (items, mut working) = match derived {
+        Some(d) => (d.items.iter().map(ItemView::of).collect(), d.working),
+        None => (Vec::new(), Vec::new()),
+    };
     working.extend(q.working.iter().cloned());
     Ok(QuoteResult {
         monthly: q.monthly.to_string(),
@@ -124,6 +266,7 @@ pub fn quote_result(input: &QuoteInput, policy: &DuesPolicy) -> Result<QuoteResu
         base_fen: q.base.map(|b| b.0),
         category: category.code().to_string(),
         capped: q.capped,
+        items,
         working,
         rule_version: domain::dues::RULE_VERSION,
     })
@@ -290,9 +433,56 @@ pub struct Notice {
     pub total: NoticeRow,
 }
 
+/// One row of the pay-slip classification table as the page shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemTableRow {
+    pub item: &'static str,
+    /// How names are recognised, in Chinese: 名称为“养老金”, 含“交通”.
+    pub names: Vec<String>,
+    pub verdict: &'static str,
+    pub basis: &'static str,
+}
+
+/// The classification table for one kind of pay slip.
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemTable {
+    pub title: &'static str,
+    pub rows: Vec<ItemTableRow>,
+}
+
+fn item_table(kind: SlipKind) -> ItemTable {
+    ItemTable {
+        title: kind.label(),
+        rows: kind
+            .table()
+            .iter()
+            .map(|r| ItemTableRow {
+                item: r.item,
+                names: r.names.iter().map(|p| p.describe()).collect(),
+                verdict: r
+                    .class
+                    .map_or("须由录入人注明：计入、不计入或扣除", ItemClass::verdict),
+                basis: r.basis,
+            })
+            .collect(),
+    }
+}
+
 impl App {
     pub fn dues_settings(&self) -> DuesSettings {
         self.dues.clone()
+    }
+
+    /// The tables that classify pay-slip items (DOMAIN.md §1.1), for staff to read what the
+    /// program does with each item.
+    pub fn dues_item_tables(&self, actor: &Actor) -> Result<Vec<ItemTable>> {
+        if !actor.is_staff() {
+            return Err(AppError::Forbidden);
+        }
+        Ok(vec![
+            item_table(SlipKind::InService),
+            item_table(SlipKind::Retired),
+        ])
     }
 
     /// Sets a member's base from a month on; the amount and its working are kept with it.
@@ -794,14 +984,19 @@ impl App {
 mod tests {
     use super::*;
 
+    fn in_service(components: &str) -> QuoteInput {
+        QuoteInput {
+            category: "在职".into(),
+            components: components.into(),
+            ..Default::default()
+        }
+    }
+
     #[test]
     fn components_derive_the_base_and_the_working_shows_both_steps() {
-        let input = QuoteInput {
-            category: "在职".into(),
-            components: "基本工资=6000\n岗位津贴=2500\n交通补贴=300\n个人所得税=95\n养老保险=480"
-                .into(),
-            ..Default::default()
-        };
+        let input = in_service(
+            "基本工资=6000\n岗位津贴=2500:计入\n交通补贴=300\n个人所得税=95\n养老保险=480\n单位缴纳养老保险=960\n工会会费=30",
+        );
         let r = quote_result(&input, &DuesPolicy::default()).unwrap();
         assert_eq!(r.base.as_deref(), Some("7925.00"));
         assert_eq!(r.monthly, "118.88");
@@ -809,6 +1004,111 @@ mod tests {
             r.working.iter().any(|l| l.contains("交通补贴")),
             "{:?}",
             r.working
+        );
+        let item = |name: &str| r.items.iter().find(|i| i.name == name).unwrap();
+        assert_eq!(item("岗位津贴").class, Some("计入"));
+        assert!(item("岗位津贴").chosen);
+        assert_eq!(item("单位缴纳养老保险").class, Some("不计入"));
+        assert_eq!(item("工会会费").class, Some("不计入"));
+        assert_eq!(item("个人所得税").class, Some("扣除"));
+        // The base's working comes before the amount's.
+        let base_line = r
+            .working
+            .iter()
+            .position(|l| l.starts_with("计算基数 ="))
+            .unwrap();
+        let rate_line = r.working.iter().position(|l| l.contains("适用")).unwrap();
+        assert!(base_line < rate_line);
+    }
+
+    #[test]
+    fn unrecognised_items_give_no_quote_until_classified() {
+        let mut input = in_service("基本工资=6000,值班费=200,奖金=500,个人所得税=95");
+        let err = quote_result(&input, &DuesPolicy::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "以下工资项目未识别，须逐项注明计入、不计入或扣除后才能计算：「值班费」「奖金」"
+        );
+        let items = slip_items(&input);
+        assert_eq!(items.len(), 4);
+        assert_eq!(items[1].class, None);
+        assert_eq!(items[2].rule, Some("名称不能说明是否固定发放的项目"));
+
+        // Classified by name (the form) and by suffix (CLI, API); the suffix wins.
+        input.classes.insert("值班费".into(), "不计入".into());
+        input.classes.insert("奖金".into(), "扣除".into());
+        input.components = "基本工资=6000,值班费=200,奖金=500:计入,个人所得税=95".into();
+        let r = quote_result(&input, &DuesPolicy::default()).unwrap();
+        assert_eq!(r.base.as_deref(), Some("6405.00"));
+        assert!(
+            r.working
+                .contains(&"「值班费」200.00 元，录入人注明不计入基数".to_owned())
+        );
+
+        input.classes.insert("值班费".into(), "算".into());
+        assert!(
+            quote_result(&input, &DuesPolicy::default())
+                .unwrap_err()
+                .to_string()
+                .contains("归类「算」无效")
+        );
+        input.classes.clear();
+        input.components = "基本工资=6000:要".into();
+        assert!(quote_result(&input, &DuesPolicy::default()).is_err());
+    }
+
+    #[test]
+    fn a_retirees_slip_counts_the_basic_pension_only() {
+        let input = QuoteInput {
+            category: "retired".into(),
+            components: "基本养老金=4000,生活补贴=1500,医疗保险=80,职业年金=700".into(),
+            ..Default::default()
+        };
+        let r = quote_result(&input, &DuesPolicy::default()).unwrap();
+        assert_eq!(r.base.as_deref(), Some("4000.00"));
+        assert_eq!(r.monthly, "20.00");
+        assert!(r.working[0].contains("基本离退休费（基本养老金）本身"));
+        let deduct = QuoteInput {
+            components: "基本养老金=4000,调节金=50:扣除".into(),
+            ..input
+        };
+        assert!(
+            quote_result(&deduct, &DuesPolicy::default())
+                .unwrap_err()
+                .to_string()
+                .contains("不扣除任何款项")
+        );
+    }
+
+    #[test]
+    fn pay_slip_syntax() {
+        let none = BTreeMap::new();
+        let items = pay_items("基本工资:6000,  津贴＝1.5：不计入\n\n个税=1", &none).unwrap();
+        assert_eq!(
+            items,
+            [
+                PayItem::new("基本工资", Fen(600_000)),
+                PayItem {
+                    name: "津贴".into(),
+                    amount: Fen(150),
+                    chosen: Some(ItemClass::ExcludedPay)
+                },
+                PayItem::new("个税", Fen(100)),
+            ]
+        );
+        for bad in ["基本工资", "=5", "基本工资=abc", "基本工资=-1"] {
+            assert!(pay_items(bad, &none).is_err(), "{bad}");
+        }
+        let student = QuoteInput {
+            category: "student".into(),
+            components: "基本工资=1".into(),
+            ..Default::default()
+        };
+        assert!(
+            quote_result(&student, &DuesPolicy::default())
+                .unwrap_err()
+                .to_string()
+                .contains("不按工资项目计算")
         );
     }
 

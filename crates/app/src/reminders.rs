@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 
 use crate::{Actor, App, AppError, Result};
@@ -66,18 +66,61 @@ fn cell_line(cell: &Cell) -> String {
     )
 }
 
+/// The instant a sweep runs as of, in China's time: now, `--date D` (D at 00:00, so a sweep "as
+/// of D" acts on nothing that happens during D), or `--at "YYYY-MM-DD HH:MM"`. An instant after
+/// `now` is refused: reminders keyed to a future month would block that month's real ones, and a
+/// call escalated in the future could not be acted on until then.
+pub fn sweep_instant(
+    date: Option<&str>,
+    at: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<NaiveDateTime> {
+    let instant = match (date, at) {
+        (Some(_), Some(_)) => {
+            return Err(AppError::Invalid(
+                "--date 和 --at 只能选一个：--date 按当天 0 点，--at 按指定时刻".into(),
+            ));
+        }
+        (Some(d), None) => crate::members::parse_date_cn(d)
+            .ok_or_else(|| AppError::Invalid(format!("日期「{d}」无效，应为 YYYY-MM-DD")))?
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists"),
+        (None, Some(t)) => {
+            let t = t.trim();
+            ["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]
+                .iter()
+                .find_map(|f| NaiveDateTime::parse_from_str(t, f).ok())
+                .ok_or_else(|| {
+                    AppError::Invalid(format!(
+                        "时刻「{t}」无效，应为 YYYY-MM-DD HH:MM（北京时间）"
+                    ))
+                })?
+        }
+        (None, None) => return Ok(now),
+    };
+    if instant > now {
+        return Err(AppError::Invalid(format!(
+            "巡检时刻 {} 晚于现在（{}），不能按未来的时刻巡检",
+            instant.format("%Y-%m-%d %H:%M"),
+            now.format("%Y-%m-%d %H:%M")
+        )));
+    }
+    Ok(instant)
+}
+
 impl App {
-    /// Runs the reminder and greeting sweep for `today` over every top-level organisation, then
-    /// delivers what it queued. Safe to run any number of times a day.
-    pub async fn sweep(&self, today: NaiveDate) -> Result<SweepReport> {
+    /// Runs the sweep as of one instant (China's time) over every top-level organisation, then
+    /// delivers what it queued: reminders and greetings for that day, and call escalations for
+    /// that moment, so a sweep as of a past instant decides exactly what a sweep then would have.
+    /// Safe to run any number of times a day.
+    pub async fn sweep(&self, at: NaiveDateTime) -> Result<SweepReport> {
+        let today = at.date();
         let mut report = SweepReport::default();
         for root in self.db.org_root_ids().await? {
             self.sweep_reminders(root, today, &mut report).await?;
             self.sweep_greetings(root, today, &mut report).await?;
             self.ensure_call_setup(root).await?;
-            report.calls_escalated += self
-                .escalate_overdue_calls(root, crate::calls::local_now())
-                .await?;
+            report.calls_escalated += self.escalate_overdue_calls(root, at).await?;
         }
         report.delivered = self.deliver_outbox(&[&InboxChannel]).await?;
         Ok(report)
@@ -284,5 +327,45 @@ impl App {
             .inbox_mark_read(Self::recipient(actor), id)
             .await
             .map_err(AppError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> NaiveDateTime {
+        NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
+    }
+
+    #[test]
+    fn one_instant_per_sweep() {
+        let now = t("2026-11-29 18:20");
+        assert_eq!(sweep_instant(None, None, now).unwrap(), now);
+        assert_eq!(
+            sweep_instant(Some("2026-11-29"), None, now).unwrap(),
+            t("2026-11-29 00:00")
+        );
+        assert_eq!(
+            sweep_instant(Some("2026年3月2日"), None, now).unwrap(),
+            t("2026-03-02 00:00")
+        );
+        assert_eq!(
+            sweep_instant(None, Some("2026-03-02 09:45"), now).unwrap(),
+            t("2026-03-02 09:45")
+        );
+        assert_eq!(
+            sweep_instant(None, Some("2026-03-02T09:45"), now).unwrap(),
+            t("2026-03-02 09:45")
+        );
+        for (date, at) in [
+            (Some("2026-11-30"), None),
+            (None, Some("2026-11-29 18:21")),
+            (Some("2026-11-01"), Some("2026-11-01 08:00")),
+            (Some("2026-13-01"), None),
+            (None, Some("2026-11-01")),
+        ] {
+            assert!(sweep_instant(date, at, now).is_err(), "{date:?} {at:?}");
+        }
     }
 }

@@ -140,13 +140,18 @@ enum Command {
         #[command(subcommand)]
         what: DuesWhat,
     },
-    /// 立即执行一次每日巡检：组织生活提醒、政治生日祝福（服务运行时每小时自动执行）
+    /// 立即执行一次巡检：组织生活提醒、政治生日祝福、呼声超时自动上报（服务运行时每小时自动执行）
+    ///
+    /// 一次巡检的所有判断都按同一个时刻（北京时间）：不加参数为现在，--date 为该日 0 点，--at 为指定时刻；时刻不能晚于现在。
     Sweep {
         #[arg(long, default_value = DEFAULT_DB)]
         db: String,
-        /// 按哪一天巡检（YYYY-MM-DD，默认今天）
-        #[arg(long)]
+        /// 按哪一天巡检（YYYY-MM-DD），即该日 0 点（北京时间）：当天稍后才到期的呼声不会上报
+        #[arg(long, conflicts_with = "at")]
         date: Option<String>,
+        /// 按哪一时刻巡检（"YYYY-MM-DD HH:MM"，北京时间）
+        #[arg(long)]
+        at: Option<String>,
     },
 }
 
@@ -186,7 +191,8 @@ enum DuesWhat {
         /// 计算基数（元），个体经营者为上季度纯收入合计
         #[arg(long)]
         base: Option<String>,
-        /// 工资构成，如 "基本工资=5000,岗位津贴=2000,个人所得税=120,养老保险=400"
+        /// 工资条各项，如 "基本工资=5000,薪级工资=1500,个人所得税=120,养老保险=400"；
+        /// 对照表未识别的项目须注明归类：名称=金额:计入、:不计入 或 :扣除
         #[arg(long)]
         components: Option<String>,
         /// 困难党员减免已经批准
@@ -256,7 +262,7 @@ async fn serve(app: App, listen: &str) -> Result<(), String> {
     let sweeper = app.clone();
     tokio::spawn(async move {
         loop {
-            match sweeper.sweep(app::members::today()).await {
+            match sweeper.sweep(app::calls::local_now()).await {
                 Ok(report) => print_sweep(&report),
                 Err(e) => eprintln!("巡检失败（一小时后重试）：{e}"),
             }
@@ -356,14 +362,16 @@ async fn run(cli: Cli) -> Result<(), String> {
                 serve(app, &listen).await
             }
         }
-        Command::Sweep { db, date } => {
+        Command::Sweep { db, date, at } => {
+            let instant = app::reminders::sweep_instant(
+                date.as_deref(),
+                at.as_deref(),
+                app::calls::local_now(),
+            )
+            .map_err(|e| e.to_string())?;
             let app = open(&db).await?;
-            let day = match date {
-                Some(text) => app::members::parse_date_cn(&text)
-                    .ok_or_else(|| format!("日期「{text}」无效，应为 YYYY-MM-DD"))?,
-                None => app::members::today(),
-            };
-            let report = app.sweep(day).await.map_err(|e| e.to_string())?;
+            eprintln!("按 {} （北京时间）巡检。", instant.format("%Y-%m-%d %H:%M"));
+            let report = app.sweep(instant).await.map_err(|e| e.to_string())?;
             print_sweep(&report);
             Ok(())
         }
@@ -470,11 +478,33 @@ fn dues_quote(
         base: base.unwrap_or_default(),
         components: components.unwrap_or_default(),
         hardship_approved,
+        ..Default::default()
     };
-    let result = app::dues::quote_result(&input, &policy).map_err(|e| {
-        let all: Vec<&str> = DuesCategory::ALL.iter().map(|c| c.code()).collect();
-        format!("{e}（类别可为：{}）", all.join(", "))
-    })?;
+    let result = match app::dues::quote_result(&input, &policy) {
+        Ok(r) => r,
+        Err(e) => {
+            // A pay slip with unclassified items: show how each item was read, then what to add.
+            if let Ok(Some(slip)) = app::dues::derive_input_base(&input)
+                && !slip.unclassified.is_empty()
+            {
+                for line in &slip.working {
+                    println!("{line}");
+                }
+                return Err(format!(
+                    "{e}。请在这些项目后加 :计入、:不计入 或 :扣除，如 {}=金额:不计入",
+                    slip.unclassified[0]
+                ));
+            }
+            if DuesCategory::from_code(category.trim())
+                .or_else(|| DuesCategory::from_label(category.trim()))
+                .is_none()
+            {
+                let all: Vec<&str> = DuesCategory::ALL.iter().map(|c| c.code()).collect();
+                return Err(format!("{e}（类别可为：{}）", all.join(", ")));
+            }
+            return Err(e.to_string());
+        }
+    };
     for line in &result.working {
         println!("{line}");
     }

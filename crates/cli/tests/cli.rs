@@ -46,10 +46,61 @@ fn dues_quote_prints_the_amount_and_its_working() {
         "--category",
         "in_service",
         "--components",
-        "基本工资=6000,交通补贴=300,个人所得税=95",
+        "基本工资=6000,交通补贴=300,单位缴纳养老保险=960,工会会费=30,个人所得税=95",
+    ]);
+    let printed = text(&out);
+    assert!(out.status.success(), "{printed}");
+    assert!(
+        printed.contains("「交通补贴」300.00 元，属“改革性补贴：交通、公车”，不计入基数")
+            && printed.contains(
+                "「单位缴纳养老保险」960.00 元，属“单位缴纳的五险一金和年金”，不计入也不扣除"
+            )
+            && printed.contains("计算基数 = 6000.00 − 95.00 = 5905.00 元"),
+        "{printed}"
+    );
+
+    // An item the table does not know stops the quote and says how to classify it.
+    let out = dangjian(&[
+        "dues",
+        "quote",
+        "--category",
+        "in_service",
+        "--components",
+        "基本工资=6000,值班费=200",
+    ]);
+    let printed = text(&out);
+    assert!(!out.status.success(), "{printed}");
+    assert!(
+        printed.contains("「值班费」200.00 元，未识别")
+            && printed.contains("值班费=金额:不计入")
+            && !printed.contains("每月应交党费"),
+        "{printed}"
+    );
+    let out = dangjian(&[
+        "dues",
+        "quote",
+        "--category",
+        "in_service",
+        "--components",
+        "基本工资=6000,值班费=200:计入",
     ]);
     assert!(
-        text(&out).contains("交通补贴") && text(&out).contains("5905.00"),
+        text(&out).contains("计算基数 = 6200.00 − 0.00 = 6200.00 元"),
+        "{}",
+        text(&out)
+    );
+
+    // A retiree's base is the basic pension itself.
+    let out = dangjian(&[
+        "dues",
+        "quote",
+        "--category",
+        "retired",
+        "--components",
+        "基本养老金=4000,生活补贴=1500,医疗保险=80",
+    ]);
+    assert!(
+        text(&out).contains("每月应交党费：20.00 元"),
         "{}",
         text(&out)
     );
@@ -158,4 +209,76 @@ fn serve_on_an_empty_database_creates_the_first_admin_and_answers() {
     );
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `dangjian sweep` decides call escalation as of its own instant: `--date D` is D at 00:00 and
+/// `--at` a given moment, whatever the wall clock says; a future instant is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn sweep_escalates_as_of_the_date_or_instant_given() {
+    let dir = temp("sweep");
+    let db = format!("sqlite://{}", dir.join("sweep.db").display());
+    let out = dangjian(&[
+        "demo",
+        "--members",
+        "200",
+        "--db",
+        &db,
+        "--no-serve",
+        "--password",
+        "Cli2026pass",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // A call received on Monday 2 March 2026 at 09:00; the community must acknowledge it within
+    // 120 working minutes.
+    let code = {
+        let app = app::App::new(store::Db::open(&db).await.unwrap());
+        let root = app.public_root().await.unwrap();
+        let units = app.call_units_of(root).await.unwrap();
+        let community = units
+            .iter()
+            .find(|u| u.level == "community" && u.territory_id.is_some())
+            .unwrap();
+        let input = app::calls::CallInput {
+            item_code: "C01-01".into(),
+            territory_id: community.territory_id,
+            description: "垃圾三天没有清运".into(),
+            phone: "13912345678".into(),
+            ..Default::default()
+        };
+        let (_, code) = app
+            .submit_call(root, &input, &[], "web", None)
+            .await
+            .unwrap();
+        store::testing::backdate_call(&app.db, &code, at("2026-03-02 09:00")).await;
+        code
+    };
+    let level = || async {
+        let db = store::Db::open(&db).await.unwrap();
+        db.call_by_tracking_code(&code).await.unwrap().level
+    };
+
+    let out = dangjian(&["sweep", "--db", &db, "--date", "2026-03-02"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("按 2026-03-02 00:00"), "{}", text(&out));
+    assert_eq!(level().await, "community", "before the deadline");
+    let out = dangjian(&["sweep", "--db", &db, "--at", "2026-03-02 10:30"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(level().await, "community", "still before the deadline");
+    let out = dangjian(&["sweep", "--db", &db, "--at", "2026-03-02 11:30"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(level().await, "street", "after the deadline");
+
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::hours(8 + 24)).date_naive();
+    let out = dangjian(&["sweep", "--db", &db, "--date", &tomorrow.to_string()]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("晚于现在"), "{}", text(&out));
+    let out = dangjian(&["sweep", "--db", &db, "--at", "3月2日"]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("YYYY-MM-DD HH:MM"), "{}", text(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn at(s: &str) -> chrono::NaiveDateTime {
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
 }

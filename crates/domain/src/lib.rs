@@ -17,6 +17,7 @@ pub mod idcard;
 pub mod membership;
 pub mod names;
 pub mod orglife;
+pub mod payslip;
 pub mod personal;
 pub mod workcal;
 

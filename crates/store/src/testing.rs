@@ -118,6 +118,45 @@ pub async fn test_dbs() -> Vec<TestDb> {
     dbs
 }
 
+/// Makes a call look as if it had been made, and received by its current holder, at `at` (China's
+/// time), so that a test can run the sweep as of instants around its deadlines. The change goes
+/// through the ordinary transition, so the call's log shows it.
+pub async fn backdate_call(
+    db: &Db,
+    tracking_code: &str,
+    at: chrono::NaiveDateTime,
+) -> crate::CallRow {
+    let row = db.call_by_tracking_code(tracking_code).await.expect("call");
+    let mut case: domain::calls::Case = serde_json::from_str(&row.state).expect("call state");
+    case.submitted_at = at;
+    case.received_at = at;
+    case.last_event_at = at;
+    let change = crate::CallChange {
+        kind: "submit".into(),
+        event: r#"{"kind":"submit"}"#.into(),
+        public_note: format!("受理时间按 {}", at.format("%Y-%m-%d %H:%M")),
+        status: row.status.clone(),
+        level: row.level.clone(),
+        holder_unit_id: row.holder_unit_id,
+        state: serde_json::to_string(&case).expect("state"),
+        supporting: vec![],
+    };
+    let author = crate::Author {
+        user_id: None,
+        name: "测试".into(),
+    };
+    db.call_transition(
+        crate::CallScope::Orgs(row.root_org_id),
+        row.id,
+        &row.state,
+        &change,
+        &author,
+    )
+    .await
+    .expect("backdate");
+    db.call_by_tracking_code(tracking_code).await.expect("call")
+}
+
 pub async fn test_sqlite() -> TestDb {
     let path = std::env::temp_dir().join(format!("dangjian-test-{}.db", uuid_like()));
     let db = Db::open(&format!("sqlite://{}", path.display()))

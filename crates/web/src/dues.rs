@@ -1,5 +1,7 @@
 //! Party dues: the forms on a member's page, the monthly 通报 and the yearly publication with expenses.
 
+use std::collections::BTreeMap;
+
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -49,6 +51,32 @@ pub struct DuesForm {
     pub(crate) approval_ref: String,
     #[serde(default)]
     pub(crate) approved_on: String,
+    /// Set by the base form's 试算 button: show the working, save nothing.
+    #[serde(default)]
+    pub(crate) preview: String,
+    /// The base form's per-item choices, `class:名称` → 计入 / 不计入 / 扣除, and any other field.
+    #[serde(flatten)]
+    pub(crate) rest: BTreeMap<String, String>,
+}
+
+/// The name of the base form's choice for one pay-slip item.
+pub(crate) const CLASS_FIELD: &str = "class:";
+
+impl DuesForm {
+    /// The base form as a quote request; the per-item choices become classes by name.
+    pub(crate) fn quote_input(&self) -> app::dues::QuoteInput {
+        app::dues::QuoteInput {
+            category: self.category.clone(),
+            base: self.base.clone(),
+            components: self.components.clone(),
+            classes: self
+                .rest
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix(CLASS_FIELD)?.to_string(), v.clone())))
+                .collect(),
+            hardship_approved: false,
+        }
+    }
 }
 
 /// Saves one of the three dues forms, or shows the member page again with the reason.
@@ -76,13 +104,12 @@ pub async fn dues_base(
     Form(form): Form<DuesForm>,
 ) -> PageResult {
     session.check_csrf(&form.csrf)?;
+    if !form.preview.is_empty() {
+        // The page works the quote out from the form and shows it; nothing is saved.
+        return member_page_with(&app, &session, id, "", String::new(), form).await;
+    }
     let input = app::dues::SetBaseInput {
-        quote: app::dues::QuoteInput {
-            category: form.category.clone(),
-            base: form.base.clone(),
-            components: form.components.clone(),
-            hardship_approved: false,
-        },
+        quote: form.quote_input(),
         effective_month: form.effective_month.clone(),
     };
     let result = app
@@ -289,4 +316,22 @@ pub async fn dues_expense(
         }
         Err(e) => Err(e.into()),
     }
+}
+
+#[derive(Template)]
+#[template(path = "dues_items.html")]
+pub(crate) struct DuesItemsPage {
+    layout: Layout,
+    tables: Vec<app::dues::ItemTable>,
+    choices: [&'static str; 3],
+}
+
+/// The pay-slip classification tables, read-only, for staff.
+pub async fn dues_items(State(app): State<App>, session: Session) -> PageResult {
+    let tables = app.dues_item_tables(&session.actor)?;
+    render(&DuesItemsPage {
+        layout: Layout::new(&session, "党费计算基数：工资项目对照表", "dues"),
+        tables,
+        choices: domain::payslip::CHOICE_WORDS,
+    })
 }

@@ -132,6 +132,7 @@ pub fn router(app: App) -> Router {
         .route("/dues", get(dues::dues_notice))
         .route("/dues/export", get(dues::dues_notice_export))
         .route("/dues/year", get(dues::dues_year))
+        .route("/dues/items", get(dues::dues_items))
         .route("/dues/expenses", post(dues::dues_expense))
         .route("/me", get(me::me))
         .route("/users", get(users::users).post(users::user_create))

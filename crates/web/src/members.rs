@@ -135,6 +135,11 @@ pub(crate) struct MemberView {
     categories: Vec<(&'static str, &'static str)>,
     methods: Vec<(&'static str, &'static str)>,
     form: DuesForm,
+    /// The typed pay slip item by item, once the base form was sent with items.
+    slip: Vec<app::dues::ItemView>,
+    /// The base form's 试算.
+    preview: Option<app::dues::QuoteResult>,
+    choices: [&'static str; 3],
 }
 
 #[derive(Deserialize)]
@@ -194,6 +199,16 @@ pub(crate) async fn member_page_with(
     let memberships = app.member_memberships(actor, id).await?;
     let this_month = domain::dues_ledger::Month::of(today);
     let dues = app.member_dues(actor, id, this_month).await?;
+    let typed = form.quote_input();
+    let slip = app::dues::slip_items(&typed);
+    let (preview, dues_error) = if form.preview.is_empty() || !dues_error.is_empty() {
+        (None, dues_error)
+    } else {
+        match app::dues::quote_result(&typed, &app.dues_settings().policy) {
+            Ok(r) => (Some(r), dues_error),
+            Err(e) => (None, e.to_string()),
+        }
+    };
     // The dues category usually follows the member category.
     let usual_category = match m.category.as_str() {
         "retired" => "retired",
@@ -255,6 +270,9 @@ pub(crate) async fn member_page_with(
                 .collect(),
             methods: app::dues::PAYMENT_METHODS.to_vec(),
             form,
+            slip,
+            preview,
+            choices: domain::payslip::CHOICE_WORDS,
         },
     )
 }

@@ -967,6 +967,158 @@ async fn dues_base_payment_and_notice_through_the_pages_and_api() {
     }
 }
 
+/// The base form reads a pay slip item by item (DOMAIN.md §1.1). An item the table does not know
+/// stops the save and comes back with a choice; 试算 shows the working without saving; once every
+/// item is classified the base is saved with a working that gives each item's class and rule.
+#[tokio::test]
+async fn the_base_form_asks_for_unrecognised_pay_slip_items() {
+    for f in fixtures().await {
+        let officer = f.app.actor_by_username("branch_secretary").await.unwrap();
+        let member = f
+            .app
+            .db
+            .member_search(officer.scope(), &MemberFilter::default(), 1, 0)
+            .await
+            .unwrap()[0]
+            .clone();
+        let this_month = domain::dues_ledger::Month::of(app::members::today());
+        let january = format!("{}-01", this_month.year);
+        let uri = format!("/members/{}/dues/base", member.id);
+        let bases = || async {
+            f.app
+                .member_dues(&officer, member.id, this_month)
+                .await
+                .unwrap()
+                .record
+                .bases
+                .len()
+        };
+        let before = bases().await;
+        let slip = "基本工资=6000\n高温津贴=300\n单位缴纳养老保险=960\n个人所得税=95\n养老保险=480\n食堂餐费=200\n值班费=200";
+        let fields = |extra: &[(&'static str, &'static str)]| {
+            let mut v = vec![
+                ("category", "in_service"),
+                ("components", slip),
+                ("effective_month", january.as_str()),
+            ];
+            v.extend_from_slice(extra);
+            v
+        };
+
+        let (status, page) = f.form("branch_secretary", &uri, &fields(&[])).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            page.contains("以下工资项目未识别")
+                && page.contains("name=\"class:值班费\"")
+                && page.contains("请选择")
+                && page.contains("不计入也不扣除")
+                && page.contains("改革性补贴：防暑降温")
+                && page.contains("按对照表（不计入）"),
+            "{page}"
+        );
+        assert_eq!(bases().await, before, "nothing is saved");
+
+        let (status, page) = f
+            .form(
+                "branch_secretary",
+                &uri,
+                &fields(&[("class:值班费", "不计入"), ("preview", "1")]),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("试算结果：每月 81.38 元")
+                && page.contains("「值班费」200.00 元，录入人注明不计入基数"),
+            "{page}"
+        );
+        assert_eq!(bases().await, before, "a trial saves nothing");
+
+        let (status, _) = f
+            .form(
+                "branch_secretary",
+                &uri,
+                &fields(&[("class:值班费", "不计入")]),
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let record = f
+            .app
+            .member_dues(&officer, member.id, this_month)
+            .await
+            .unwrap()
+            .record;
+        let saved = record.bases.last().unwrap();
+        // 6000 − 95 − 480 = 5425.00 → 1.5% → 81.375 → 81.38
+        assert_eq!(saved.base_fen, Some(542_500));
+        for line in [
+            "「高温津贴」300.00 元，属“改革性补贴：防暑降温”，不计入基数。依据：防暑降温费",
+            "「食堂餐费」200.00 元，属“其他扣款”，不扣除也不计入。",
+            "「值班费」200.00 元，录入人注明不计入基数",
+            "计算基数 = 6000.00 − 575.00 = 5425.00 元",
+        ] {
+            assert!(saved.working.contains(line), "{line}: {}", saved.working);
+        }
+        assert!(!saved.working.contains("DOMAIN") && !saved.working.contains('§'));
+        assert!(saved.working.contains("组电明字〔2017〕5号"));
+
+        // The API reads the same slip the same way; an item is classified by a suffix or by name.
+        let (status, body) = f
+            .api(
+                "member",
+                "POST",
+                "/api/v1/dues/quote",
+                Some(json!({"category": "in_service", "components": "基本工资=6000,值班费=200"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            body["error"].as_str().unwrap().contains("「值班费」"),
+            "{body}"
+        );
+        for request in [
+            json!({"category": "in_service", "components": "基本工资=6000,值班费=200:不计入"}),
+            json!({"category": "in_service", "components": "基本工资=6000,值班费=200",
+                   "classes": {"值班费": "不计入"}}),
+        ] {
+            let (status, quote) = f
+                .api("member", "POST", "/api/v1/dues/quote", Some(request))
+                .await;
+            assert_eq!(status, StatusCode::OK, "{quote}");
+            assert_eq!(quote["base"], "6000.00");
+            assert_eq!(quote["items"][1]["class"], "不计入");
+            assert_eq!(quote["items"][1]["chosen"], true);
+            assert_eq!(quote["items"][0]["rule"], "固定、经常性的工资");
+        }
+    }
+}
+
+/// The classification table is readable by staff and refused to a member.
+#[tokio::test]
+async fn the_pay_slip_table_is_shown_to_staff() {
+    let f = fixtures().await.remove(0);
+    for user in ["admin", "street_admin", "branch_secretary"] {
+        let (status, page) = f.page(user, "/dues/items").await;
+        assert_eq!(status, StatusCode::OK, "{user}");
+        for text in [
+            "工资项目对照表",
+            "含“高温”",
+            "单位缴纳的五险一金和年金",
+            "基本离退休费、基本养老金",
+            "须由录入人注明",
+            "组电明字〔2017〕5号",
+        ] {
+            assert!(page.contains(text), "{user}: {text}");
+        }
+        assert!(!page.contains("DOMAIN") && !page.contains('§'));
+    }
+    let (status, _) = f.page("member", "/dues/items").await;
+    assert!(refused(status), "{status}");
+    let (status, _) = f
+        .call(Request::get("/dues/items").body(Body::empty()).unwrap())
+        .await;
+    assert!(status.is_redirection() || status == StatusCode::UNAUTHORIZED);
+}
+
 #[tokio::test]
 async fn political_birthdays_list_only_the_scope() {
     let f = fixtures().await.remove(0);
@@ -1357,7 +1509,7 @@ async fn organisational_life_extras_refuse_another_subtree() {
         assert!(attendance.is_empty());
 
         // Someone else's message cannot be marked read.
-        f.app.sweep(app::members::today()).await.unwrap();
+        f.app.sweep(app::calls::local_now()).await.unwrap();
         let secretary = f.app.actor_by_username("branch_secretary").await.unwrap();
         let theirs = f.app.inbox(&secretary).await.unwrap();
         assert!(
@@ -1626,13 +1778,14 @@ async fn members_sign_in_on_their_phone_and_the_sweep_fills_the_inboxes_once() {
         assert_eq!(status, StatusCode::FORBIDDEN);
 
         // The sweep reminds the secretary, once however often it runs.
-        let first = f.app.sweep(today).await.unwrap();
+        let now = app::calls::local_now();
+        let first = f.app.sweep(now).await.unwrap();
         assert!(first.reminders_queued >= 1, "{first:?}");
         assert_eq!(
             first.delivered,
             first.reminders_queued + first.greetings_queued
         );
-        let again = f.app.sweep(today).await.unwrap();
+        let again = f.app.sweep(now).await.unwrap();
         assert_eq!(
             (
                 again.reminders_queued,
@@ -2011,6 +2164,43 @@ async fn a_call_goes_from_the_public_form_through_community_street_and_departmen
                 .unwrap(),
             0
         );
+    }
+}
+
+/// Everything a sweep decides uses its one instant. A call received on 2 March 2026 at 09:00 has
+/// long run out of time by the wall clock, yet a sweep as of 2 March (00:00) or 09:10 that day
+/// leaves it alone; a sweep as of 3 March sends it up, and the new holder's clock starts then.
+#[tokio::test]
+async fn the_sweep_escalates_calls_as_of_its_own_instant() {
+    let at = |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap();
+    for f in fixtures().await {
+        let root = f.app.public_root().await.unwrap();
+        let community_admin = f.app.actor_by_username("community_admin").await.unwrap();
+        let units = f.app.call_units_of(root).await.unwrap();
+        let community = units
+            .iter()
+            .find(|u| u.org_id == Some(community_admin.org_id))
+            .unwrap();
+        // 生活垃圾清运不及时: the community acknowledges within 120 working minutes.
+        let code = public_call(&f, "C01-01", community.territory_id.unwrap(), None).await;
+        store::testing::backdate_call(&f.app.db, &code, at("2026-03-02 09:00")).await;
+
+        for before in ["2026-03-02 00:00", "2026-03-02 09:10"] {
+            f.app.sweep(at(before)).await.unwrap();
+            let now = f.app.db.call_by_tracking_code(&code).await.unwrap();
+            assert_eq!(
+                (now.level.as_str(), now.holder_unit_id),
+                ("community", community.id),
+                "a sweep as of {before} is before the deadline"
+            );
+        }
+        let report = f.app.sweep(at("2026-03-03 00:00")).await.unwrap();
+        assert!(report.calls_escalated >= 1, "{report:?}");
+        let after = f.app.db.call_by_tracking_code(&code).await.unwrap();
+        assert_eq!(after.level, "street");
+        assert_eq!(Some(after.holder_unit_id), community.parent_id);
+        let case: domain::calls::Case = serde_json::from_str(&after.state).unwrap();
+        assert_eq!(case.received_at, at("2026-03-03 00:00"));
     }
 }
 
