@@ -24,6 +24,7 @@ pub mod model;
 pub mod orglife;
 pub mod orgs;
 pub mod outbox;
+pub mod restrictions;
 pub mod seed;
 pub mod sessions;
 pub mod territory;
@@ -44,6 +45,9 @@ pub use orglife::{
     AttachmentMeta, ExemptionRow, MeetingVote, NewExemption, NewVote, RuleSetVersion, SignInMeeting,
 };
 pub use outbox::{Message, NewMessage, Recipient};
+pub use restrictions::{
+    AttendeeFacts, EndCheck, MemberRestriction, NewRestriction, RestrictionCheck, RestrictionEnd,
+};
 
 /// The open database. Cheap to clone (both arms are pools).
 #[derive(Clone, Debug)]
