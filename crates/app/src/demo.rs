@@ -178,6 +178,12 @@ const GIVEN: [&str; 80] = [
     "雪", "梅", "丹", "颖", "倩", "婷", "鑫", "晶", "亮", "健", "峰", "俊", "春", "秋", "冬", "振",
     "德", "荣", "忠", "民", "永", "庆", "利", "福", "祥", "瑞", "新", "东", "松", "林", "岩", "彬",
 ];
+/// Members of the branch the demo logins sit in, unless the demo is smaller.
+const LOGINS_BRANCH_MEMBERS: usize = 12;
+/// Their positions (0 is the `member` login) of the 预备党员 in that branch.
+const LOGINS_BRANCH_PROBATIONARY: [usize; 2] = [1, 2];
+/// The position of the member under 留党察看 there.
+const LOGINS_BRANCH_UNDER_PROBATION: usize = 3;
 const REGIONS: [&str; 6] = ["110107", "110108", "110106", "440103", "410103", "500103"];
 const DEMO_USERS: [(&str, Role); 5] = [
     ("admin", Role::Admin),
@@ -748,8 +754,16 @@ impl App {
         let today = today();
         let mut member_id = 0_i64;
         let mut first_member_of_branch = None;
-        // Members of the branch the demo logins sit in: their meetings get attendance lists.
-        let mut logins_branch_members: Vec<i64> = Vec::new();
+        // Members of the branch the demo logins sit in, with their 入党日期: their meetings get
+        // attendance lists.
+        let mut logins_branch_members: Vec<(i64, NaiveDate)> = Vec::new();
+        // The demo logins sit in the first grid branch. It gets enough members for a real vote,
+        // with 预备党员 and a member under 留党察看 among them, so the vote form shows who votes.
+        let logins_branch = branches
+            .iter()
+            .find(|b| b.name.contains("第1网格"))
+            .map(|b| b.id);
+        let mut restriction_rows: Vec<Vec<Param>> = Vec::new();
         // A branch without members holds no meetings (small demos leave many branches empty).
         let mut staffed_branches: HashMap<i64, usize> = HashMap::new();
         const BATCH: usize = 20_000;
@@ -785,8 +799,12 @@ impl App {
             // so small totals still spread over the whole district and the sum is exact.
             cumulative_weight += branch.weight as u64;
             let until = (options.members as u64 * cumulative_weight / total_weight) as usize;
-            let share = until - assigned;
-            assigned = until;
+            let mut share = until.saturating_sub(assigned);
+            if Some(branch.id) == logins_branch {
+                // Taken from the branches after it, so the total stays exact.
+                share = share.max(LOGINS_BRANCH_MEMBERS.min(options.members - assigned));
+            }
+            assigned += share;
             if share > 0 {
                 staffed_branches.insert(branch.id, share);
             }
@@ -818,7 +836,18 @@ impl App {
                 let eighteen = birth
                     .with_year(birth.year() + 18)
                     .unwrap_or(birth + Duration::days(6575));
-                let probationary = rng.random_bool(0.03);
+                if Some(branch.id) == logins_branch && first_member_of_branch.is_none() {
+                    first_member_of_branch = Some((member_id, branch.id));
+                }
+                let in_logins_branch = first_member_of_branch.is_some_and(|(_, b)| b == branch.id);
+                // Position in the logins' branch: 0 is the `member` login, a 正式党员.
+                let position = logins_branch_members.len();
+                let drawn = rng.random_bool(0.03);
+                let probationary = if in_logins_branch {
+                    LOGINS_BRANCH_PROBATIONARY.contains(&position)
+                } else {
+                    drawn
+                };
                 let admitted = if probationary {
                     random_date_between(
                         &mut rng,
@@ -842,11 +871,27 @@ impl App {
                     [3, 5, 7, 8, 9][rng.random_range(0..5)],
                     rng.random_range(0..1_000_000_000u64)
                 );
-                if branch.name.contains("第1网格") && first_member_of_branch.is_none() {
-                    first_member_of_branch = Some((member_id, branch.id));
-                }
-                if first_member_of_branch.is_some_and(|(_, b)| b == branch.id) {
-                    logins_branch_members.push(member_id);
+                if in_logins_branch {
+                    logins_branch_members.push((member_id, admitted));
+                    if position == LOGINS_BRANCH_UNDER_PROBATION {
+                        let from =
+                            (today - Duration::days(120)).max(admitted + Duration::days(400));
+                        restriction_rows.push(vec![
+                            Param::I64(member_id),
+                            Param::I64(1),
+                            Param::Text(
+                                domain::rights::RestrictionKind::PartyProbation
+                                    .code()
+                                    .into(),
+                            ),
+                            Param::Date(from),
+                            Param::I64(12),
+                            Param::Text("违反组织纪律，经支部党员大会讨论".into()),
+                            Param::Text("街道纪工委〔演示〕1号".into()),
+                            Param::Text("演示数据".into()),
+                            Param::Time(now),
+                        ]);
+                    }
                 }
                 batch.push(vec![
                     Param::I64(member_id),
@@ -887,6 +932,23 @@ impl App {
         }
         self.db.bulk_insert("members", &columns, &batch).await?;
         progress(format!("已生成党员 {member_id} / {}", options.members));
+        self.db
+            .bulk_insert(
+                "member_restrictions",
+                &[
+                    "member_id",
+                    "root_org_id",
+                    "kind",
+                    "from_date",
+                    "term_months",
+                    "reason",
+                    "approval",
+                    "created_by",
+                    "created_at",
+                ],
+                &restriction_rows,
+            )
+            .await?;
 
         // Demo logins, one per role, each bound where that role would sit.
         let password = options.password.clone().unwrap_or_else(|| {
@@ -1019,7 +1081,7 @@ impl App {
         branches: &[(&Node, usize, bool)],
         today: NaiveDate,
         attended_branch: i64,
-        attended_by: &[i64],
+        attended_by: &[(i64, NaiveDate)],
     ) -> Result<usize> {
         use domain::orglife::{Period, default_branch_rules, periods_of_year};
         let rules = default_branch_rules();
@@ -1083,7 +1145,8 @@ impl App {
                         Param::Time(now),
                     ]);
                     if branch.id == attended_branch {
-                        for &member in attended_by {
+                        // Only those admitted by then are on a meeting's list.
+                        for &(member, _) in attended_by.iter().filter(|(_, a)| *a <= held_on) {
                             let present = rng.random_bool(0.9);
                             attendance.push(vec![
                                 Param::I64(meeting_id),
