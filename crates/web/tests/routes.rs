@@ -685,6 +685,66 @@ async fn restrictions_are_kept_on_the_member_page_and_the_api_and_take_the_vote(
 }
 
 #[tokio::test]
+async fn management_modes_default_by_category_and_a_chosen_one_is_kept() {
+    for f in fixtures().await {
+        let branch = f
+            .app
+            .actor_by_username("branch_secretary")
+            .await
+            .unwrap()
+            .org_id;
+        let person = |n: u16, category: &str, mode: &str| {
+            json!({"branch_id": branch, "name": format!("管理方式{n}"),
+                "id_number": domain::idcard::make_id_number("650102", chrono::NaiveDate::from_ymd_opt(1950, 2, 3).unwrap(), n * 2 + 1, domain::Gender::Male),
+                "category": category, "management_mode": mode, "status": "正式党员", "admitted_on": "1980-07-01"})
+        };
+        let mut created = Vec::new();
+        for (n, category, mode) in [
+            (11, "离退休", ""),
+            (12, "流动", ""),
+            (13, "农民", ""),
+            (14, "在职", ""),
+            (15, "离退休", "直接管理"),
+        ] {
+            let (status, body) = f
+                .api(
+                    "branch_secretary",
+                    "POST",
+                    "/api/v1/members",
+                    Some(person(n, category, mode)),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            created.push(body);
+        }
+        let modes: Vec<&str> = created
+            .iter()
+            .map(|m| m["management_mode"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            modes,
+            ["continued", "referenced", "direct", "dual", "direct"]
+        );
+        // A chosen mode stays, and the page says what the category usually gets.
+        let chosen = created[4]["id"].as_i64().unwrap();
+        let (_, page) = f
+            .page("branch_secretary", &format!("/members/{chosen}"))
+            .await;
+        assert!(
+            page.contains("离退休党员一般为延续管理"),
+            "the usual mode is noted"
+        );
+        let usual = created[0]["id"].as_i64().unwrap();
+        let (_, page) = f
+            .page("branch_secretary", &format!("/members/{usual}"))
+            .await;
+        assert!(!page.contains("usual-mode"));
+        let (_, form) = f.page("branch_secretary", "/members/new").await;
+        assert!(form.contains("离退休：延续管理") && form.contains("流动：参照管理"));
+    }
+}
+
+#[tokio::test]
 async fn members_and_department_handlers_reach_only_what_their_role_allows() {
     for f in fixtures().await {
         // A member sees their own page and nothing else.
