@@ -1,5 +1,7 @@
 // Organisational life, second part: a branch secretary opens today's 支部党员大会 for phone sign-in,
-// a vote without quorum is refused and a proper one recorded, a photo of the sign-in sheet is
+// the vote form counts only those with a vote (the branch has 预备党员 and a member under 留党察看),
+// a vote without quorum or with more voters than recorded is refused and a proper one recorded,
+// the restricted member's page shows the 留党察看, a photo of the sign-in sheet is
 // attached; a member signs in on their phone; the sweep's reminder waits in the secretary's inbox;
 // a street admin approves an exemption; the system admin sees the rule sets.
 
@@ -63,11 +65,23 @@ test('sign-in on the phone, votes, attachments, reminders, exemptions and rules'
     await shot(phone.page, 'member-signed-in-mobile');
     await phone.context.close();
 
-    // A vote with the prefilled counts lacks a quorum and is refused, keeping what was typed.
+    // Only 正式党员 without a restriction vote: the demo branch has two 预备党员 and one member
+    // under 留党察看, so 应到会 is prefilled with the voters on the list, 实到会 with the one
+    // who signed in.
     await page.goto(meetingUrl, { waitUntil: 'domcontentloaded' });
     assert.match(await page.textContent('#meeting-attendance'), /实到 1 人/);
     assert.match(await page.textContent('main'), /本人签到/);
+    assert.match(await page.textContent('main'), /预备党员，无表决权/);
+    const voters = expected - 3;
     await page.click('summary:has-text("记录一项表决")');
+    assert.match(
+      await page.textContent('#vote-electorate'),
+      new RegExp(`到会名单 ${expected} 人，其中有表决权 ${voters} 人，预备党员 2 人、受留党察看处分 1 人不参加表决；出席 1 人，其中有表决权 1 人`),
+    );
+    assert.equal(await page.inputValue('input[name=expected]'), String(voters));
+    assert.equal(await page.inputValue('input[name=present]'), '1');
+
+    // With one present the meeting lacks a quorum: refused, keeping what was typed.
     await page.fill('input[name=subject]', '接收张三同志为预备党员');
     await page.selectOption('select[name=decision]', 'admission');
     await page.fill('input[name=yes]', '1');
@@ -76,10 +90,39 @@ test('sign-in on the phone, votes, attachments, reminders, exemptions and rules'
     assert.match(await page.textContent('.error'), /会议不能作出决议/);
     assert.equal(await page.inputValue('input[name=subject]'), '接收张三同志为预备党员');
     await shot(page, 'meeting-vote-refused');
-    await page.fill('input[name=present]', String(expected));
-    await page.fill('input[name=yes]', String(expected));
+
+    // Counting everyone on the list as 应到会 is refused, naming the numbers.
+    await page.fill('input[name=expected]', String(expected));
+    await page.click('form.vote-form button[type=submit]');
+    await page.waitForSelector('.error', { timeout: TIMEOUT });
+    assert.match(await page.textContent('.error'), new RegExp(`填写了 ${expected} 人，但到会名单上有表决权的只有 ${voters} 人`));
+    await shot(page, 'meeting-vote-too-many');
+
+    // Everyone came after all: the recorder ticks them, and the vote is prefilled with the voters.
+    await Promise.all([page.waitForURL(/\/edit$/, { timeout: TIMEOUT }), page.click('a[href$="/edit"]')]);
+    for (let i = 0; i < expected; i += 1) await page.locator('input[name=present]').nth(i).check();
+    await Promise.all([page.waitForURL(/saved=1/, { timeout: TIMEOUT }), page.click('form.meeting-form button[type=submit]')]);
+    await page.click('summary:has-text("记录一项表决")');
+    assert.match(
+      await page.textContent('#vote-electorate'),
+      new RegExp(`出席 ${expected} 人，其中有表决权 ${voters} 人，预备党员 2 人、受留党察看处分 1 人不参加表决`),
+    );
+    assert.equal(await page.inputValue('input[name=present]'), String(voters));
+    await page.fill('input[name=subject]', '接收张三同志为预备党员');
+    await page.selectOption('select[name=decision]', 'admission');
+    await page.fill('input[name=yes]', String(voters));
+    await shot(page, 'meeting-vote-electorate');
     await Promise.all([page.waitForURL(/saved=vote/, { timeout: TIMEOUT }), page.click('form.vote-form button[type=submit]')]);
     assert.match(await page.textContent('#meeting-votes'), /通过/);
+
+    // The member under 留党察看, from the sign-in list: the restriction on their page.
+    const restricted = page.locator('tr', { hasText: '受留党察看处分，无表决权' }).locator('a').first();
+    await Promise.all([page.waitForURL(/\/members\/\d+$/, { timeout: TIMEOUT }), restricted.click()]);
+    assert.match(await page.textContent('#restriction-list'), /留党察看/);
+    assert.match(await page.textContent('#restriction-list'), /生效中，没有表决权/);
+    await page.click('#restrictions summary:has-text("登记恢复党员权利")');
+    await shot(page, 'member-restriction');
+    await page.goto(meetingUrl, { waitUntil: 'domcontentloaded' });
 
     // A photo of the paper sign-in sheet.
     await page.setInputFiles('form.upload input[type=file]', {

@@ -20,6 +20,7 @@ pub mod orglife;
 pub mod orglife_rules;
 pub mod orgs;
 pub mod reminders;
+pub mod restrictions;
 pub mod tabular;
 pub mod users;
 

@@ -2,13 +2,18 @@
 //! and pass rules (DOMAIN.md §2.1), attachments (photos, sign-in sheets), and members signing in
 //! on their own phone.
 
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::members::today;
+use crate::restrictions::{restriction_of, status_facts};
 use crate::{Actor, App, AppError, Result};
 use domain::Role;
-use domain::orglife::{Decision, Vote, passes, quorum_met};
-use store::{AttachmentMeta, MeetingVote, NewVote, SignInMeeting};
+use domain::orglife::{Decision, Institution, Vote, decision_allowed_at, passes, quorum_met};
+use domain::rights::{CountError, Electorate, Restriction, Standing, Tally, check_counts};
+use store::{
+    AttachmentMeta, AttendeeFacts, MeetingVote, MemberRestriction, NewVote, SignInMeeting,
+};
 
 /// A photo or scan larger than this is almost certainly not a sign-in sheet; phones' photos are
 /// 2–6 MB.
@@ -41,14 +46,123 @@ fn count(text: &str, what: &str) -> Result<u32> {
         .map_err(|_| AppError::Invalid(format!("{what}「{text}」应为不小于 0 的整数")))
 }
 
-/// Checks a vote and works out whether it passed. A meeting without its quorum cannot decide
-/// anything, so such a vote is refused rather than recorded as failed. DOMAIN.md §2.1.
-pub fn validate_vote(input: &VoteInput) -> Result<NewVote> {
+/// Who on a meeting's attendance list has a vote, as of the meeting's day. DOMAIN.md §2.1.
+#[derive(Debug, Clone, Default)]
+pub struct VoteElectorate {
+    pub counts: Electorate,
+    /// Each listed member without a vote, with why.
+    pub non_voters: Vec<(i64, Standing)>,
+}
+
+impl VoteElectorate {
+    /// Counts the attendance list: each member's standing on `day`, from their status facts and
+    /// restrictions.
+    pub fn count(
+        attendees: &[AttendeeFacts],
+        restrictions: &[MemberRestriction],
+        day: NaiveDate,
+    ) -> VoteElectorate {
+        let mut non_voters = Vec::new();
+        let standings: Vec<(bool, Standing)> = attendees
+            .iter()
+            .map(|a| {
+                let own: Vec<Restriction> = restrictions
+                    .iter()
+                    .filter(|r| r.member_id == a.member_id)
+                    .filter_map(restriction_of)
+                    .collect();
+                let facts = status_facts(&a.status, a.admitted_on, a.full_on);
+                let standing = domain::rights::standing_on(&facts, &own, day);
+                if standing != Standing::Voter {
+                    non_voters.push((a.member_id, standing));
+                }
+                (a.present, standing)
+            })
+            .collect();
+        VoteElectorate {
+            counts: domain::rights::electorate(standings),
+            non_voters,
+        }
+    }
+
+    /// Why a listed member has no vote, in words; empty for a voter.
+    pub fn why_not(&self, member_id: i64) -> &'static str {
+        self.non_voters
+            .iter()
+            .find(|(id, _)| *id == member_id)
+            .map_or("", |(_, s)| standing_words(*s))
+    }
+
+    /// The breakdown the vote form shows, e.g. "到会名单 15 人，其中有表决权 12 人，预备党员 3 人
+    /// 不参加表决；出席 12 人，其中有表决权 10 人，预备党员 2 人不参加表决".
+    pub fn describe(&self) -> String {
+        format!(
+            "{}；{}",
+            tally_words("到会名单", &self.counts.listed),
+            tally_words("出席", &self.counts.present)
+        )
+    }
+}
+
+fn standing_words(standing: Standing) -> &'static str {
+    match standing {
+        Standing::Voter => "",
+        Standing::Probationary => "预备党员",
+        Standing::PartyProbation => "受留党察看处分",
+        Standing::RightsSuspended => "停止党员权利",
+        Standing::NotYetMember => "会议时尚未入党",
+    }
+}
+
+fn tally_words(what: &str, t: &Tally) -> String {
+    let mut text = format!("{what} {} 人，其中有表决权 {} 人", t.total, t.voters);
+    let non_voters: Vec<String> = t
+        .non_voters()
+        .into_iter()
+        .map(|(s, n)| format!("{} {n} 人", standing_words(s)))
+        .collect();
+    if !non_voters.is_empty() {
+        text.push_str(&format!("，{}不参加表决", non_voters.join("、")));
+    }
+    text
+}
+
+/// Why a decision reserved to the 支部党员大会 cannot be recorded on another meeting, naming the
+/// rule and the regulations it comes from.
+fn reserved_message(decision: Decision, institution: Institution) -> String {
+    let rule = match decision {
+        Decision::Election => {
+            "选举须由支部党员大会进行（《中国共产党支部工作条例（试行）》第十一条、《中国共产党基层组织选举工作条例》）"
+        }
+        Decision::Admission | Decision::Ordinary => {
+            "接收预备党员、预备党员转正、延长预备期或取消预备党员资格，须由支部党员大会讨论表决（《中国共产党发展党员工作细则》、《中国共产党支部工作条例（试行）》第十一条）"
+        }
+    };
+    format!(
+        "{rule}，不能记录在{}上。请在支部党员大会的会议记录中记录这项表决",
+        institution.label()
+    )
+}
+
+/// Checks a vote recorded on a meeting of `institution` whose attendance list counts as
+/// `electorate`, and works out whether it passed. DOMAIN.md §2.1:
+/// - admission and election decisions only on a 支部党员大会;
+/// - 应到会 and 实到会 no higher than the voters on the list and those marked present;
+/// - a meeting without its quorum cannot decide anything, so such a vote is refused rather than
+///   recorded as failed.
+pub fn validate_vote(
+    input: &VoteInput,
+    institution: Institution,
+    electorate: &VoteElectorate,
+) -> Result<NewVote> {
     let decision = Decision::from_code(input.decision.trim())
         .ok_or_else(|| AppError::Invalid("请选择表决事项的类型".into()))?;
     let subject = input.subject.trim();
     if subject.is_empty() {
         return Err(AppError::Invalid("请填写表决事项".into()));
+    }
+    if !decision_allowed_at(decision, institution) {
+        return Err(AppError::Invalid(reserved_message(decision, institution)));
     }
     let expected = count(&input.expected, "应到会人数")?;
     let present = count(&input.present, "实到会人数")?;
@@ -56,8 +170,30 @@ pub fn validate_vote(input: &VoteInput) -> Result<NewVote> {
     let against = count(&input.against, "反对票")?;
     let abstain = count(&input.abstain, "弃权票")?;
     let written_yes = count(&input.written_yes, "书面赞成意见")?;
+    let counts = &electorate.counts;
+    if counts.listed.voters == 0 {
+        return Err(AppError::Invalid(format!(
+            "到会名单上没有有表决权的党员（{}）。请先在会议记录中登记到会情况，再记录表决",
+            tally_words("到会名单", &counts.listed)
+        )));
+    }
     if expected == 0 {
         return Err(AppError::Invalid("应到会人数不能为 0".into()));
+    }
+    match check_counts(expected, present, counts) {
+        Ok(()) => {}
+        Err(CountError::ExpectedAboveList { typed, voters }) => {
+            return Err(AppError::Invalid(format!(
+                "应到会（有表决权）填写了 {typed} 人，但到会名单上有表决权的只有 {voters} 人（{}）。预备党员、受留党察看处分和停止党员权利的党员没有表决权，不计入应到会人数",
+                tally_words("到会名单", &counts.listed)
+            )));
+        }
+        Err(CountError::PresentAboveList { typed, voters }) => {
+            return Err(AppError::Invalid(format!(
+                "实到会填写了 {typed} 人，但签到记录中出席且有表决权的只有 {voters} 人（{}）。如有党员到会未登记，请先修改会议记录的签到情况",
+                tally_words("出席", &counts.present)
+            )));
+        }
     }
     if u64::from(yes) + u64::from(against) + u64::from(abstain) > u64::from(present) {
         return Err(AppError::Invalid(format!(
@@ -142,12 +278,30 @@ impl App {
         if !actor.role.may_edit() {
             return Err(AppError::Forbidden);
         }
-        self.db.meeting_get(actor.scope(), meeting_id).await?;
-        let vote = validate_vote(input)?;
+        let (meeting, _) = self.db.meeting_get(actor.scope(), meeting_id).await?;
+        let institution = Institution::from_code(&meeting.institution)
+            .ok_or_else(|| AppError::Invalid("会议类型无效".into()))?;
+        let electorate = self.vote_electorate(actor, meeting_id).await?;
+        let vote = validate_vote(input, institution, &electorate)?;
         Ok(self
             .db
             .meeting_vote_add(actor.scope(), meeting_id, &vote, &actor.author())
             .await?)
+    }
+
+    /// Who on a meeting's attendance list had a vote on the meeting's day.
+    pub async fn vote_electorate(&self, actor: &Actor, meeting_id: i64) -> Result<VoteElectorate> {
+        actor.require_staff()?;
+        let (meeting, _) = self.db.meeting_get(actor.scope(), meeting_id).await?;
+        let (attendees, restrictions) = self
+            .db
+            .meeting_voter_facts(actor.scope(), meeting_id)
+            .await?;
+        Ok(VoteElectorate::count(
+            &attendees,
+            &restrictions,
+            meeting.held_on,
+        ))
     }
 
     pub async fn meeting_votes(&self, actor: &Actor, meeting_id: i64) -> Result<Vec<MeetingVote>> {
@@ -261,18 +415,44 @@ mod tests {
         }
     }
 
+    /// A list of `listed` voters, `present` of them there.
+    fn voters(listed: u32, present: u32) -> VoteElectorate {
+        VoteElectorate {
+            counts: domain::rights::electorate((0..listed).map(|i| (i < present, Standing::Voter))),
+            non_voters: Vec::new(),
+        }
+    }
+
+    fn check(input: &VoteInput) -> Result<NewVote> {
+        validate_vote(input, Institution::BranchGeneralMeeting, &voters(20, 20))
+    }
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn attendee(id: i64, present: bool, status: &str, full_on: Option<NaiveDate>) -> AttendeeFacts {
+        AttendeeFacts {
+            member_id: id,
+            present,
+            status: status.into(),
+            admitted_on: d(2020, 7, 1),
+            full_on,
+        }
+    }
+
     #[test]
     fn a_vote_without_quorum_is_refused_and_a_failed_one_is_kept_as_failed() {
-        let refused = validate_vote(&vote("ordinary", "20", "10", "10")).unwrap_err();
+        let refused = check(&vote("ordinary", "20", "10", "10")).unwrap_err();
         assert!(
             refused.to_string().contains("超过应到会人数的半数"),
             "{refused}"
         );
-        let failed = validate_vote(&vote("ordinary", "20", "11", "10")).unwrap();
+        let failed = check(&vote("ordinary", "20", "11", "10")).unwrap();
         assert!(!failed.passed, "10 of 20 expected is not more than half");
-        let passed = validate_vote(&vote("ordinary", "20", "11", "11")).unwrap();
+        let passed = check(&vote("ordinary", "20", "11", "11")).unwrap();
         assert!(passed.passed);
-        let election = validate_vote(&vote("election", "20", "16", "16")).unwrap_err();
+        let election = check(&vote("election", "20", "16", "16")).unwrap_err();
         assert!(election.to_string().contains("五分之四"));
     }
 
@@ -280,9 +460,9 @@ mod tests {
     fn written_opinions_count_only_for_admission() {
         let mut admission = vote("admission", "20", "11", "9");
         admission.written_yes = "2".into();
-        assert!(validate_vote(&admission).unwrap().passed);
+        assert!(check(&admission).unwrap().passed);
         admission.decision = "ordinary".into();
-        assert!(validate_vote(&admission).is_err());
+        assert!(check(&admission).is_err());
     }
 
     #[test]
@@ -291,13 +471,129 @@ mod tests {
         v.against = "3".into();
         v.abstain = "2".into();
         assert!(
-            validate_vote(&v)
+            check(&v)
                 .unwrap_err()
                 .to_string()
                 .contains("超过实到会人数")
         );
         v.abstain = "x".into();
-        assert!(validate_vote(&v).unwrap_err().to_string().contains("整数"));
+        assert!(check(&v).unwrap_err().to_string().contains("整数"));
+    }
+
+    #[test]
+    fn admission_and_elections_only_on_a_general_meeting() {
+        for (decision, regulation) in [
+            ("admission", "《中国共产党发展党员工作细则》"),
+            ("election", "《中国共产党基层组织选举工作条例》"),
+        ] {
+            let e = validate_vote(
+                &vote(decision, "20", "20", "20"),
+                Institution::BranchCommitteeMeeting,
+                &voters(20, 20),
+            )
+            .unwrap_err()
+            .to_string();
+            assert!(
+                e.contains("须由支部党员大会") && e.contains(regulation) && e.contains("支委会"),
+                "{e}"
+            );
+            assert!(!e.contains("DOMAIN"), "{e}");
+        }
+        let ordinary = validate_vote(
+            &vote("ordinary", "20", "20", "20"),
+            Institution::BranchCommitteeMeeting,
+            &voters(20, 20),
+        );
+        assert!(ordinary.unwrap().passed);
+    }
+
+    #[test]
+    fn typed_counts_cannot_exceed_the_voters_on_the_list() {
+        // 15 listed: 12 voters, 3 probationary; 12 present: 10 voters, 2 probationary.
+        let mut attendees: Vec<AttendeeFacts> = (0..12)
+            .map(|i| attendee(i, i < 10, "full", Some(d(2021, 7, 1))))
+            .collect();
+        attendees.extend((12..15).map(|i| attendee(i, i < 14, "probationary", None)));
+        let e = VoteElectorate::count(&attendees, &[], d(2026, 6, 1));
+        assert_eq!(
+            e.describe(),
+            "到会名单 15 人，其中有表决权 12 人，预备党员 3 人不参加表决；出席 12 人，其中有表决权 10 人，预备党员 2 人不参加表决"
+        );
+        let at = |input: &VoteInput| validate_vote(input, Institution::BranchGeneralMeeting, &e);
+        assert!(at(&vote("admission", "12", "10", "7")).unwrap().passed);
+        let too_many = at(&vote("admission", "15", "12", "12"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            too_many.contains("填写了 15 人")
+                && too_many.contains("只有 12 人")
+                && too_many.contains("预备党员 3 人"),
+            "{too_many}"
+        );
+        let present = at(&vote("admission", "12", "12", "12"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            present.contains("实到会填写了 12 人") && present.contains("只有 10 人"),
+            "{present}"
+        );
+        // Fewer expected than listed is allowed (members removed with 上级 consent).
+        assert!(at(&vote("ordinary", "11", "10", "6")).unwrap().passed);
+        // No voters recorded at all: the attendance has to come first.
+        let empty = validate_vote(
+            &vote("ordinary", "3", "3", "3"),
+            Institution::BranchGeneralMeeting,
+            &VoteElectorate::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(empty.contains("请先在会议记录中登记到会情况"), "{empty}");
+    }
+
+    #[test]
+    fn the_electorate_is_counted_as_of_the_meeting_day() {
+        let day = d(2026, 6, 1);
+        let restriction = |member_id, kind: &str, ended_on| MemberRestriction {
+            id: member_id,
+            member_id,
+            kind: kind.into(),
+            from_date: d(2026, 1, 1),
+            term_months: (kind == "party_probation").then_some(12),
+            reason: String::new(),
+            approval: String::new(),
+            ended_on,
+            end_approval: None,
+            created_by: String::new(),
+            created_at: chrono::Utc::now(),
+            ended_by: None,
+            ended_at: None,
+        };
+        let attendees = [
+            attendee(1, true, "full", Some(d(2021, 7, 1))),
+            // Converted after the meeting: still 预备 on its day.
+            attendee(2, true, "full", Some(d(2026, 7, 1))),
+            // No 转正日期 on record: counts as 正式.
+            attendee(3, true, "full", None),
+            attendee(4, true, "full", Some(d(2021, 7, 1))),
+            attendee(5, false, "full", Some(d(2021, 7, 1))),
+            attendee(6, true, "full", Some(d(2021, 7, 1))),
+        ];
+        let restrictions = [
+            restriction(4, "party_probation", None),
+            restriction(5, "rights_suspended", None),
+            // Rights restored before the meeting.
+            restriction(6, "party_probation", Some(d(2026, 5, 1))),
+        ];
+        let e = VoteElectorate::count(&attendees, &restrictions, day);
+        assert_eq!((e.counts.listed.voters, e.counts.present.voters), (3, 3));
+        assert_eq!(e.why_not(2), "预备党员");
+        assert_eq!(e.why_not(4), "受留党察看处分");
+        assert_eq!(e.why_not(5), "停止党员权利");
+        assert_eq!(e.why_not(6), "");
+        assert_eq!(
+            e.describe(),
+            "到会名单 6 人，其中有表决权 3 人，预备党员 1 人、受留党察看处分 1 人、停止党员权利 1 人不参加表决；出席 5 人，其中有表决权 3 人，预备党员 1 人、受留党察看处分 1 人不参加表决"
+        );
     }
 
     #[test]

@@ -532,6 +532,31 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_management_mode_takes_the_categorys_default() {
+        for (category, mode) in [
+            ("在职", "dual"),
+            ("农民", "direct"),
+            ("离退休", "continued"),
+            ("流动", "referenced"),
+        ] {
+            let mut input = valid();
+            input.category = category.into();
+            assert_eq!(
+                validate_member(&input, today()).unwrap().management_mode,
+                mode,
+                "{category}"
+            );
+        }
+        let mut chosen = valid();
+        chosen.category = "离退休".into();
+        chosen.management_mode = "直接管理".into();
+        assert_eq!(
+            validate_member(&chosen, today()).unwrap().management_mode,
+            "direct"
+        );
+    }
+
+    #[test]
     fn every_problem_is_reported_at_once() {
         let mut input = valid();
         input.name = " ".into();

@@ -8,7 +8,7 @@
 
 /// Version of the classification rules in this module (levels, default
 /// management modes, role permissions).
-pub const RULE_VERSION: &str = "enums-2024.1";
+pub const RULE_VERSION: &str = "enums-2026.1";
 
 /// Generates the shared code/label plumbing so the five methods cannot drift
 /// apart between enums.
@@ -171,21 +171,20 @@ code_enum! {
 }
 
 impl MemberCategory {
-    /// Default management mode for a new member of this category. Local
-    /// practice \[L\]: in-service members are managed both by their workplace
-    /// and where they live; mobile members keep their home branch; everyone
-    /// else is managed directly by their branch. The branch may override it.
-    /// DOMAIN.md Glossary (双重 / 直接 / 延续 / 参照管理).
+    /// Default management mode for a new member of this category, as the seeds describe the
+    /// grid practice of 门头沟 (seed 001): 在职党员 双重管理 (their unit and where they live),
+    /// 农民党员 直接管理, 离退休党员 延续管理, 流动党员 参照管理. Local practice \[L\]; the
+    /// seed names no mode for the other categories, which their branch manages directly. The
+    /// branch may choose another mode per member. DOMAIN.md Glossary (双重 / 直接 / 延续 / 参照管理).
     pub fn default_management_mode(self) -> ManagementMode {
         match self {
             Self::InService => ManagementMode::Dual,
-            Self::Mobile => ManagementMode::Continued,
-            Self::NoPost
-            | Self::NonPublic
-            | Self::ElderlyInfirm
-            | Self::Retired
-            | Self::Farmer
-            | Self::Student => ManagementMode::Direct,
+            Self::Farmer => ManagementMode::Direct,
+            Self::Retired => ManagementMode::Continued,
+            Self::Mobile => ManagementMode::Referenced,
+            Self::NoPost | Self::NonPublic | Self::ElderlyInfirm | Self::Student => {
+                ManagementMode::Direct
+            }
         }
     }
 }
@@ -353,16 +352,18 @@ mod tests {
     }
 
     #[test]
-    fn management_defaults() {
+    fn management_defaults_follow_the_seed() {
         use ManagementMode::*;
+        // Seed 001 (门头沟, 东杨坨村): 在职党员"双重管理", 农民党员"直接管理",
+        // 离退休党员"延续管理", 流动党员"参照管理".
         assert_eq!(MemberCategory::InService.default_management_mode(), Dual);
-        assert_eq!(MemberCategory::Mobile.default_management_mode(), Continued);
+        assert_eq!(MemberCategory::Farmer.default_management_mode(), Direct);
+        assert_eq!(MemberCategory::Retired.default_management_mode(), Continued);
+        assert_eq!(MemberCategory::Mobile.default_management_mode(), Referenced);
         for c in [
             MemberCategory::NoPost,
             MemberCategory::NonPublic,
             MemberCategory::ElderlyInfirm,
-            MemberCategory::Retired,
-            MemberCategory::Farmer,
             MemberCategory::Student,
         ] {
             assert_eq!(c.default_management_mode(), Direct);

@@ -1,6 +1,6 @@
 //! Pure domain rules of dangjian: vocabularies, identity and personal-data
 //! checks, pinyin search keys, political-birthday dates, party dues,
-//! organisational life, the Chinese work calendar, and residents' calls
+//! organisational life and who votes at it, the Chinese work calendar, and residents' calls
 //! (你呼我应: lifecycle, time limits, figures, catalogue, 查询码).
 //!
 //! No IO and no clock: callers pass `today` (or `now`) in. Money is integer
@@ -19,6 +19,7 @@ pub mod names;
 pub mod orglife;
 pub mod payslip;
 pub mod personal;
+pub mod rights;
 pub mod workcal;
 
 pub use enums::*;

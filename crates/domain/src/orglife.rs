@@ -676,6 +676,20 @@ code_enum! {
     }
 }
 
+impl Decision {
+    /// Decisions only a 支部党员大会 may take: admitting a 预备党员, 转正, 延长 or 取消预备期, and
+    /// elections. DOMAIN.md §2 (支部工作条例 Art11: the 党员大会 votes on these) and §3.2 (e).
+    pub fn reserved_to_general_meeting(self) -> bool {
+        matches!(self, Decision::Admission | Decision::Election)
+    }
+}
+
+/// Whether a vote on `decision` may be recorded on a meeting of `institution`: a reserved
+/// decision only on a 支部党员大会, anything else on any meeting. DOMAIN.md §2, §3.2 (e).
+pub fn decision_allowed_at(decision: Decision, institution: Institution) -> bool {
+    !decision.reserved_to_general_meeting() || institution == Institution::BranchGeneralMeeting
+}
+
 /// Counts for one vote. `expected` is 应到会 with voting rights (正式党员 not
 /// excluded under §2.1). `written_yes` are written opinions in favour lodged
 /// before the meeting by members who could not attend; they count only for
@@ -1450,6 +1464,22 @@ mod tests {
             present,
             yes,
             written_yes,
+        }
+    }
+
+    #[test]
+    fn reserved_decisions_only_at_the_general_meeting() {
+        for &institution in Institution::ALL {
+            assert!(decision_allowed_at(Decision::Ordinary, institution));
+            let general = institution == BranchGeneralMeeting;
+            assert_eq!(
+                decision_allowed_at(Decision::Admission, institution),
+                general
+            );
+            assert_eq!(
+                decision_allowed_at(Decision::Election, institution),
+                general
+            );
         }
     }
 

@@ -25,6 +25,7 @@ pub mod model;
 pub mod orglife;
 pub mod orgs;
 pub mod outbox;
+pub mod restrictions;
 pub mod seed;
 pub mod sessions;
 pub mod territory;
@@ -48,6 +49,9 @@ pub use orglife::{
 };
 pub use orgs::OrgLifespan;
 pub use outbox::{Message, NewMessage, Recipient};
+pub use restrictions::{
+    AttendeeFacts, EndCheck, MemberRestriction, NewRestriction, RestrictionCheck, RestrictionEnd,
+};
 
 /// The open database. Cheap to clone (both arms are pools).
 #[derive(Clone, Debug)]

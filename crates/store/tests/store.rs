@@ -2519,3 +2519,237 @@ async fn concurrent_writers_wait_for_each_other_instead_of_failing() {
         );
     }
 }
+
+#[tokio::test]
+async fn member_restrictions_are_scoped_kept_with_their_end_and_audited() {
+    use store::{NewRestriction, RestrictionEnd};
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let a = Scope::Subtree(t.street_a);
+        let b = Scope::Subtree(t.street_b);
+        let m = db
+            .member_create(
+                a,
+                &member(t.branch_a, "张三", "zhangsan", "zs", "110105194912310021"),
+                &author(),
+            )
+            .await
+            .unwrap();
+        let new = NewRestriction {
+            kind: "party_probation".into(),
+            from_date: NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
+            term_months: Some(12),
+            reason: "违反组织纪律".into(),
+            approval: "甲街道党工委〔2026〕5号".into(),
+        };
+        let accept = || -> store::RestrictionCheck<'static> { Box::new(|_, _| Ok(())) };
+        // Another street's admin finds no such member, and nothing is written.
+        assert!(matches!(
+            db.member_restriction_add(b, m.id, &new, &author(), accept())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.member_restrictions(b, m.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(db.member_restrictions(a, m.id).await.unwrap().is_empty());
+        // The check sees the locked member and what is already recorded; its refusal writes
+        // nothing.
+        let refused = db
+            .member_restriction_add(
+                a,
+                m.id,
+                &new,
+                &author(),
+                Box::new(|member, existing| {
+                    assert_eq!(member.name, "张三");
+                    assert!(existing.is_empty());
+                    Err("不行".into())
+                }),
+            )
+            .await;
+        assert!(
+            matches!(&refused, Err(StoreError::Invalid(msg)) if msg == "不行"),
+            "{refused:?}"
+        );
+        let id = db
+            .member_restriction_add(a, m.id, &new, &author(), accept())
+            .await
+            .unwrap();
+        let suspension = NewRestriction {
+            kind: "rights_suspended".into(),
+            from_date: NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(),
+            term_months: None,
+            reason: "被依法留置".into(),
+            approval: "区纪委通知".into(),
+        };
+        db.member_restriction_add(
+            a,
+            m.id,
+            &suspension,
+            &author(),
+            Box::new(|_, existing| {
+                assert_eq!(existing.len(), 1, "the check sees the first one");
+                Ok(())
+            }),
+        )
+        .await
+        .unwrap();
+        let list = db.member_restrictions(a, m.id).await.unwrap();
+        assert_eq!(
+            list.iter()
+                .map(|r| (r.kind.as_str(), r.term_months, r.ended_on))
+                .collect::<Vec<_>>(),
+            vec![
+                ("party_probation", Some(12), None),
+                ("rights_suspended", None, None)
+            ],
+            "{}",
+            db.engine()
+        );
+        // The member sees their own restrictions.
+        assert_eq!(
+            db.member_restrictions(Scope::SelfOnly(m.id), m.id)
+                .await
+                .unwrap()
+                .len(),
+            2
+        );
+
+        let end = RestrictionEnd {
+            ended_on: NaiveDate::from_ymd_opt(2027, 3, 10).unwrap(),
+            end_approval: "支部党员大会决定恢复党员权利".into(),
+        };
+        let accept_end = || -> store::EndCheck<'static> { Box::new(|_| Ok(())) };
+        assert!(matches!(
+            db.member_restriction_end(b, m.id, id, &end, &author(), accept_end())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        // The restriction must belong to the member named in the path.
+        let other = db
+            .member_create(
+                a,
+                &member(t.branch_a, "李四", "lisi", "ls", "110105194912310048"),
+                &author(),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            db.member_restriction_end(a, other.id, id, &end, &author(), accept_end())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        db.member_restriction_end(a, m.id, id, &end, &author(), accept_end())
+            .await
+            .unwrap();
+        let ended = &db.member_restrictions(a, m.id).await.unwrap()[0];
+        assert_eq!(ended.ended_on, Some(end.ended_on));
+        assert_eq!(
+            ended.end_approval.as_deref(),
+            Some("支部党员大会决定恢复党员权利")
+        );
+        assert_eq!(ended.from_date, new.from_date, "the start is kept");
+        assert!(ended.ended_by.is_some() && ended.ended_at.is_some());
+        // The end check sees the ended row and may refuse a second end.
+        let again = db
+            .member_restriction_end(
+                a,
+                m.id,
+                id,
+                &end,
+                &author(),
+                Box::new(|r| match r.ended_on {
+                    Some(_) => Err("已结束".into()),
+                    None => Ok(()),
+                }),
+            )
+            .await;
+        assert!(matches!(again, Err(StoreError::Invalid(_))));
+
+        let log = db
+            .audit_for_entity(a, "member_restriction", m.id, 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            log.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+            vec!["update", "create", "create"]
+        );
+        assert!(
+            log[0].summary.contains("恢复党员权利"),
+            "{}",
+            log[0].summary
+        );
+        assert!(log[2].summary.contains("留党察看"), "{}", log[2].summary);
+        assert!(
+            db.audit_for_entity(b, "member_restriction", m.id, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_meetings_voter_facts_list_its_attendance_with_their_restrictions() {
+    use store::NewRestriction;
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let a = Scope::Subtree(t.street_a);
+        let (meeting, ids) =
+            meeting_fixture(&db, &t, NaiveDate::from_ymd_opt(2026, 3, 5).unwrap()).await;
+        let mut probationary = MemberFields::from(&db.member_get(a, ids[1]).await.unwrap());
+        probationary.status = "probationary".into();
+        probationary.full_on = None;
+        db.member_update(a, ids[1], &probationary, None, &author())
+            .await
+            .unwrap();
+        let restriction = NewRestriction {
+            kind: "party_probation".into(),
+            from_date: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            term_months: Some(24),
+            reason: "违纪".into(),
+            approval: "某号".into(),
+        };
+        db.member_restriction_add(a, ids[0], &restriction, &author(), Box::new(|_, _| Ok(())))
+            .await
+            .unwrap();
+        // Not on the list: their restriction is no business of this meeting.
+        db.member_restriction_add(
+            Scope::Subtree(t.district),
+            ids[2],
+            &restriction,
+            &author(),
+            Box::new(|_, _| Ok(())),
+        )
+        .await
+        .unwrap();
+        let (attendees, restrictions) = db.meeting_voter_facts(a, meeting).await.unwrap();
+        assert_eq!(
+            attendees
+                .iter()
+                .map(|f| (
+                    f.member_id,
+                    f.present,
+                    f.status.as_str(),
+                    f.full_on.is_some()
+                ))
+                .collect::<Vec<_>>(),
+            vec![
+                (ids[0], true, "full", true),
+                (ids[1], false, "probationary", false)
+            ],
+            "{}",
+            db.engine()
+        );
+        assert_eq!(restrictions.len(), 1);
+        assert_eq!(restrictions[0].member_id, ids[0]);
+        assert_eq!(restrictions[0].term_months, Some(24));
+        assert!(matches!(
+            db.meeting_voter_facts(Scope::Subtree(t.street_b), meeting)
+                .await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}

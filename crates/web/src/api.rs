@@ -19,16 +19,17 @@ use app::App;
 use app::dues::{Notice, NoticeRow, QuoteInput, QuoteResult};
 use app::members::{MemberInput, MemberPage, MemberQuery};
 use app::orgs::OrgInput;
+use app::restrictions::{RestrictionEndInput, RestrictionInput};
 use app::users::UserInput;
-use store::{Member, Org, OrgNode, User};
+use store::{Member, MemberRestriction, Org, OrgNode, User};
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "dangjian API", version = "1", description = "党建工作平台数据接口。所有数据均限于调用者账号的管理范围。"),
-    paths(me, org_get, org_children, org_create, org_update, members_search, member_get, member_create, member_update, users_list, user_create, dues_quote, dues_notice),
-    components(schemas(Me, Org, OrgNode, OrgInput, Member, MemberInput, MemberPage, User, UserInput, ApiErrorBody, QuoteInput, QuoteResult, Notice, NoticeRow)),
+    paths(me, org_get, org_children, org_create, org_update, members_search, member_get, member_create, member_update, member_restrictions, member_restriction_create, member_restriction_end, users_list, user_create, dues_quote, dues_notice),
+    components(schemas(Me, Org, OrgNode, OrgInput, Member, MemberInput, MemberPage, MemberRestriction, RestrictionInput, RestrictionEndInput, User, UserInput, ApiErrorBody, QuoteInput, QuoteResult, Notice, NoticeRow)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -55,6 +56,14 @@ pub fn router() -> Router<App> {
         .route("/api/v1/orgs/{id}/children", get(org_children))
         .route("/api/v1/members", get(members_search).post(member_create))
         .route("/api/v1/members/{id}", get(member_get).put(member_update))
+        .route(
+            "/api/v1/members/{id}/restrictions",
+            get(member_restrictions).post(member_restriction_create),
+        )
+        .route(
+            "/api/v1/members/{id}/restrictions/{restriction}/end",
+            axum::routing::post(member_restriction_end),
+        )
         .route("/api/v1/users", get(users_list).post(user_create))
         .route("/api/v1/dues/quote", axum::routing::post(dues_quote))
         .route("/api/v1/dues/notice", get(dues_notice))
@@ -174,6 +183,61 @@ async fn member_update(
     let mut member = app.update_member(&actor, id, &input).await?;
     app::members::mask_member(&actor, &mut member);
     Ok(Json(member))
+}
+
+#[utoipa::path(get, path = "/api/v1/members/{id}/restrictions", tag = "党员", params(("id" = i64, Path)),
+    responses((status = 200, description = "留党察看和停止党员权利的记录，按起始日期排列；已结束的带恢复日期", body = Vec<MemberRestriction>),
+        (status = 404, body = ApiErrorBody)))]
+async fn member_restrictions(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Vec<MemberRestriction>> {
+    Ok(Json(app.member_restrictions(&actor, id).await?))
+}
+
+/// The restriction `restriction` of member `id`, as stored after a write.
+async fn restriction_row(
+    app: &App,
+    actor: &app::Actor,
+    id: i64,
+    restriction: i64,
+) -> Result<MemberRestriction, ApiError> {
+    app.member_restrictions(actor, id)
+        .await?
+        .into_iter()
+        .find(|r| r.id == restriction)
+        .ok_or_else(|| app::AppError::NotFound.into())
+}
+
+#[utoipa::path(post, path = "/api/v1/members/{id}/restrictions", tag = "党员", params(("id" = i64, Path)), request_body = RestrictionInput,
+    responses((status = 201, body = MemberRestriction), (status = 400, description = "如：预备党员不适用留党察看、与另一项同类限制时间重叠", body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+async fn member_restriction_create(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    Json(input): Json<RestrictionInput>,
+) -> Result<(StatusCode, Json<MemberRestriction>), ApiError> {
+    let restriction = app.add_restriction(&actor, id, &input).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(restriction_row(&app, &actor, id, restriction).await?),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/members/{id}/restrictions/{restriction}/end", tag = "党员",
+    params(("id" = i64, Path), ("restriction" = i64, Path)), request_body = RestrictionEndInput,
+    responses((status = 200, description = "登记恢复党员权利；原记录保留", body = MemberRestriction), (status = 400, body = ApiErrorBody),
+        (status = 403, body = ApiErrorBody), (status = 404, body = ApiErrorBody)))]
+async fn member_restriction_end(
+    State(app): State<App>,
+    ApiActor(actor): ApiActor,
+    Path((id, restriction)): Path<(i64, i64)>,
+    Json(input): Json<RestrictionEndInput>,
+) -> ApiResult<MemberRestriction> {
+    app.end_restriction(&actor, id, restriction, &input).await?;
+    Ok(Json(restriction_row(&app, &actor, id, restriction).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/users", tag = "用户", responses((status = 200, body = Vec<User>), (status = 403, body = ApiErrorBody)))]

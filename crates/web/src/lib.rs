@@ -30,6 +30,7 @@ pub mod orglife;
 pub mod orglife_rules;
 pub mod orgs;
 pub mod pages;
+pub mod restrictions;
 pub mod territory;
 pub mod users;
 pub mod view;
@@ -78,6 +79,14 @@ pub fn router(app: App) -> Router {
         .route("/members/{id}/dues/base", post(dues::dues_base))
         .route("/members/{id}/dues/payments", post(dues::dues_payment))
         .route("/members/{id}/dues/waivers", post(dues::dues_waiver))
+        .route(
+            "/members/{id}/restrictions",
+            post(restrictions::restriction_create),
+        )
+        .route(
+            "/members/{id}/restrictions/{restriction}/end",
+            post(restrictions::restriction_end),
+        )
         .route("/birthdays", get(birthdays::birthdays))
         .route("/orglife", get(orglife::orglife))
         .route("/orglife/new", get(meetings::meeting_new))

@@ -282,6 +282,15 @@ pub(crate) struct MeetingPage {
     error: String,
     /// What was typed into a refused vote form.
     vote: app::meeting_extras::VoteInput,
+    /// Who on the list has a vote, for the form's counts and the sign-in list's notes.
+    electorate: app::meeting_extras::VoteElectorate,
+}
+
+impl MeetingPage {
+    /// Why a member on the list has no vote, in words; empty for a voter.
+    fn why_not(&self, member_id: &i64) -> &'static str {
+        self.electorate.why_not(*member_id)
+    }
 }
 
 pub async fn meeting_page(
@@ -322,13 +331,15 @@ pub(crate) async fn meeting_page_with(
         .map_err(AppError::from)?;
     let votes = app.meeting_votes(actor, id).await?;
     let attachments = app.meeting_attachments(actor, id).await?;
+    let electorate = app.vote_electorate(actor, id).await?;
     let status = form_status(&error);
     let present = attendance.iter().filter(|a| a.present).count();
+    // 应到会 and 实到会 count only those with a vote (DOMAIN.md §2.1).
     let vote = if vote.decision.is_empty() {
         app::meeting_extras::VoteInput {
             decision: "ordinary".into(),
-            expected: attendance.len().to_string(),
-            present: present.to_string(),
+            expected: electorate.counts.listed.voters.to_string(),
+            present: electorate.counts.present.voters.to_string(),
             ..vote
         }
     } else {
@@ -358,6 +369,7 @@ pub(crate) async fn meeting_page_with(
             may_edit: actor.role.may_edit(),
             error,
             vote,
+            electorate,
         },
     )
 }

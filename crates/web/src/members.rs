@@ -140,6 +140,18 @@ pub(crate) struct MemberView {
     /// The base form's 试算.
     preview: Option<app::dues::QuoteResult>,
     choices: [&'static str; 3],
+    /// The category's usual management mode when the member's differs from it, else empty.
+    usual_mode: &'static str,
+    restrictions: Vec<app::restrictions::RestrictionView>,
+    restriction: RestrictionForm,
+    restriction_kinds: Vec<(&'static str, &'static str)>,
+}
+
+impl MemberView {
+    /// Whether the refused form being shown again is the end form of restriction `id`.
+    fn ending(&self, id: &i64) -> bool {
+        self.restriction.ending == Some(*id)
+    }
 }
 
 #[derive(Deserialize)]
@@ -158,6 +170,8 @@ pub async fn member_page(
         "base" => "党费计算基数已保存。",
         "payment" => "党费缴纳已登记。",
         "waiver" => "减免已登记。",
+        "restriction" => "已登记。",
+        "restriction_end" => "已登记恢复党员权利。",
         _ => "",
     };
     member_page_with(
@@ -178,6 +192,38 @@ pub(crate) async fn member_page_with(
     flash: &str,
     dues_error: String,
     form: DuesForm,
+) -> PageResult {
+    member_page_full(
+        app,
+        session,
+        id,
+        flash,
+        dues_error,
+        form,
+        RestrictionForm::default(),
+    )
+    .await
+}
+
+/// What was typed into a restriction form on the member page, with the reason it was refused.
+#[derive(Default)]
+pub(crate) struct RestrictionForm {
+    pub(crate) error: String,
+    /// The restriction an end form was for, to open it again.
+    pub(crate) ending: Option<i64>,
+    pub(crate) input: app::restrictions::RestrictionInput,
+    pub(crate) end: app::restrictions::RestrictionEndInput,
+}
+
+/// The member page, with a refused restriction form shown again.
+pub(crate) async fn member_page_full(
+    app: &App,
+    session: &Session,
+    id: i64,
+    flash: &str,
+    dues_error: String,
+    form: DuesForm,
+    restriction: RestrictionForm,
 ) -> PageResult {
     let actor = &session.actor;
     let m = app.member(actor, id).await?;
@@ -239,11 +285,17 @@ pub(crate) async fn member_page_with(
         },
         ..form
     };
-    let status = if dues_error.is_empty() {
+    let restrictions =
+        app::restrictions::restriction_views(app.member_restrictions(actor, id).await?, today);
+    let status = if dues_error.is_empty() && restriction.error.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::BAD_REQUEST
     };
+    let usual_mode = MemberCategory::from_code(&m.category)
+        .map(|c| c.default_management_mode())
+        .filter(|usual| usual.code() != m.management_mode)
+        .map_or("", |usual| usual.label());
     render_status(
         status,
         &MemberView {
@@ -273,6 +325,13 @@ pub(crate) async fn member_page_with(
             slip,
             preview,
             choices: domain::payslip::CHOICE_WORDS,
+            usual_mode,
+            restrictions,
+            restriction,
+            restriction_kinds: domain::rights::RestrictionKind::ALL
+                .iter()
+                .map(|k| (k.code(), k.label()))
+                .collect(),
         },
     )
 }
@@ -289,6 +348,8 @@ pub(crate) struct MemberFormPage {
     modes: Vec<(&'static str, &'static str, bool)>,
     statuses: Vec<(&'static str, &'static str, bool)>,
     error: String,
+    /// Which mode each category gets by default, e.g. "在职：双重管理；…".
+    mode_defaults: String,
 }
 
 pub(crate) async fn member_form(
@@ -331,6 +392,11 @@ pub(crate) async fn member_form(
         branches,
         communities,
         error: error.clone(),
+        mode_defaults: MemberCategory::ALL
+            .iter()
+            .map(|c| format!("{}：{}", c.label(), c.default_management_mode().label()))
+            .collect::<Vec<_>>()
+            .join("；"),
     };
     let status = form_status(&error);
     render_status(status, &page)

@@ -264,6 +264,11 @@ async fn an_actor_from_another_subtree_is_refused_on_every_route() {
             2,
             domain::Gender::Female,
         );
+        let foreign_restriction = f
+            .app
+            .add_restriction(&admin, f.foreign_member, &suspension("2026-01-05"))
+            .await
+            .unwrap();
         let member_form = [
             ("branch_id", branch.as_str()),
             ("name", "越权"),
@@ -293,6 +298,19 @@ async fn an_actor_from_another_subtree_is_refused_on_every_route() {
             ),
             (format!("/members/{member}"), member_form.to_vec()),
             ("/members".into(), member_form.to_vec()),
+            (
+                format!("/members/{member}/restrictions"),
+                vec![
+                    ("kind", "rights_suspended"),
+                    ("from", "2026-01-05"),
+                    ("reason", "越权"),
+                    ("approval", "无"),
+                ],
+            ),
+            (
+                format!("/members/{member}/restrictions/{foreign_restriction}/end"),
+                vec![("ended_on", "2026-02-01"), ("end_approval", "无")],
+            ),
             (
                 format!("/users/{}/password", f.admin_user),
                 vec![("password", "abcd12345")],
@@ -340,6 +358,23 @@ async fn an_actor_from_another_subtree_is_refused_on_every_route() {
                 Some(member_json.clone()),
             ),
             ("POST", "/api/v1/members".into(), Some(member_json.clone())),
+            (
+                "GET",
+                format!("/api/v1/members/{member}/restrictions"),
+                None,
+            ),
+            (
+                "POST",
+                format!("/api/v1/members/{member}/restrictions"),
+                Some(
+                    json!({"kind": "rights_suspended", "from": "2026-01-06", "reason": "越权", "approval": "无"}),
+                ),
+            ),
+            (
+                "POST",
+                format!("/api/v1/members/{member}/restrictions/{foreign_restriction}/end"),
+                Some(json!({"ended_on": "2026-02-01", "end_approval": "无"})),
+            ),
             ("GET", format!("/api/v1/members?org_id={org}"), None),
             (
                 "GET",
@@ -364,6 +399,13 @@ async fn an_actor_from_another_subtree_is_refused_on_every_route() {
         }
         // Nothing was changed by any of the refused calls.
         let admin = f.app.actor_by_username("admin").await.unwrap();
+        let restrictions = f
+            .app
+            .member_restrictions(&admin, f.foreign_member)
+            .await
+            .unwrap();
+        assert_eq!(restrictions.len(), 1);
+        assert!(restrictions[0].ended_on.is_none());
         let foreign = f.app.org(&admin, f.foreign_org).await.unwrap();
         assert!(!foreign.name.contains("改名"), "{}", foreign.name);
         assert!(
@@ -374,6 +416,334 @@ async fn an_actor_from_another_subtree_is_refused_on_every_route() {
                 .unwrap()
                 .is_none()
         );
+    }
+}
+
+/// A 停止党员权利 from `from` on, as the API and the app take it.
+fn suspension(from: &str) -> app::restrictions::RestrictionInput {
+    app::restrictions::RestrictionInput {
+        kind: "停止党员权利".into(),
+        from: from.into(),
+        term_months: None,
+        reason: "被依法留置".into(),
+        approval: "区纪委通知".into(),
+    }
+}
+
+#[tokio::test]
+async fn restrictions_are_kept_on_the_member_page_and_the_api_and_take_the_vote() {
+    for f in fixtures().await {
+        let officer = f.app.actor_by_username("branch_secretary").await.unwrap();
+        let me = f.app.actor_by_username("member").await.unwrap();
+        let roster = f
+            .app
+            .meeting_roster(&officer, officer.org_id)
+            .await
+            .unwrap();
+        let full: Vec<i64> = roster
+            .iter()
+            .filter(|m| m.status == "full" && Some(m.id) != me.member_id)
+            .map(|m| m.id)
+            .collect();
+        let probationary = roster
+            .iter()
+            .find(|m| m.status == "probationary")
+            .unwrap()
+            .id;
+        let today = app::members::today();
+        let meeting = f
+            .app
+            .record_meeting(
+                &officer,
+                officer.org_id,
+                &app::orglife::MeetingInput {
+                    institution: "支部党员大会".into(),
+                    held_on: today.to_string(),
+                    place: "党员活动室".into(),
+                    chair: "书记".into(),
+                    recorder: "组织委员".into(),
+                    present: roster.iter().map(|m| m.id).collect(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let voters = || async {
+            f.app
+                .vote_electorate(&officer, meeting)
+                .await
+                .unwrap()
+                .counts
+                .listed
+                .voters
+        };
+        let before = voters().await;
+
+        let mut unrestricted = Vec::new();
+        for id in &full {
+            // The demo already has one member under 留党察看 here.
+            if f.app
+                .member_restrictions(&officer, *id)
+                .await
+                .unwrap()
+                .is_empty()
+            {
+                unrestricted.push(*id);
+            }
+        }
+        let (target, other) = (unrestricted[0], unrestricted[1]);
+
+        // Through the page: a suspension in force on the meeting day takes the vote away.
+        let uri = format!("/members/{target}/restrictions");
+        let today_text = today.to_string();
+        let from = (today - chrono::Duration::days(10)).to_string();
+        let (status, _) = f
+            .form(
+                "branch_secretary",
+                &uri,
+                &[
+                    ("kind", "rights_suspended"),
+                    ("from", &from),
+                    ("term_months", ""),
+                    ("reason", "被依法留置"),
+                    ("approval", "区纪委通知"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(voters().await, before - 1);
+        let (status, page) = f
+            .page("branch_secretary", &format!("/members/{target}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("停止党员权利") && page.contains("生效中，没有表决权"));
+        // A second one over the same days is refused, saying why, and keeps what was typed.
+        let (status, page) = f
+            .form(
+                "branch_secretary",
+                &uri,
+                &[
+                    ("kind", "rights_suspended"),
+                    ("from", &today_text),
+                    ("reason", "重复登记"),
+                    ("approval", "某号"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("时间重叠") && page.contains("重复登记"));
+        // 留党察看 is not for a 预备党员.
+        let (status, page) = f
+            .form(
+                "branch_secretary",
+                &format!("/members/{probationary}/restrictions"),
+                &[
+                    ("kind", "party_probation"),
+                    ("from", &today_text),
+                    ("term_months", "12"),
+                    ("reason", "违纪"),
+                    ("approval", "某号"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("预备党员不适用留党察看"));
+        // A member may not record one, even about themself.
+        let own = me.member_id.unwrap();
+        let (status, _) = f
+            .form(
+                "member",
+                &format!("/members/{own}/restrictions"),
+                &[
+                    ("kind", "rights_suspended"),
+                    ("from", &today_text),
+                    ("reason", "x"),
+                    ("approval", "x"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        // Ending it: not on a day to come; then from today, which gives the vote back, and the
+        // record stays with the day rights came back.
+        let id = f.app.member_restrictions(&officer, target).await.unwrap()[0].id;
+        let end_uri = format!("/members/{target}/restrictions/{id}/end");
+        let tomorrow = (today + chrono::Duration::days(1)).to_string();
+        let (status, page) = f
+            .form(
+                "branch_secretary",
+                &end_uri,
+                &[("ended_on", &tomorrow), ("end_approval", "区纪委通知")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "not a day in the future");
+        assert!(page.contains("恢复日期不能晚于今天"));
+        let (status, _) = f
+            .form(
+                "branch_secretary",
+                &end_uri,
+                &[
+                    ("ended_on", &today_text),
+                    ("end_approval", "区纪委解除留置通知"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(voters().await, before);
+        let (_, page) = f
+            .page("branch_secretary", &format!("/members/{target}"))
+            .await;
+        assert!(page.contains(&format!(
+            "{today_text} 起恢复党员权利（区纪委解除留置通知）"
+        )));
+
+        // The API: list, record and end, with the same checks.
+        let (status, list) = f
+            .api(
+                "branch_secretary",
+                "GET",
+                &format!("/api/v1/members/{target}/restrictions"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(list[0]["kind"], "rights_suspended");
+        let (status, created) = f
+            .api(
+                "branch_secretary",
+                "POST",
+                &format!("/api/v1/members/{other}/restrictions"),
+                Some(
+                    json!({"kind": "party_probation", "from": "2025-03-10", "term_months": 24,
+                    "reason": "违反组织纪律", "approval": "街道党工委〔2025〕9号"}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        assert_eq!(created["term_months"], 24);
+        let rid = created["id"].as_i64().unwrap();
+        let (status, ended) = f
+            .api(
+                "branch_secretary",
+                "POST",
+                &format!("/api/v1/members/{other}/restrictions/{rid}/end"),
+                Some(json!({"ended_on": "2026-01-10", "end_approval": "支部党员大会决定"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{ended}");
+        assert_eq!(ended["ended_on"], "2026-01-10");
+        assert_eq!(ended["from_date"], "2025-03-10");
+        let (status, again) = f
+            .api(
+                "branch_secretary",
+                "POST",
+                &format!("/api/v1/members/{other}/restrictions/{rid}/end"),
+                Some(json!({"ended_on": "2026-02-10", "end_approval": "再次"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            again["error"]
+                .as_str()
+                .unwrap()
+                .contains("已于 2026-01-10 结束")
+        );
+        // A member reads their own, and nobody else's.
+        let (status, mine) = f
+            .api(
+                "member",
+                "GET",
+                &format!("/api/v1/members/{own}/restrictions"),
+                None,
+            )
+            .await;
+        assert_eq!((status, mine), (StatusCode::OK, json!([])));
+        let (status, _) = f
+            .api(
+                "member",
+                "GET",
+                &format!("/api/v1/members/{other}/restrictions"),
+                None,
+            )
+            .await;
+        assert!(refused(status));
+        let (status, _) = f
+            .api(
+                "member",
+                "POST",
+                &format!("/api/v1/members/{own}/restrictions"),
+                Some(json!(suspension(&today_text))),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        // Both writes are in the member's history.
+        let log = f
+            .app
+            .db
+            .audit_for_entity(officer.scope(), "member_restriction", other, 10)
+            .await
+            .unwrap();
+        assert_eq!(log.len(), 2);
+    }
+}
+
+#[tokio::test]
+async fn management_modes_default_by_category_and_a_chosen_one_is_kept() {
+    for f in fixtures().await {
+        let branch = f
+            .app
+            .actor_by_username("branch_secretary")
+            .await
+            .unwrap()
+            .org_id;
+        let person = |n: u16, category: &str, mode: &str| {
+            json!({"branch_id": branch, "name": format!("管理方式{n}"),
+                "id_number": domain::idcard::make_id_number("650102", chrono::NaiveDate::from_ymd_opt(1950, 2, 3).unwrap(), n * 2 + 1, domain::Gender::Male),
+                "category": category, "management_mode": mode, "status": "正式党员", "admitted_on": "1980-07-01"})
+        };
+        let mut created = Vec::new();
+        for (n, category, mode) in [
+            (11, "离退休", ""),
+            (12, "流动", ""),
+            (13, "农民", ""),
+            (14, "在职", ""),
+            (15, "离退休", "直接管理"),
+        ] {
+            let (status, body) = f
+                .api(
+                    "branch_secretary",
+                    "POST",
+                    "/api/v1/members",
+                    Some(person(n, category, mode)),
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{body}");
+            created.push(body);
+        }
+        let modes: Vec<&str> = created
+            .iter()
+            .map(|m| m["management_mode"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            modes,
+            ["continued", "referenced", "direct", "dual", "direct"]
+        );
+        // A chosen mode stays, and the page says what the category usually gets.
+        let chosen = created[4]["id"].as_i64().unwrap();
+        let (_, page) = f
+            .page("branch_secretary", &format!("/members/{chosen}"))
+            .await;
+        assert!(
+            page.contains("离退休党员一般为延续管理"),
+            "the usual mode is noted"
+        );
+        let usual = created[0]["id"].as_i64().unwrap();
+        let (_, page) = f
+            .page("branch_secretary", &format!("/members/{usual}"))
+            .await;
+        assert!(!page.contains("usual-mode"));
+        let (_, form) = f.page("branch_secretary", "/members/new").await;
+        assert!(form.contains("离退休：延续管理") && form.contains("流动：参照管理"));
     }
 }
 
@@ -1529,12 +1899,14 @@ async fn votes_attachments_exemptions_and_rules_through_the_pages() {
     for f in fixtures().await {
         let officer = f.app.actor_by_username("branch_secretary").await.unwrap();
         let branch = officer.org_id;
+        let roster = f.app.meeting_roster(&officer, branch).await.unwrap();
         let input = app::orglife::MeetingInput {
             institution: "支部党员大会".into(),
             held_on: app::members::today().to_string(),
             place: "党员活动室".into(),
             chair: "书记".into(),
             recorder: "组织委员".into(),
+            present: roster.iter().map(|m| m.id).collect(),
             ..Default::default()
         };
         let meeting = f
@@ -1555,34 +1927,77 @@ async fn votes_attachments_exemptions_and_rules_through_the_pages() {
             .await
             .unwrap();
         let uri = format!("/orglife/meetings/{meeting}/votes");
-        // No quorum: refused, and what was typed comes back.
+        // The demo's branch has 预备党员 and a member under 留党察看: everyone is present, but
+        // only the 正式党员 without restriction vote, and the form is prefilled with them.
+        let electorate = f.app.vote_electorate(&officer, meeting).await.unwrap();
+        let listed = electorate.counts.listed;
+        assert_eq!(listed.total as usize, roster.len());
+        assert_eq!((listed.probationary, listed.party_probation), (2, 1));
+        let voters = listed.voters;
+        assert_eq!(voters as usize, roster.len() - 3);
+        let (_, page) = f
+            .page("branch_secretary", &format!("/orglife/meetings/{meeting}"))
+            .await;
+        assert!(
+            page.contains(&format!(r#"name="expected" value="{voters}""#)),
+            "prefilled 应到会"
+        );
+        assert!(
+            page.contains(&format!(r#"name="present" value="{voters}""#)),
+            "prefilled 实到会"
+        );
+        assert!(
+            page.contains(&format!(
+                "出席 {} 人，其中有表决权 {voters} 人，预备党员 2 人、受留党察看处分 1 人不参加表决",
+                roster.len()
+            )),
+            "the breakdown in words"
+        );
+        assert!(
+            page.contains("预备党员，无表决权"),
+            "noted on the sign-in list"
+        );
+        assert!(!page.contains("DOMAIN"), "no rule sections on pages");
+        let typed = |expected: u32, present: u32, yes: u32, against: u32| {
+            vec![
+                ("decision".to_string(), "ordinary".to_string()),
+                ("subject".into(), "讨论换届方案".into()),
+                ("expected".into(), expected.to_string()),
+                ("present".into(), present.to_string()),
+                ("yes".into(), yes.to_string()),
+                ("against".into(), against.to_string()),
+            ]
+        };
+        // Everyone on the list typed as 应到会: refused, naming the numbers.
         let (status, body) = f
-            .form(
+            .form_owned(
                 "branch_secretary",
                 &uri,
-                &[
-                    ("decision", "ordinary"),
-                    ("subject", "讨论换届方案"),
-                    ("expected", "20"),
-                    ("present", "10"),
-                    ("yes", "10"),
-                ],
+                typed(roster.len() as u32, voters, voters, 0),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            body.contains(&format!("填写了 {} 人", roster.len()))
+                && body.contains(&format!("有表决权的只有 {voters} 人")),
+            "{}",
+            &body[body.find("role=\"alert\"").unwrap_or(0)..][..400]
+        );
+        // No quorum: refused, and what was typed comes back.
+        let (status, body) = f
+            .form_owned(
+                "branch_secretary",
+                &uri,
+                typed(voters, voters / 2, voters / 2, 0),
             )
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(body.contains("会议不能作出决议") && body.contains("讨论换届方案"));
         let (status, _) = f
-            .form(
+            .form_owned(
                 "branch_secretary",
                 &uri,
-                &[
-                    ("decision", "ordinary"),
-                    ("subject", "讨论换届方案"),
-                    ("expected", "20"),
-                    ("present", "15"),
-                    ("yes", "9"),
-                    ("against", "6"),
-                ],
+                typed(voters, voters, voters / 2, voters - voters / 2),
             )
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
@@ -1591,8 +2006,38 @@ async fn votes_attachments_exemptions_and_rules_through_the_pages() {
             .await;
         assert!(
             page.contains("未通过，不形成决议"),
-            "9 of 20 is not a majority of those expected"
+            "half of those expected is not a majority"
         );
+        // Admitting a 预备党员 is for the 支部党员大会 alone.
+        let themed_day = f
+            .app
+            .record_meeting(
+                &officer,
+                branch,
+                &app::orglife::MeetingInput {
+                    institution: "主题党日".into(),
+                    ..input.clone()
+                },
+            )
+            .await
+            .unwrap();
+        let mut admission = typed(voters, voters, voters, 0);
+        admission[0].1 = "admission".into();
+        let (status, body) = f
+            .form_owned(
+                "branch_secretary",
+                &format!("/orglife/meetings/{themed_day}/votes"),
+                admission.clone(),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            body.contains("须由支部党员大会讨论表决")
+                && body.contains("《中国共产党发展党员工作细则》"),
+            "the rule and the regulation are named"
+        );
+        let (status, _) = f.form_owned("branch_secretary", &uri, admission).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
 
         // Attachments: a photo is kept and served back; anything else is refused.
         let upload_uri = format!("/orglife/meetings/{meeting}/attachments");

@@ -189,8 +189,16 @@ impl App {
         let today = today();
         let mut member_id = 0_i64;
         let mut first_member_of_branch = None;
-        // Members of the branch the demo logins sit in: their meetings get attendance lists.
-        let mut logins_branch_members: Vec<i64> = Vec::new();
+        // Members of the branch the demo logins sit in, with their 入党日期: their meetings get
+        // attendance lists.
+        let mut logins_branch_members: Vec<(i64, NaiveDate)> = Vec::new();
+        // The demo logins sit in the first grid branch. It gets enough members for a real vote,
+        // with 预备党员 and a member under 留党察看 among them, so the vote form shows who votes.
+        let logins_branch = branches
+            .iter()
+            .find(|b| b.name.contains("第1网格"))
+            .map(|b| b.id);
+        let mut restriction_rows: Vec<Vec<Param>> = Vec::new();
         // A branch without members holds no meetings (small demos leave many branches empty).
         let mut staffed_branches: HashMap<i64, usize> = HashMap::new();
         const BATCH: usize = 20_000;
@@ -254,8 +262,12 @@ impl App {
             // so small totals still spread over the whole district and the sum is exact.
             cumulative_weight += branch.weight as u64;
             let until = (options.members as u64 * cumulative_weight / total_weight) as usize;
-            let share = until - assigned;
-            assigned = until;
+            let mut share = until.saturating_sub(assigned);
+            if Some(branch.id) == logins_branch {
+                // Taken from the branches after it, so the total stays exact.
+                share = share.max(LOGINS_BRANCH_MEMBERS.min(options.members - assigned));
+            }
+            assigned += share;
             if share > 0 {
                 staffed_branches.insert(branch.id, share);
             }
@@ -287,7 +299,18 @@ impl App {
                 let eighteen = birth
                     .with_year(birth.year() + 18)
                     .unwrap_or(birth + Duration::days(6575));
-                let probationary = rng.random_bool(0.03);
+                if Some(branch.id) == logins_branch && first_member_of_branch.is_none() {
+                    first_member_of_branch = Some((member_id, branch.id));
+                }
+                let in_logins_branch = first_member_of_branch.is_some_and(|(_, b)| b == branch.id);
+                // Position in the logins' branch: 0 is the `member` login, a 正式党员.
+                let position = logins_branch_members.len();
+                let drawn = rng.random_bool(0.03);
+                let probationary = if in_logins_branch {
+                    LOGINS_BRANCH_PROBATIONARY.contains(&position)
+                } else {
+                    drawn
+                };
                 let admitted = if probationary {
                     random_date_between(
                         &mut rng,
@@ -311,11 +334,27 @@ impl App {
                     [3, 5, 7, 8, 9][rng.random_range(0..5)],
                     rng.random_range(0..1_000_000_000u64)
                 );
-                if branch.name.contains("第1网格") && first_member_of_branch.is_none() {
-                    first_member_of_branch = Some((member_id, branch.id));
-                }
-                if first_member_of_branch.is_some_and(|(_, b)| b == branch.id) {
-                    logins_branch_members.push(member_id);
+                if in_logins_branch {
+                    logins_branch_members.push((member_id, admitted));
+                    if position == LOGINS_BRANCH_UNDER_PROBATION {
+                        let from =
+                            (today - Duration::days(120)).max(admitted + Duration::days(400));
+                        restriction_rows.push(vec![
+                            Param::I64(member_id),
+                            Param::I64(1),
+                            Param::Text(
+                                domain::rights::RestrictionKind::PartyProbation
+                                    .code()
+                                    .into(),
+                            ),
+                            Param::Date(from),
+                            Param::I64(12),
+                            Param::Text("违反组织纪律，经支部党员大会讨论".into()),
+                            Param::Text("街道纪工委〔演示〕1号".into()),
+                            Param::Text("演示数据".into()),
+                            Param::Time(now),
+                        ]);
+                    }
                 }
                 let moved_on = (admitted < today - Duration::days(800)
                     && moves_rng.random_bool(0.02))
@@ -379,6 +418,23 @@ impl App {
             .bulk_insert("memberships", &span_columns, &spans)
             .await?;
         progress(format!("已生成党员 {member_id} / {}", options.members));
+        self.db
+            .bulk_insert(
+                "member_restrictions",
+                &[
+                    "member_id",
+                    "root_org_id",
+                    "kind",
+                    "from_date",
+                    "term_months",
+                    "reason",
+                    "approval",
+                    "created_by",
+                    "created_at",
+                ],
+                &restriction_rows,
+            )
+            .await?;
 
         // Demo logins, one per role, each bound where that role would sit.
         let password = options.password.clone().unwrap_or_else(|| {

@@ -18,7 +18,7 @@ impl App {
         branches: &[(&Node, usize, bool)],
         today: NaiveDate,
         attended_branch: i64,
-        attended_by: &[i64],
+        attended_by: &[(i64, NaiveDate)],
     ) -> Result<usize> {
         use domain::orglife::{Period, default_branch_rules, periods_of_year};
         let rules = default_branch_rules();
@@ -82,7 +82,8 @@ impl App {
                         Param::Time(now),
                     ]);
                     if branch.id == attended_branch {
-                        for &member in attended_by {
+                        // Only those admitted by then are on a meeting's list.
+                        for &(member, _) in attended_by.iter().filter(|(_, a)| *a <= held_on) {
                             let present = rng.random_bool(0.9);
                             attendance.push(vec![
                                 Param::I64(meeting_id),

@@ -133,6 +133,12 @@ pub(super) const GIVEN: [&str; 80] = [
     "雪", "梅", "丹", "颖", "倩", "婷", "鑫", "晶", "亮", "健", "峰", "俊", "春", "秋", "冬", "振",
     "德", "荣", "忠", "民", "永", "庆", "利", "福", "祥", "瑞", "新", "东", "松", "林", "岩", "彬",
 ];
+/// Members of the branch the demo logins sit in, unless the demo is smaller.
+pub(super) const LOGINS_BRANCH_MEMBERS: usize = 12;
+/// Their positions (0 is the `member` login) of the 预备党员 in that branch.
+pub(super) const LOGINS_BRANCH_PROBATIONARY: [usize; 2] = [1, 2];
+/// The position of the member under 留党察看 there.
+pub(super) const LOGINS_BRANCH_UNDER_PROBATION: usize = 3;
 pub(super) const REGIONS: [&str; 6] = ["110107", "110108", "110106", "440103", "410103", "500103"];
 pub(super) const DEMO_USERS: [(&str, Role); 5] = [
     ("admin", Role::Admin),
