@@ -96,6 +96,44 @@ impl App {
         Ok(user)
     }
 
+    /// A user the actor administers: inside an org admin's subtree. The system admin's and
+    /// department handlers' logins are the system admin's alone (README, Users and roles) when
+    /// `privileged` says the action would hand over the login.
+    async fn managed_user(&self, actor: &Actor, user_id: i64, privileged: bool) -> Result<User> {
+        actor.require_org_admin()?;
+        let user = self
+            .db
+            .user_by_id(user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        self.db.org_get(actor.scope(), user.org_id).await?;
+        let role = Role::from_code(&user.role);
+        if privileged
+            && matches!(role, Some(Role::Admin | Role::DeptHandler))
+            && actor.role != Role::Admin
+        {
+            return Err(AppError::Forbidden);
+        }
+        Ok(user)
+    }
+
+    /// Lets every client try the user's name again after failed logins (README, Login
+    /// protection), and records who did it.
+    pub async fn unlock_user(&self, actor: &Actor, user_id: i64) -> Result<User> {
+        let user = self.managed_user(actor, user_id, false).await?;
+        self.throttle.unlock(&user.username);
+        self.db
+            .audit_event(
+                user.org_id,
+                &actor.author(),
+                "unlock",
+                "user",
+                &format!("解除用户 {} 的登录锁定", user.username),
+            )
+            .await?;
+        Ok(user)
+    }
+
     pub async fn reset_password(&self, actor: &Actor, user_id: i64, password: &str) -> Result<()> {
         actor.require_org_admin()?;
         check_password_strength(password)?;

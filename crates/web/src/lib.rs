@@ -135,6 +135,7 @@ pub fn router(app: App) -> Router {
         .route("/me", get(me::me))
         .route("/users", get(users::users).post(users::user_create))
         .route("/users/{id}/password", post(users::user_password))
+        .route("/users/{id}/unlock", post(users::user_unlock))
         .route("/tokens", get(users::tokens).post(users::token_create))
         .route("/audit", get(audit::audit))
         .merge(api::router())

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::auth::{
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, Session, constant_time_eq, cookie, set_cookie,
 };
+use crate::client::ClientIp;
 use crate::error::PageError;
 use crate::pages::{render, render_status};
 use app::{App, AppError};
@@ -48,6 +49,7 @@ pub struct LoginForm {
 
 pub async fn login_submit(
     State(app): State<App>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> PageResult {
@@ -55,10 +57,16 @@ pub async fn login_submit(
     parts.headers = headers;
     let expected = cookie(&parts, LOGIN_CSRF_COOKIE).unwrap_or("");
     let retry = |status: StatusCode, error: String| -> PageResult {
+        // An oversized name is not worth echoing back.
+        let username = if form.username.len() <= app::auth::MAX_USERNAME_BYTES {
+            form.username.clone()
+        } else {
+            String::new()
+        };
         let page = LoginPage {
             csrf: expected.to_string(),
             error,
-            username: form.username.clone(),
+            username,
         };
         render_status(status, &page)
     };
@@ -68,7 +76,7 @@ pub async fn login_submit(
             "登录页面已过期，请刷新后重新登录".into(),
         );
     }
-    match app.login(&form.username, &form.password).await {
+    match app.login(&form.username, &form.password, client).await {
         Ok((_, session)) => {
             let mut response = Redirect::to("/").into_response();
             let max_age = app::auth::SESSION_HOURS * 3600;

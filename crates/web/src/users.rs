@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use crate::auth::Session;
 use crate::error::PageError;
-use crate::pages::{form_status, render, render_status};
+use crate::pages::{CsrfOnly, form_status, render, render_status};
 use crate::view::Layout;
 use app::users::UserInput;
 use app::{App, AppError};
@@ -22,7 +22,8 @@ type PageResult = Result<Response, PageError>;
 #[template(path = "users.html")]
 pub(crate) struct UsersPage {
     layout: Layout,
-    users: Vec<User>,
+    /// Each user and whether their name is locked for every client just now.
+    users: Vec<(User, bool)>,
     roles: Vec<(&'static str, &'static str, bool)>,
     orgs: Vec<OrgNode>,
     /// District departments a department handler can be bound to.
@@ -36,9 +37,18 @@ pub(crate) async fn users_page(
     session: &Session,
     error: String,
     v: UserInput,
+    flash: String,
 ) -> PageResult {
     let actor = &session.actor;
-    let users = app.users(actor).await?;
+    let users = app
+        .users(actor)
+        .await?
+        .into_iter()
+        .map(|u| {
+            let locked = app.throttle.locked_everywhere(&u.username);
+            (u, locked)
+        })
+        .collect();
     let mut orgs = Vec::new();
     for kind in OrgKind::ALL.iter().filter(|k| **k != OrgKind::PartyGroup) {
         orgs.extend(
@@ -66,7 +76,7 @@ pub(crate) async fn users_page(
     render_status(
         status,
         &UsersPage {
-            layout: Layout::new(session, "用户与角色", "users"),
+            layout: Layout::new(session, "用户与角色", "users").with_flash(flash),
             users,
             roles,
             orgs,
@@ -78,7 +88,14 @@ pub(crate) async fn users_page(
 }
 
 pub async fn users(State(app): State<App>, session: Session) -> PageResult {
-    users_page(&app, &session, String::new(), UserInput::default()).await
+    users_page(
+        &app,
+        &session,
+        String::new(),
+        UserInput::default(),
+        String::new(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -119,7 +136,7 @@ pub async fn user_create(
                 password: String::new(),
                 ..input
             };
-            users_page(&app, &session, m, v).await
+            users_page(&app, &session, m, v, String::new()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -141,9 +158,24 @@ pub async fn user_password(
     session.check_csrf(&form.csrf)?;
     match app.reset_password(&session.actor, id, &form.password).await {
         Ok(()) => Ok(Redirect::to("/users").into_response()),
-        Err(AppError::Invalid(m)) => users_page(&app, &session, m, UserInput::default()).await,
+        Err(AppError::Invalid(m)) => {
+            users_page(&app, &session, m, UserInput::default(), String::new()).await
+        }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Lifts the login locks on a user's name, for every client.
+pub async fn user_unlock(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let user = app.unlock_user(&session.actor, id).await?;
+    let flash = format!("已解除 {} 的登录锁定，可以重新登录", user.username);
+    users_page(&app, &session, String::new(), UserInput::default(), flash).await
 }
 
 #[derive(Template)]

@@ -15,6 +15,8 @@ use dangjian_web as web;
 use store::{MemberFilter, Scope};
 
 const PASSWORD: &str = "Test2026pass";
+/// Where in-process requests come from (the router sees no socket).
+const LOCAL: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
 struct Fixture {
     app: App,
@@ -52,7 +54,7 @@ async fn fixtures() -> Vec<Fixture> {
         ] {
             let actor = app.actor_by_username(user).await.unwrap();
             tokens.insert(user, app.create_api_token(&actor, "test").await.unwrap());
-            let (_, session) = app.login(user, PASSWORD).await.unwrap();
+            let (_, session) = app.login(user, PASSWORD, LOCAL).await.unwrap();
             sessions.insert(
                 user,
                 (format!("dj_session={}", session.token), session.csrf_token),
@@ -1661,7 +1663,7 @@ async fn members_sign_in_on_their_phone_and_the_sweep_fills_the_inboxes_once() {
 
 /// Logs in a user made during a test and keeps their session under `key`.
 async fn add_session(f: &mut Fixture, key: &'static str, username: &str) {
-    let (_, session) = f.app.login(username, PASSWORD).await.unwrap();
+    let (_, session) = f.app.login(username, PASSWORD, LOCAL).await.unwrap();
     f.sessions.insert(
         key,
         (format!("dj_session={}", session.token), session.csrf_token),
@@ -2141,4 +2143,134 @@ async fn call_pages_refuse_another_subtree_and_other_roles() {
         let (status, _) = f.page("admin", &format!("/calls/{id}")).await;
         assert_eq!(status, StatusCode::OK);
     }
+}
+
+// ---- Logins, accounts, API tokens and headers (issue 9) ----
+
+/// Posts the login form as a browser at `ip` would (the form token is the one its cookie holds).
+async fn login_from(f: &Fixture, ip: &str, username: &str, password: &str) -> (StatusCode, String) {
+    let mut request = Request::post("/login")
+        .header(header::COOKIE, "dj_login_csrf=formtoken")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "username={}&password={}&csrf=formtoken",
+            encode(username),
+            encode(password)
+        )))
+        .unwrap();
+    let peer: std::net::SocketAddr = format!("{ip}:50000").parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    f.call(request).await
+}
+
+fn user_id_of(body: &str, username: &str) -> i64 {
+    // The users page links each row's actions by id; find the row of `username`.
+    let row = body
+        .split("<tr>")
+        .find(|r| r.contains(&format!(">{username}<")))
+        .unwrap_or_else(|| panic!("{username} not listed"));
+    let start = row.find("/users/").unwrap() + "/users/".len();
+    row[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_guesser_locks_only_their_own_client_and_an_admin_unlocks() {
+    let f = fixtures().await.remove(0);
+    for _ in 0..5 {
+        let (status, body) =
+            login_from(&f, "203.0.113.7", "branch_secretary", "wrong-password1").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("用户名或密码错误"));
+    }
+    let (status, body) = login_from(&f, "203.0.113.7", "branch_secretary", PASSWORD).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guesser is locked"
+    );
+    assert!(body.contains("分钟后再试"));
+    let (status, _) = login_from(&f, "198.51.100.20", "branch_secretary", PASSWORD).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "the user logs in from their own machine"
+    );
+
+    // An org admin over the user lifts the lock; others may not.
+    let (_, users) = f.page("street_admin", "/users").await;
+    let id = user_id_of(&users, "branch_secretary");
+    let unlock = format!("/users/{id}/unlock");
+    let (status, _) = f.form("branch_secretary", &unlock, &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, all) = f.page("admin", "/users").await;
+    let foreign = user_id_of(&all, "street_admin");
+    let (status, _) = f
+        .form("community_admin", &format!("/users/{foreign}/unlock"), &[])
+        .await;
+    assert!(refused(status), "outside the subtree: {status}");
+    let (status, body) = f.form("street_admin", &unlock, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("已解除"), "{body}");
+    let (status, _) = login_from(&f, "203.0.113.7", "branch_secretary", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "unlocked");
+}
+
+#[tokio::test]
+async fn one_client_spraying_names_is_throttled_and_long_names_are_refused_at_the_door() {
+    let f = fixtures().await.remove(0);
+    let long = "n".repeat(1024 * 1024);
+    let (status, body) = login_from(&f, "203.0.113.9", &long, "whatever1").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("用户名或密码错误"));
+    assert!(body.len() < 64 * 1024, "the name is not echoed back");
+    for i in 0..40 {
+        let name = format!("{i}{}", "x".repeat(100_000));
+        login_from(&f, "203.0.113.9", &name, "whatever1").await;
+    }
+    let (status, _) = login_from(&f, "203.0.113.9", "street_admin", PASSWORD).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a client that sprays names is stopped"
+    );
+    let (status, _) = login_from(&f, "198.51.100.21", "street_admin", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "other clients are not");
+}
+
+#[tokio::test]
+async fn many_clients_guessing_one_name_meet_the_slower_global_back_off() {
+    let f = fixtures().await.remove(0);
+    let mut locked_at = None;
+    'outer: for client in 0..40 {
+        for _ in 0..5 {
+            let (status, _) = login_from(
+                &f,
+                &format!("203.0.113.{}", 100 + client),
+                "community_admin",
+                "wrong-password1",
+            )
+            .await;
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                locked_at = Some(client);
+                break 'outer;
+            }
+        }
+    }
+    let clients = locked_at.expect("the name is locked for everyone at last");
+    assert!(clients >= 10, "but only after many clients ({clients})");
+    let (status, _) = login_from(&f, "198.51.100.22", "community_admin", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (_, users) = f.page("admin", "/users").await;
+    let id = user_id_of(&users, "community_admin");
+    let (status, _) = f.form("admin", &format!("/users/{id}/unlock"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = login_from(&f, "198.51.100.22", "community_admin", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
 }
