@@ -33,8 +33,9 @@ impl App {
         actor.require_org_admin()?;
         let role = Role::from_label(&input.role)
             .ok_or_else(|| AppError::Invalid(format!("角色「{}」无效", input.role)))?;
-        // Org admins hand out roles within their subtree, never the instance-wide one.
-        if role == Role::Admin && actor.role != Role::Admin {
+        // Org admins hand out roles within their subtree. The instance-wide role, and the
+        // department handler's reach into every street's calls, are the system admin's to give.
+        if matches!(role, Role::Admin | Role::DeptHandler) && actor.role != Role::Admin {
             return Err(AppError::Forbidden);
         }
         let username = input.username.trim();
@@ -62,7 +63,7 @@ impl App {
         } else {
             (input.org_id, None)
         };
-        let call_unit = if role == Role::DeptHandler {
+        let (org_id, call_unit) = if role == Role::DeptHandler {
             let unit = input
                 .call_unit_id
                 .ok_or_else(|| AppError::Invalid("部门办理人须选择所在部门".into()))?;
@@ -71,9 +72,12 @@ impl App {
             if unit.root_org_id != root || unit.kind != "department" {
                 return Err(AppError::Invalid("所选部门无效".into()));
             }
-            Some(unit.id)
+            // A district department's login belongs to the district's top org, whatever org
+            // the form named: bound lower, it would sit in a street admin's subtree, who
+            // could then reset its password and act for the department.
+            (root, Some(unit.id))
         } else {
-            None
+            (org_id, None)
         };
         let new = NewUser {
             username: username.to_string(),
@@ -135,7 +139,7 @@ impl App {
     }
 
     pub async fn reset_password(&self, actor: &Actor, user_id: i64, password: &str) -> Result<()> {
-        actor.require_org_admin()?;
+        self.managed_user(actor, user_id, true).await?;
         check_password_strength(password)?;
         let hash = hash_password(password)?;
         Ok(self

@@ -59,17 +59,17 @@ pub(crate) async fn users_page(
         );
     }
     let departments = match app.public_root().await {
-        Ok(root) => app
+        Ok(root) if actor.role == Role::Admin => app
             .call_units_of(root)
             .await?
             .into_iter()
             .filter(|u| u.kind == "department")
             .collect(),
-        Err(_) => Vec::new(),
+        _ => Vec::new(),
     };
     let roles = Role::ALL
         .iter()
-        .filter(|r| actor.role == Role::Admin || **r != Role::Admin)
+        .filter(|r| actor.role == Role::Admin || !matches!(r, Role::Admin | Role::DeptHandler))
         .map(|r| (r.code(), r.label(), Role::from_label(&v.role) == Some(*r)))
         .collect();
     let status = form_status(&error);

@@ -2274,3 +2274,85 @@ async fn many_clients_guessing_one_name_meet_the_slower_global_back_off() {
     let (status, _) = login_from(&f, "198.51.100.22", "community_admin", PASSWORD).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn only_the_system_admin_creates_department_handlers() {
+    for f in fixtures().await {
+        let root = f.app.public_root().await.unwrap();
+        let department = f
+            .app
+            .call_units_of(root)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.kind == "department")
+            .unwrap()
+            .id
+            .to_string();
+        for who in ["street_admin", "community_admin"] {
+            let org = f
+                .app
+                .actor_by_username(who)
+                .await
+                .unwrap()
+                .org_id
+                .to_string();
+            let username = format!("{who}_dept");
+            let (status, body) = f
+                .form(
+                    who,
+                    "/users",
+                    &[
+                        ("username", &username),
+                        ("display_name", "冒充的部门办理人"),
+                        ("password", "Handler2026x"),
+                        ("role", "dept_handler"),
+                        ("org_id", &org),
+                        ("call_unit_id", &department),
+                    ],
+                )
+                .await;
+            assert!(refused(status), "{who} form: {status} {body}");
+            let (status, body) = f
+                .api(
+                    who,
+                    "POST",
+                    "/api/v1/users",
+                    Some(json!({"username": username, "display_name": "冒充", "password": "Handler2026x",
+                        "role": "部门办理人", "org_id": org.parse::<i64>().unwrap(), "call_unit_id": department.parse::<i64>().unwrap()})),
+                )
+                .await;
+            assert!(refused(status), "{who} API: {status} {body}");
+        }
+        // The system admin binds a handler to the district, whatever org the form named, so
+        // no street or community admin can take the login over by resetting its password.
+        let street_admin = f.app.actor_by_username("street_admin").await.unwrap();
+        let (status, body) = f
+            .form(
+                "admin",
+                "/users",
+                &[
+                    ("username", "mz_handler"),
+                    ("display_name", "民政办理人"),
+                    ("password", "Handler2026x"),
+                    ("role", "dept_handler"),
+                    ("org_id", &street_admin.org_id.to_string()),
+                    ("call_unit_id", &department),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        let handler = f.app.actor_by_username("mz_handler").await.unwrap();
+        assert_eq!(handler.org_id, root);
+        let (status, _) = f
+            .form(
+                "street_admin",
+                &format!("/users/{}/password", handler.user_id),
+                &[("password", "Taken2026over")],
+            )
+            .await;
+        assert!(refused(status), "reset by a street admin: {status}");
+        let (_, list) = f.page("street_admin", "/users").await;
+        assert!(!list.contains("mz_handler"));
+    }
+}
