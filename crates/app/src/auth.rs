@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::limits::RateLimiter;
 use crate::{Actor, App, AppError, Result};
 use domain::Role;
-use store::User;
+use store::{ApiToken, User};
 
 /// How long a login lasts without a new login.
 pub const SESSION_HOURS: i64 = 12;
@@ -32,6 +32,9 @@ pub const MAX_CLIENT_FAILURES: u32 = 30;
 /// over many addresses still stops.
 pub const MAX_NAME_FAILURES: u32 = 100;
 pub const GLOBAL_WINDOW: Duration = Duration::from_secs(60 * 60);
+/// The lifetimes a new API token may be given, in days; the form offers them in this order.
+pub const TOKEN_DAYS: [i64; 4] = [30, 90, 180, 365];
+pub const DEFAULT_TOKEN_DAYS: i64 = 90;
 /// Longest user name the login form considers; real ones are at most 32 characters.
 pub const MAX_USERNAME_BYTES: usize = 64;
 /// Keys each login table holds at most; beyond it the least-hit keys are forgotten first.
@@ -293,15 +296,23 @@ impl App {
         }
     }
 
-    /// Issues an API token for the actor; the token is shown once and only its hash is kept.
-    pub async fn create_api_token(&self, actor: &Actor, name: &str) -> Result<String> {
+    /// Issues an API token for the actor, valid for `days` (one of [`TOKEN_DAYS`]); the token
+    /// is shown once and only its hash is kept.
+    pub async fn create_api_token(&self, actor: &Actor, name: &str, days: i64) -> Result<String> {
         let name = name.trim();
         if name.is_empty() {
             return Err(AppError::Invalid("请填写令牌用途".into()));
         }
+        if name.chars().count() > 100 {
+            return Err(AppError::Invalid("令牌用途请写在 100 字以内".into()));
+        }
+        if !TOKEN_DAYS.contains(&days) {
+            return Err(AppError::Invalid("请选择令牌有效期".into()));
+        }
         let token = format!("dj_{}", random_token());
+        let expires = chrono::Utc::now() + chrono::Duration::days(days);
         self.db
-            .api_token_create(actor.user_id, name, &token_hash(&token))
+            .api_token_create(actor.user_id, name, &token_hash(&token), expires)
             .await?;
         self.db
             .audit_event(
@@ -309,10 +320,35 @@ impl App {
                 &actor.author(),
                 "create",
                 "api_token",
-                &format!("创建 API 令牌「{name}」"),
+                &format!("创建 API 令牌「{name}」，有效期 {days} 天"),
             )
             .await?;
         Ok(token)
+    }
+
+    /// Whose tokens the actor may see and revoke: their own, or, for an org admin, those of a
+    /// user in their subtree.
+    async fn token_owner(&self, actor: &Actor, user_id: i64) -> Result<User> {
+        if user_id == actor.user_id {
+            return self.db.user_by_id(user_id).await?.ok_or(AppError::NotFound);
+        }
+        self.managed_user(actor, user_id, false).await
+    }
+
+    /// A user's API tokens with their last use and expiry, and the user.
+    pub async fn api_tokens(&self, actor: &Actor, user_id: i64) -> Result<(User, Vec<ApiToken>)> {
+        let user = self.token_owner(actor, user_id).await?;
+        let tokens = self.db.api_token_list(user.id).await?;
+        Ok((user, tokens))
+    }
+
+    /// Revokes one of a user's tokens: the owner may, and so may an org admin over the user.
+    pub async fn revoke_api_token(&self, actor: &Actor, user_id: i64, token_id: i64) -> Result<()> {
+        let user = self.token_owner(actor, user_id).await?;
+        Ok(self
+            .db
+            .api_token_revoke(user.id, token_id, &actor.author())
+            .await?)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{check_password_strength, hash_password};
+use crate::auth::{check_password_strength, hash_password, token_hash};
 use crate::{Actor, App, AppError, Result};
 use domain::Role;
 use store::{NewUser, User};
@@ -103,7 +103,12 @@ impl App {
     /// A user the actor administers: inside an org admin's subtree. The system admin's and
     /// department handlers' logins are the system admin's alone (README, Users and roles) when
     /// `privileged` says the action would hand over the login.
-    async fn managed_user(&self, actor: &Actor, user_id: i64, privileged: bool) -> Result<User> {
+    pub(crate) async fn managed_user(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        privileged: bool,
+    ) -> Result<User> {
         actor.require_org_admin()?;
         let user = self
             .db
@@ -138,13 +143,29 @@ impl App {
         Ok(user)
     }
 
-    pub async fn reset_password(&self, actor: &Actor, user_id: i64, password: &str) -> Result<()> {
+    /// Sets a user's password. Their other sessions end and their API tokens are revoked;
+    /// `session` (the cookie of the session this is done from) survives, so that an admin
+    /// resetting their own password is not logged out by it.
+    pub async fn reset_password(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        password: &str,
+        session: Option<&str>,
+    ) -> Result<()> {
         self.managed_user(actor, user_id, true).await?;
         check_password_strength(password)?;
         let hash = hash_password(password)?;
+        let keep = session.map(token_hash);
         Ok(self
             .db
-            .user_set_password(actor.scope(), user_id, &hash, &actor.author())
+            .user_set_password(
+                actor.scope(),
+                user_id,
+                &hash,
+                keep.as_deref(),
+                &actor.author(),
+            )
             .await?)
     }
 }

@@ -136,7 +136,13 @@ pub fn router(app: App) -> Router {
         .route("/users", get(users::users).post(users::user_create))
         .route("/users/{id}/password", post(users::user_password))
         .route("/users/{id}/unlock", post(users::user_unlock))
+        .route("/users/{id}/tokens", get(users::user_tokens))
+        .route(
+            "/users/{id}/tokens/{token}/revoke",
+            post(users::user_token_revoke),
+        )
         .route("/tokens", get(users::tokens).post(users::token_create))
+        .route("/tokens/{id}/revoke", post(users::token_revoke))
         .route("/audit", get(audit::audit))
         .merge(api::router())
         .merge(open311::router())

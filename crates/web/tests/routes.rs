@@ -53,7 +53,10 @@ async fn fixtures() -> Vec<Fixture> {
             "member",
         ] {
             let actor = app.actor_by_username(user).await.unwrap();
-            tokens.insert(user, app.create_api_token(&actor, "test").await.unwrap());
+            tokens.insert(
+                user,
+                app.create_api_token(&actor, "test", 90).await.unwrap(),
+            );
             let (_, session) = app.login(user, PASSWORD, LOCAL).await.unwrap();
             sessions.insert(
                 user,
@@ -2354,5 +2357,155 @@ async fn only_the_system_admin_creates_department_handlers() {
         assert!(refused(status), "reset by a street admin: {status}");
         let (_, list) = f.page("street_admin", "/users").await;
         assert!(!list.contains("mz_handler"));
+    }
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_other_sessions_and_revokes_api_tokens() {
+    for f in fixtures().await {
+        let street_admin = f.app.actor_by_username("street_admin").await.unwrap();
+        let (status, _) = f.api("street_admin", "GET", "/api/v1/me", None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = f
+            .form(
+                "admin",
+                &format!("/users/{}/password", street_admin.user_id),
+                &[("password", "Reset2026pass")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _) = f.api("street_admin", "GET", "/api/v1/me", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "the token died");
+        let (status, _) = f.page("street_admin", "/").await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "the session ended");
+
+        // An admin who resets their own password keeps the session they did it from.
+        let (status, _) = f
+            .form(
+                "admin",
+                &format!("/users/{}/password", f.admin_user),
+                &[("password", "Admin2026new")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _) = f.page("admin", "/users").await;
+        assert_eq!(status, StatusCode::OK, "this session stays");
+        let (status, _) = f.api("admin", "GET", "/api/v1/me", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "but tokens are revoked");
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_purges_expired_sessions() {
+    for f in fixtures().await {
+        let past = chrono::Utc::now() - chrono::Duration::hours(1);
+        f.app
+            .db
+            .session_create("expired-hash", f.admin_user, "csrf", past)
+            .await
+            .unwrap();
+        f.app.sweep(app::members::today()).await.unwrap();
+        assert_eq!(
+            f.app.db.session_purge_expired().await.unwrap(),
+            0,
+            "the sweep already purged it"
+        );
+    }
+}
+
+/// The id of the token named `name` in a tokens page, read from its 撤销 form.
+fn token_id_in(page: &str, name: &str) -> String {
+    let row = page
+        .split("<tr>")
+        .find(|r| r.contains(&format!("<td>{name}</td>")))
+        .unwrap_or_else(|| panic!("token {name} not listed"));
+    let at = row.find("/revoke").unwrap();
+    let start = row[..at].rfind('/').unwrap() + 1;
+    row[start..at].to_string()
+}
+
+#[tokio::test]
+async fn api_tokens_are_listed_with_their_use_and_expiry_and_revoked_by_owner_or_admin() {
+    for f in fixtures().await {
+        let (status, _) = f.api("branch_secretary", "GET", "/api/v1/me", None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, page) = f.page("branch_secretary", "/tokens").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("<td>test</td>"), "{page}");
+        assert!(
+            !page.contains("从未使用"),
+            "the fixture token was just used"
+        );
+
+        let (status, page) = f
+            .form(
+                "branch_secretary",
+                "/tokens",
+                &[("name", "报表对接"), ("days", "30")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("id=\"new-token\""));
+        assert!(page.contains("从未使用"));
+        let expiry = (chrono::Utc::now() + chrono::Duration::days(30))
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .format("%Y-%m-%d")
+            .to_string();
+        assert!(page.contains(&expiry), "expires in 30 days");
+        let (status, _) = f
+            .form(
+                "branch_secretary",
+                "/tokens",
+                &[("name", "永久"), ("days", "36500")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "no endless tokens");
+
+        // The owner revokes their own token; another user cannot revoke it through their own
+        // page, nor see it.
+        let mine = token_id_in(&page, "test");
+        let (status, _) = f
+            .form("member", &format!("/tokens/{mine}/revoke"), &[])
+            .await;
+        assert!(refused(status), "someone else's token: {status}");
+        let (status, _) = f
+            .form("branch_secretary", &format!("/tokens/{mine}/revoke"), &[])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _) = f.api("branch_secretary", "GET", "/api/v1/me", None).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "a revoked token is refused"
+        );
+
+        // An org admin over the user lists and revokes their tokens; nobody else does.
+        let street_admin = f.app.actor_by_username("street_admin").await.unwrap();
+        let target = format!("/users/{}/tokens", street_admin.user_id);
+        let (status, page) = f.page("admin", &target).await;
+        assert_eq!(status, StatusCode::OK);
+        let theirs = token_id_in(&page, "test");
+        let revoke = format!("{target}/{theirs}/revoke");
+        for who in ["community_admin", "branch_secretary", "member"] {
+            let (status, _) = f.page(who, &target).await;
+            assert!(refused(status), "{who} lists: {status}");
+            let (status, _) = f.form(who, &revoke, &[]).await;
+            assert!(refused(status), "{who} revokes: {status}");
+        }
+        let (status, _) = f
+            .page("street_admin", &format!("/users/{}/tokens", f.admin_user))
+            .await;
+        assert!(
+            refused(status),
+            "the system admin's tokens are out of reach"
+        );
+        let (status, _) = f.api("street_admin", "GET", "/api/v1/me", None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = f.form("admin", &revoke, &[]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _) = f.api("street_admin", "GET", "/api/v1/me", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (_, log) = f.page("admin", "/audit").await;
+        assert!(log.contains("撤销用户 street_admin 的 API 令牌「test」"));
     }
 }
