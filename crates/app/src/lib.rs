@@ -116,6 +116,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::Invalid(m) => AppError::Invalid(m),
+            e @ StoreError::IdNumberTaken => AppError::Conflict(e.to_string()),
             other => AppError::Store(other),
         }
     }

@@ -414,7 +414,7 @@ impl Db {
                 let returned = query.fetch_all(&mut *tx).await.map_err(|e| {
                     let e = StoreError::from(e);
                     if e.is_unique_violation() {
-                        StoreError::Conflict("身份证号已登记".into())
+                        StoreError::IdNumberTaken
                     } else {
                         e
                     }
@@ -486,7 +486,7 @@ impl Db {
                 .await
                 .map_err(|e| {
                     let e = StoreError::from(e);
-                    if e.is_unique_violation() { StoreError::Conflict("身份证号已登记".into()) } else { e }
+                    if e.is_unique_violation() { StoreError::IdNumberTaken } else { e }
                 })?;
             if done.rows_affected() != 1 {
                 return Err(StoreError::NotFound);

@@ -2509,3 +2509,95 @@ async fn api_tokens_are_listed_with_their_use_and_expiry_and_revoked_by_owner_or
         assert!(log.contains("撤销用户 street_admin 的 API 令牌「test」"));
     }
 }
+
+#[tokio::test]
+async fn a_taken_id_number_is_refused_without_saying_where_and_the_admin_sees_the_attempt() {
+    for f in fixtures().await {
+        const UNAVAILABLE: &str = "该身份证号不可用，请联系上级组织核实";
+        let admin = f.app.actor_by_username("admin").await.unwrap();
+        let taken = f
+            .app
+            .db
+            .member_get(admin.scope(), f.foreign_member)
+            .await
+            .unwrap()
+            .id_number;
+        let mine = f
+            .app
+            .db
+            .member_get(admin.scope(), f.own_member)
+            .await
+            .unwrap();
+        let new = json!({"branch_id": mine.branch_id, "name": "重号者", "id_number": taken,
+            "category": "在职", "status": "预备党员", "admitted_on": "2026-01-10"});
+        let (status, body) = f
+            .api("street_admin", "POST", "/api/v1/members", Some(new))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["error"], UNAVAILABLE);
+        let (status, body) = f
+            .form(
+                "street_admin",
+                "/members",
+                &[
+                    ("branch_id", &mine.branch_id.to_string()),
+                    ("name", "重号者"),
+                    ("id_number", &taken),
+                    ("category", "在职"),
+                    ("status", "预备党员"),
+                    ("admitted_on", "2026-01-10"),
+                ],
+            )
+            .await;
+        assert!(status.is_client_error(), "{status}");
+        assert!(body.contains(UNAVAILABLE), "{body}");
+        assert!(!body.contains("已登记"));
+        let mut change = json!({"branch_id": mine.branch_id, "name": mine.name, "id_number": taken,
+            "category": "在职", "status": "正式党员", "admitted_on": "2000-01-10", "full_on": "2001-01-10"});
+        change["gender"] = json!(mine.gender);
+        let (status, body) = f
+            .api(
+                "street_admin",
+                "PUT",
+                &format!("/api/v1/members/{}", f.own_member),
+                Some(change),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["error"], UNAVAILABLE);
+
+        let branch = f
+            .app
+            .db
+            .org_get(admin.scope(), mine.branch_id)
+            .await
+            .unwrap()
+            .name;
+        let csv = format!(
+            "\u{feff}姓名,身份证号,所在党支部,党员类别,党员状态,入党日期\n重号者,{taken},{branch},离退休,预备党员,2026-01-10\n"
+        );
+        let street_admin = f.app.actor_by_username("street_admin").await.unwrap();
+        match f
+            .app
+            .import_members(&street_admin, "重号.csv", csv.as_bytes())
+            .await
+        {
+            Err(app::AppError::ImportRejected(rows)) => {
+                assert!(rows.iter().any(|r| r.message == UNAVAILABLE), "{rows:?}");
+                assert!(rows.iter().all(|r| !r.message.contains("已登记")));
+            }
+            other => panic!("{:?}", other.map(|r| r.imported)),
+        }
+
+        // The system admin reads each attempt with the number masked; the street admin does not.
+        let masked = domain::personal::mask_id_number(&taken);
+        let (_, log) = f.page("admin", "/audit").await;
+        assert!(
+            log.matches(&masked).count() >= 3,
+            "form, API, update and import attempts are logged"
+        );
+        assert!(!log.contains(&taken));
+        let (_, log) = f.page("street_admin", "/audit").await;
+        assert!(!log.contains(&masked));
+    }
+}
