@@ -75,6 +75,25 @@ impl DuesArgs {
     }
 }
 
+/// How browsers reach the server: through a reverse proxy, over HTTPS.
+#[derive(clap::Args, Clone)]
+struct WebArgs {
+    /// 服务位于反向代理之后：按代理追加的 X-Forwarded-For 最后一项识别客户端地址（用于登录限制）。
+    /// 只有代理确实会追加该头、且服务不能被绕过代理直接访问时才可开启
+    #[arg(long)]
+    trust_proxy: bool,
+    /// 浏览器经 HTTPS 访问（直接或经反向代理）：Cookie 加 Secure 标记，并发送 HSTS 头
+    #[arg(long)]
+    secure_cookies: bool,
+}
+
+impl WebArgs {
+    fn apply(&self, app: &mut App) {
+        app.trust_proxy = self.trust_proxy;
+        app.secure_cookies = self.secure_cookies;
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// 启动网页服务（首次启动自动建库并创建管理员账号）
@@ -89,6 +108,8 @@ enum Command {
         org_name: String,
         #[command(flatten)]
         dues: DuesArgs,
+        #[command(flatten)]
+        web: WebArgs,
     },
     /// 生成演示数据（一个完整的区）并启动网页服务
     Demo {
@@ -112,6 +133,8 @@ enum Command {
         no_serve: bool,
         #[command(flatten)]
         dues: DuesArgs,
+        #[command(flatten)]
+        web: WebArgs,
     },
     /// 只做数据库迁移
     Migrate {
@@ -291,10 +314,12 @@ async fn run(cli: Cli) -> Result<(), String> {
             listen,
             org_name,
             dues,
+            web,
         } => {
             let mut app = open(&db).await?;
             app.dues = dues.settings()?;
             app.backfill_days = dues.backfill_days()?;
+            web.apply(&mut app);
             if let Some(first) = app.bootstrap(&org_name).await.map_err(|e| e.to_string())? {
                 eprintln!("已新建数据库并创建顶层党组织「{}」。", first.org_name);
                 eprintln!(
@@ -313,6 +338,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             reset,
             no_serve,
             dues,
+            web,
         } => {
             let settings = dues.settings()?;
             let backfill_days = dues.backfill_days()?;
@@ -322,6 +348,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let mut app = open(&db).await?;
             app.dues = settings;
             app.backfill_days = backfill_days;
+            web.apply(&mut app);
             let started = std::time::Instant::now();
             let options = DemoOptions {
                 members,

@@ -19,6 +19,7 @@ pub mod client;
 pub mod dashboard;
 pub mod dues;
 pub mod error;
+pub mod headers;
 pub mod import_export;
 pub mod inbox;
 pub mod login;
@@ -43,6 +44,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/static/htmx.min.js", get(htmx_js))
+        .route("/static/app.js", get(app_js))
         .route("/static/app.css", get(app_css))
         .route("/login", get(login::login_form).post(login::login_submit))
         .route("/logout", post(login::logout))
@@ -147,6 +149,10 @@ pub fn router(app: App) -> Router {
         .merge(api::router())
         .merge(open311::router())
         .layer(DefaultBodyLimit::max(MAX_UPLOAD))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            headers::security_headers,
+        ))
         .with_state(app)
 }
 
@@ -171,6 +177,15 @@ fn static_asset(body: &'static str, content_type: &'static str) -> Response {
 async fn htmx_js() -> Response {
     static_asset(
         include_str!("../static/htmx.min.js"),
+        "application/javascript; charset=utf-8",
+    )
+}
+
+/// What the pages do in the browser beyond htmx, kept out of the HTML so that the
+/// Content-Security-Policy can forbid inline script.
+async fn app_js() -> Response {
+    static_asset(
+        include_str!("../static/app.js"),
         "application/javascript; charset=utf-8",
     )
 }

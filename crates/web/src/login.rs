@@ -25,7 +25,7 @@ pub(crate) struct LoginPage {
     username: String,
 }
 
-pub async fn login_form() -> PageResult {
+pub async fn login_form(State(app): State<App>) -> PageResult {
     let csrf = app::auth::random_token();
     let page = LoginPage {
         csrf: csrf.clone(),
@@ -33,7 +33,12 @@ pub async fn login_form() -> PageResult {
         username: String::new(),
     };
     let mut response = render(&page)?;
-    if let Ok(v) = HeaderValue::from_str(&set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600)) {
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(
+        LOGIN_CSRF_COOKIE,
+        &csrf,
+        3600,
+        app.secure_cookies,
+    )) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(response)
@@ -80,9 +85,12 @@ pub async fn login_submit(
         Ok((_, session)) => {
             let mut response = Redirect::to("/").into_response();
             let max_age = app::auth::SESSION_HOURS * 3600;
-            if let Ok(v) =
-                HeaderValue::from_str(&set_cookie(SESSION_COOKIE, &session.token, max_age))
-            {
+            if let Ok(v) = HeaderValue::from_str(&set_cookie(
+                SESSION_COOKIE,
+                &session.token,
+                max_age,
+                app.secure_cookies,
+            )) {
                 response.headers_mut().insert(header::SET_COOKIE, v);
             }
             Ok(response)
@@ -109,7 +117,7 @@ pub async fn logout(
     session.check_csrf(&form.csrf)?;
     app.logout(&session.token).await?;
     let mut response = Redirect::to("/login").into_response();
-    if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", 0)) {
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", 0, app.secure_cookies)) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(response)

@@ -2601,3 +2601,123 @@ async fn a_taken_id_number_is_refused_without_saying_where_and_the_admin_sees_th
         assert!(!log.contains(&masked));
     }
 }
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let f = fixtures().await.remove(0);
+    for uri in [
+        "/login",
+        "/healthz",
+        "/static/htmx.min.js",
+        "/static/app.css",
+        "/nowhere",
+        "/api/openapi.json",
+        "/public/calls/new",
+        "/static/app.js",
+        "/api/docs/",
+    ] {
+        let response = f
+            .router
+            .clone()
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let h = response.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{uri}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
+        let script = csp
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .unwrap_or_else(|| panic!("{uri}: no script-src in {csp}"));
+        assert!(!script.contains("unsafe-inline"), "{uri}: {csp}");
+        assert_eq!(h["x-frame-options"], "DENY", "{uri}");
+        assert!(
+            !h.contains_key("strict-transport-security"),
+            "plain HTTP by default"
+        );
+    }
+    let response = f
+        .router
+        .clone()
+        .oneshot(Request::get("/login").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        !response.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
+}
+
+#[tokio::test]
+async fn templates_carry_no_inline_script() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let at = format!("{}:{}", path.display(), i + 1);
+            assert!(!line.contains("javascript:"), "{at}: {line}");
+            if let Some(pos) = line.find("<script") {
+                let tag: String = line[pos..].chars().take_while(|c| *c != '>').collect();
+                assert!(tag.contains(" src="), "{at}: inline script {line}");
+            }
+            assert!(
+                !has_inline_handler(line),
+                "{at}: inline event handler {line}"
+            );
+        }
+    }
+}
+
+/// Whether a line has an inline event handler attribute (` onclick=`, ` onchange=` …).
+fn has_inline_handler(line: &str) -> bool {
+    line.match_indices(" on").any(|(i, _)| {
+        let rest = &line[i + 3..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase())
+            .collect();
+        !name.is_empty() && rest[name.len()..].starts_with('=')
+    })
+}
+
+#[tokio::test]
+async fn behind_https_cookies_are_secure_and_hsts_is_sent() {
+    let mut f = fixtures().await.remove(0);
+    f.app.secure_cookies = true;
+    f.router = web::router(f.app.clone());
+    let response = f
+        .router
+        .clone()
+        .oneshot(Request::get("/login").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let h = response.headers();
+    assert!(h[header::SET_COOKIE].to_str().unwrap().contains("; Secure"));
+    assert!(
+        h["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
+    let mut request = Request::post("/login")
+        .header(header::COOKIE, "dj_login_csrf=formtoken")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "username=admin&password={PASSWORD}&csrf=formtoken"
+        )))
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            50000,
+        ))));
+    let response = f.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("dj_session=") && cookie.contains("; Secure"));
+}
