@@ -396,7 +396,7 @@ async fn member_writes_stay_in_scope_reject_duplicates_and_write_audit_rows() {
             )
             .await;
         assert!(
-            matches!(duplicate, Err(StoreError::Conflict(_))),
+            matches!(duplicate, Err(StoreError::IdNumberTaken)),
             "{duplicate:?}"
         );
         assert_eq!(
