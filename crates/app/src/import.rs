@@ -182,7 +182,7 @@ pub fn check_sheet(
                 if let Some(first) = seen.insert(fields.id_number.clone(), excel_row) {
                     row_error("身份证号", format!("与第 {first} 行的身份证号重复"));
                 } else if existing_id_numbers.contains(&fields.id_number) {
-                    row_error("身份证号", "该身份证号已登记为党员".into());
+                    row_error("身份证号", store::StoreError::IdNumberTaken.to_string());
                 } else if branch_id != 0 {
                     ready.push(fields);
                 }
@@ -273,10 +273,20 @@ impl App {
             .await?
             .into_iter()
             .collect();
+        let what = format!("导入「{file_name}」");
+        if !existing.is_empty() {
+            let mut taken: Vec<&str> = existing.iter().map(String::as_str).collect();
+            taken.sort_unstable();
+            self.record_taken_id_numbers(actor, &taken, &what).await?;
+        }
         let rows = check_sheet(&sheet, &branches, &communities, &existing, today())
             .map_err(AppError::ImportRejected)?;
-        self.db
+        let inserted = self
+            .db
             .member_insert_many(actor.scope(), &rows, &actor.author())
+            .await;
+        // Taken between the check and the write: which number is not known here.
+        self.note_taken_id_number(actor, inserted, &[], &what)
             .await?;
         self.db
             .audit_event(

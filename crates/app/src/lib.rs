@@ -117,6 +117,7 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::Invalid(m) => AppError::Invalid(m),
+            e @ StoreError::IdNumberTaken => AppError::Conflict(e.to_string()),
             other => AppError::Store(other),
         }
     }
@@ -136,6 +137,10 @@ pub struct App {
     /// Whether the server sits behind a reverse proxy whose `X-Forwarded-For` names the client.
     /// Off by default: anyone could otherwise claim any address and escape per-client limits.
     pub trust_proxy: bool,
+    /// Whether browsers reach the server over HTTPS (directly or through a proxy): cookies are
+    /// then marked `Secure` and responses carry HSTS. Off by default, since the zero set-up
+    /// default is plain HTTP on 127.0.0.1, where a `Secure` cookie would never be sent back.
+    pub secure_cookies: bool,
 }
 
 impl App {
@@ -146,6 +151,7 @@ impl App {
             dues: Default::default(),
             backfill_days: orglife::DEFAULT_BACKFILL_DAYS,
             trust_proxy: false,
+            secure_cookies: false,
         }
     }
 }

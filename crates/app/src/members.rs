@@ -9,7 +9,7 @@ use domain::idcard::parse_id_card;
 use domain::names::{name_keys, normalise_query};
 use domain::personal::{mask_id_number, mask_phone, parse_mobile_phone};
 use domain::{ManagementMode, MemberCategory, MemberStatus};
-use store::{Member, MemberFields, MemberFilter, MemberRow};
+use store::{Member, MemberFields, MemberFilter, MemberRow, StoreError};
 
 /// A member as typed by a person: every field text, as a form or an import row has it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -407,10 +407,12 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let fields = validate_member(input, today()).map_err(invalid)?;
-        Ok(self
+        let created = self
             .db
             .member_create(actor.scope(), &fields, &actor.author())
-            .await?)
+            .await;
+        self.note_taken_id_number(actor, created, &[&fields.id_number], "登记党员")
+            .await
     }
 
     pub async fn update_member(
@@ -426,10 +428,69 @@ impl App {
         let current = self.db.member_get(actor.scope(), id).await?;
         let fields = validate_member(input, today()).map_err(invalid)?;
         let branch_move = branch_move(input, current.branch_id, fields.branch_id, today())?;
-        Ok(self
+        let updated = self
             .db
             .member_update(actor.scope(), id, &fields, branch_move, &actor.author())
-            .await?)
+            .await;
+        let what = format!("修改党员（编号 {id}）");
+        self.note_taken_id_number(actor, updated, &[&fields.id_number], &what)
+            .await
+    }
+
+    /// Passes a store result through; when it was refused for a 身份证号 another member holds,
+    /// records the attempt before refusing with a message that says nothing of where.
+    pub(crate) async fn note_taken_id_number<T>(
+        &self,
+        actor: &Actor,
+        result: std::result::Result<T, StoreError>,
+        numbers: &[&str],
+        what: &str,
+    ) -> Result<T> {
+        match result {
+            Err(StoreError::IdNumberTaken) => {
+                self.record_taken_id_numbers(actor, numbers, what).await?;
+                Err(StoreError::IdNumberTaken.into())
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Records an attempt to register 身份证号 that other members hold, where only the system
+    /// admin reads it (an audit row of the top org), with the numbers masked.
+    pub(crate) async fn record_taken_id_numbers(
+        &self,
+        actor: &Actor,
+        numbers: &[&str],
+        what: &str,
+    ) -> Result<()> {
+        const LISTED: usize = 20;
+        let root = self
+            .db
+            .org_get(actor.scope(), actor.org_id)
+            .await?
+            .root_org_id;
+        let masked: Vec<String> = numbers
+            .iter()
+            .take(LISTED)
+            .map(|n| mask_id_number(n))
+            .collect();
+        let listed = match numbers.len() {
+            0 => String::new(),
+            n if n > LISTED => format!(" {} 等 {n} 个", masked.join("、")),
+            _ => format!(" {} ", masked.join("、")),
+        };
+        self.db
+            .audit_event(
+                root,
+                &actor.author(),
+                "refuse",
+                "member",
+                &format!(
+                    "{what}时使用的身份证号{listed}已有党员登记，已拒绝并提示其联系上级组织核实"
+                ),
+            )
+            .await?;
+        Ok(())
     }
 }
 

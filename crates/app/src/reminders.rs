@@ -27,6 +27,8 @@ pub struct SweepReport {
     pub delivered: usize,
     /// Residents' calls sent a level up because a time limit ran out.
     pub calls_escalated: usize,
+    /// Expired login sessions deleted.
+    pub sessions_purged: u64,
 }
 
 /// A way out for queued messages. The inbox is the one built in; an SMS gateway or a webhook
@@ -123,6 +125,9 @@ impl App {
             report.calls_escalated += self.escalate_overdue_calls(root, at).await?;
         }
         report.delivered = self.deliver_outbox(&[&InboxChannel]).await?;
+        // Expired sessions are already refused; deleting them keeps the table from growing
+        // with every login ever made.
+        report.sessions_purged = self.db.session_purge_expired().await?;
         Ok(report)
     }
 

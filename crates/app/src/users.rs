@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::auth::{check_password_strength, hash_password};
+use crate::auth::{check_password_strength, hash_password, token_hash};
 use crate::{Actor, App, AppError, Result};
 use domain::Role;
 use store::{NewUser, User};
@@ -33,8 +33,9 @@ impl App {
         actor.require_org_admin()?;
         let role = Role::from_label(&input.role)
             .ok_or_else(|| AppError::Invalid(format!("角色「{}」无效", input.role)))?;
-        // Org admins hand out roles within their subtree, never the instance-wide one.
-        if role == Role::Admin && actor.role != Role::Admin {
+        // Org admins hand out roles within their subtree. The instance-wide role, and the
+        // department handler's reach into every street's calls, are the system admin's to give.
+        if matches!(role, Role::Admin | Role::DeptHandler) && actor.role != Role::Admin {
             return Err(AppError::Forbidden);
         }
         let username = input.username.trim();
@@ -62,7 +63,7 @@ impl App {
         } else {
             (input.org_id, None)
         };
-        let call_unit = if role == Role::DeptHandler {
+        let (org_id, call_unit) = if role == Role::DeptHandler {
             let unit = input
                 .call_unit_id
                 .ok_or_else(|| AppError::Invalid("部门办理人须选择所在部门".into()))?;
@@ -71,9 +72,12 @@ impl App {
             if unit.root_org_id != root || unit.kind != "department" {
                 return Err(AppError::Invalid("所选部门无效".into()));
             }
-            Some(unit.id)
+            // A district department's login belongs to the district's top org, whatever org
+            // the form named: bound lower, it would sit in a street admin's subtree, who
+            // could then reset its password and act for the department.
+            (root, Some(unit.id))
         } else {
-            None
+            (org_id, None)
         };
         let new = NewUser {
             username: username.to_string(),
@@ -96,13 +100,72 @@ impl App {
         Ok(user)
     }
 
-    pub async fn reset_password(&self, actor: &Actor, user_id: i64, password: &str) -> Result<()> {
+    /// A user the actor administers: inside an org admin's subtree. The system admin's and
+    /// department handlers' logins are the system admin's alone (README, Users and roles) when
+    /// `privileged` says the action would hand over the login.
+    pub(crate) async fn managed_user(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        privileged: bool,
+    ) -> Result<User> {
         actor.require_org_admin()?;
+        let user = self
+            .db
+            .user_by_id(user_id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        self.db.org_get(actor.scope(), user.org_id).await?;
+        let role = Role::from_code(&user.role);
+        if privileged
+            && matches!(role, Some(Role::Admin | Role::DeptHandler))
+            && actor.role != Role::Admin
+        {
+            return Err(AppError::Forbidden);
+        }
+        Ok(user)
+    }
+
+    /// Lets every client try the user's name again after failed logins (README, Login
+    /// protection), and records who did it.
+    pub async fn unlock_user(&self, actor: &Actor, user_id: i64) -> Result<User> {
+        let user = self.managed_user(actor, user_id, false).await?;
+        self.throttle.unlock(&user.username);
+        self.db
+            .audit_event(
+                user.org_id,
+                &actor.author(),
+                "unlock",
+                "user",
+                &format!("解除用户 {} 的登录锁定", user.username),
+            )
+            .await?;
+        Ok(user)
+    }
+
+    /// Sets a user's password. Their other sessions end and their API tokens are revoked;
+    /// `session` (the cookie of the session this is done from) survives, so that an admin
+    /// resetting their own password is not logged out by it.
+    pub async fn reset_password(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        password: &str,
+        session: Option<&str>,
+    ) -> Result<()> {
+        self.managed_user(actor, user_id, true).await?;
         check_password_strength(password)?;
         let hash = hash_password(password)?;
+        let keep = session.map(token_hash);
         Ok(self
             .db
-            .user_set_password(actor.scope(), user_id, &hash, &actor.author())
+            .user_set_password(
+                actor.scope(),
+                user_id,
+                &hash,
+                keep.as_deref(),
+                &actor.author(),
+            )
             .await?)
     }
 }

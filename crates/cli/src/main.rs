@@ -75,6 +75,25 @@ impl DuesArgs {
     }
 }
 
+/// How browsers reach the server: through a reverse proxy, over HTTPS.
+#[derive(clap::Args, Clone)]
+struct WebArgs {
+    /// 服务位于反向代理之后：按代理追加的 X-Forwarded-For 最后一项识别客户端地址（用于登录限制）。
+    /// 只有代理确实会追加该头、且服务不能被绕过代理直接访问时才可开启
+    #[arg(long)]
+    trust_proxy: bool,
+    /// 浏览器经 HTTPS 访问（直接或经反向代理）：Cookie 加 Secure 标记，并发送 HSTS 头
+    #[arg(long)]
+    secure_cookies: bool,
+}
+
+impl WebArgs {
+    fn apply(&self, app: &mut App) {
+        app.trust_proxy = self.trust_proxy;
+        app.secure_cookies = self.secure_cookies;
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// 启动网页服务（首次启动自动建库并创建管理员账号）
@@ -89,6 +108,8 @@ enum Command {
         org_name: String,
         #[command(flatten)]
         dues: DuesArgs,
+        #[command(flatten)]
+        web: WebArgs,
     },
     /// 生成演示数据（一个完整的区）并启动网页服务
     Demo {
@@ -112,6 +133,8 @@ enum Command {
         no_serve: bool,
         #[command(flatten)]
         dues: DuesArgs,
+        #[command(flatten)]
+        web: WebArgs,
     },
     /// 只做数据库迁移
     Migrate {
@@ -246,12 +269,13 @@ const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600)
 
 fn print_sweep(report: &app::reminders::SweepReport) {
     eprintln!(
-        "巡检完成：{} 个党支部，新提醒 {} 条，政治生日祝福 {} 条，已投递 {} 条；超时自动上报呼声 {} 件。",
+        "巡检完成：{} 个党支部，新提醒 {} 条，政治生日祝福 {} 条，已投递 {} 条；超时自动上报呼声 {} 件；清理过期登录 {} 个。",
         report.branches,
         report.reminders_queued,
         report.greetings_queued,
         report.delivered,
-        report.calls_escalated
+        report.calls_escalated,
+        report.sessions_purged
     );
 }
 
@@ -296,10 +320,12 @@ async fn run(cli: Cli) -> Result<(), String> {
             listen,
             org_name,
             dues,
+            web,
         } => {
             let mut app = open(&db).await?;
             app.dues = dues.settings()?;
             app.backfill_days = dues.backfill_days()?;
+            web.apply(&mut app);
             if let Some(first) = app.bootstrap(&org_name).await.map_err(|e| e.to_string())? {
                 eprintln!("已新建数据库并创建顶层党组织「{}」。", first.org_name);
                 eprintln!(
@@ -318,6 +344,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             reset,
             no_serve,
             dues,
+            web,
         } => {
             let settings = dues.settings()?;
             let backfill_days = dues.backfill_days()?;
@@ -327,6 +354,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             let mut app = open(&db).await?;
             app.dues = settings;
             app.backfill_days = backfill_days;
+            web.apply(&mut app);
             let started = std::time::Instant::now();
             let options = DemoOptions {
                 members,

@@ -134,6 +134,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// A 身份证号 that another member already holds. Its message says neither where nor that
+    /// it is registered: an editor in one street must not learn who is a member elsewhere.
+    #[error("该身份证号不可用，请联系上级组织核实")]
+    IdNumberTaken,
 }
 
 impl StoreError {

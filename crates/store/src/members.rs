@@ -441,7 +441,7 @@ impl Db {
                 let returned = query.fetch_all(&mut *tx).await.map_err(|e| {
                     let e = StoreError::from(e);
                     if e.is_unique_violation() {
-                        StoreError::Conflict("身份证号已登记".into())
+                        StoreError::IdNumberTaken
                     } else {
                         e
                     }
@@ -573,7 +573,7 @@ impl Db {
                 .await
                 .map_err(|e| {
                     let e = StoreError::from(e);
-                    if e.is_unique_violation() { StoreError::Conflict("身份证号已登记".into()) } else { e }
+                    if e.is_unique_violation() { StoreError::IdNumberTaken } else { e }
                 })?;
             let mut changes: serde_json::Map<String, serde_json::Value> =
                 serde_json::from_str(&crate::audit::diff(&old_fields, fields)).unwrap_or_default();

@@ -202,6 +202,19 @@ pub struct NewUser {
     pub member_id: Option<i64>,
 }
 
+/// An API token as its owner and admins see it: never the token itself, which is stored
+/// hashed and shown once when issued.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ApiToken {
+    pub id: i64,
+    pub user_id: i64,
+    /// What the token is for, as its owner named it.
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub expires_at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct SessionRow {
     pub token_hash: String,

@@ -1,8 +1,10 @@
 //! Users, their API tokens. A user is bound to one org node; that node's subtree is their scope.
 
+use chrono::{DateTime, Utc};
+
 use crate::{
-    Author, BeginWrite, Db, NewUser, Param, Result, Scope, StoreError, User, bind_params, now,
-    on_db, write_audit,
+    ApiToken, Author, BeginWrite, Db, NewUser, Param, Result, Scope, StoreError, User, bind_params,
+    now, on_db, write_audit,
 };
 
 const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.password_hash, u.role, u.org_id, u.member_id, u.call_unit_id, u.active, u.created_at";
@@ -82,12 +84,16 @@ impl Db {
         Ok(users)
     }
 
-    /// Sets a new password hash (and activation) for a user inside the scope.
+    /// Sets a new password hash for a user inside the scope. Whoever knew the old password may
+    /// have opened sessions or issued tokens with it, so the user's sessions end (all but
+    /// `keep_session`, the hash of the session the user reset their own password from) and
+    /// their API tokens are revoked, in the same transaction.
     pub async fn user_set_password(
         &self,
         scope: Scope,
         user_id: i64,
         password_hash: &str,
+        keep_session: Option<&str>,
         author: &Author,
     ) -> Result<()> {
         on_db!(self, pool => {
@@ -101,48 +107,108 @@ impl Db {
             if done.rows_affected() != 1 {
                 return Err(StoreError::NotFound);
             }
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+                .bind(user_id)
+                .bind(keep_session.unwrap_or(""))
+                .execute(&mut *tx)
+                .await?;
+            let revoked = sqlx::query("DELETE FROM api_tokens WHERE user_id = $1")
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
             let (org_id,): (i64,) = sqlx::query_as("SELECT org_id FROM users WHERE id = $1").bind(user_id).fetch_one(&mut *tx).await?;
-            write_audit!(&mut *tx, org_id, author, "update", "user", Some(user_id), "重置密码".to_string(), r#"{"password_hash":["***","***"]}"#)?;
-            // A reset password ends every open session of that user.
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
+            let summary = if revoked > 0 {
+                format!("重置密码，结束其他登录，撤销 {revoked} 个 API 令牌")
+            } else {
+                "重置密码，结束其他登录".to_string()
+            };
+            write_audit!(&mut *tx, org_id, author, "update", "user", Some(user_id), summary, r#"{"password_hash":["***","***"]}"#)?;
             tx.commit().await?;
         });
         Ok(())
     }
 
-    /// Stores a new API token (only its hash) for a user.
+    /// Stores a new API token (only its hash) for a user, valid until `expires_at`.
     pub async fn api_token_create(
         &self,
         user_id: i64,
         name: &str,
         token_hash: &str,
+        expires_at: DateTime<Utc>,
     ) -> Result<i64> {
         let (id,): (i64,) = on_db!(self, pool => {
-            sqlx::query_as("INSERT INTO api_tokens (user_id, name, token_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
+            sqlx::query_as("INSERT INTO api_tokens (user_id, name, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING id")
                 .bind(user_id)
                 .bind(name)
                 .bind(token_hash)
                 .bind(now())
+                .bind(expires_at)
                 .fetch_one(pool)
                 .await?
         });
         Ok(id)
     }
 
-    /// The active user owning a token hash, marking the token used.
+    /// A user's tokens, newest first, expired ones included (their owner should see why an
+    /// integration stopped).
+    pub async fn api_token_list(&self, user_id: i64) -> Result<Vec<ApiToken>> {
+        let rows = on_db!(self, pool => {
+            sqlx::query_as::<_, ApiToken>(
+                "SELECT id, user_id, name, created_at, last_used_at, expires_at FROM api_tokens \
+                 WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
+            )
+            .bind(user_id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Revokes one of a user's tokens: it is deleted, and the audit log keeps that it was.
+    pub async fn api_token_revoke(
+        &self,
+        user_id: i64,
+        token_id: i64,
+        author: &Author,
+    ) -> Result<()> {
+        on_db!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let (name,): (String,) = sqlx::query_as("DELETE FROM api_tokens WHERE id = $1 AND user_id = $2 RETURNING name")
+                .bind(token_id)
+                .bind(user_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?;
+            let (org_id, username): (i64, String) = sqlx::query_as("SELECT org_id, username FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            write_audit!(
+                &mut *tx, org_id, author, "revoke", "api_token", Some(token_id),
+                format!("撤销用户 {username} 的 API 令牌「{name}」"), "{}"
+            )?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The active user owning an unexpired token hash, marking the token used.
     pub async fn user_by_api_token(&self, token_hash: &str) -> Result<Option<User>> {
+        let at = now();
         let user = on_db!(self, pool => {
             let user = sqlx::query_as::<_, User>(sqlx::AssertSqlSafe(format!(
                 "SELECT {USER_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id \
-                 WHERE t.token_hash = $1 AND u.active = TRUE"
+                 WHERE t.token_hash = $1 AND t.expires_at > $2 AND u.active = TRUE"
             )))
             .bind(token_hash)
+            .bind(at)
             .fetch_optional(pool)
             .await?;
             if user.is_some() {
                 sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1")
                     .bind(token_hash)
-                    .bind(now())
+                    .bind(at)
                     .execute(pool)
                     .await?;
             }

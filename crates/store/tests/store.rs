@@ -404,7 +404,7 @@ async fn member_writes_stay_in_scope_reject_duplicates_and_write_audit_rows() {
             )
             .await;
         assert!(
-            matches!(duplicate, Err(StoreError::Conflict(_))),
+            matches!(duplicate, Err(StoreError::IdNumberTaken)),
             "{duplicate:?}"
         );
         assert_eq!(
@@ -537,20 +537,10 @@ async fn users_sessions_and_tokens() {
             "expired session is not returned"
         );
         assert_eq!(db.session_purge_expired().await.unwrap(), 1);
-        db.user_set_password(a, user.id, "hash2", &author())
-            .await
-            .unwrap();
-        assert!(
-            db.session_get("h1").await.unwrap().is_none(),
-            "a password reset ends sessions"
-        );
-        assert!(matches!(
-            db.user_set_password(Scope::Subtree(t.street_b), user.id, "x", &author())
-                .await,
-            Err(StoreError::NotFound)
-        ));
 
-        db.api_token_create(user.id, "对接", "tokenhash")
+        let week = chrono::Utc::now() + chrono::Duration::days(7);
+        let first = db
+            .api_token_create(user.id, "对接", "tokenhash", week)
             .await
             .unwrap();
         assert_eq!(
@@ -558,9 +548,69 @@ async fn users_sessions_and_tokens() {
             user.id
         );
         assert!(db.user_by_api_token("other").await.unwrap().is_none());
+        let past = chrono::Utc::now() - chrono::Duration::seconds(1);
+        db.api_token_create(user.id, "过期的", "oldhash", past)
+            .await
+            .unwrap();
+        assert!(
+            db.user_by_api_token("oldhash").await.unwrap().is_none(),
+            "an expired token is refused"
+        );
+        let tokens = db.api_token_list(user.id).await.unwrap();
+        assert_eq!(tokens.len(), 2);
+        let used = tokens.iter().find(|t| t.id == first).unwrap();
+        assert_eq!(used.name, "对接");
+        assert!(used.last_used_at.is_some(), "use is recorded");
+        assert_eq!(used.expires_at.timestamp(), week.timestamp());
+        assert!(db.api_token_list(user.id + 1000).await.unwrap().is_empty());
+
+        // Revoking: only the owner's token, once, with an audit row.
+        assert!(matches!(
+            db.api_token_revoke(user.id + 1000, first, &author()).await,
+            Err(StoreError::NotFound)
+        ));
+        db.api_token_revoke(user.id, first, &author())
+            .await
+            .unwrap();
+        assert!(db.user_by_api_token("tokenhash").await.unwrap().is_none());
+        assert!(matches!(
+            db.api_token_revoke(user.id, first, &author()).await,
+            Err(StoreError::NotFound)
+        ));
+        let log = db.audit_list(a, Some("api_token"), 10, 0).await.unwrap();
+        assert!(log[0].summary.contains("对接"), "{}", log[0].summary);
+
+        // A reset ends every session but the one kept, and revokes every token.
         db.session_create("h3", user.id, "c", later).await.unwrap();
-        db.session_delete("h3").await.unwrap();
+        db.api_token_create(user.id, "另一个", "tokenhash2", week)
+            .await
+            .unwrap();
+        db.user_set_password(a, user.id, "hash2", Some("h3"), &author())
+            .await
+            .unwrap();
+        assert!(
+            db.session_get("h1").await.unwrap().is_none(),
+            "a password reset ends sessions"
+        );
+        assert!(
+            db.session_get("h3").await.unwrap().is_some(),
+            "but the kept one"
+        );
+        assert!(db.user_by_api_token("tokenhash2").await.unwrap().is_none());
+        assert!(db.api_token_list(user.id).await.unwrap().is_empty());
+        db.user_set_password(a, user.id, "hash3", None, &author())
+            .await
+            .unwrap();
         assert!(db.session_get("h3").await.unwrap().is_none());
+        assert!(matches!(
+            db.user_set_password(Scope::Subtree(t.street_b), user.id, "x", None, &author())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+
+        db.session_create("h4", user.id, "c", later).await.unwrap();
+        db.session_delete("h4").await.unwrap();
+        assert!(db.session_get("h4").await.unwrap().is_none());
     }
 }
 

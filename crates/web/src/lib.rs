@@ -19,6 +19,7 @@ pub mod client;
 pub mod dashboard;
 pub mod dues;
 pub mod error;
+pub mod headers;
 pub mod import_export;
 pub mod inbox;
 pub mod login;
@@ -44,6 +45,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/static/htmx.min.js", get(htmx_js))
+        .route("/static/app.js", get(app_js))
         .route("/static/app.css", get(app_css))
         .route("/login", get(login::login_form).post(login::login_submit))
         .route("/logout", post(login::logout))
@@ -146,11 +148,22 @@ pub fn router(app: App) -> Router {
         .route("/me", get(me::me))
         .route("/users", get(users::users).post(users::user_create))
         .route("/users/{id}/password", post(users::user_password))
+        .route("/users/{id}/unlock", post(users::user_unlock))
+        .route("/users/{id}/tokens", get(users::user_tokens))
+        .route(
+            "/users/{id}/tokens/{token}/revoke",
+            post(users::user_token_revoke),
+        )
         .route("/tokens", get(users::tokens).post(users::token_create))
+        .route("/tokens/{id}/revoke", post(users::token_revoke))
         .route("/audit", get(audit::audit))
         .merge(api::router())
         .merge(open311::router())
         .layer(DefaultBodyLimit::max(MAX_UPLOAD))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            headers::security_headers,
+        ))
         .with_state(app)
 }
 
@@ -175,6 +188,15 @@ fn static_asset(body: &'static str, content_type: &'static str) -> Response {
 async fn htmx_js() -> Response {
     static_asset(
         include_str!("../static/htmx.min.js"),
+        "application/javascript; charset=utf-8",
+    )
+}
+
+/// What the pages do in the browser beyond htmx, kept out of the HTML so that the
+/// Content-Security-Policy can forbid inline script.
+async fn app_js() -> Response {
+    static_asset(
+        include_str!("../static/app.js"),
         "application/javascript; charset=utf-8",
     )
 }

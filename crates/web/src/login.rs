@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::auth::{
     LOGIN_CSRF_COOKIE, SESSION_COOKIE, Session, constant_time_eq, cookie, set_cookie,
 };
+use crate::client::ClientIp;
 use crate::error::PageError;
 use crate::pages::{render, render_status};
 use app::{App, AppError};
@@ -24,7 +25,7 @@ pub(crate) struct LoginPage {
     username: String,
 }
 
-pub async fn login_form() -> PageResult {
+pub async fn login_form(State(app): State<App>) -> PageResult {
     let csrf = app::auth::random_token();
     let page = LoginPage {
         csrf: csrf.clone(),
@@ -32,7 +33,12 @@ pub async fn login_form() -> PageResult {
         username: String::new(),
     };
     let mut response = render(&page)?;
-    if let Ok(v) = HeaderValue::from_str(&set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600)) {
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(
+        LOGIN_CSRF_COOKIE,
+        &csrf,
+        3600,
+        app.secure_cookies,
+    )) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(response)
@@ -48,6 +54,7 @@ pub struct LoginForm {
 
 pub async fn login_submit(
     State(app): State<App>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> PageResult {
@@ -55,10 +62,16 @@ pub async fn login_submit(
     parts.headers = headers;
     let expected = cookie(&parts, LOGIN_CSRF_COOKIE).unwrap_or("");
     let retry = |status: StatusCode, error: String| -> PageResult {
+        // An oversized name is not worth echoing back.
+        let username = if form.username.len() <= app::auth::MAX_USERNAME_BYTES {
+            form.username.clone()
+        } else {
+            String::new()
+        };
         let page = LoginPage {
             csrf: expected.to_string(),
             error,
-            username: form.username.clone(),
+            username,
         };
         render_status(status, &page)
     };
@@ -68,13 +81,16 @@ pub async fn login_submit(
             "登录页面已过期，请刷新后重新登录".into(),
         );
     }
-    match app.login(&form.username, &form.password).await {
+    match app.login(&form.username, &form.password, client).await {
         Ok((_, session)) => {
             let mut response = Redirect::to("/").into_response();
             let max_age = app::auth::SESSION_HOURS * 3600;
-            if let Ok(v) =
-                HeaderValue::from_str(&set_cookie(SESSION_COOKIE, &session.token, max_age))
-            {
+            if let Ok(v) = HeaderValue::from_str(&set_cookie(
+                SESSION_COOKIE,
+                &session.token,
+                max_age,
+                app.secure_cookies,
+            )) {
                 response.headers_mut().insert(header::SET_COOKIE, v);
             }
             Ok(response)
@@ -101,7 +117,7 @@ pub async fn logout(
     session.check_csrf(&form.csrf)?;
     app.logout(&session.token).await?;
     let mut response = Redirect::to("/login").into_response();
-    if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", 0)) {
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(SESSION_COOKIE, "", 0, app.secure_cookies)) {
         response.headers_mut().insert(header::SET_COOKIE, v);
     }
     Ok(response)

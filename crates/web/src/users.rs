@@ -3,13 +3,12 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::auth::Session;
 use crate::error::PageError;
-use crate::pages::{form_status, render, render_status};
+use crate::pages::{CsrfOnly, form_status, render_status};
 use crate::view::Layout;
 use app::users::UserInput;
 use app::{App, AppError};
@@ -22,7 +21,8 @@ type PageResult = Result<Response, PageError>;
 #[template(path = "users.html")]
 pub(crate) struct UsersPage {
     layout: Layout,
-    users: Vec<User>,
+    /// Each user and whether their name is locked for every client just now.
+    users: Vec<(User, bool)>,
     roles: Vec<(&'static str, &'static str, bool)>,
     orgs: Vec<OrgNode>,
     /// District departments a department handler can be bound to.
@@ -36,9 +36,18 @@ pub(crate) async fn users_page(
     session: &Session,
     error: String,
     v: UserInput,
+    flash: String,
 ) -> PageResult {
     let actor = &session.actor;
-    let users = app.users(actor).await?;
+    let users = app
+        .users(actor)
+        .await?
+        .into_iter()
+        .map(|u| {
+            let locked = app.throttle.locked_everywhere(&u.username);
+            (u, locked)
+        })
+        .collect();
     let mut orgs = Vec::new();
     for kind in OrgKind::ALL.iter().filter(|k| **k != OrgKind::PartyGroup) {
         orgs.extend(
@@ -49,24 +58,24 @@ pub(crate) async fn users_page(
         );
     }
     let departments = match app.public_root().await {
-        Ok(root) => app
+        Ok(root) if actor.role == Role::Admin => app
             .call_units_of(root)
             .await?
             .into_iter()
             .filter(|u| u.kind == "department")
             .collect(),
-        Err(_) => Vec::new(),
+        _ => Vec::new(),
     };
     let roles = Role::ALL
         .iter()
-        .filter(|r| actor.role == Role::Admin || **r != Role::Admin)
+        .filter(|r| actor.role == Role::Admin || !matches!(r, Role::Admin | Role::DeptHandler))
         .map(|r| (r.code(), r.label(), Role::from_label(&v.role) == Some(*r)))
         .collect();
     let status = form_status(&error);
     render_status(
         status,
         &UsersPage {
-            layout: Layout::new(session, "用户与角色", "users"),
+            layout: Layout::new(session, "用户与角色", "users").with_flash(flash),
             users,
             roles,
             orgs,
@@ -78,7 +87,14 @@ pub(crate) async fn users_page(
 }
 
 pub async fn users(State(app): State<App>, session: Session) -> PageResult {
-    users_page(&app, &session, String::new(), UserInput::default()).await
+    users_page(
+        &app,
+        &session,
+        String::new(),
+        UserInput::default(),
+        String::new(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -119,7 +135,7 @@ pub async fn user_create(
                 password: String::new(),
                 ..input
             };
-            users_page(&app, &session, m, v).await
+            users_page(&app, &session, m, v, String::new()).await
         }
         Err(e) => Err(e.into()),
     }
@@ -139,27 +155,93 @@ pub async fn user_password(
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
     session.check_csrf(&form.csrf)?;
-    match app.reset_password(&session.actor, id, &form.password).await {
+    match app
+        .reset_password(&session.actor, id, &form.password, Some(&session.token))
+        .await
+    {
         Ok(()) => Ok(Redirect::to("/users").into_response()),
-        Err(AppError::Invalid(m)) => users_page(&app, &session, m, UserInput::default()).await,
+        Err(AppError::Invalid(m)) => {
+            users_page(&app, &session, m, UserInput::default(), String::new()).await
+        }
         Err(e) => Err(e.into()),
     }
+}
+
+/// Lifts the login locks on a user's name, for every client.
+pub async fn user_unlock(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let user = app.unlock_user(&session.actor, id).await?;
+    let flash = format!("已解除 {} 的登录锁定，可以重新登录", user.username);
+    users_page(&app, &session, String::new(), UserInput::default(), flash).await
 }
 
 #[derive(Template)]
 #[template(path = "tokens.html")]
 pub(crate) struct TokensPage {
     layout: Layout,
+    /// The user whose tokens these are.
+    owner: User,
+    /// Whether the viewer is the owner (who may issue tokens), not an admin looking on.
+    own: bool,
+    tokens: Vec<store::ApiToken>,
+    /// A token just issued, shown this once.
     token: String,
     error: String,
+    /// (days, selected) for the expiry choice.
+    days: Vec<(i64, bool)>,
+    now: chrono::DateTime<chrono::Utc>,
 }
 
-pub async fn tokens(session: Session) -> PageResult {
-    render(&TokensPage {
-        layout: Layout::new(&session, "API 令牌", "tokens"),
-        token: String::new(),
-        error: String::new(),
-    })
+impl TokensPage {
+    /// Where a token's 撤销 button posts.
+    fn revoke_url(&self, token: &store::ApiToken) -> String {
+        if self.own {
+            format!("/tokens/{}/revoke", token.id)
+        } else {
+            format!("/users/{}/tokens/{}/revoke", self.owner.id, token.id)
+        }
+    }
+}
+
+async fn tokens_page(
+    app: &App,
+    session: &Session,
+    user_id: i64,
+    token: String,
+    error: String,
+) -> PageResult {
+    let (owner, tokens) = app.api_tokens(&session.actor, user_id).await?;
+    let own = owner.id == session.actor.user_id;
+    let title = if own {
+        "API 令牌".to_string()
+    } else {
+        format!("{} 的 API 令牌", owner.username)
+    };
+    let page = TokensPage {
+        layout: Layout::new(session, title, if own { "tokens" } else { "users" }),
+        owner,
+        own,
+        tokens,
+        token,
+        days: app::auth::TOKEN_DAYS
+            .iter()
+            .map(|d| (*d, *d == app::auth::DEFAULT_TOKEN_DAYS))
+            .collect(),
+        now: chrono::Utc::now(),
+        error,
+    };
+    render_status(form_status(&page.error), &page)
+}
+
+/// The actor's own tokens.
+pub async fn tokens(State(app): State<App>, session: Session) -> PageResult {
+    let me = session.actor.user_id;
+    tokens_page(&app, &session, me, String::new(), String::new()).await
 }
 
 #[derive(Deserialize)]
@@ -167,6 +249,8 @@ pub struct TokenForm {
     #[serde(default)]
     csrf: String,
     name: String,
+    #[serde(default)]
+    days: String,
 }
 
 pub async fn token_create(
@@ -175,21 +259,46 @@ pub async fn token_create(
     Form(form): Form<TokenForm>,
 ) -> PageResult {
     session.check_csrf(&form.csrf)?;
-    let layout = Layout::new(&session, "API 令牌", "tokens");
-    match app.create_api_token(&session.actor, &form.name).await {
-        Ok(token) => render(&TokensPage {
-            layout,
-            token,
-            error: String::new(),
-        }),
-        Err(AppError::Invalid(m)) => render_status(
-            StatusCode::BAD_REQUEST,
-            &TokensPage {
-                layout,
-                token: String::new(),
-                error: m,
-            },
-        ),
+    let me = session.actor.user_id;
+    let days = form.days.trim().parse().unwrap_or(0);
+    match app.create_api_token(&session.actor, &form.name, days).await {
+        Ok(token) => tokens_page(&app, &session, me, token, String::new()).await,
+        Err(AppError::Invalid(m)) => tokens_page(&app, &session, me, String::new(), m).await,
         Err(e) => Err(e.into()),
     }
+}
+
+/// Revokes one of the actor's own tokens.
+pub async fn token_revoke(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    app.revoke_api_token(&session.actor, session.actor.user_id, id)
+        .await?;
+    Ok(Redirect::to("/tokens").into_response())
+}
+
+/// An admin's view of a user's tokens.
+pub async fn user_tokens(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+) -> PageResult {
+    tokens_page(&app, &session, id, String::new(), String::new()).await
+}
+
+/// An admin revokes a user's token.
+pub async fn user_token_revoke(
+    State(app): State<App>,
+    session: Session,
+    Path((user_id, token_id)): Path<(i64, i64)>,
+    Form(form): Form<CsrfOnly>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    app.revoke_api_token(&session.actor, user_id, token_id)
+        .await?;
+    Ok(Redirect::to(&format!("/users/{user_id}/tokens")).into_response())
 }

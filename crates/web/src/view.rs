@@ -142,6 +142,9 @@ pub fn action(code: &str) -> &'static str {
         "login" => "登录",
         "export" => "导出",
         "import" => "导入",
+        "unlock" => "解锁",
+        "revoke" => "撤销",
+        "refuse" => "拒绝",
         _ => "其他",
     }
 }

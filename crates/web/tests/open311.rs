@@ -38,7 +38,7 @@ async fn fixtures() -> Vec<Fixture> {
         };
         app.generate_demo(&options, &|_| {}).await.unwrap();
         let admin = app.actor_by_username("admin").await.unwrap();
-        let token = app.create_api_token(&admin, "open311").await.unwrap();
+        let token = app.create_api_token(&admin, "open311", 90).await.unwrap();
         let root = app.public_root().await.unwrap();
         out.push(Fixture {
             router: web::router(app.clone()),

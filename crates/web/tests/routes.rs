@@ -15,6 +15,8 @@ use dangjian_web as web;
 use store::{MemberFilter, Scope};
 
 const PASSWORD: &str = "Test2026pass";
+/// Where in-process requests come from (the router sees no socket).
+const LOCAL: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
 struct Fixture {
     app: App,
@@ -53,8 +55,11 @@ async fn fixtures() -> Vec<Fixture> {
             "member",
         ] {
             let actor = app.actor_by_username(user).await.unwrap();
-            tokens.insert(user, app.create_api_token(&actor, "test").await.unwrap());
-            let (_, session) = app.login(user, PASSWORD).await.unwrap();
+            tokens.insert(
+                user,
+                app.create_api_token(&actor, "test", 90).await.unwrap(),
+            );
+            let (_, session) = app.login(user, PASSWORD, LOCAL).await.unwrap();
             sessions.insert(
                 user,
                 (format!("dj_session={}", session.token), session.csrf_token),
@@ -2262,7 +2267,7 @@ async fn members_sign_in_on_their_phone_and_the_sweep_fills_the_inboxes_once() {
 
 /// Logs in a user made during a test and keeps their session under `key`.
 async fn add_session(f: &mut Fixture, key: &'static str, username: &str) {
-    let (_, session) = f.app.login(username, PASSWORD).await.unwrap();
+    let (_, session) = f.app.login(username, PASSWORD, LOCAL).await.unwrap();
     f.sessions.insert(
         key,
         (format!("dj_session={}", session.token), session.csrf_token),
@@ -2779,4 +2784,578 @@ async fn call_pages_refuse_another_subtree_and_other_roles() {
         let (status, _) = f.page("admin", &format!("/calls/{id}")).await;
         assert_eq!(status, StatusCode::OK);
     }
+}
+
+// ---- Logins, accounts, API tokens and headers (issue 9) ----
+
+/// Posts the login form as a browser at `ip` would (the form token is the one its cookie holds).
+async fn login_from(f: &Fixture, ip: &str, username: &str, password: &str) -> (StatusCode, String) {
+    let mut request = Request::post("/login")
+        .header(header::COOKIE, "dj_login_csrf=formtoken")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "username={}&password={}&csrf=formtoken",
+            encode(username),
+            encode(password)
+        )))
+        .unwrap();
+    let peer: std::net::SocketAddr = format!("{ip}:50000").parse().unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(peer));
+    f.call(request).await
+}
+
+fn user_id_of(body: &str, username: &str) -> i64 {
+    // The users page links each row's actions by id; find the row of `username`.
+    let row = body
+        .split("<tr>")
+        .find(|r| r.contains(&format!(">{username}<")))
+        .unwrap_or_else(|| panic!("{username} not listed"));
+    let start = row.find("/users/").unwrap() + "/users/".len();
+    row[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_guesser_locks_only_their_own_client_and_an_admin_unlocks() {
+    let f = fixtures().await.remove(0);
+    for _ in 0..5 {
+        let (status, body) =
+            login_from(&f, "203.0.113.7", "branch_secretary", "wrong-password1").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("用户名或密码错误"));
+    }
+    let (status, body) = login_from(&f, "203.0.113.7", "branch_secretary", PASSWORD).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "the guesser is locked"
+    );
+    assert!(body.contains("分钟后再试"));
+    let (status, _) = login_from(&f, "198.51.100.20", "branch_secretary", PASSWORD).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "the user logs in from their own machine"
+    );
+
+    // An org admin over the user lifts the lock; others may not.
+    let (_, users) = f.page("street_admin", "/users").await;
+    let id = user_id_of(&users, "branch_secretary");
+    let unlock = format!("/users/{id}/unlock");
+    let (status, _) = f.form("branch_secretary", &unlock, &[]).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, all) = f.page("admin", "/users").await;
+    let foreign = user_id_of(&all, "street_admin");
+    let (status, _) = f
+        .form("community_admin", &format!("/users/{foreign}/unlock"), &[])
+        .await;
+    assert!(refused(status), "outside the subtree: {status}");
+    let (status, body) = f.form("street_admin", &unlock, &[]).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body.contains("已解除"), "{body}");
+    let (status, _) = login_from(&f, "203.0.113.7", "branch_secretary", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "unlocked");
+}
+
+#[tokio::test]
+async fn one_client_spraying_names_is_throttled_and_long_names_are_refused_at_the_door() {
+    let f = fixtures().await.remove(0);
+    let long = "n".repeat(1024 * 1024);
+    let (status, body) = login_from(&f, "203.0.113.9", &long, "whatever1").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(body.contains("用户名或密码错误"));
+    assert!(body.len() < 64 * 1024, "the name is not echoed back");
+    for i in 0..40 {
+        let name = format!("{i}{}", "x".repeat(100_000));
+        login_from(&f, "203.0.113.9", &name, "whatever1").await;
+    }
+    let (status, _) = login_from(&f, "203.0.113.9", "street_admin", PASSWORD).await;
+    assert_eq!(
+        status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "a client that sprays names is stopped"
+    );
+    let (status, _) = login_from(&f, "198.51.100.21", "street_admin", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "other clients are not");
+}
+
+#[tokio::test]
+async fn many_clients_guessing_one_name_meet_the_slower_global_back_off() {
+    let f = fixtures().await.remove(0);
+    let mut locked_at = None;
+    'outer: for client in 0..40 {
+        for _ in 0..5 {
+            let (status, _) = login_from(
+                &f,
+                &format!("203.0.113.{}", 100 + client),
+                "community_admin",
+                "wrong-password1",
+            )
+            .await;
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                locked_at = Some(client);
+                break 'outer;
+            }
+        }
+    }
+    let clients = locked_at.expect("the name is locked for everyone at last");
+    assert!(clients >= 10, "but only after many clients ({clients})");
+    let (status, _) = login_from(&f, "198.51.100.22", "community_admin", PASSWORD).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let (_, users) = f.page("admin", "/users").await;
+    let id = user_id_of(&users, "community_admin");
+    let (status, _) = f.form("admin", &format!("/users/{id}/unlock"), &[]).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = login_from(&f, "198.51.100.22", "community_admin", PASSWORD).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn only_the_system_admin_creates_department_handlers() {
+    for f in fixtures().await {
+        let root = f.app.public_root().await.unwrap();
+        let department = f
+            .app
+            .call_units_of(root)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|u| u.kind == "department")
+            .unwrap()
+            .id
+            .to_string();
+        for who in ["street_admin", "community_admin"] {
+            let org = f
+                .app
+                .actor_by_username(who)
+                .await
+                .unwrap()
+                .org_id
+                .to_string();
+            let username = format!("{who}_dept");
+            let (status, body) = f
+                .form(
+                    who,
+                    "/users",
+                    &[
+                        ("username", &username),
+                        ("display_name", "冒充的部门办理人"),
+                        ("password", "Handler2026x"),
+                        ("role", "dept_handler"),
+                        ("org_id", &org),
+                        ("call_unit_id", &department),
+                    ],
+                )
+                .await;
+            assert!(refused(status), "{who} form: {status} {body}");
+            let (status, body) = f
+                .api(
+                    who,
+                    "POST",
+                    "/api/v1/users",
+                    Some(json!({"username": username, "display_name": "冒充", "password": "Handler2026x",
+                        "role": "部门办理人", "org_id": org.parse::<i64>().unwrap(), "call_unit_id": department.parse::<i64>().unwrap()})),
+                )
+                .await;
+            assert!(refused(status), "{who} API: {status} {body}");
+        }
+        // The system admin binds a handler to the district, whatever org the form named, so
+        // no street or community admin can take the login over by resetting its password.
+        let street_admin = f.app.actor_by_username("street_admin").await.unwrap();
+        let (status, body) = f
+            .form(
+                "admin",
+                "/users",
+                &[
+                    ("username", "mz_handler"),
+                    ("display_name", "民政办理人"),
+                    ("password", "Handler2026x"),
+                    ("role", "dept_handler"),
+                    ("org_id", &street_admin.org_id.to_string()),
+                    ("call_unit_id", &department),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        let handler = f.app.actor_by_username("mz_handler").await.unwrap();
+        assert_eq!(handler.org_id, root);
+        let (status, _) = f
+            .form(
+                "street_admin",
+                &format!("/users/{}/password", handler.user_id),
+                &[("password", "Taken2026over")],
+            )
+            .await;
+        assert!(refused(status), "reset by a street admin: {status}");
+        let (_, list) = f.page("street_admin", "/users").await;
+        assert!(!list.contains("mz_handler"));
+    }
+}
+
+#[tokio::test]
+async fn a_password_reset_ends_other_sessions_and_revokes_api_tokens() {
+    for f in fixtures().await {
+        let street_admin = f.app.actor_by_username("street_admin").await.unwrap();
+        let (status, _) = f.api("street_admin", "GET", "/api/v1/me", None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = f
+            .form(
+                "admin",
+                &format!("/users/{}/password", street_admin.user_id),
+                &[("password", "Reset2026pass")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _) = f.api("street_admin", "GET", "/api/v1/me", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "the token died");
+        let (status, _) = f.page("street_admin", "/").await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "the session ended");
+
+        // An admin who resets their own password keeps the session they did it from.
+        let (status, _) = f
+            .form(
+                "admin",
+                &format!("/users/{}/password", f.admin_user),
+                &[("password", "Admin2026new")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _) = f.page("admin", "/users").await;
+        assert_eq!(status, StatusCode::OK, "this session stays");
+        let (status, _) = f.api("admin", "GET", "/api/v1/me", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "but tokens are revoked");
+    }
+}
+
+#[tokio::test]
+async fn the_sweep_purges_expired_sessions() {
+    for f in fixtures().await {
+        let past = chrono::Utc::now() - chrono::Duration::hours(1);
+        f.app
+            .db
+            .session_create("expired-hash", f.admin_user, "csrf", past)
+            .await
+            .unwrap();
+        f.app.sweep(app::calls::local_now()).await.unwrap();
+        assert_eq!(
+            f.app.db.session_purge_expired().await.unwrap(),
+            0,
+            "the sweep already purged it"
+        );
+    }
+}
+
+/// The id of the token named `name` in a tokens page, read from its 撤销 form.
+fn token_id_in(page: &str, name: &str) -> String {
+    let row = page
+        .split("<tr>")
+        .find(|r| r.contains(&format!("<td>{name}</td>")))
+        .unwrap_or_else(|| panic!("token {name} not listed"));
+    let at = row.find("/revoke").unwrap();
+    let start = row[..at].rfind('/').unwrap() + 1;
+    row[start..at].to_string()
+}
+
+#[tokio::test]
+async fn api_tokens_are_listed_with_their_use_and_expiry_and_revoked_by_owner_or_admin() {
+    for f in fixtures().await {
+        let (status, _) = f.api("branch_secretary", "GET", "/api/v1/me", None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, page) = f.page("branch_secretary", "/tokens").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("<td>test</td>"), "{page}");
+        assert!(
+            !page.contains("从未使用"),
+            "the fixture token was just used"
+        );
+
+        let (status, page) = f
+            .form(
+                "branch_secretary",
+                "/tokens",
+                &[("name", "报表对接"), ("days", "30")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("id=\"new-token\""));
+        assert!(page.contains("从未使用"));
+        let expiry = (chrono::Utc::now() + chrono::Duration::days(30))
+            .with_timezone(&chrono_tz::Asia::Shanghai)
+            .format("%Y-%m-%d")
+            .to_string();
+        assert!(page.contains(&expiry), "expires in 30 days");
+        let (status, _) = f
+            .form(
+                "branch_secretary",
+                "/tokens",
+                &[("name", "永久"), ("days", "36500")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "no endless tokens");
+
+        // The owner revokes their own token; another user cannot revoke it through their own
+        // page, nor see it.
+        let mine = token_id_in(&page, "test");
+        let (status, _) = f
+            .form("member", &format!("/tokens/{mine}/revoke"), &[])
+            .await;
+        assert!(refused(status), "someone else's token: {status}");
+        let (status, _) = f
+            .form("branch_secretary", &format!("/tokens/{mine}/revoke"), &[])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _) = f.api("branch_secretary", "GET", "/api/v1/me", None).await;
+        assert_eq!(
+            status,
+            StatusCode::UNAUTHORIZED,
+            "a revoked token is refused"
+        );
+
+        // An org admin over the user lists and revokes their tokens; nobody else does.
+        let street_admin = f.app.actor_by_username("street_admin").await.unwrap();
+        let target = format!("/users/{}/tokens", street_admin.user_id);
+        let (status, page) = f.page("admin", &target).await;
+        assert_eq!(status, StatusCode::OK);
+        let theirs = token_id_in(&page, "test");
+        let revoke = format!("{target}/{theirs}/revoke");
+        for who in ["community_admin", "branch_secretary", "member"] {
+            let (status, _) = f.page(who, &target).await;
+            assert!(refused(status), "{who} lists: {status}");
+            let (status, _) = f.form(who, &revoke, &[]).await;
+            assert!(refused(status), "{who} revokes: {status}");
+        }
+        let (status, _) = f
+            .page("street_admin", &format!("/users/{}/tokens", f.admin_user))
+            .await;
+        assert!(
+            refused(status),
+            "the system admin's tokens are out of reach"
+        );
+        let (status, _) = f.api("street_admin", "GET", "/api/v1/me", None).await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = f.form("admin", &revoke, &[]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _) = f.api("street_admin", "GET", "/api/v1/me", None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+        let (_, log) = f.page("admin", "/audit").await;
+        assert!(log.contains("撤销用户 street_admin 的 API 令牌「test」"));
+    }
+}
+
+#[tokio::test]
+async fn a_taken_id_number_is_refused_without_saying_where_and_the_admin_sees_the_attempt() {
+    for f in fixtures().await {
+        const UNAVAILABLE: &str = "该身份证号不可用，请联系上级组织核实";
+        let admin = f.app.actor_by_username("admin").await.unwrap();
+        let taken = f
+            .app
+            .db
+            .member_get(admin.scope(), f.foreign_member)
+            .await
+            .unwrap()
+            .id_number;
+        let mine = f
+            .app
+            .db
+            .member_get(admin.scope(), f.own_member)
+            .await
+            .unwrap();
+        let new = json!({"branch_id": mine.branch_id, "name": "重号者", "id_number": taken,
+            "category": "在职", "status": "预备党员", "admitted_on": "2026-01-10"});
+        let (status, body) = f
+            .api("street_admin", "POST", "/api/v1/members", Some(new))
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(body["error"], UNAVAILABLE);
+        let (status, body) = f
+            .form(
+                "street_admin",
+                "/members",
+                &[
+                    ("branch_id", &mine.branch_id.to_string()),
+                    ("name", "重号者"),
+                    ("id_number", &taken),
+                    ("category", "在职"),
+                    ("status", "预备党员"),
+                    ("admitted_on", "2026-01-10"),
+                ],
+            )
+            .await;
+        assert!(status.is_client_error(), "{status}");
+        assert!(body.contains(UNAVAILABLE), "{body}");
+        assert!(!body.contains("已登记"));
+        let mut change = json!({"branch_id": mine.branch_id, "name": mine.name, "id_number": taken,
+            "category": "在职", "status": "正式党员", "admitted_on": "2000-01-10", "full_on": "2001-01-10"});
+        change["gender"] = json!(mine.gender);
+        let (status, body) = f
+            .api(
+                "street_admin",
+                "PUT",
+                &format!("/api/v1/members/{}", f.own_member),
+                Some(change),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+        assert_eq!(body["error"], UNAVAILABLE);
+
+        let branch = f
+            .app
+            .db
+            .org_get(admin.scope(), mine.branch_id)
+            .await
+            .unwrap()
+            .name;
+        let csv = format!(
+            "\u{feff}姓名,身份证号,所在党支部,党员类别,党员状态,入党日期\n重号者,{taken},{branch},离退休,预备党员,2026-01-10\n"
+        );
+        let street_admin = f.app.actor_by_username("street_admin").await.unwrap();
+        match f
+            .app
+            .import_members(&street_admin, "重号.csv", csv.as_bytes())
+            .await
+        {
+            Err(app::AppError::ImportRejected(rows)) => {
+                assert!(rows.iter().any(|r| r.message == UNAVAILABLE), "{rows:?}");
+                assert!(rows.iter().all(|r| !r.message.contains("已登记")));
+            }
+            other => panic!("{:?}", other.map(|r| r.imported)),
+        }
+
+        // The system admin reads each attempt with the number masked; the street admin does not.
+        let masked = domain::personal::mask_id_number(&taken);
+        let (_, log) = f.page("admin", "/audit").await;
+        assert!(
+            log.matches(&masked).count() >= 3,
+            "form, API, update and import attempts are logged"
+        );
+        assert!(!log.contains(&taken));
+        let (_, log) = f.page("street_admin", "/audit").await;
+        assert!(!log.contains(&masked));
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_the_security_headers() {
+    let f = fixtures().await.remove(0);
+    for uri in [
+        "/login",
+        "/healthz",
+        "/static/htmx.min.js",
+        "/static/app.css",
+        "/nowhere",
+        "/api/openapi.json",
+        "/public/calls/new",
+        "/static/app.js",
+        "/api/docs/",
+    ] {
+        let response = f
+            .router
+            .clone()
+            .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        let h = response.headers();
+        assert_eq!(h["x-content-type-options"], "nosniff", "{uri}");
+        let csp = h["content-security-policy"].to_str().unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{uri}: {csp}");
+        let script = csp
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .unwrap_or_else(|| panic!("{uri}: no script-src in {csp}"));
+        assert!(!script.contains("unsafe-inline"), "{uri}: {csp}");
+        assert_eq!(h["x-frame-options"], "DENY", "{uri}");
+        assert!(
+            !h.contains_key("strict-transport-security"),
+            "plain HTTP by default"
+        );
+    }
+    let response = f
+        .router
+        .clone()
+        .oneshot(Request::get("/login").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert!(
+        !response.headers()[header::SET_COOKIE]
+            .to_str()
+            .unwrap()
+            .contains("Secure")
+    );
+}
+
+#[tokio::test]
+async fn templates_carry_no_inline_script() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (i, line) in text.lines().enumerate() {
+            let at = format!("{}:{}", path.display(), i + 1);
+            assert!(!line.contains("javascript:"), "{at}: {line}");
+            if let Some(pos) = line.find("<script") {
+                let tag: String = line[pos..].chars().take_while(|c| *c != '>').collect();
+                assert!(tag.contains(" src="), "{at}: inline script {line}");
+            }
+            assert!(
+                !has_inline_handler(line),
+                "{at}: inline event handler {line}"
+            );
+        }
+    }
+}
+
+/// Whether a line has an inline event handler attribute (` onclick=`, ` onchange=` …).
+fn has_inline_handler(line: &str) -> bool {
+    line.match_indices(" on").any(|(i, _)| {
+        let rest = &line[i + 3..];
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_lowercase())
+            .collect();
+        !name.is_empty() && rest[name.len()..].starts_with('=')
+    })
+}
+
+#[tokio::test]
+async fn behind_https_cookies_are_secure_and_hsts_is_sent() {
+    let mut f = fixtures().await.remove(0);
+    f.app.secure_cookies = true;
+    f.router = web::router(f.app.clone());
+    let response = f
+        .router
+        .clone()
+        .oneshot(Request::get("/login").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let h = response.headers();
+    assert!(h[header::SET_COOKIE].to_str().unwrap().contains("; Secure"));
+    assert!(
+        h["strict-transport-security"]
+            .to_str()
+            .unwrap()
+            .starts_with("max-age=")
+    );
+    let mut request = Request::post("/login")
+        .header(header::COOKIE, "dj_login_csrf=formtoken")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!(
+            "username=admin&password={PASSWORD}&csrf=formtoken"
+        )))
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+            [127, 0, 0, 1],
+            50000,
+        ))));
+    let response = f.router.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
+    assert!(cookie.starts_with("dj_session=") && cookie.contains("; Secure"));
 }
