@@ -629,9 +629,11 @@ async fn territory_tree_links_and_scopes() {
             .await
             .unwrap();
         assert_eq!(
-            db.territory_scope_for_org(t.branch_a).await.unwrap(),
+            db.territory_scope_for_org(t.street_a).await.unwrap(),
             Some(street.id)
         );
+        // A branch below serves no territory of its own, and inherits none.
+        assert_eq!(db.territory_scope_for_org(t.branch_a).await.unwrap(), None);
         assert_eq!(db.territory_scope_for_org(t.branch_b).await.unwrap(), None);
         assert_eq!(
             db.orgs_serving_territory(street.id).await.unwrap()[0].0,
