@@ -19,6 +19,7 @@ pub mod members;
 pub mod orglife;
 pub mod orglife_rules;
 pub mod orgs;
+pub mod photos;
 pub mod reminders;
 pub mod tabular;
 pub mod users;
