@@ -105,6 +105,10 @@ pub enum AppError {
     Conflict(String),
     #[error("登录失败次数过多，请 {0} 分钟后再试")]
     Throttled(i64),
+    /// Too many requests from one client or for one key (the public call pages); the message
+    /// says when to try again.
+    #[error("{0}")]
+    TooMany(String),
     #[error("文件有 {} 处错误，未导入任何数据", .0.len())]
     ImportRejected(Vec<RowError>),
     #[error(transparent)]
@@ -136,6 +140,10 @@ pub struct App {
     /// Whether the server sits behind a reverse proxy whose `X-Forwarded-For` names the client.
     /// Off by default: anyone could otherwise claim any address and escape per-client limits.
     pub trust_proxy: bool,
+    /// Bytes of photos the public call form may store per day, counted from the database.
+    pub public_upload_bytes_per_day: u64,
+    /// Per-client and per-phone counts of the public call pages.
+    pub public_calls: std::sync::Arc<calls::PublicCallLimits>,
 }
 
 impl App {
@@ -146,6 +154,8 @@ impl App {
             dues: Default::default(),
             backfill_days: orglife::DEFAULT_BACKFILL_DAYS,
             trust_proxy: false,
+            public_upload_bytes_per_day: calls::DEFAULT_PUBLIC_UPLOAD_MB_PER_DAY * 1024 * 1024,
+            public_calls: Default::default(),
         }
     }
 }

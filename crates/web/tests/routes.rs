@@ -1208,6 +1208,15 @@ async fn upload(
     f.call(request).await
 }
 
+/// A real picture, for residents' photos (which are decoded and re-encoded on intake).
+fn photo_png() -> Vec<u8> {
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(32, 24))
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
 const TINY_PNG: &[u8] = &[
     0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R',
 ];
@@ -1796,7 +1805,7 @@ async fn a_call_goes_from_the_public_form_through_community_street_and_departmen
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(page.contains("联系电话") && page.contains("消防通道被堵"));
-        let code = public_call(&f, "C05-01", territory, Some(TINY_PNG)).await;
+        let code = public_call(&f, "C05-01", territory, Some(&photo_png())).await;
         let (status, track) = f
             .page("member", &format!("/public/calls/track?code={code}&new=1"))
             .await;
@@ -2030,7 +2039,13 @@ async fn call_pages_refuse_another_subtree_and_other_roles() {
             })
             .unwrap();
         department_handler(&mut f, "dept_x", "区民政局").await;
-        let code = public_call(&f, "C01-01", foreign.territory_id.unwrap(), Some(TINY_PNG)).await;
+        let code = public_call(
+            &f,
+            "C01-01",
+            foreign.territory_id.unwrap(),
+            Some(&photo_png()),
+        )
+        .await;
         let admin = f.app.actor_by_username("admin").await.unwrap();
         let (call, _, photos) = {
             let id = f
