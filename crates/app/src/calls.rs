@@ -697,6 +697,11 @@ impl App {
             let total = u64::try_from(used)
                 .unwrap_or(0)
                 .saturating_add(u64::try_from(adding).unwrap_or(u64::MAX));
+            if self.public_upload_bytes_per_day == 0 {
+                return Err(invalid(
+                    "网上反映暂不接收照片，请去掉照片后提交；办理人员需要时会联系您补充",
+                ));
+            }
             if total > self.public_upload_bytes_per_day {
                 return Err(invalid(
                     "今天网上提交的照片已达上限，暂时不能再上传照片。请去掉照片后提交，\

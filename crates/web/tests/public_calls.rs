@@ -549,5 +549,16 @@ async fn the_public_form_limits_clients_and_phones_and_shrinks_and_caps_photos()
             ..Default::default()
         };
         code_of(&submit(&f, &capped, "10.6.0.1", &call).await);
+        // An instance that takes no photos from the public form says so.
+        let mut none = App::new(f.app.db.clone());
+        none.public_upload_bytes_per_day = 0;
+        let call = Call {
+            phone: "13855556666",
+            photos: vec![phone_jpeg(40, 30)],
+            ..Default::default()
+        };
+        let (status, page) = submit(&f, &web::router(none), "10.6.0.2", &call).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("暂不接收照片"), "{page}");
     }
 }
