@@ -88,6 +88,19 @@ pub async fn public_new(State(app): State<App>) -> PageResult {
     .await
 }
 
+/// Why a form with photos could not be read, in words a resident can act on (the multipart
+/// parser's own message is English and technical).
+fn upload_failed(e: axum::extract::multipart::MultipartError) -> AppError {
+    AppError::Invalid(if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        format!(
+            "照片上传失败：提交的内容太大。最多 {} 张照片，每张不超过 5 MB",
+            app::calls::MAX_PHOTOS
+        )
+    } else {
+        "提交失败：内容没有完整收到，请检查网络后重新提交".into()
+    })
+}
+
 /// Reads the call form (multipart, for the photos).
 async fn read_call_form(
     mut multipart: Multipart,
@@ -95,18 +108,11 @@ async fn read_call_form(
     let mut v = CallFormValues::default();
     let mut photos = Vec::new();
     let mut csrf = String::new();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::Invalid(format!("提交失败：{e}")))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(upload_failed)? {
         let name = field.name().unwrap_or("").to_string();
         if name == "photos" {
             let file = field.file_name().unwrap_or("照片").to_string();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| AppError::Invalid(format!("照片上传失败：{e}")))?;
+            let bytes = field.bytes().await.map_err(upload_failed)?;
             if !bytes.is_empty() {
                 photos.push((file, bytes.to_vec()));
             }

@@ -512,6 +512,22 @@ async fn the_public_form_limits_clients_and_phones_and_shrinks_and_caps_photos()
         assert!(contains(&original, b"39.9042N") && contains(&original, b"Exif"));
         assert!(!contains(&stored, b"39.9042N") && !contains(&stored, b"Exif"));
 
+        // The route's own body limit stops an upload past three full photos before the app
+        // sees it (the server-wide limit is far larger).
+        let mut huge = vec![0xFF, 0xD8, 0xFF];
+        huge.resize(web::calls::PUBLIC_FORM_MAX_BODY + 1024, 0);
+        let call = Call {
+            phone: "13833335555",
+            photos: vec![huge],
+            ..Default::default()
+        };
+        let (status, page) = submit(&f, &f.router, "10.5.0.3", &call).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            page.contains("照片上传失败") && !page.contains("每张照片不超过"),
+            "{page}"
+        );
+
         // A decompression bomb is refused before it is decoded.
         let before = calls_made(&f).await;
         let call = Call {
