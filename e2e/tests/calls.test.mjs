@@ -1,6 +1,7 @@
 // Residents' calls (你呼我应): a resident reports cars blocking the fire lane on their phone, the
-// community committee acknowledges, answers and resolves it, the resident rates it 满意 and the
-// call closes; the street sees it in the figures and the resident's phone masked.
+// community committee acknowledges, answers and resolves it, the resident proves the call is
+// theirs with the last four digits of their phone, sees what they wrote and rates it 满意, and
+// the call closes; the street sees it in the figures and the resident's phone masked.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -64,6 +65,7 @@ test('a resident reports on the phone, the community resolves, the resident rate
     const code = (await phone.textContent('#tracking-code b')).trim();
     assert.match(code, /^[A-Z0-9]{8,}$/, `tracking code ${code}`);
     assert.match(await phone.textContent('#call-status'), /待受理/);
+    assert.doesNotMatch(await phone.textContent('main'), /消防通道被堵|丽源小区东门/, 'what was written stays hidden');
     await shot(phone, 'call-tracking-mobile');
     const trackUrl = url(`/public/calls/track?code=${encodeURIComponent(code)}`);
 
@@ -91,11 +93,22 @@ test('a resident reports on the phone, the community resolves, the resident rate
     await shot(staff, 'call-staff');
     await staffContext.close();
 
-    // 3. The resident rates it on the phone.
+    // 3. The resident proves the call is theirs, sees what they wrote, and rates it.
     await phone.goto(trackUrl, { waitUntil: 'domcontentloaded' });
     assert.match(await phone.textContent('#call-status'), /已办结待评价/);
+    assert.match(await phone.textContent('#call-history'), /已协调交警拖离违停车辆/, 'the answer is public');
+    assert.equal(await phone.locator('#call-description').count(), 0, 'no description before the check');
+    assert.equal(await phone.locator('form.rate-form').count(), 0, 'no rating before the check');
+    await shot(phone, 'call-tracking-before-check-mobile');
+    await phone.fill('form.check-form input[name=phone_tail]', '5678');
+    await Promise.all([
+      phone.waitForURL(/\/public\/calls\/track$/, { timeout: TIMEOUT }),
+      phone.click('form.check-form button[type=submit]'),
+    ]);
+    assert.match(await phone.textContent('#call-description'), /小区东门机动车乱停放，消防通道被堵/);
+    assert.match(await phone.textContent('#call-address'), /丽源小区东门/);
+    await shot(phone, 'call-tracking-after-check-mobile');
     await phone.check('form.rate-form input[name=rating][value=satisfied]');
-    await phone.fill('form.rate-form input[name=phone_tail]', '5678');
     await Promise.all([
       phone.waitForURL(/rated=1/, { timeout: TIMEOUT }),
       phone.click('form.rate-form button[type=submit]'),

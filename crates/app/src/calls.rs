@@ -4,29 +4,97 @@
 //! the resident's rating; the figures per unit. The lifecycle and its clocks are the domain's
 //! (`domain::calls`, `domain::workcal`); here they meet the database and the actors.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
 
-use chrono::{DateTime, Datelike, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Asia::Shanghai;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::limits::RateLimiter;
 use crate::members::today;
 use crate::{Actor, App, AppError, Result};
 use domain::calls::{
-    self, Arbitration, Case, Escalation, Event, Figures, Level, Rating, SlaPolicy, SlaState,
-    Status, auto_escalation, sla_state,
+    self, Arbitration, Case, Escalation, Event, Figures, Level, MAX_TAIL_FAILURES, Rating,
+    SlaPolicy, SlaState, Status, auto_escalation, sla_state,
 };
+use domain::personal::mask_numbers_in_text;
 use domain::workcal::{WorkCalendar, YearArrangement, china_2026};
 use domain::{OrgKind, Role};
 use store::{
     Author, CallChange, CallEventRow, CallItem, CallRow, CallScope, CallUnit, NewCall, NewCallUnit,
-    Scope,
+    Scope, StoreError,
 };
 
 /// Photos a resident may attach to one call, each at most [`MAX_PHOTO_BYTES`].
 pub const MAX_PHOTOS: usize = 3;
 pub const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
+
+/// Calls one client may send through the public form per hour. An office or a family behind one
+/// address reports a few matters a day; a script reports hundreds.
+pub const SUBMISSIONS_PER_CLIENT: u32 = 10;
+/// Calls one phone number may be given for per day, from any address.
+pub const SUBMISSIONS_PER_PHONE: u32 = 5;
+/// Phone-tail checks (viewing the details, rating) one client may make per hour, over all
+/// calls: a resident needs two or three per call.
+pub const TAIL_CHECKS_PER_CLIENT: u32 = 20;
+/// Photos stored from the public form per day, in MB, unless the instance says otherwise
+/// (`--public-upload-mb-per-day`). Shrunk photos are 0.2 to 0.5 MB, so this holds several
+/// hundred calls with photos a day.
+pub const DEFAULT_PUBLIC_UPLOAD_MB_PER_DAY: u64 = 200;
+/// The channel of calls from the public form, whose photos the daily cap counts.
+pub const PUBLIC_CHANNEL: &str = "web";
+
+const HOUR: Duration = Duration::from_secs(3600);
+/// Clients and phones remembered at once per limiter; see [`RateLimiter`].
+const LIMITER_KEYS: usize = 20_000;
+
+/// What the public call pages count per client and per phone, in memory. A restart forgets
+/// these counts, which gives an attacker no more than waiting would; what must outlive a
+/// restart (a call's wrong phone tails, the day's photo bytes) is counted in the database.
+pub struct PublicCallLimits {
+    submissions_per_client: RateLimiter,
+    submissions_per_phone: RateLimiter,
+    tail_checks_per_client: RateLimiter,
+    /// Decoding a photo takes a core and up to [`crate::photos::DECODE_MAX_ALLOC`] of memory:
+    /// two at a time, whatever the number of submissions.
+    photo_work: tokio::sync::Semaphore,
+    /// One submission at a time checks the day's photo bytes and stores its photos, so that
+    /// parallel submissions cannot all pass the same check.
+    upload_cap: tokio::sync::Mutex<()>,
+}
+
+impl Default for PublicCallLimits {
+    fn default() -> Self {
+        PublicCallLimits {
+            submissions_per_client: RateLimiter::new(SUBMISSIONS_PER_CLIENT, HOUR, LIMITER_KEYS),
+            submissions_per_phone: RateLimiter::new(SUBMISSIONS_PER_PHONE, 24 * HOUR, LIMITER_KEYS),
+            tail_checks_per_client: RateLimiter::new(TAIL_CHECKS_PER_CLIENT, HOUR, LIMITER_KEYS),
+            photo_work: tokio::sync::Semaphore::new(2),
+            upload_cap: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+/// "25 分钟" or "3 小时", rounded up, for "请 … 后再试".
+fn wait_text(wait: Duration) -> String {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    if minutes > 90 {
+        format!("{} 小时", minutes.div_ceil(60))
+    } else {
+        format!("{minutes} 分钟")
+    }
+}
+
+/// Midnight of today in China, when the public photo cap starts again.
+fn start_of_today() -> DateTime<Utc> {
+    let midnight = local_now().date().and_time(chrono::NaiveTime::MIN);
+    Shanghai
+        .from_local_datetime(&midnight)
+        .single()
+        .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
+}
 
 /// District departments that answer calls, seeded once per instance; admins add more. Local
 /// practice \[L\]: the departments a Chinese district government has for the catalogue's items.
@@ -164,13 +232,13 @@ pub struct ActionInput {
     pub into: String,
 }
 
-/// What the resident sees on the tracking page.
+/// What the tracking page shows. Anyone with the 查询码 sees how the call is going; what the
+/// resident wrote, and where, only the resident after the phone check. Numbers typed into any
+/// of it are masked.
 #[derive(Debug, Clone, Serialize)]
 pub struct PublicCall {
     pub tracking_code: String,
     pub item_name: String,
-    pub address: String,
-    pub description: String,
     pub status: Status,
     pub holder_name: String,
     pub submitted_at: DateTime<Utc>,
@@ -178,6 +246,26 @@ pub struct PublicCall {
     pub countdown: String,
     pub history: Vec<(DateTime<Utc>, String)>,
     pub may_rate: bool,
+    /// Too many wrong phone tails: the call is no longer checked, shown or rated online.
+    pub locked: bool,
+    /// After the resident's phone check.
+    pub details: Option<PublicDetails>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicDetails {
+    pub address: String,
+    pub description: String,
+}
+
+/// A call checked and routed, not yet stored.
+struct Intake {
+    item: CallItem,
+    place: i64,
+    community: CallUnit,
+    holder: CallUnit,
+    level: Level,
+    phone: String,
 }
 
 /// One line of the figures table.
@@ -213,6 +301,13 @@ impl FigureRow {
 
 fn invalid(message: impl Into<String>) -> AppError {
     AppError::Invalid(message.into())
+}
+
+fn too_frequent(wait: Duration) -> AppError {
+    AppError::TooMany(format!(
+        "提交过于频繁，请 {}后再试；紧急情况请直接拨打 110、119、120",
+        wait_text(wait)
+    ))
 }
 
 fn parse_state(row: &CallRow) -> Result<(Case, SlaPolicy)> {
@@ -527,8 +622,10 @@ impl App {
     }
 
     /// Records a new call and routes it: to the community of the place first, or to its street
-    /// for items that start there. `author` is the staff member or API client entering it, or
-    /// `None` for a resident on the public form. Returns the id and the tracking code.
+    /// for items that start there. `author` is the staff member or API client entering it, who
+    /// must be an org admin of the community (or above); `None` is a resident the caller has
+    /// already limited (the demo, tests): the public form goes through
+    /// [`App::submit_public_call`]. Returns the id and the tracking code.
     pub async fn submit_call(
         &self,
         root_org_id: i64,
@@ -537,6 +634,93 @@ impl App {
         channel: &str,
         author: Option<&Actor>,
     ) -> Result<(i64, String)> {
+        let intake = self.check_intake(root_org_id, input, photos).await?;
+        if let Some(actor) = author {
+            self.check_intake_scope(actor, &intake.community).await?;
+        }
+        let photos = self.shrink_photos(photos).await?;
+        self.store_call(root_org_id, input, &intake, &photos, channel, author)
+            .await
+    }
+
+    /// Whether a client may post the public form now; checked before the form is read, so a
+    /// client over its limit costs the server no upload.
+    pub fn public_submission_allowed(&self, client: &str) -> Result<()> {
+        match self
+            .public_calls
+            .submissions_per_client
+            .blocked_for(client, Instant::now())
+        {
+            Some(wait) => Err(too_frequent(wait)),
+            None => Ok(()),
+        }
+    }
+
+    /// A resident's call from the public form, from `client` (their address). Limited per
+    /// client and per phone number; photos are shrunk, and refused once the day's public
+    /// photos reach the instance's cap.
+    pub async fn submit_public_call(
+        &self,
+        root_org_id: i64,
+        input: &CallInput,
+        photos: &[(String, Vec<u8>)],
+        client: &str,
+    ) -> Result<(i64, String)> {
+        self.public_submission_allowed(client)?;
+        let intake = self.check_intake(root_org_id, input, photos).await?;
+        let limits = &self.public_calls;
+        let now = Instant::now();
+        limits
+            .submissions_per_client
+            .hit(client, now)
+            .map_err(too_frequent)?;
+        limits
+            .submissions_per_phone
+            .hit(&intake.phone, now)
+            .map_err(|wait| {
+                AppError::TooMany(format!(
+                    "该手机号近一天提交的呼声已有 {SUBMISSIONS_PER_PHONE} 条，请 {}后再试；\
+                     急事请直接联系社区，紧急情况请拨打 110、119、120",
+                    wait_text(wait)
+                ))
+            })?;
+        let photos = self.shrink_photos(photos).await?;
+        let _turn = if photos.is_empty() {
+            None
+        } else {
+            let turn = limits.upload_cap.lock().await;
+            let used = self
+                .db
+                .call_photo_bytes_since(root_org_id, PUBLIC_CHANNEL, start_of_today())
+                .await?;
+            let adding: usize = photos.iter().map(|(_, b)| b.len()).sum();
+            let total = u64::try_from(used)
+                .unwrap_or(0)
+                .saturating_add(u64::try_from(adding).unwrap_or(u64::MAX));
+            if self.public_upload_bytes_per_day == 0 {
+                return Err(invalid(
+                    "网上反映暂不接收照片，请去掉照片后提交；办理人员需要时会联系您补充",
+                ));
+            }
+            if total > self.public_upload_bytes_per_day {
+                return Err(invalid(
+                    "今天网上提交的照片已达上限，暂时不能再上传照片。请去掉照片后提交，\
+                     或明天再上传；办理人员需要时会联系您补充",
+                ));
+            }
+            Some(turn)
+        };
+        self.store_call(root_org_id, input, &intake, &photos, PUBLIC_CHANNEL, None)
+            .await
+    }
+
+    /// Checks what was typed and routes the call, without storing anything.
+    async fn check_intake(
+        &self,
+        root_org_id: i64,
+        input: &CallInput,
+        photos: &[(String, Vec<u8>)],
+    ) -> Result<Intake> {
         let item = self
             .call_catalogue(root_org_id)
             .await?
@@ -552,17 +736,22 @@ impl App {
         }
         let phone = domain::personal::parse_mobile_phone(&input.phone)
             .map_err(|e| invalid(format!("联系电话：{e}")))?;
+        let photos: Vec<&Vec<u8>> = photos
+            .iter()
+            .map(|(_, b)| b)
+            .filter(|b| !b.is_empty())
+            .collect();
         if photos.len() > MAX_PHOTOS {
             return Err(invalid(format!("最多上传 {MAX_PHOTOS} 张照片")));
         }
-        let mut checked = Vec::new();
-        for (_, bytes) in photos.iter().filter(|(_, b)| !b.is_empty()) {
+        for bytes in photos {
             if bytes.len() > MAX_PHOTO_BYTES {
                 return Err(invalid("每张照片不超过 5 MB"));
             }
-            match crate::meeting_extras::sniff_attachment(bytes) {
-                Some(t) if t.starts_with("image/") => checked.push((t.to_string(), bytes.clone())),
-                _ => return Err(invalid("只能上传照片（JPG、PNG、WebP）")),
+            if !crate::meeting_extras::sniff_attachment(bytes)
+                .is_some_and(|t| t.starts_with("image/"))
+            {
+                return Err(invalid("只能上传照片（JPG、PNG、WebP）"));
             }
         }
         let place = input
@@ -579,19 +768,104 @@ impl App {
             .find(|u| {
                 u.level == Level::Community.code() && u.territory_id == Some(community_territory)
             })
-            .ok_or_else(|| invalid("该社区尚未开通呼声受理"))?;
+            .ok_or_else(|| invalid("该社区尚未开通呼声受理"))?
+            .clone();
         let first_level = level_of(&item.first_level)?;
         let holder = if first_level == Level::Community {
-            community
+            community.clone()
         } else {
             community
                 .parent_id
                 .and_then(|p| units.iter().find(|u| u.id == p))
-                .unwrap_or(community)
+                .unwrap_or(&community)
+                .clone()
         };
         let level = level_of(&holder.level)?;
+        Ok(Intake {
+            item,
+            place,
+            community,
+            holder,
+            level,
+            phone,
+        })
+    }
+
+    /// Staff and API clients register calls for communities in their own subtree: an org admin
+    /// for theirs, the system admin for all. Department handlers and branch officers answer
+    /// calls; they do not take them in.
+    async fn check_intake_scope(&self, actor: &Actor, community: &CallUnit) -> Result<()> {
+        if !matches!(actor.role, Role::Admin | Role::OrgAdmin) {
+            return Err(AppError::Forbidden);
+        }
+        let org = community.org_id.ok_or(AppError::Forbidden)?;
+        match self.db.org_get(actor.scope(), org).await {
+            Ok(_) => Ok(()),
+            Err(StoreError::NotFound) => Err(AppError::Forbidden),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The communities an actor may register calls for, for the staff form.
+    pub async fn call_communities_for(&self, actor: &Actor) -> Result<Vec<(CallUnit, String)>> {
+        if !matches!(actor.role, Role::Admin | Role::OrgAdmin) {
+            return Err(AppError::Forbidden);
+        }
+        let root = self.root_of(actor).await?;
+        let mut orgs = HashSet::new();
+        for kind in [OrgKind::CommunityCommittee, OrgKind::VillageCommittee] {
+            for org in self.db.org_list_kind(actor.scope(), kind.code()).await? {
+                orgs.insert(org.id);
+            }
+        }
+        Ok(self
+            .call_communities(root)
+            .await?
+            .into_iter()
+            .filter(|(u, _)| u.org_id.is_some_and(|o| orgs.contains(&o)))
+            .collect())
+    }
+
+    /// Photos as stored: shrunk and re-encoded (see [`crate::photos`]), a few at a time and off
+    /// the async threads.
+    async fn shrink_photos(&self, photos: &[(String, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for (_, bytes) in photos.iter().filter(|(_, b)| !b.is_empty()) {
+            let _permit = self
+                .public_calls
+                .photo_work
+                .acquire()
+                .await
+                .map_err(|_| invalid("照片处理暂不可用，请稍后再试"))?;
+            let bytes = bytes.clone();
+            let jpeg = tokio::task::spawn_blocking(move || crate::photos::shrink_photo(&bytes))
+                .await
+                .map_err(|_| invalid("照片处理失败，请换一张照片再试"))??;
+            out.push(("image/jpeg".to_string(), jpeg));
+        }
+        Ok(out)
+    }
+
+    /// Stores a checked call with its first event and photos.
+    async fn store_call(
+        &self,
+        root_org_id: i64,
+        input: &CallInput,
+        intake: &Intake,
+        photos: &[(String, Vec<u8>)],
+        channel: &str,
+        author: Option<&Actor>,
+    ) -> Result<(i64, String)> {
+        let Intake {
+            item,
+            place,
+            community,
+            holder,
+            level,
+            phone,
+        } = intake;
         let now = local_now();
-        let case = Case::new(now, level, holder.id);
+        let case = Case::new(now, *level, holder.id);
         let sla = SlaPolicy {
             acknowledge_minutes: u32::try_from(item.acknowledge_minutes).unwrap_or(u32::MAX),
             respond_minutes: u32::try_from(item.respond_minutes).unwrap_or(u32::MAX),
@@ -627,11 +901,11 @@ impl App {
                 tracking_code: code.clone(),
                 item_code: item.code.clone(),
                 item_name: format!("{} · {}", item.category_name, item.name),
-                territory_id: Some(place),
+                territory_id: Some(*place),
                 community_unit_id: community.id,
                 org_id: community_org,
                 address: input.address.trim().chars().take(200).collect(),
-                description: description.into(),
+                description: input.description.trim().into(),
                 resident_name: input.resident_name.trim().chars().take(40).collect(),
                 phone: phone.clone(),
                 channel: channel.into(),
@@ -641,7 +915,7 @@ impl App {
                 state: state.clone(),
                 sla: sla_json.clone(),
             };
-            match self.db.call_create(&new, &first, &checked, &by).await {
+            match self.db.call_create(&new, &first, photos, &by).await {
                 Ok(id) => return Ok((id, code)),
                 Err(e) if e.is_unique_violation() => continue,
                 Err(e) => return Err(e.into()),
@@ -892,14 +1166,36 @@ impl App {
             .await?)
     }
 
-    /// The tracking page: public parts of a call, by its 查询码.
-    pub async fn track_call(&self, code: &str) -> Result<PublicCall> {
+    /// A call by the 查询码 a resident typed, for the public pages.
+    async fn call_by_code(&self, code: &str) -> Result<CallRow> {
         let code = calls::check_tracking_code(code).map_err(|e| invalid(e.to_string()))?;
-        let row = self
-            .db
+        self.db
             .call_by_tracking_code(&code)
             .await
-            .map_err(|_| invalid("没有找到这个查询码的呼声，请核对"))?;
+            .map_err(|_| invalid("没有找到这个查询码的呼声，请核对"))
+    }
+
+    /// The tracking page for anyone with the 查询码: how the call is going, not what the
+    /// resident wrote.
+    pub async fn track_call(&self, code: &str) -> Result<PublicCall> {
+        let row = self.call_by_code(code).await?;
+        self.public_call(row, false).await
+    }
+
+    /// The tracking page for the resident, who proved it with the last four digits of their
+    /// phone: with the description and the address.
+    pub async fn track_call_as_resident(
+        &self,
+        code: &str,
+        phone_tail: &str,
+        client: &str,
+    ) -> Result<PublicCall> {
+        let row = self.call_by_code(code).await?;
+        self.check_phone_tail(&row, phone_tail, client).await?;
+        self.public_call(row, true).await
+    }
+
+    async fn public_call(&self, row: CallRow, with_details: bool) -> Result<PublicCall> {
         let calendar = self.work_calendar(row.root_org_id).await?;
         let view = self.view(row, &calendar, local_now())?;
         let history = self
@@ -907,39 +1203,75 @@ impl App {
             .call_events(view.row.id)
             .await?
             .into_iter()
-            .map(|e| (e.at, e.public_note))
+            .map(|e| (e.at, mask_numbers_in_text(&e.public_note)))
             .collect();
+        let locked = view.row.tail_failures >= MAX_TAIL_FAILURES;
         Ok(PublicCall {
             countdown: view.countdown(),
-            may_rate: view.case.status == Status::Resolved,
+            may_rate: view.case.status == Status::Resolved && !locked,
+            locked,
             tracking_code: view.row.tracking_code.clone(),
             item_name: view.row.item_name.clone(),
-            address: view.row.address.clone(),
-            description: view.row.description.clone(),
             status: view.case.status,
             holder_name: view.row.holder_name.clone(),
             submitted_at: view.row.submitted_at,
             history,
+            details: with_details.then(|| PublicDetails {
+                address: mask_numbers_in_text(&view.row.address),
+                description: mask_numbers_in_text(&view.row.description),
+            }),
         })
     }
 
-    /// The resident rates the answer. The last four digits of the phone they gave prove it is
-    /// them and not someone who guessed a code.
-    pub async fn rate_call(&self, code: &str, phone_tail: &str, rating: &str) -> Result<()> {
-        let code = calls::check_tracking_code(code).map_err(|e| invalid(e.to_string()))?;
-        let row = self
-            .db
-            .call_by_tracking_code(&code)
-            .await
-            .map_err(|_| invalid("没有找到这个查询码的呼声"))?;
-        let tail = phone_tail.trim();
-        if tail.len() != 4 || !row.phone.ends_with(tail) {
-            return Err(invalid("手机号后四位不符"));
+    /// The resident's proof: the last four digits of the phone they gave. Each client has a
+    /// few checks an hour over all calls, and each call a few wrong ones for good, counted in
+    /// the database; the attempt is taken before the digits are compared and given back when
+    /// they were right.
+    async fn check_phone_tail(&self, row: &CallRow, phone_tail: &str, client: &str) -> Result<()> {
+        let locked = format!(
+            "该呼声的手机号验证错误次数过多，已锁定网上查看和评价。\
+             {}回访时可以电话评价，也可以直接联系{}",
+            row.holder_name, row.holder_name
+        );
+        if let Err(wait) = self
+            .public_calls
+            .tail_checks_per_client
+            .hit(client, Instant::now())
+        {
+            return Err(AppError::TooMany(format!(
+                "验证次数过多，请 {}后再试",
+                wait_text(wait)
+            )));
         }
+        let Some(taken) = self.db.call_tail_attempt(row.id, MAX_TAIL_FAILURES).await? else {
+            return Err(invalid(locked));
+        };
+        if calls::phone_tail_matches(&row.phone, phone_tail) {
+            self.db.call_tail_refund(row.id).await?;
+            return Ok(());
+        }
+        match MAX_TAIL_FAILURES - taken {
+            0 => Err(invalid(format!("手机号后四位不符。{locked}"))),
+            left => Err(invalid(format!("手机号后四位不符，还可再试 {left} 次"))),
+        }
+    }
+
+    /// The resident rates the answer, after the same phone check as for the details, so a
+    /// guessed 查询码 is not enough to close someone else's call.
+    pub async fn rate_call(
+        &self,
+        code: &str,
+        phone_tail: &str,
+        rating: &str,
+        client: &str,
+    ) -> Result<()> {
+        let row = self.call_by_code(code).await?;
         let rating = Rating::from_code(rating).ok_or_else(|| invalid("请选择评价"))?;
         let (case, _) = parse_state(&row)?;
         let event = Event::Rate { rating };
+        // A call that cannot be rated now costs the resident no attempt.
         let next = calls::apply(&case, &event, local_now()).map_err(|e| invalid(e.to_string()))?;
+        self.check_phone_tail(&row, phone_tail, client).await?;
         let author = Author {
             user_id: None,
             name: "群众（网上评价）".into(),

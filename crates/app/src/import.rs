@@ -52,7 +52,7 @@ fn yes(text: &str) -> bool {
 }
 
 /// Checks a whole sheet and returns either every member ready to insert or every error.
-/// `branches` and `communities` map names to ids within the actor's scope.
+/// `branches` maps names to ids within the actor's scope, `communities` those of the whole instance.
 pub fn check_sheet(
     sheet: &Sheet,
     branches: &HashMap<String, Vec<i64>>,

@@ -19,6 +19,7 @@ pub mod members;
 pub mod orglife;
 pub mod orglife_rules;
 pub mod orgs;
+pub mod photos;
 pub mod reminders;
 pub mod restrictions;
 pub mod tabular;
@@ -105,6 +106,10 @@ pub enum AppError {
     Conflict(String),
     #[error("登录失败次数过多，请 {0} 分钟后再试")]
     Throttled(i64),
+    /// Too many requests from one client or for one key (the public call pages); the message
+    /// says when to try again.
+    #[error("{0}")]
+    TooMany(String),
     #[error("文件有 {} 处错误，未导入任何数据", .0.len())]
     ImportRejected(Vec<RowError>),
     #[error(transparent)]
@@ -141,6 +146,10 @@ pub struct App {
     /// then marked `Secure` and responses carry HSTS. Off by default, since the zero set-up
     /// default is plain HTTP on 127.0.0.1, where a `Secure` cookie would never be sent back.
     pub secure_cookies: bool,
+    /// Bytes of photos the public call form may store per day, counted from the database.
+    pub public_upload_bytes_per_day: u64,
+    /// Per-client and per-phone counts of the public call pages.
+    pub public_calls: std::sync::Arc<calls::PublicCallLimits>,
 }
 
 impl App {
@@ -152,6 +161,8 @@ impl App {
             backfill_days: orglife::DEFAULT_BACKFILL_DAYS,
             trust_proxy: false,
             secure_cookies: false,
+            public_upload_bytes_per_day: calls::DEFAULT_PUBLIC_UPLOAD_MB_PER_DAY * 1024 * 1024,
+            public_calls: Default::default(),
         }
     }
 }

@@ -231,6 +231,13 @@ impl App {
         fixed.kind = current.kind.clone();
         fixed.parent_id = current.parent_id;
         let change = validate_org(&fixed, parent_kind)?;
+        // An org's territory is its staff's territory scope: only someone above may set it.
+        if id == actor.org_id
+            && actor.role != Role::Admin
+            && change.territory_id != current.territory_id
+        {
+            return Err(AppError::Forbidden);
+        }
         self.check_territory(actor, change.territory_id).await?;
         Ok(self
             .db
@@ -261,7 +268,8 @@ impl App {
         })
     }
 
-    /// The territory subtree an actor sees (`None` = everything, for system admins).
+    /// The territory subtree an actor sees (`None` = everything, for system admins): the
+    /// territory their own org serves, or none at all when it serves none.
     pub async fn territory_scope(&self, actor: &Actor) -> Result<Option<i64>> {
         actor.require_staff()?;
         if actor.role == Role::Admin {
@@ -305,8 +313,17 @@ impl App {
         Ok(self.db.territory_get(within, id).await?)
     }
 
+    /// Communities a member may have registered (报到) in: every community of the instance,
+    /// since members live anywhere, not only in the territory their branch serves. Their names
+    /// are public anyway (the residents' call form lists them).
     pub async fn communities(&self, actor: &Actor) -> Result<Vec<Territory>> {
-        let within = self.territory_scope(actor).await?;
+        actor.require_staff()?;
+        let root = self
+            .db
+            .org_get(actor.scope(), actor.org_id)
+            .await?
+            .root_org_id;
+        let within = self.db.territory_scope_for_org(root).await?;
         Ok(self
             .db
             .territory_list_level(within, TerritoryLevel::Community.code())

@@ -28,7 +28,8 @@ struct Cli {
     command: Command,
 }
 
-/// The instance's rules: dues (DOMAIN.md §1.3) and the back-filling limit of meeting records.
+/// The instance's rules: dues (DOMAIN.md §1.3), the back-filling limit of meeting records and the
+/// daily volume of residents' photos.
 #[derive(clap::Args, Clone)]
 struct DuesArgs {
     /// 每月党费上限（元），默认 1000；0 表示不设上限
@@ -43,6 +44,9 @@ struct DuesArgs {
     /// 会议结束后多少天内可以补录会议记录（1–365）
     #[arg(long, default_value_t = app::orglife::DEFAULT_BACKFILL_DAYS)]
     backfill_days: i64,
+    /// 群众网上反映时每天最多收下多少照片（MB，按压缩后计），0 表示网上反映不收照片
+    #[arg(long, default_value_t = app::calls::DEFAULT_PUBLIC_UPLOAD_MB_PER_DAY)]
+    public_upload_mb_per_day: u64,
 }
 
 impl DuesArgs {
@@ -53,6 +57,18 @@ impl DuesArgs {
             Err(format!(
                 "--backfill-days「{}」无效，应在 1 到 365 之间",
                 self.backfill_days
+            ))
+        }
+    }
+
+    fn public_upload_bytes_per_day(&self) -> Result<u64, String> {
+        // A terabyte a day is no cap at all; a larger number is a typo.
+        if self.public_upload_mb_per_day <= 1024 * 1024 {
+            Ok(self.public_upload_mb_per_day * 1024 * 1024)
+        } else {
+            Err(format!(
+                "--public-upload-mb-per-day「{}」过大，应在 0 到 1048576 之间",
+                self.public_upload_mb_per_day
             ))
         }
     }
@@ -326,6 +342,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             app.dues = dues.settings()?;
             app.backfill_days = dues.backfill_days()?;
             web.apply(&mut app);
+            app.public_upload_bytes_per_day = dues.public_upload_bytes_per_day()?;
             if let Some(first) = app.bootstrap(&org_name).await.map_err(|e| e.to_string())? {
                 eprintln!("已新建数据库并创建顶层党组织「{}」。", first.org_name);
                 eprintln!(
@@ -348,6 +365,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         } => {
             let settings = dues.settings()?;
             let backfill_days = dues.backfill_days()?;
+            let public_upload = dues.public_upload_bytes_per_day()?;
             if reset || db == DEMO_DB {
                 remove_sqlite_files(&db);
             }
@@ -355,6 +373,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             app.dues = settings;
             app.backfill_days = backfill_days;
             web.apply(&mut app);
+            app.public_upload_bytes_per_day = public_upload;
             let started = std::time::Instant::now();
             let options = DemoOptions {
                 members,

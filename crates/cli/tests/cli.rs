@@ -187,6 +187,8 @@ fn serve_on_an_empty_database_creates_the_first_admin_and_answers() {
             &addr,
             "--org-name",
             "中共测试区委员会",
+            "--public-upload-mb-per-day",
+            "50",
         ])
         .stderr(std::process::Stdio::piped())
         .spawn()

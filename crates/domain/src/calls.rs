@@ -1029,6 +1029,22 @@ pub fn check_tracking_code(input: &str) -> Result<String, TrackingCodeError> {
     Ok(code)
 }
 
+// ---------------------------------------------------------------------------
+// The resident's proof (手机号后四位)
+
+/// Wrong phone tails a call accepts on the public pages before its online check locks. Local
+/// practice \[L\]: four digits are 10,000 guesses, so every wrong one must cost something; five
+/// leave room for a resident's typing, and a locked call is still rated by the handler's
+/// call-back.
+pub const MAX_TAIL_FAILURES: i64 = 5;
+
+/// Whether `typed` is the last four digits of the phone the resident gave: exactly four ASCII
+/// digits (spaces around them forgiven), so an empty or shorter guess never matches a suffix.
+pub fn phone_tail_matches(phone: &str, typed: &str) -> bool {
+    let typed = typed.trim();
+    typed.len() == 4 && typed.bytes().all(|b| b.is_ascii_digit()) && phone.ends_with(typed)
+}
+
 /// ISO 7064 MOD 11-2 check character of ASCII digits.
 fn mod11_2(digits: &[u8]) -> char {
     let p = digits
@@ -1799,6 +1815,23 @@ mod tests {
             bytes.swap(pos, pos + 1);
             let swapped = String::from_utf8(bytes).unwrap();
             prop_assert!(check_tracking_code(&swapped).is_err(), "{} accepted as {}", swapped, code);
+        }
+    }
+
+    #[test]
+    fn only_the_exact_last_four_digits_prove_a_call() {
+        assert!(phone_tail_matches("13912345678", "5678"));
+        assert!(phone_tail_matches("13912345678", " 5678 "));
+        for wrong in ["", "678", "45678", "5679", "567８", "abcd"] {
+            assert!(!phone_tail_matches("13912345678", wrong), "{wrong}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_phone_has_exactly_one_tail(phone in "1[3-9][0-9]{9}", guess in 0u32..10_000) {
+            let guess = format!("{guess:04}");
+            prop_assert_eq!(phone_tail_matches(&phone, &guess), phone[7..] == guess);
         }
     }
 }

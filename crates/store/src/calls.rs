@@ -114,6 +114,8 @@ pub struct CallRow {
     pub sla: String,
     pub submitted_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Wrong phone tails typed for this call on the public pages (see `call_tail_attempt`).
+    pub tail_failures: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -189,7 +191,7 @@ macro_rules! insert_call_event {
 
 const CALL_COLUMNS: &str = "c.id, c.root_org_id, c.tracking_code, c.item_code, c.item_name, c.territory_id, \
      c.community_unit_id, c.org_id, c.address, c.description, c.resident_name, c.phone, c.channel, c.status, c.level, \
-     c.holder_unit_id, u.name AS holder_name, c.state, c.sla, c.submitted_at, c.updated_at";
+     c.holder_unit_id, u.name AS holder_name, c.state, c.sla, c.submitted_at, c.updated_at, c.tail_failures";
 
 const UNIT_COLUMNS: &str = "id, root_org_id, level, kind, name, org_id, territory_id, parent_id";
 
@@ -568,6 +570,56 @@ impl Db {
             .await?
         });
         Ok(rows)
+    }
+
+    /// Takes one of a call's `max` phone-tail attempts before the tail is compared, and returns
+    /// how many are taken now; `None` when they were used up. Taking it first, in one
+    /// statement, is what keeps a burst of parallel guesses from all passing a check made
+    /// before any of them failed.
+    pub async fn call_tail_attempt(&self, id: i64, max: i64) -> Result<Option<i64>> {
+        let row: Option<(i64,)> = on_db!(self, pool => {
+            sqlx::query_as(
+                "UPDATE calls SET tail_failures = tail_failures + 1 WHERE id = $1 AND tail_failures < $2 \
+                 RETURNING tail_failures",
+            )
+            .bind(id)
+            .bind(max)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|(n,)| n))
+    }
+
+    /// Gives back an attempt taken by `call_tail_attempt` when the tail was right.
+    pub async fn call_tail_refund(&self, id: i64) -> Result<()> {
+        on_db!(self, pool => {
+            sqlx::query("UPDATE calls SET tail_failures = tail_failures - 1 WHERE id = $1 AND tail_failures > 0")
+                .bind(id)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    /// Bytes of photos stored since `since` with calls that came in through `channel`.
+    pub async fn call_photo_bytes_since(
+        &self,
+        root_org_id: i64,
+        channel: &str,
+        since: DateTime<Utc>,
+    ) -> Result<i64> {
+        let (bytes,): (i64,) = on_db!(self, pool => {
+            sqlx::query_as(
+                "SELECT CAST(COALESCE(SUM(p.size_bytes), 0) AS BIGINT) FROM call_photos p JOIN calls c ON c.id = p.call_id \
+                 WHERE p.uploaded_at >= $3 AND c.root_org_id = $1 AND c.channel = $2",
+            )
+            .bind(root_org_id)
+            .bind(channel)
+            .bind(since)
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(bytes)
     }
 
     /// The community a place (community, grid or building) lies in, if any.

@@ -1,5 +1,5 @@
 //! The territory tree (区 → 街道 → 社区 → 网格 → 楼宇). An actor sees the territory that their
-//! org serves: the `territory_id` of their own org or of its nearest linked ancestor.
+//! own org serves (its `territory_id`), and none when their org serves none.
 
 use crate::{Author, BeginWrite, Db, Result, StoreError, Territory, now, on_db, write_audit};
 
@@ -17,16 +17,15 @@ type TerritoryWithCount = (
 const TERRITORY_COLUMNS: &str = "t.id, t.parent_id, t.root_id, t.level, t.name, t.created_at";
 
 impl Db {
-    /// The territory an org's staff may see: the nearest linked territory on the way up.
+    /// The territory an org's staff may see: the one their own org is linked to, and nothing
+    /// when it is linked to none. Never an ancestor's: an org admin who could unlink their own
+    /// org would otherwise inherit the whole territory of the org above.
     pub async fn territory_scope_for_org(&self, org_id: i64) -> Result<Option<i64>> {
         let row: Option<(Option<i64>,)> = on_db!(self, pool => {
-            sqlx::query_as(
-                "SELECT o.territory_id FROM org_closure c JOIN orgs o ON o.id = c.ancestor_id \
-                 WHERE c.descendant_id = $1 AND o.territory_id IS NOT NULL ORDER BY c.depth LIMIT 1",
-            )
-            .bind(org_id)
-            .fetch_optional(pool)
-            .await?
+            sqlx::query_as("SELECT territory_id FROM orgs WHERE id = $1")
+                .bind(org_id)
+                .fetch_optional(pool)
+                .await?
         });
         Ok(row.and_then(|(t,)| t))
     }

@@ -696,9 +696,11 @@ async fn territory_tree_links_and_scopes() {
             .await
             .unwrap();
         assert_eq!(
-            db.territory_scope_for_org(t.branch_a).await.unwrap(),
+            db.territory_scope_for_org(t.street_a).await.unwrap(),
             Some(street.id)
         );
+        // A branch below serves no territory of its own, and inherits none.
+        assert_eq!(db.territory_scope_for_org(t.branch_a).await.unwrap(), None);
         assert_eq!(db.territory_scope_for_org(t.branch_b).await.unwrap(), None);
         assert_eq!(
             db.orgs_serving_territory(street.id).await.unwrap()[0].0,
@@ -2246,6 +2248,63 @@ async fn calls_are_scoped_transitions_are_optimistic_and_audited() {
             db.call_photo_get(CallScope::Nothing, photos[0]).await,
             Err(StoreError::NotFound)
         ));
+        // Photo bytes per channel and day, for the cap on public uploads.
+        let hour = chrono::Duration::hours(1);
+        let since = chrono::Utc::now() - hour;
+        assert_eq!(
+            db.call_photo_bytes_since(t.district, "phone", since)
+                .await
+                .unwrap(),
+            5
+        );
+        assert_eq!(
+            db.call_photo_bytes_since(t.district, "web", since)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            db.call_photo_bytes_since(t.district, "phone", since + hour * 2)
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            db.call_photo_bytes_since(t.street_a, "phone", since)
+                .await
+                .unwrap(),
+            0
+        );
+
+        // Phone-tail attempts: at most `max` per call, given back when the tail was right.
+        assert_eq!(got.tail_failures, 0);
+        assert_eq!(db.call_tail_attempt(call_b, 2).await.unwrap(), Some(1));
+        db.call_tail_refund(call_b).await.unwrap();
+        assert_eq!(db.call_tail_attempt(call_b, 2).await.unwrap(), Some(1));
+        assert_eq!(db.call_tail_attempt(call_b, 2).await.unwrap(), Some(2));
+        assert_eq!(db.call_tail_attempt(call_b, 2).await.unwrap(), None);
+        assert_eq!(
+            db.call_by_tracking_code("HJ-B")
+                .await
+                .unwrap()
+                .tail_failures,
+            2
+        );
+        assert_eq!(
+            db.call_tail_attempt(call_a, 2).await.unwrap(),
+            Some(1),
+            "per call"
+        );
+        db.call_tail_refund(call_a).await.unwrap();
+        db.call_tail_refund(call_a).await.unwrap();
+        assert_eq!(
+            db.call_by_tracking_code("HJ-A")
+                .await
+                .unwrap()
+                .tail_failures,
+            0
+        );
+
         let log = db.audit_list(whole, Some("call"), 10, 0).await.unwrap();
         assert_eq!(log.len(), 2);
         let log_a = db

@@ -5,11 +5,13 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::auth::Session;
-use crate::error::PageError;
+use crate::client::ClientIp;
+use crate::error::{PageError, status_of};
 use crate::pages::{XLSX, download, form_field, form_status, render, render_status, stored_file};
 use crate::view::Layout;
 use app::calls::{ActionInput, CallInput, CallView, FigureRow, PublicCall};
@@ -55,7 +57,16 @@ pub fn categories(items: &[CallItem]) -> Vec<(String, Vec<&CallItem>)> {
     out
 }
 
-async fn public_form(app: &App, v: CallFormValues, error: String) -> PageResult {
+/// The largest body the public form takes: its photos at their limit, and the text fields.
+pub const PUBLIC_FORM_MAX_BODY: usize =
+    app::calls::MAX_PHOTOS * app::calls::MAX_PHOTO_BYTES + 64 * 1024;
+
+async fn public_form(
+    app: &App,
+    v: CallFormValues,
+    error: String,
+    status: StatusCode,
+) -> PageResult {
     let root = app.public_root().await?;
     let page = PublicFormPage {
         items: app.call_catalogue(root).await?,
@@ -64,12 +75,30 @@ async fn public_form(app: &App, v: CallFormValues, error: String) -> PageResult 
         error,
         action: "/public/calls",
     };
-    let status = form_status(&page.error);
     render_status(status, &page)
 }
 
 pub async fn public_new(State(app): State<App>) -> PageResult {
-    public_form(&app, CallFormValues::default(), String::new()).await
+    public_form(
+        &app,
+        CallFormValues::default(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// Why a form with photos could not be read, in words a resident can act on (the multipart
+/// parser's own message is English and technical).
+fn upload_failed(e: axum::extract::multipart::MultipartError) -> AppError {
+    AppError::Invalid(if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        format!(
+            "照片上传失败：提交的内容太大。最多 {} 张照片，每张不超过 5 MB",
+            app::calls::MAX_PHOTOS
+        )
+    } else {
+        "提交失败：内容没有完整收到，请检查网络后重新提交".into()
+    })
 }
 
 /// Reads the call form (multipart, for the photos).
@@ -79,18 +108,11 @@ async fn read_call_form(
     let mut v = CallFormValues::default();
     let mut photos = Vec::new();
     let mut csrf = String::new();
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| AppError::Invalid(format!("提交失败：{e}")))?
-    {
+    while let Some(field) = multipart.next_field().await.map_err(upload_failed)? {
         let name = field.name().unwrap_or("").to_string();
         if name == "photos" {
             let file = field.file_name().unwrap_or("照片").to_string();
-            let bytes = field
-                .bytes()
-                .await
-                .map_err(|e| AppError::Invalid(format!("照片上传失败：{e}")))?;
+            let bytes = field.bytes().await.map_err(upload_failed)?;
             if !bytes.is_empty() {
                 photos.push((file, bytes.to_vec()));
             }
@@ -127,17 +149,30 @@ fn input_of(v: &CallFormValues) -> CallInput {
     }
 }
 
-pub async fn public_submit(State(app): State<App>, multipart: Multipart) -> PageResult {
+pub async fn public_submit(
+    State(app): State<App>,
+    client: ClientIp,
+    multipart: Multipart,
+) -> PageResult {
+    let client = client.to_string();
+    // A client over its limit is answered before its upload is read.
+    if let Err(e) = app.public_submission_allowed(&client) {
+        let status = status_of(&e);
+        return public_form(&app, CallFormValues::default(), e.to_string(), status).await;
+    }
     let (v, photos, _) = read_call_form(multipart).await?;
     let root = app.public_root().await?;
     match app
-        .submit_call(root, &input_of(&v), &photos, "web", None)
+        .submit_public_call(root, &input_of(&v), &photos, &client)
         .await
     {
         Ok((_, code)) => {
             Ok(Redirect::to(&format!("/public/calls/track?code={code}&new=1")).into_response())
         }
-        Err(AppError::Invalid(m)) => public_form(&app, v, m).await,
+        Err(e @ (AppError::Invalid(_) | AppError::TooMany(_))) => {
+            let status = status_of(&e);
+            public_form(&app, v, e.to_string(), status).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -187,6 +222,8 @@ struct TrackPage {
     error: String,
     flash: String,
     ratings: Vec<(&'static str, &'static str)>,
+    /// The digits the resident proved the call with, carried into the rating form.
+    phone_tail: String,
 }
 
 #[derive(Deserialize)]
@@ -199,23 +236,31 @@ pub struct TrackQuery {
     rated: String,
 }
 
+/// The tracking page as anyone with the code sees it, with `failure` (a wrong phone tail, too
+/// many attempts) shown and answered with its status.
 async fn track_page(
     app: &App,
     code: &str,
     just_made: bool,
     flash: &str,
-    error: String,
+    failure: Option<AppError>,
 ) -> PageResult {
-    let (call, error) = if code.trim().is_empty() {
-        (None, error)
+    let mut status = failure.as_ref().map_or(StatusCode::OK, status_of);
+    let mut error = failure.map(|e| e.to_string()).unwrap_or_default();
+    let call = if code.trim().is_empty() {
+        None
     } else {
         match app.track_call(code).await {
-            Ok(call) => (Some(call), error),
-            Err(AppError::Invalid(m)) => (None, m),
+            Ok(call) => Some(call),
+            Err(AppError::Invalid(m)) => {
+                if error.is_empty() {
+                    (status, error) = (StatusCode::BAD_REQUEST, m);
+                }
+                None
+            }
             Err(e) => return Err(e.into()),
         }
     };
-    let status = form_status(&error);
     render_status(
         status,
         &TrackPage {
@@ -224,9 +269,14 @@ async fn track_page(
             just_made,
             error,
             flash: flash.into(),
-            ratings: Rating::ALL.iter().map(|r| (r.code(), r.label())).collect(),
+            ratings: ratings(),
+            phone_tail: String::new(),
         },
     )
+}
+
+fn ratings() -> Vec<(&'static str, &'static str)> {
+    Rating::ALL.iter().map(|r| (r.code(), r.label())).collect()
 }
 
 pub async fn public_track(State(app): State<App>, Query(q): Query<TrackQuery>) -> PageResult {
@@ -235,7 +285,50 @@ pub async fn public_track(State(app): State<App>, Query(q): Query<TrackQuery>) -
     } else {
         "感谢您的评价。"
     };
-    track_page(&app, &q.code, !q.new.is_empty(), flash, String::new()).await
+    track_page(&app, &q.code, !q.new.is_empty(), flash, None).await
+}
+
+#[derive(Deserialize)]
+pub struct TrackCheckForm {
+    code: String,
+    #[serde(default)]
+    phone_tail: String,
+}
+
+/// The resident's phone check: the page again, with what they wrote and the rating form.
+pub async fn public_track_check(
+    State(app): State<App>,
+    client: ClientIp,
+    Form(form): Form<TrackCheckForm>,
+) -> PageResult {
+    match app
+        .track_call_as_resident(&form.code, &form.phone_tail, &client.to_string())
+        .await
+    {
+        Ok(call) => {
+            let mut response = render_status(
+                StatusCode::OK,
+                &TrackPage {
+                    code: call.tracking_code.clone(),
+                    call: Some(call),
+                    just_made: false,
+                    error: String::new(),
+                    flash: String::new(),
+                    ratings: ratings(),
+                    phone_tail: form.phone_tail.trim().to_string(),
+                },
+            )?;
+            // What the resident wrote stays out of shared and browser caches.
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            Ok(response)
+        }
+        Err(e @ (AppError::Invalid(_) | AppError::TooMany(_))) => {
+            track_page(&app, &form.code, false, "", Some(e)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 #[derive(Deserialize)]
@@ -246,9 +339,18 @@ pub struct RateForm {
     rating: String,
 }
 
-pub async fn public_rate(State(app): State<App>, Form(form): Form<RateForm>) -> PageResult {
+pub async fn public_rate(
+    State(app): State<App>,
+    client: ClientIp,
+    Form(form): Form<RateForm>,
+) -> PageResult {
     match app
-        .rate_call(&form.code, &form.phone_tail, &form.rating)
+        .rate_call(
+            &form.code,
+            &form.phone_tail,
+            &form.rating,
+            &client.to_string(),
+        )
         .await
     {
         Ok(()) => Ok(Redirect::to(&format!(
@@ -256,7 +358,9 @@ pub async fn public_rate(State(app): State<App>, Form(form): Form<RateForm>) -> 
             form.code.trim()
         ))
         .into_response()),
-        Err(AppError::Invalid(m)) => track_page(&app, &form.code, false, "", m).await,
+        Err(e @ (AppError::Invalid(_) | AppError::TooMany(_))) => {
+            track_page(&app, &form.code, false, "", Some(e)).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -316,7 +420,7 @@ async fn staff_form(app: &App, session: &Session, v: CallFormValues, error: Stri
     let page = StaffFormPage {
         layout: Layout::new(session, "登记群众呼声", "calls"),
         items: app.call_catalogue(root).await?,
-        communities: app.call_communities(root).await?,
+        communities: app.call_communities_for(&session.actor).await?,
         v,
         error,
         action: "/calls",
@@ -365,6 +469,8 @@ struct CallPage {
     departments: Vec<CallUnit>,
     assignable: Vec<CallUnit>,
     ratings: Vec<(&'static str, &'static str)>,
+    /// Too many wrong phone tails: the resident can no longer rate online.
+    tail_locked: bool,
     error: String,
 }
 
@@ -417,6 +523,7 @@ async fn call_page(
     } else {
         domain::personal::mask_phone(&c.row.phone)
     };
+    let tail_locked = c.row.tail_failures >= domain::calls::MAX_TAIL_FAILURES;
     let status = form_status(&error);
     render_status(
         status,
@@ -432,7 +539,8 @@ async fn call_page(
             upward,
             departments,
             assignable,
-            ratings: Rating::ALL.iter().map(|r| (r.code(), r.label())).collect(),
+            ratings: ratings(),
+            tail_locked,
             error,
         },
     )

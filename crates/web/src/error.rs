@@ -38,7 +38,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::NotFound => StatusCode::NOT_FOUND,
         AppError::Invalid(_) => StatusCode::BAD_REQUEST,
         AppError::Conflict(_) => StatusCode::CONFLICT,
-        AppError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
+        AppError::Throttled(_) | AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
         AppError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

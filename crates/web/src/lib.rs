@@ -119,9 +119,15 @@ pub fn router(app: App) -> Router {
             post(orglife_rules::exemption_delete),
         )
         .route("/public/calls/new", get(calls::public_new))
-        .route("/public/calls", post(calls::public_submit))
+        .route(
+            "/public/calls",
+            post(calls::public_submit).layer(DefaultBodyLimit::max(calls::PUBLIC_FORM_MAX_BODY)),
+        )
         .route("/public/calls/places", get(calls::public_places))
-        .route("/public/calls/track", get(calls::public_track))
+        .route(
+            "/public/calls/track",
+            get(calls::public_track).post(calls::public_track_check),
+        )
         .route("/public/calls/rate", post(calls::public_rate))
         .route("/calls", get(calls::calls).post(calls::staff_submit))
         .route("/calls/new", get(calls::staff_new))

@@ -7,20 +7,29 @@
 //! - `GET  /open311/v2/services/{code}.json`: a service definition.
 //! - `POST /open311/v2/requests.json`: submits a call, form-urlencoded (or JSON with
 //!   `Content-Type: application/json`). `api_key` is an API token of this instance (the same
-//!   tokens as `Authorization: Bearer` on `/api/v1`); the call is recorded in that user's name.
+//!   tokens as `Authorization: Bearer` on `/api/v1`), which acts with its user's role and scope:
+//!   only an org admin's (or the system admin's) token submits, and only for communities in
+//!   that user's subtree; the call is recorded in that user's name.
 //!   Required: `api_key`, `service_code`, `description`, `phone` (a mainland mobile number) and
 //!   the place as `address_id`. Optional: `first_name`/`last_name` (joined surname first when
 //!   either is Chinese), `address_string`, `jurisdiction_id`. Answers 201 with
 //!   `[{"service_request_id", "service_notice", "account_id": null}]`; the request id is the
 //!   call's 查询码.
-//! - `GET  /open311/v2/requests.json`: public list, newest first, at most 1000. Without a key
-//!   it carries status, service, dates and the unit in charge; `description` and `address`
-//!   are served only with a valid `api_key`, since residents describe their own affairs there.
-//!   Filters:
-//!   `service_request_id` (comma-separated; as the spec says, it overrides every other filter),
-//!   `service_code` and `status` (`open`, `closed`; both comma-separated), `start_date`/`end_date`
-//!   (RFC 3339, on the submission time; the last 90 days by default).
-//! - `GET  /open311/v2/requests/{id}.json`: one call by its 查询码, in an array.
+//! - `GET  /open311/v2/requests.json`: newest first, at most 1000. The request id is the
+//!   resident's 查询码, so what a caller gets depends on what they already hold:
+//!   - without a key, the list omits every request (as the spec allows), except those named by
+//!     `service_request_id`: whoever holds a 查询码 sees status, service, dates, the unit in
+//!     charge and its (masked) notes, as on the public tracking page;
+//!   - with the `api_key` of a user who handles calls (an org admin, a department handler, the
+//!     system admin), the calls in that user's call scope, with `description`, `address` and
+//!     `address_id`; calls outside it are served only as to a keyless caller with their 查询码;
+//!   - a key whose user handles no calls (a member, a branch officer) is refused, as is an
+//!     unknown key, so a misconfigured client notices.
+//!
+//!   Filters: `service_request_id` (comma-separated; as the spec says, it overrides every other
+//!   filter), `service_code` and `status` (`open`, `closed`; both comma-separated),
+//!   `start_date`/`end_date` (RFC 3339, on the submission time; the last 90 days by default).
+//! - `GET  /open311/v2/requests/{id}.json`: one call by its 查询码, in an array, served as above.
 //! - `GET  /open311/v2/locations.json` (**our extension**): the communities a call can be
 //!   addressed to, `[{"address_id", "name", "street"}]`.
 //!
@@ -35,7 +44,7 @@
 //! `media_url`, `email`, `device_id` and `account_id` are ignored; requests carry no
 //! `lat`/`long`, `media_url` or `expected_datetime`; a call's `status` is `open` until it is
 //! closed or merged into another. Privacy: the resident's name and phone are never served, and
-//! mobile numbers typed into a description or a note are masked in what is served.
+//! phone and ID numbers typed into a description, an address or a note are masked.
 //!
 //! Errors are Open311's: `[{"code": <HTTP status>, "description": "<中文说明>"}]` with that
 //! status.
@@ -54,8 +63,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use app::calls::CallInput;
-use app::{App, AppError};
+use app::{Actor, App, AppError};
 use domain::calls::Status;
+use domain::personal::mask_numbers_in_text;
 use store::{CallItem, CallRow, CallScope};
 
 /// At most this many requests per list, as the spec suggests.
@@ -362,6 +372,12 @@ async fn request_create(State(app): State<App>, request: Request) -> Result<Resp
         .token_actor(api_key)
         .await?
         .ok_or_else(|| Open311Error::new(StatusCode::FORBIDDEN, "api_key 无效或已停用"))?;
+    if !matches!(actor.role, domain::Role::Admin | domain::Role::OrgAdmin) {
+        return Err(Open311Error::new(
+            StatusCode::FORBIDDEN,
+            "该 api_key 所属用户不能登记呼声（请使用组织管理员申请的令牌）",
+        ));
+    }
     let item_code = param(&fields, "service_code").ok_or_else(|| {
         Open311Error::bad_request("请填写 service_code（可用的代码见 services.json）")
     })?;
@@ -398,7 +414,17 @@ async fn request_create(State(app): State<App>, request: Request) -> Result<Resp
     };
     let (_, code) = app
         .submit_call(root, &input, &[], "open311", Some(&actor))
-        .await?;
+        .await
+        .map_err(|e| match e {
+            AppError::Forbidden => Open311Error::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "address_id「{territory_id}」不在该 api_key 所属组织的管辖范围内，\
+                     只能提交本组织及下级社区的呼声"
+                ),
+            ),
+            other => other.into(),
+        })?;
     let holder = app.db.call_by_tracking_code(&code).await?.holder_name;
     let created = Created {
         service_notice: format!("已受理，派至{holder}。请凭查询码 {code} 查询办理进度。"),
@@ -418,8 +444,8 @@ struct ServiceRequest {
     status_notes: String,
     service_name: String,
     service_code: String,
-    /// Only for callers with an `api_key`: residents describe their own circumstances, which
-    /// is not for anyone who guesses the address of the list.
+    /// Only for a key whose user's call scope holds the call: residents describe their own
+    /// circumstances there.
     #[serde(skip_serializing_if = "Option::is_none")]
     description: Option<String>,
     agency_responsible: String,
@@ -427,6 +453,8 @@ struct ServiceRequest {
     updated_datetime: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     address: Option<String>,
+    /// Also only with the details: a building's id says where the resident lives.
+    #[serde(skip_serializing_if = "Option::is_none")]
     address_id: Option<i64>,
 }
 
@@ -437,30 +465,6 @@ fn is_closed(row: &CallRow) -> bool {
 fn datetime(at: DateTime<Utc>) -> String {
     at.with_timezone(&Shanghai)
         .to_rfc3339_opts(SecondsFormat::Secs, false)
-}
-
-/// Mobile numbers (11 digits starting with 1) inside free text, masked as `138****5678`.
-fn mask_mobiles(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut digits = String::new();
-    let flush = |digits: &mut String, out: &mut String| {
-        if digits.len() == 11 && digits.starts_with('1') {
-            out.push_str(&domain::personal::mask_phone(digits));
-        } else {
-            out.push_str(digits);
-        }
-        digits.clear();
-    };
-    for c in text.chars() {
-        if c.is_ascii_digit() {
-            digits.push(c);
-        } else {
-            flush(&mut digits, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut digits, &mut out);
-    out
 }
 
 /// A call as Open311 shows it: never the resident's name or phone.
@@ -488,31 +492,48 @@ async fn service_request(
     });
     Ok(ServiceRequest {
         status: if is_closed(&row) { "closed" } else { "open" },
-        status_notes: mask_mobiles(&status_notes),
+        status_notes: mask_numbers_in_text(&status_notes),
         service_name,
-        description: with_details.then(|| mask_mobiles(&row.description)),
+        description: with_details.then(|| mask_numbers_in_text(&row.description)),
         agency_responsible: row.holder_name,
         requested_datetime: datetime(row.submitted_at),
         updated_datetime: datetime(row.updated_at),
-        address: with_details.then_some(row.address),
-        address_id: row.territory_id,
+        address: with_details.then(|| mask_numbers_in_text(&row.address)),
+        address_id: row.territory_id.filter(|_| with_details),
         service_code: row.item_code,
         service_request_id: row.tracking_code,
     })
 }
 
-/// Whether a reader sent a valid `api_key`, which unlocks descriptions and addresses. A wrong
-/// key is refused rather than silently downgraded, so a misconfigured client notices.
-async fn has_valid_key(app: &App, params: &Params) -> Result<bool> {
-    match param(params, "api_key") {
-        None => Ok(false),
-        Some(key) => match app.token_actor(key).await? {
-            Some(_) => Ok(true),
-            None => Err(Open311Error::new(
-                StatusCode::FORBIDDEN,
-                "api_key 无效或已停用",
-            )),
-        },
+/// The call scope of a reader's `api_key`, `None` without a key. An unknown key, or one whose
+/// user handles no calls, is refused rather than served as keyless, so a misconfigured client
+/// notices.
+async fn key_scope(app: &App, params: &Params) -> Result<Option<CallScope>> {
+    let Some(key) = param(params, "api_key") else {
+        return Ok(None);
+    };
+    let actor: Actor = app
+        .token_actor(key)
+        .await?
+        .ok_or_else(|| Open311Error::new(StatusCode::FORBIDDEN, "api_key 无效或已停用"))?;
+    match App::call_scope(&actor) {
+        CallScope::Nothing => Err(Open311Error::new(
+            StatusCode::FORBIDDEN,
+            "该 api_key 所属用户无权查看群众呼声（请使用组织管理员或部门办理人申请的令牌）",
+        )),
+        scope => Ok(Some(scope)),
+    }
+}
+
+/// Whether a reader with `scope` may see a call's description and address.
+async fn sees_details(app: &App, scope: Option<CallScope>, row: &CallRow) -> Result<bool> {
+    let Some(scope) = scope else {
+        return Ok(false);
+    };
+    match app.db.call_get(scope, row.id).await {
+        Ok(_) => Ok(true),
+        Err(store::StoreError::NotFound) => Ok(false),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -572,16 +593,19 @@ async fn requests_list(
 ) -> Result<Json<Vec<ServiceRequest>>> {
     let params = params(query)?;
     let root = jurisdiction(&app, &params).await?;
+    let scope = key_scope(&app, &params).await?;
     let names = item_names(&app, root).await?;
-    let mut rows = Vec::new();
+    // Each row with whether the reader sees its details.
+    let mut rows: Vec<(CallRow, bool)> = Vec::new();
     let ids = list_of(&params, "service_request_id");
     if !ids.is_empty() {
         // The spec: service_request_id overrides all other arguments.
         for id in ids.iter().take(MAX_REQUESTS) {
             if let Some(row) = call_by_code(&app, root, id).await?
-                && !rows.iter().any(|r: &CallRow| r.id == row.id)
+                && !rows.iter().any(|(r, _)| r.id == row.id)
             {
-                rows.push(row);
+                let details = sees_details(&app, scope, &row).await?;
+                rows.push((row, details));
             }
         }
     } else {
@@ -609,10 +633,14 @@ async fn requests_list(
         if start_at > end_at {
             return Err(Open311Error::bad_request("start_date 不能晚于 end_date"));
         }
-        let scope = CallScope::Orgs(root);
+        // Without a key the list omits every request: their ids are the residents' 查询码.
+        let scope = scope.unwrap_or(CallScope::Nothing);
         let open_only = want_open && !want_closed;
         let mut offset = 0;
         'pages: loop {
+            if scope == CallScope::Nothing {
+                break;
+            }
             let page = app.db.calls_list(scope, open_only, PAGE, offset).await?;
             let fetched = page.len();
             // Newest first: once past the window's start, older pages cannot match.
@@ -630,7 +658,7 @@ async fn requests_list(
                 {
                     continue;
                 }
-                rows.push(row);
+                rows.push((row, true));
                 if rows.len() >= MAX_REQUESTS {
                     break 'pages;
                 }
@@ -641,10 +669,9 @@ async fn requests_list(
             offset += PAGE;
         }
     }
-    let with_details = has_valid_key(&app, &params).await?;
     let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        out.push(service_request(&app, &names, row, with_details).await?);
+    for (row, details) in rows {
+        out.push(service_request(&app, &names, row, details).await?);
     }
     Ok(Json(out))
 }
@@ -657,13 +684,14 @@ async fn request_one(
     let code = json_name(&file)?;
     let params = params(query)?;
     let root = jurisdiction(&app, &params).await?;
+    let scope = key_scope(&app, &params).await?;
     let row = call_by_code(&app, root, code)
         .await?
         .ok_or_else(|| Open311Error::not_found(format!("没有查询码为「{code}」的呼声，请核对")))?;
     let names = item_names(&app, root).await?;
-    let with_details = has_valid_key(&app, &params).await?;
+    let details = sees_details(&app, scope, &row).await?;
     Ok(Json(vec![
-        service_request(&app, &names, row, with_details).await?,
+        service_request(&app, &names, row, details).await?,
     ]))
 }
 
@@ -677,16 +705,6 @@ mod tests {
         assert_eq!(resident_name("Ann", "Lee"), "Ann Lee");
         assert_eq!(resident_name("", "Lee"), "Lee");
         assert_eq!(resident_name(" ", " "), "");
-    }
-
-    #[test]
-    fn mobiles_in_text_are_masked() {
-        assert_eq!(
-            mask_mobiles("请打13812345678联系，门牌12号"),
-            "请打138****5678联系，门牌12号"
-        );
-        assert_eq!(mask_mobiles("23812345678"), "23812345678");
-        assert_eq!(mask_mobiles("138123456789"), "138123456789");
     }
 
     #[test]

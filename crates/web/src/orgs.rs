@@ -12,7 +12,7 @@ use crate::pages::{form_status, render_status};
 use crate::view::{self, Layout};
 use app::orgs::{OrgInput, allowed_under};
 use app::{App, AppError};
-use domain::{BranchKind, OrgKind};
+use domain::{BranchKind, OrgKind, Role};
 use store::{ConcurrentMember, Org, OrgNode, Territory};
 
 type PageResult = Result<Response, PageError>;
@@ -30,6 +30,8 @@ pub(crate) struct OrgPage {
     child_kinds: Vec<(&'static str, &'static str, bool)>,
     branch_kinds: Vec<(&'static str, &'static str, bool)>,
     is_committee: bool,
+    /// The actor's own org: its territory is set from above, so the form does not offer it.
+    territory_locked: bool,
     error: String,
 }
 
@@ -74,6 +76,7 @@ pub(crate) async fn org_page_with(
                 | OrgKind::TownCommittee
         )
     );
+    let territory_locked = org.id == actor.org_id && actor.role != Role::Admin;
     let status = form_status(&error);
     render_status(
         status,
@@ -88,6 +91,7 @@ pub(crate) async fn org_page_with(
             child_kinds,
             branch_kinds,
             is_committee,
+            territory_locked,
             error,
         },
     )

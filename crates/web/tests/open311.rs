@@ -273,7 +273,8 @@ async fn open311_georeport_v2() {
             assert!(!text.contains("张三"), "{text}");
             assert!(!text.contains("13900001111"), "{text}");
         };
-        // Without a key, what the resident wrote and where stays out of the public list.
+        // Without a key, whoever holds a 查询码 learns how the call is going, but not what the
+        // resident wrote or where.
         let (status, text, list) = f
             .get(&format!(
                 "/open311/v2/requests.json?service_request_id={tracking}"
@@ -281,7 +282,10 @@ async fn open311_georeport_v2() {
             .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(list.as_array().unwrap().len(), 1);
-        assert!(list[0].get("description").is_none() && list[0].get("address").is_none());
+        for field in ["description", "address", "address_id"] {
+            assert!(list[0].get(field).is_none(), "{field}: {text}");
+        }
+        assert_eq!(list[0]["status"], json!("open"));
         assert!(
             !text.contains("幸福里") && !text.contains("路灯不亮已经一周"),
             "{text}"
@@ -326,32 +330,51 @@ async fn open311_georeport_v2() {
         check(found, &text);
         assert_eq!(list.as_array().unwrap().len(), 2);
 
-        let (_, _, list) = f.get("/open311/v2/requests.json").await;
+        // Without a key the list omits every request, so it hands out no 查询码.
+        let (status, text, list) = f.get("/open311/v2/requests.json").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(list, json!([]), "{text}");
+        let (_, _, list) = f.get("/open311/v2/requests.json?status=open").await;
+        assert_eq!(list, json!([]));
+
+        let (_, _, list) = f.get(&format!("/open311/v2/requests.json?{key}")).await;
         assert_eq!(list.as_array().unwrap().len(), 2);
-        let (_, _, list) = f.get("/open311/v2/requests.json?status=closed").await;
+        let (_, _, list) = f
+            .get(&format!("/open311/v2/requests.json?status=closed{key}"))
+            .await;
         assert_eq!(list, json!([]));
         let (_, _, list) = f
-            .get(&format!("/open311/v2/requests.json?service_code={code}"))
+            .get(&format!(
+                "/open311/v2/requests.json?service_code={code}{key}"
+            ))
             .await;
         assert_eq!(list.as_array().unwrap().len(), 2);
         let other = services[1]["service_code"].as_str().unwrap();
         let (_, _, list) = f
-            .get(&format!("/open311/v2/requests.json?service_code={other}"))
+            .get(&format!(
+                "/open311/v2/requests.json?service_code={other}{key}"
+            ))
             .await;
         assert_eq!(list, json!([]));
         let (_, _, list) = f
-            .get("/open311/v2/requests.json?start_date=2020-01-01T00:00:00%2B08:00&end_date=2020-02-01T00:00:00Z")
+            .get(&format!("/open311/v2/requests.json?start_date=2020-01-01T00:00:00%2B08:00&end_date=2020-02-01T00:00:00Z{key}"))
             .await;
         assert_eq!(list, json!([]));
         let (_, _, list) = f
-            .get("/open311/v2/requests.json?start_date=2020-01-01T00:00:00+08:00")
+            .get(&format!(
+                "/open311/v2/requests.json?start_date=2020-01-01T00:00:00+08:00{key}"
+            ))
             .await;
         assert_eq!(list.as_array().unwrap().len(), 2, "an unencoded + is read");
         let (status, _, body) = f
-            .get("/open311/v2/requests.json?start_date=yesterday")
+            .get(&format!(
+                "/open311/v2/requests.json?start_date=yesterday{key}"
+            ))
             .await;
         assert_error(status, &body, StatusCode::BAD_REQUEST);
-        let (status, _, body) = f.get("/open311/v2/requests.json?status=pending").await;
+        let (status, _, body) = f
+            .get(&format!("/open311/v2/requests.json?status=pending{key}"))
+            .await;
         assert_error(status, &body, StatusCode::BAD_REQUEST);
 
         let (status, text, one) = f
@@ -393,5 +416,160 @@ async fn open311_georeport_v2() {
             let (status, _, body) = f.get(uri).await;
             assert_error(status, &body, StatusCode::NOT_FOUND);
         }
+    }
+}
+
+/// Posts a call with `token` for the community whose territory is `address_id`.
+async fn post_call(f: &Fixture, token: &str, address_id: i64) -> (StatusCode, String, Value) {
+    let address_id = address_id.to_string();
+    f.post_form(&[
+        ("api_key", token),
+        ("service_code", "C01-01"),
+        ("description", "楼道灯坏了，请打 13700001111 找我"),
+        ("phone", PHONE),
+        ("address_string", "幸福里 5 号楼"),
+        ("address_id", &address_id),
+    ])
+    .await
+}
+
+#[tokio::test]
+async fn open311_details_and_submissions_follow_the_tokens_scope() {
+    for f in fixtures().await {
+        let token = |user: &'static str| {
+            let app = f.app.clone();
+            async move {
+                let actor = app.actor_by_username(user).await.unwrap();
+                app.create_api_token(&actor, "open311", 90).await.unwrap()
+            }
+        };
+        let street_token = token("street_admin").await;
+        let member_token = token("member").await;
+        let branch_token = token("branch_secretary").await;
+        // A department handler's token.
+        let admin = f.app.actor_by_username("admin").await.unwrap();
+        let units = f.app.call_units_of(f.root).await.unwrap();
+        let department = units.iter().find(|u| u.kind == "department").unwrap();
+        f.app
+            .create_user(
+                &admin,
+                &app::users::UserInput {
+                    username: "dept".into(),
+                    display_name: "部门办理人".into(),
+                    password: "Test2026pass".into(),
+                    role: "dept_handler".into(),
+                    org_id: admin.org_id,
+                    member_id: None,
+                    call_unit_id: Some(department.id),
+                },
+            )
+            .await
+            .unwrap();
+        let dept_token = token("dept").await;
+
+        // A community in the street admin's street, and one in another street.
+        let street = f.app.actor_by_username("street_admin").await.unwrap();
+        let street_unit = units
+            .iter()
+            .find(|u| u.org_id == Some(street.org_id))
+            .unwrap();
+        let communities = f.app.call_communities(f.root).await.unwrap();
+        let own = communities
+            .iter()
+            .find(|(u, _)| u.parent_id == Some(street_unit.id))
+            .unwrap()
+            .0
+            .territory_id
+            .unwrap();
+        let foreign = communities
+            .iter()
+            .find(|(u, _)| u.parent_id != Some(street_unit.id))
+            .unwrap()
+            .0
+            .territory_id
+            .unwrap();
+
+        // Submitting: only an org admin's token, only for communities in its subtree.
+        for (who, token) in [
+            ("member", &member_token),
+            ("branch", &branch_token),
+            ("dept", &dept_token),
+        ] {
+            let (status, _, body) = post_call(&f, token, own).await;
+            let message = assert_error(status, &body, StatusCode::FORBIDDEN);
+            assert!(message.contains("api_key"), "{who}: {message}");
+        }
+        let (status, _, body) = post_call(&f, &street_token, foreign).await;
+        let message = assert_error(status, &body, StatusCode::FORBIDDEN);
+        assert!(message.contains("address_id"), "{message}");
+        let (status, _, created) = post_call(&f, &street_token, own).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let own_code = created[0]["service_request_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (status, _, created) = post_call(&f, &f.token, foreign).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let foreign_code = created[0]["service_request_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+
+        // Reading: a token without call scope is refused, not served the details.
+        for token in [&member_token, &branch_token] {
+            for uri in [
+                format!("/open311/v2/requests.json?api_key={token}"),
+                format!("/open311/v2/requests/{own_code}.json?api_key={token}"),
+            ] {
+                let (status, text, body) = f.get(&uri).await;
+                assert_error(status, &body, StatusCode::FORBIDDEN);
+                assert!(!text.contains("楼道灯坏了"), "{text}");
+            }
+        }
+        // The street's token lists its street's calls with details, and nothing else.
+        let (status, text, list) = f
+            .get(&format!("/open311/v2/requests.json?api_key={street_token}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let codes: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["service_request_id"].as_str().unwrap())
+            .collect();
+        assert!(codes.contains(&own_code.as_str()), "{text}");
+        assert!(!codes.contains(&foreign_code.as_str()), "{text}");
+        let mine = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["service_request_id"] == json!(own_code))
+            .unwrap();
+        assert_eq!(
+            mine["description"],
+            json!("楼道灯坏了，请打 137****1111 找我")
+        );
+        assert_eq!(mine["address"], json!("幸福里 5 号楼"));
+        // Outside its scope, even with the code, only what any code holder sees.
+        let (status, text, one) = f
+            .get(&format!(
+                "/open311/v2/requests/{foreign_code}.json?api_key={street_token}"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(one[0].get("description").is_none(), "{text}");
+        assert!(!text.contains("幸福里"), "{text}");
+        // A department handler's token sees the calls its unit holds: none of these.
+        let (status, _, list) = f
+            .get(&format!("/open311/v2/requests.json?api_key={dept_token}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            list.as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["service_request_id"] != json!(own_code)
+                    && r["service_request_id"] != json!(foreign_code))
+        );
     }
 }

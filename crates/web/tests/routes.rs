@@ -1738,6 +1738,15 @@ async fn upload(
     f.call(request).await
 }
 
+/// A real picture, for residents' photos (which are decoded and re-encoded on intake).
+fn photo_png() -> Vec<u8> {
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(32, 24))
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
 const TINY_PNG: &[u8] = &[
     0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 0x0D, b'I', b'H', b'D', b'R',
 ];
@@ -2402,7 +2411,7 @@ async fn a_call_goes_from_the_public_form_through_community_street_and_departmen
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(page.contains("联系电话") && page.contains("消防通道被堵"));
-        let code = public_call(&f, "C05-01", territory, Some(TINY_PNG)).await;
+        let code = public_call(&f, "C05-01", territory, Some(&photo_png())).await;
         let (status, track) = f
             .page("member", &format!("/public/calls/track?code={code}&new=1"))
             .await;
@@ -2673,7 +2682,13 @@ async fn call_pages_refuse_another_subtree_and_other_roles() {
             })
             .unwrap();
         department_handler(&mut f, "dept_x", "区民政局").await;
-        let code = public_call(&f, "C01-01", foreign.territory_id.unwrap(), Some(TINY_PNG)).await;
+        let code = public_call(
+            &f,
+            "C01-01",
+            foreign.territory_id.unwrap(),
+            Some(&photo_png()),
+        )
+        .await;
         let admin = f.app.actor_by_username("admin").await.unwrap();
         let (call, _, photos) = {
             let id = f
@@ -3358,4 +3373,98 @@ async fn behind_https_cookies_are_secure_and_hsts_is_sent() {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let cookie = response.headers()[header::SET_COOKIE].to_str().unwrap();
     assert!(cookie.starts_with("dj_session=") && cookie.contains("; Secure"));
+}
+
+#[tokio::test]
+async fn an_org_admin_cannot_widen_their_territory_by_unlinking_their_org() {
+    for f in fixtures().await {
+        let admin = f.app.actor_by_username("admin").await.unwrap();
+        let street_admin = f.app.actor_by_username("street_admin").await.unwrap();
+        let street = f.app.org(&admin, street_admin.org_id).await.unwrap();
+        let own_territory = street.territory_id.unwrap();
+        let district_territory = f
+            .app
+            .org(&admin, admin.org_id)
+            .await
+            .unwrap()
+            .territory_id
+            .unwrap();
+        let uri = format!("/orgs/{}", street.id);
+
+        // Unlinking their own org, or linking it elsewhere, is refused; the page does not
+        // offer it.
+        for territory in [
+            "",
+            &district_territory.to_string(),
+            &f.foreign_territory.to_string(),
+        ] {
+            let (status, _) = f
+                .form(
+                    "street_admin",
+                    &uri,
+                    &[("name", &street.name), ("territory_id", territory)],
+                )
+                .await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "territory {territory:?}");
+        }
+        assert_eq!(
+            f.app.org(&admin, street.id).await.unwrap().territory_id,
+            Some(own_territory)
+        );
+        let (status, page) = f.page("street_admin", &uri).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("服务区域由上级组织设置"), "{page}");
+        // Other fields of their own org they may still change.
+        let (status, _) = f
+            .form(
+                "street_admin",
+                &uri,
+                &[
+                    ("name", &street.name),
+                    ("territory_id", &own_territory.to_string()),
+                    ("secretary", "新书记"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+
+        // An org with no territory of its own sees none: not its parent's.
+        let (status, _) = f
+            .page("branch_secretary", &format!("/territory/{own_territory}"))
+            .await;
+        assert!(refused(status), "a branch inherits no territory: {status}");
+        f.app
+            .update_org(
+                &admin,
+                street.id,
+                &app::orgs::OrgInput {
+                    name: street.name.clone(),
+                    territory_id: None,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        for uri in [
+            format!("/territory/{district_territory}"),
+            format!("/territory/{own_territory}"),
+        ] {
+            let (status, _) = f.page("street_admin", &uri).await;
+            assert!(refused(status), "GET {uri} gave {status}");
+        }
+        let (status, page) = f.page("street_admin", "/territory").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!page.contains(&format!("/territory/{district_territory}\"")));
+        let (status, _) = f
+            .form(
+                "street_admin",
+                "/territory",
+                &[
+                    ("parent_id", &district_territory.to_string()),
+                    ("name", "越权街道"),
+                ],
+            )
+            .await;
+        assert!(refused(status), "creating under the district gave {status}");
+    }
 }
