@@ -9,6 +9,8 @@
 #   SCREENSHOT_DIR  where tests save screenshots        (default <repo>/docs/screenshots)
 #   CARGO_TARGET_DIR  respected when locating the binary
 #   E2E_KEEP_TMP=1  keep the temp dir (database, server log) after the run
+#
+# Arguments: test files to run (relative to e2e/), e.g. `bash e2e/run.sh tests/history.test.mjs`.
 set -euo pipefail
 
 E2E_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -124,8 +126,10 @@ log "server ready"
 # --- 5. Run the browser tests -----------------------------------------------
 cd "$E2E_DIR"
 set +e
+# Arguments name test files to run (e.g. tests/history.test.mjs); none runs them all.
+if [ "$#" -eq 0 ]; then set -- tests/; fi
 BASE_URL="$BASE_URL" E2E_PASSWORD="$E2E_PASSWORD" SCREENSHOT_DIR="$SCREENSHOT_DIR" \
-  node --test tests/
+  node --test "$@"
 rc=$?
 set -e
 

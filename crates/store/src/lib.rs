@@ -262,6 +262,13 @@ pub fn today() -> NaiveDate {
 impl Db {
     /// Opens (creating the SQLite file if needed) and migrates to the latest schema.
     pub async fn open(url: &str) -> Result<Db> {
+        let db = Db::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Opens without touching the schema (the migrations of a test that upgrades an old one).
+    pub async fn connect(url: &str) -> Result<Db> {
         let db = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -288,13 +295,19 @@ impl Db {
         } else {
             return Err(StoreError::UnsupportedUrl(url.to_string()));
         };
-        db.migrate().await?;
         Ok(db)
     }
 
     /// Opens a PostgreSQL database inside its own schema, so that parallel tests never see each
     /// other's rows. The schema is created if missing.
     pub async fn open_postgres_schema(url: &str, schema: &str) -> Result<Db> {
+        let db = Db::connect_postgres_schema(url, schema).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// [`Db::open_postgres_schema`] without touching the schema's tables.
+    pub async fn connect_postgres_schema(url: &str, schema: &str) -> Result<Db> {
         let admin = PgPoolOptions::new().max_connections(1).connect(url).await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "CREATE SCHEMA IF NOT EXISTS \"{schema}\""
@@ -311,8 +324,35 @@ impl Db {
             .connect_with(options)
             .await?;
         let db = Db::Postgres(pool);
-        db.migrate().await?;
         Ok(db)
+    }
+
+    /// Brings the schema only up to migration `version`: an upgrade test first builds the
+    /// schema a release had, fills it, and then migrates the rest of the way.
+    pub async fn migrate_until(&self, version: i64) -> Result<()> {
+        fn until(mut m: sqlx::migrate::Migrator, version: i64) -> sqlx::migrate::Migrator {
+            m.migrations = std::borrow::Cow::Owned(
+                m.migrations
+                    .iter()
+                    .filter(|migration| migration.version <= version)
+                    .cloned()
+                    .collect(),
+            );
+            m
+        }
+        match self {
+            Db::Sqlite(pool) => {
+                until(sqlx::migrate!("../../migrations/sqlite"), version)
+                    .run(pool)
+                    .await?
+            }
+            Db::Postgres(pool) => {
+                until(sqlx::migrate!("../../migrations/postgres"), version)
+                    .run(pool)
+                    .await?
+            }
+        }
+        Ok(())
     }
 
     pub async fn migrate(&self) -> Result<()> {

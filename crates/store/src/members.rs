@@ -3,10 +3,10 @@
 
 use domain::membership::{self, MembershipReason, Span};
 
-use crate::memberships::{SELECT_SPANS, SpanRow, history_error, spans_json};
+use crate::memberships::{SELECT_SPANS, SpanRow, history_error, spans_text};
 use crate::{
     Author, BeginWrite, BranchMove, Db, Member, MemberFields, MemberFilter, MemberRow, Param,
-    Result, Scope, StoreError, bind_params, now, on_db, save_spans, write_audit,
+    Result, Scope, StoreError, bind_params, branch_names, now, on_db, save_spans, write_audit,
 };
 
 const MEMBER_COLUMNS: &str = "m.id, m.root_org_id, m.branch_id, m.name, m.name_pinyin, m.name_initials, \
@@ -579,9 +579,10 @@ impl Db {
                 serde_json::from_str(&crate::audit::diff(&old_fields, fields)).unwrap_or_default();
             if after != before {
                 save_spans!(tx, old.root_org_id, id, &stored, &after, author);
+                let names = branch_names!(tx, before.iter().chain(&after));
                 changes.insert(
                     "membership".into(),
-                    serde_json::json!([spans_json(&before), spans_json(&after)]),
+                    serde_json::json!([spans_text(&before, &names), spans_text(&after, &names)]),
                 );
             }
             write_audit!(

@@ -91,21 +91,45 @@ pub(crate) fn span_changes(old: &[SpanRow], new: &[Span]) -> SpanChanges {
     }
 }
 
-/// The history as the audit log shows it: `[[branch, from, until, reason], …]`.
-pub(crate) fn spans_json(spans: &[Span]) -> serde_json::Value {
-    serde_json::Value::Array(
-        spans
-            .iter()
-            .map(|s| {
-                serde_json::json!([
-                    s.branch_id,
-                    s.from.to_string(),
-                    s.until.map(|u| u.to_string()),
-                    s.reason.code()
-                ])
-            })
-            .collect(),
-    )
+/// The history as the audit log shows it, in words: "甲支部（2019-09-05 至 2026-10-14，入党编入）；
+/// 乙支部（2026-10-15 起，组织关系转接）". Branch names are looked up by the caller, since the
+/// log is read long after a branch may have been renamed or dissolved.
+pub(crate) fn spans_text(spans: &[Span], names: &std::collections::HashMap<i64, String>) -> String {
+    spans
+        .iter()
+        .map(|s| {
+            let name = names
+                .get(&s.branch_id)
+                .cloned()
+                .unwrap_or_else(|| "（已删除的党支部）".into());
+            let when = match s.until.and_then(|u| u.pred_opt()) {
+                Some(last) => format!("{} 至 {last}", s.from),
+                None => format!("{} 起", s.from),
+            };
+            format!("{name}（{when}，{}）", s.reason.label())
+        })
+        .collect::<Vec<_>>()
+        .join("；")
+}
+
+/// The names of the branches in `spans`, read on an open transaction.
+#[macro_export]
+macro_rules! branch_names {
+    ($tx:expr, $spans:expr) => {{
+        let mut names = std::collections::HashMap::new();
+        for span in $spans {
+            if !names.contains_key(&span.branch_id) {
+                let row: Option<(String,)> = sqlx::query_as("SELECT name FROM orgs WHERE id = $1")
+                    .bind(span.branch_id)
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+                if let Some((name,)) = row {
+                    names.insert(span.branch_id, name);
+                }
+            }
+        }
+        names
+    }};
 }
 
 /// Applies [`span_changes`] on an open transaction.

@@ -98,13 +98,23 @@ impl TestDb {
 /// One empty, migrated database per available engine. Under CI (`CI` set) a missing
 /// `DANGJIAN_TEST_PG` is an error rather than a silent SQLite-only run.
 pub async fn test_dbs() -> Vec<TestDb> {
-    let mut dbs = vec![test_sqlite().await];
+    test_dbs_at(None).await
+}
+
+/// Like [`test_dbs`], with the schema only up to migration `version` (upgrade tests).
+pub async fn test_dbs_until(version: i64) -> Vec<TestDb> {
+    test_dbs_at(Some(version)).await
+}
+
+async fn test_dbs_at(version: Option<i64>) -> Vec<TestDb> {
+    let mut dbs = vec![test_sqlite_at(version).await];
     match std::env::var("DANGJIAN_TEST_PG") {
         Ok(url) if !url.is_empty() => {
             let schema = format!("t_{}", uuid_like());
-            let db = Db::open_postgres_schema(&url, &schema)
+            let db = Db::connect_postgres_schema(&url, &schema)
                 .await
                 .unwrap_or_else(|e| panic!("PostgreSQL at DANGJIAN_TEST_PG unusable: {e}"));
+            migrate(&db, version).await;
             dbs.push(TestDb {
                 db,
                 cleanup: Cleanup::Schema { url, schema },
@@ -158,14 +168,34 @@ pub async fn backdate_call(
 }
 
 pub async fn test_sqlite() -> TestDb {
+    test_sqlite_at(None).await
+}
+
+async fn test_sqlite_at(version: Option<i64>) -> TestDb {
     let path = std::env::temp_dir().join(format!("dangjian-test-{}.db", uuid_like()));
-    let db = Db::open(&format!("sqlite://{}", path.display()))
+    let db = Db::connect(&format!("sqlite://{}", path.display()))
         .await
         .expect("open test sqlite");
+    migrate(&db, version).await;
     TestDb {
         db,
         cleanup: Cleanup::File(path),
     }
+}
+
+/// Runs a file of SQL statements (a fixture) on a test database.
+pub async fn load_script(db: &Db, sql: &str) {
+    crate::on_db!(db, pool => {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(pool).await.expect("load fixture");
+    });
+}
+
+async fn migrate(db: &Db, version: Option<i64>) {
+    match version {
+        Some(v) => db.migrate_until(v).await,
+        None => db.migrate().await,
+    }
+    .expect("migrate test database");
 }
 
 fn uuid_like() -> String {

@@ -2862,3 +2862,133 @@ async fn a_meetings_voter_facts_list_its_attendance_with_their_restrictions() {
         ));
     }
 }
+
+#[tokio::test]
+async fn membership_history_follows_moves_and_corrections_within_scope() {
+    use domain::membership::MembershipReason;
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let a = Scope::Subtree(t.street_a);
+        let created = db
+            .member_create(
+                a,
+                &member(t.branch_a, "王五", "wangwu", "ww", "110105194912310080"),
+                &author(),
+            )
+            .await
+            .unwrap();
+        let spans = db.member_history(a, created.id).await.unwrap();
+        assert_eq!(spans.len(), 1);
+        assert_eq!(
+            (spans[0].branch_id, spans[0].from_on),
+            (t.branch_a, created.admitted_on)
+        );
+
+        let mut moved = MemberFields::from(&created);
+        moved.branch_id = t.branch_a2;
+        let transfer = store::BranchMove {
+            on: d(2024, 3, 15),
+            reason: MembershipReason::Transfer,
+        };
+        db.member_update(a, created.id, &moved, Some(transfer), &author())
+            .await
+            .unwrap();
+        let spans = db.member_history(a, created.id).await.unwrap();
+        assert_eq!(spans.len(), 2, "{}", db.engine());
+        assert_eq!(spans[0].until_on, Some(d(2024, 3, 15)));
+        assert_eq!(spans[1].branch_name, "甲一社区第1网格党支部");
+        assert_eq!(spans[1].reason, "transfer");
+        // March 2024 still counts for the first branch; April for the second.
+        let counts = db
+            .member_formal_counts_by_month(a, t.street_a, 2024)
+            .await
+            .unwrap();
+        assert_eq!(
+            counts,
+            vec![
+                (t.branch_a, [1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+                (t.branch_a2, [0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1]),
+            ]
+        );
+
+        // A transfer dated before the last change would rewrite the past: refused.
+        let mut back = moved.clone();
+        back.branch_id = t.branch_a;
+        let earlier = store::BranchMove {
+            on: d(2023, 1, 1),
+            reason: MembershipReason::Transfer,
+        };
+        assert!(matches!(
+            db.member_update(a, created.id, &back, Some(earlier), &author())
+                .await,
+            Err(StoreError::Invalid(_))
+        ));
+        // The move in fact happened in January: a correction from then, kept in the audit log.
+        let correction = store::BranchMove {
+            on: d(2024, 1, 10),
+            reason: MembershipReason::Correction,
+        };
+        db.member_update(a, created.id, &moved, Some(correction), &author())
+            .await
+            .unwrap();
+        let spans = db.member_history(a, created.id).await.unwrap();
+        assert_eq!(spans.len(), 2);
+        assert_eq!(spans[1].from_on, d(2024, 1, 10));
+        assert_eq!(spans[1].reason, "correction");
+        let log = db
+            .audit_for_entity(a, "member", created.id, 10)
+            .await
+            .unwrap();
+        assert!(log[0].changes.contains("membership"), "{}", log[0].changes);
+
+        // Another street sees neither the member nor their history.
+        assert!(matches!(
+            db.member_history(Scope::Subtree(t.street_b), created.id)
+                .await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}
+
+#[tokio::test]
+async fn the_data_quality_list_names_incomplete_records_in_scope() {
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let whole = Scope::Subtree(t.district);
+        let mut no_date = member(t.branch_a, "缺日期", "que", "q", "110105194912310080");
+        no_date.full_on = None;
+        let mut overdue = member(t.branch_a2, "超期预备", "chao", "c", "110105194912310101");
+        overdue.status = "probationary".into();
+        overdue.full_on = None;
+        overdue.admitted_on = d(2024, 5, 1);
+        let fine = member(t.branch_b, "完整", "wanzheng", "wz", "110105194912310128");
+        db.member_insert_many(whole, &[no_date, overdue, fine], &author())
+            .await
+            .unwrap();
+        let problems = db
+            .member_data_problems(whole, d(2025, 11, 29), 100)
+            .await
+            .unwrap();
+        let found: Vec<(&str, &str)> = problems
+            .iter()
+            .map(|p| (p.member.name.as_str(), p.problem.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("超期预备", "probation_overdue"),
+                ("缺日期", "missing_full_on")
+            ],
+            "{}",
+            db.engine()
+        );
+        assert!(
+            db.member_data_problems(Scope::Subtree(t.street_b), d(2025, 11, 29), 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}

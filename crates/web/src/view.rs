@@ -170,6 +170,7 @@ fn field_label(key: &str) -> &str {
         "secretary" => "书记",
         "founded_on" => "成立日期",
         "dissolved_on" => "撤销日期",
+        "membership" => "组织关系记录",
         "territory_id" => "服务区域编号",
         "branch_kind" => "支部类别",
         "monthly_fen" => "月党费（分）",

@@ -3468,3 +3468,58 @@ async fn an_org_admin_cannot_widen_their_territory_by_unlinking_their_org() {
         assert!(refused(status), "creating under the district gave {status}");
     }
 }
+
+#[tokio::test]
+async fn a_member_moved_with_a_date_keeps_the_old_branch_for_earlier_months() {
+    for f in fixtures().await {
+        let (_, edit) = f
+            .page("admin", &format!("/members/{}/edit", f.own_member))
+            .await;
+        // Any other branch of the district will do.
+        let other = edit
+            .split("<option value=\"")
+            .filter_map(|o| o.split('"').next())
+            .filter_map(|v| v.parse::<i64>().ok())
+            .find(|b| *b != f.foreign_branch && !edit.contains(&format!("value=\"{b}\" selected")))
+            .unwrap();
+        let m = f
+            .app
+            .member_for_edit(
+                &f.app.actor_by_username("admin").await.unwrap(),
+                f.own_member,
+            )
+            .await
+            .unwrap();
+        let input = app::members::input_from_member(&m);
+        let branch = other.to_string();
+        let fields = [
+            ("name", input.name.as_str()),
+            ("id_number", input.id_number.as_str()),
+            ("phone", input.phone.as_str()),
+            ("category", input.category.as_str()),
+            ("status", input.status.as_str()),
+            ("admitted_on", input.admitted_on.as_str()),
+            ("full_on", input.full_on.as_str()),
+            ("branch_id", branch.as_str()),
+            ("move_reason", "transfer"),
+            ("moved_on", "2026-02-10"),
+        ];
+        let (status, body) = f
+            .form("admin", &format!("/members/{}", f.own_member), &fields)
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{body}");
+        let (_, page) = f.page("admin", &format!("/members/{}", f.own_member)).await;
+        assert!(
+            page.contains("2026-02-09"),
+            "the old span ends the day before"
+        );
+        assert!(page.contains("组织关系转接"));
+
+        // The data-quality list is the staff's, each within their scope.
+        let (status, _) = f.page("member", "/members/quality").await;
+        assert!(refused(status), "{status}");
+        let (status, body) = f.page("street_admin", "/members/quality").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("数据质量"));
+    }
+}

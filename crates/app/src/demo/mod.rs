@@ -326,7 +326,9 @@ impl App {
                     )
                     .max(eighteen)
                 };
-                let full_on = (!probationary).then(|| admitted + Duration::days(365));
+                // Old paper records sometimes lack the 转正日期: the data-quality list shows them.
+                let date_lost = admitted.year() < 1990 && moves_rng.random_bool(0.05);
+                let full_on = (!probationary && !date_lost).then(|| admitted + Duration::days(365));
                 let registered = (category == MemberCategory::InService && rng.random_bool(0.6))
                     .then(|| *communities.choose(&mut rng).unwrap_or(&1));
                 let phone = format!(
