@@ -8,16 +8,17 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::members::{parse_date_cn, today};
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, App, AppError, Result, within};
 use domain::OrgKind;
 use domain::dues::{
     DuesCategory, DuesInput, DuesPolicy, DuesQuote, Fen, classify_component, derive_base,
-    parse_yuan, quote,
+    parse_components, parse_yuan, quote,
 };
 use domain::dues_ledger::{
     AmountChange, FixingRule, Month, MonthState, amount_due, check_payment_months,
     collection_rate_permille, month_states,
 };
+use domain::text::{self, echo};
 use store::{DuesExpense, DuesRecord, NewDuesBase, NewExpense, NewPayment, NewWaiver, Org};
 
 /// How many months a member's page lists.
@@ -60,7 +61,7 @@ pub struct QuoteResult {
 }
 
 fn money(text: &str, what: &str) -> Result<Fen> {
-    parse_yuan(text).map_err(|e| AppError::Invalid(format!("{what}「{}」无效：{e}", text.trim())))
+    parse_yuan(text).map_err(|e| AppError::Invalid(format!("{what}「{}」无效：{e}", echo(text))))
 }
 
 /// DOMAIN.md §1.1–1.2 through the domain calculator, with the base derived from components
@@ -71,27 +72,14 @@ pub fn quote_input(
 ) -> Result<(DuesCategory, DuesQuote, Vec<String>)> {
     let category = DuesCategory::from_code(input.category.trim())
         .or_else(|| DuesCategory::from_label(input.category.trim()))
-        .ok_or_else(|| AppError::Invalid(format!("党费类别「{}」无效", input.category.trim())))?;
+        .ok_or_else(|| AppError::Invalid(format!("党费类别「{}」无效", echo(&input.category))))?;
     let mut working = Vec::new();
     let base = if !input.components.trim().is_empty() {
-        let mut gross = Vec::new();
-        let mut deductions = Vec::new();
-        for item in input
-            .components
-            .split(['\n', ',', '，'])
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            let (name, amount) = item
-                .split_once(['=', '＝', ':', '：'])
-                .ok_or_else(|| AppError::Invalid(format!("工资项目「{item}」应写成 名称=金额")))?;
-            let entry = (name.trim().to_string(), money(amount, name.trim())?);
-            if classify_component(name.trim()).is_base_deduction() {
-                deductions.push(entry);
-            } else {
-                gross.push(entry);
-            }
-        }
+        let items =
+            parse_components(&input.components).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let (deductions, gross): (Vec<_>, Vec<_>) = items
+            .into_iter()
+            .partition(|(name, _)| classify_component(name).is_base_deduction());
         let derived = derive_base(&gross, &deductions);
         working.extend(derived.working);
         Some(derived.base)
@@ -431,8 +419,12 @@ impl App {
             input.method.trim()
         };
         if !PAYMENT_METHODS.iter().any(|(c, _)| *c == method) {
-            return Err(AppError::Invalid(format!("缴纳方式「{method}」无效")));
+            return Err(AppError::Invalid(format!(
+                "缴纳方式「{}」无效",
+                echo(method)
+            )));
         }
+        within(text::PROXY_NAME, &input.proxy_name)?;
         let proxy_name = Some(input.proxy_name.trim().to_string()).filter(|s| !s.is_empty());
         if method == "proxy" && proxy_name.is_none() {
             return Err(AppError::Invalid("委托代缴须填写代缴人".into()));
@@ -477,6 +469,9 @@ impl App {
                 )));
             }
         }
+        within(text::WAIVER_REASON, &input.reason)?;
+        within(text::APPROVED_BY, &input.approved_by)?;
+        within(text::APPROVAL_REF, &input.approval_ref)?;
         let approved_on: NaiveDate = parse_date_cn(&input.approved_on)
             .ok_or_else(|| AppError::Invalid("批准日期无效".into()))?;
         let waiver = NewWaiver {
@@ -644,7 +639,7 @@ impl App {
         }
         self.db.org_get(actor.scope(), org_id).await?;
         let spent_on = parse_date_cn(&input.spent_on).ok_or_else(|| {
-            AppError::Invalid(format!("使用日期「{}」无效", input.spent_on.trim()))
+            AppError::Invalid(format!("使用日期「{}」无效", echo(&input.spent_on)))
         })?;
         if spent_on > today() {
             return Err(AppError::Invalid("使用日期不能晚于今天".into()));
@@ -656,6 +651,8 @@ impl App {
         if input.purpose.trim().is_empty() || input.approved_by.trim().is_empty() {
             return Err(AppError::Invalid("请填写用途和批准人（或批准会议）".into()));
         }
+        within(text::EXPENSE_PURPOSE, &input.purpose)?;
+        within(text::APPROVED_BY, &input.approved_by)?;
         let new = NewExpense {
             spent_on,
             amount_fen: amount.0,

@@ -230,6 +230,7 @@ fn header_of(field: &str) -> &'static str {
         "full_on" => "转正日期",
         "registered_community_id" => "报到社区",
         "registered_on" => "报到日期",
+        "work_unit" => "工作单位",
         _ => "",
     }
 }

@@ -5,9 +5,10 @@
 use serde::Deserialize;
 
 use crate::members::today;
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, App, AppError, Result, within};
 use domain::Role;
 use domain::orglife::{Decision, Vote, passes, quorum_met};
+use domain::text::{self, echo};
 use store::{AttachmentMeta, MeetingVote, NewVote, SignInMeeting};
 
 /// A photo or scan larger than this is almost certainly not a sign-in sheet; phones' photos are
@@ -38,7 +39,7 @@ fn count(text: &str, what: &str) -> Result<u32> {
         return Ok(0);
     }
     text.parse()
-        .map_err(|_| AppError::Invalid(format!("{what}「{text}」应为不小于 0 的整数")))
+        .map_err(|_| AppError::Invalid(format!("{what}「{}」应为不小于 0 的整数", echo(text))))
 }
 
 /// Checks a vote and works out whether it passed. A meeting without its quorum cannot decide
@@ -50,6 +51,7 @@ pub fn validate_vote(input: &VoteInput) -> Result<NewVote> {
     if subject.is_empty() {
         return Err(AppError::Invalid("请填写表决事项".into()));
     }
+    within(text::VOTE_SUBJECT, subject)?;
     let expected = count(&input.expected, "应到会人数")?;
     let present = count(&input.present, "实到会人数")?;
     let yes = count(&input.yes, "赞成票")?;

@@ -7,11 +7,12 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::members::{parse_date_cn, today};
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, App, AppError, Result, within};
 use domain::orglife::{
     BranchFacts, Cell, Exemption, Held, Institution, Rag, compliance, compliance_rate_permille,
     rag, rules_in_force,
 };
+use domain::text::{self, echo};
 use domain::{BranchKind, OrgKind};
 use store::{AttendanceEntry, MeetingFields, MemberFilter, Org, Scope};
 
@@ -54,7 +55,7 @@ fn institution(text: &str) -> Result<Institution> {
                 .copied()
                 .find(|i| i.label() == text.trim())
         })
-        .ok_or_else(|| AppError::Invalid(format!("会议类型「{}」无效", text.trim())))
+        .ok_or_else(|| AppError::Invalid(format!("会议类型「{}」无效", echo(text))))
 }
 
 /// Checks a meeting as entered on `today`, with the back-filling limit.
@@ -65,7 +66,7 @@ pub fn validate_meeting(
 ) -> Result<(MeetingFields, Vec<AttendanceEntry>)> {
     let kind = institution(&input.institution)?;
     let held_on = parse_date_cn(&input.held_on)
-        .ok_or_else(|| AppError::Invalid(format!("会议日期「{}」无效", input.held_on.trim())))?;
+        .ok_or_else(|| AppError::Invalid(format!("会议日期「{}」无效", echo(&input.held_on))))?;
     if held_on > today {
         return Err(AppError::Invalid(
             "会议日期不能晚于今天：请在会后记录".into(),
@@ -85,6 +86,19 @@ pub fn validate_meeting(
         if value.trim().is_empty() {
             return Err(AppError::Invalid(format!("请填写{what}")));
         }
+    }
+    for (value, limit) in [
+        (&input.place, text::MEETING_PLACE),
+        (&input.chair, text::MEETING_CHAIR),
+        (&input.recorder, text::MEETING_RECORDER),
+        (&input.agenda, text::MEETING_AGENDA),
+        (&input.minutes, text::MEETING_MINUTES),
+        (&input.resolutions, text::MEETING_RESOLUTIONS),
+    ] {
+        within(limit, value)?;
+    }
+    for (_, reason) in &input.absent {
+        within(text::ABSENCE_REASON, reason)?;
     }
     let mut attendance: Vec<AttendanceEntry> = input
         .present
@@ -486,5 +500,42 @@ impl App {
             )
             .await?;
         Ok((bytes, file_name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    fn meeting() -> MeetingInput {
+        MeetingInput {
+            institution: "主题党日".into(),
+            held_on: "2026-11-20".into(),
+            place: "党群服务中心".into(),
+            chair: "王书记".into(),
+            recorder: "李委员".into(),
+            minutes: "学习".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn minutes_and_other_texts_are_held_to_their_lengths() {
+        assert!(validate_meeting(&meeting(), today(), 30).is_ok());
+        let mut long = meeting();
+        long.minutes = "记".repeat(20_001);
+        let err = validate_meeting(&long, today(), 30).unwrap_err();
+        assert!(err.to_string().contains("会议记录过长"), "{err}");
+        let mut absent = meeting();
+        absent.absent = vec![(1, "病".repeat(201))];
+        assert!(validate_meeting(&absent, today(), 30).is_err());
+        let mut odd = meeting();
+        odd.institution = "会".repeat(10_000);
+        let err = validate_meeting(&odd, today(), 30).unwrap_err();
+        assert!(err.to_string().chars().count() < 60, "{err}");
     }
 }

@@ -106,7 +106,7 @@ pub fn parse_yuan(s: &str) -> Result<Fen, MoneyError> {
     if t.starts_with('-') {
         return Err(MoneyError::Negative);
     }
-    let invalid = || MoneyError::Invalid(s.trim().to_owned());
+    let invalid = || MoneyError::Invalid(crate::text::echo(s).into_owned());
     let (int_part, frac_part) = match t.split_once('.') {
         Some((i, f)) => (i, Some(f)),
         None => (t, None),
@@ -577,6 +577,56 @@ pub fn classify_component(name: &str) -> ComponentKind {
         .map_or(ComponentKind::Unrecognised, |&(_, kind)| kind)
 }
 
+/// At most this many pay-slip items in one derivation: a real slip has a few dozen.
+pub const MAX_COMPONENTS: usize = 50;
+
+/// Why pay-slip items typed as text were refused; shown to staff as-is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ComponentsError {
+    #[error(transparent)]
+    TooLong(#[from] crate::text::TooLong),
+    #[error("工资项目最多 {MAX_COMPONENTS} 项，现在有 {0} 项")]
+    TooMany(usize),
+    #[error("工资项目「{0}」应写成 名称=金额")]
+    Malformed(String),
+    #[error("{name}「{amount}」无效：{error}")]
+    Amount {
+        name: String,
+        amount: String,
+        error: MoneyError,
+    },
+}
+
+/// Reads pay-slip items typed as `名称=金额` (or `名称：金额`), one per line or separated by
+/// commas, full-width ones included. The text's length and the number of items are checked
+/// before any item is read. DOMAIN.md §1.1.
+pub fn parse_components(text: &str) -> Result<Vec<(String, Fen)>, ComponentsError> {
+    crate::text::DUES_COMPONENTS.check(text)?;
+    let items: Vec<&str> = text
+        .split(['\n', ',', '，'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if items.len() > MAX_COMPONENTS {
+        return Err(ComponentsError::TooMany(items.len()));
+    }
+    items
+        .into_iter()
+        .map(|item| {
+            let (name, amount) = item
+                .split_once(['=', '＝', ':', '：'])
+                .ok_or_else(|| ComponentsError::Malformed(crate::text::echo(item).into_owned()))?;
+            let name = name.trim();
+            let fen = parse_yuan(amount).map_err(|error| ComponentsError::Amount {
+                name: crate::text::echo(name).into_owned(),
+                amount: crate::text::echo(amount).into_owned(),
+                error,
+            })?;
+            Ok((name.to_string(), fen))
+        })
+        .collect()
+}
+
 /// Pay-slip lines split by whether they count towards the base.
 #[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct SalaryComponents {
@@ -687,6 +737,41 @@ mod tests {
 
     fn y(s: &str) -> Fen {
         parse_yuan(s).unwrap()
+    }
+
+    /// Issue 9, finding 13: a 12 MB components string took 6.3 s; the text and the item count
+    /// are now bounded before any item is read.
+    #[test]
+    fn pay_slip_items_are_read_within_their_limits() {
+        let items = parse_components("基本工资=6000，岗位津贴：2500\n个人所得税＝95").unwrap();
+        assert_eq!(
+            items,
+            vec![
+                ("基本工资".to_string(), y("6000")),
+                ("岗位津贴".to_string(), y("2500")),
+                ("个人所得税".to_string(), y("95")),
+            ]
+        );
+        let long = "基本工资=1,".repeat(1_000_000);
+        assert!(matches!(
+            parse_components(&long),
+            Err(ComponentsError::TooLong(_))
+        ));
+        let many = "a=1,".repeat(MAX_COMPONENTS + 1);
+        assert_eq!(
+            parse_components(&many),
+            Err(ComponentsError::TooMany(MAX_COMPONENTS + 1))
+        );
+        let err = parse_components(&format!("奖金={}", "9".repeat(500))).unwrap_err();
+        assert!(err.to_string().starts_with("奖金「99999"), "{err}");
+        assert!(
+            err.to_string().chars().count() < 80,
+            "the echo is cut: {err}"
+        );
+        assert!(matches!(
+            parse_components("基本工资6000"),
+            Err(ComponentsError::Malformed(_))
+        ));
     }
 
     fn with_base(category: DuesCategory, base: &str) -> DuesInput {

@@ -17,6 +17,7 @@ pub mod idcard;
 pub mod names;
 pub mod orglife;
 pub mod personal;
+pub mod text;
 pub mod workcal;
 
 pub use enums::*;

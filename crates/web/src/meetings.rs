@@ -389,7 +389,8 @@ pub async fn attachment_upload(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> PageResult {
-    let (csrf, file) = crate::pages::read_upload(multipart, "附件").await?;
+    let (csrf, file) =
+        crate::pages::read_upload(multipart, "附件", crate::ATTACHMENT_BODY_LIMIT).await?;
     session.check_csrf(&csrf)?;
     let (name, bytes) = file.unwrap_or_default();
     match app
