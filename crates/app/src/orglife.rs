@@ -47,6 +47,29 @@ pub struct MeetingInput {
     pub open_sign_in: bool,
 }
 
+/// More names than any branch has: a list longer than this is not an attendance list.
+pub const MAX_ATTENDANCE: usize = 5_000;
+
+/// The attendance part of the meeting form, which arrives as pairs because each member has a
+/// checkbox (`present=ID`) and a reason box (`reason_ID=…`): the members ticked present, and
+/// every reason box with its member (the ticked members' ones included, for redisplay).
+pub fn attendance_from_form(pairs: &[(String, String)]) -> (Vec<i64>, Vec<(i64, String)>) {
+    let present: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "present")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let reasons: Vec<(i64, String)> = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("reason_")
+                .and_then(|id| id.parse().ok())
+                .map(|id: i64| (id, v.clone()))
+        })
+        .collect();
+    (present, reasons)
+}
+
 fn institution(text: &str) -> Result<Institution> {
     Institution::from_code(text.trim())
         .or_else(|| {
@@ -97,9 +120,13 @@ pub fn validate_meeting(
     ] {
         within(limit, value)?;
     }
-    for (_, reason) in &input.absent {
-        within(text::ABSENCE_REASON, reason)?;
+    if input.present.len() + input.absent.len() > MAX_ATTENDANCE {
+        return Err(AppError::Invalid(format!(
+            "出席和缺席名单合计超过 {MAX_ATTENDANCE} 人，请核对"
+        )));
     }
+    // A set, so that checking each absentee against those present is not quadratic.
+    let present: std::collections::HashSet<i64> = input.present.iter().copied().collect();
     let mut attendance: Vec<AttendanceEntry> = input
         .present
         .iter()
@@ -110,9 +137,10 @@ pub fn validate_meeting(
         })
         .collect();
     for (id, reason) in &input.absent {
-        if input.present.contains(id) {
+        if present.contains(id) {
             continue;
         }
+        within(text::ABSENCE_REASON, reason)?;
         if reason.trim().is_empty() {
             if input.open_sign_in && held_on == today {
                 attendance.push(AttendanceEntry {
@@ -537,5 +565,31 @@ mod tests {
         odd.institution = "会".repeat(10_000);
         let err = validate_meeting(&odd, today(), 30).unwrap_err();
         assert!(err.to_string().chars().count() < 60, "{err}");
+    }
+
+    /// A meeting form of 1 MB could list 50,000 members present and 50,000 absent; each
+    /// absentee was looked up in the list of those present, 2.5 billion comparisons.
+    #[test]
+    fn a_huge_attendance_list_is_refused_and_lookups_are_not_quadratic() {
+        let mut crowd = meeting();
+        crowd.present = (0..3_000).collect();
+        crowd.absent = (3_000..6_000).map(|id| (id, "出差".to_string())).collect();
+        let err = validate_meeting(&crowd, today(), 30).unwrap_err();
+        assert!(err.to_string().contains("5000"), "{err}");
+
+        let pairs: Vec<(String, String)> = vec![
+            ("present".into(), "7".into()),
+            ("reason_7".into(), "".into()),
+            ("reason_8".into(), "病假".into()),
+            ("present".into(), "x".into()),
+        ];
+        let (present, reasons) = attendance_from_form(&pairs);
+        assert_eq!(present, vec![7]);
+        assert_eq!(reasons, vec![(7, String::new()), (8, "病假".to_string())]);
+        let mut input = meeting();
+        input.present = present;
+        input.absent = reasons;
+        let (_, attendance) = validate_meeting(&input, today(), 30).unwrap();
+        assert_eq!(attendance.len(), 2);
     }
 }

@@ -374,11 +374,19 @@ pub fn decode_csv_bytes(bytes: &[u8]) -> String {
     }
 }
 
+/// What [`scan_csv`] found: the records the csv reader will yield (blank lines are skipped) and
+/// the most fields in one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CsvShape {
+    pub records: usize,
+    pub widest: usize,
+}
+
 /// Where a CSV text would go wrong, found by following quotes the way the csv reader does
 /// (RFC 4180: a quote opens a field only at its start, `""` inside is a quote): the record
 /// count, each record's field count, and a quote still open at the end. Run before parsing, so
 /// that neither a record of millions of fields nor millions of records is ever built.
-pub fn scan_csv(text: &str, limits: &Limits) -> Result<()> {
+pub fn scan_csv(text: &str, limits: &Limits) -> Result<CsvShape> {
     #[derive(Clone, Copy, PartialEq)]
     enum State {
         RecordStart,
@@ -393,6 +401,7 @@ pub fn scan_csv(text: &str, limits: &Limits) -> Result<()> {
     let mut records = 0usize;
     let mut fields = 0usize;
     let mut record_line = 1usize;
+    let mut widest = 0usize;
     for b in text.bytes() {
         let newline = b == b'\n' || b == b'\r';
         match state {
@@ -406,6 +415,7 @@ pub fn scan_csv(text: &str, limits: &Limits) -> Result<()> {
                     }
                     records += 1;
                     fields = 1;
+                    widest = widest.max(1);
                     record_line = line;
                     if records > limits.rows + 1 {
                         return Err(AppError::Invalid(format!(
@@ -441,6 +451,7 @@ pub fn scan_csv(text: &str, limits: &Limits) -> Result<()> {
         }
         if b == b',' && state == State::FieldStart {
             fields += 1;
+            widest = widest.max(fields);
             if fields > limits.columns {
                 return Err(AppError::Invalid(format!(
                     "CSV 文件第 {record_line} 行超过 {} 列，超出导入范围，请检查分隔符或删除多余的列",
@@ -457,7 +468,7 @@ pub fn scan_csv(text: &str, limits: &Limits) -> Result<()> {
             "CSV 文件第 {opened_on} 行有一个双引号（\"）没有配对：从那里起到文件末尾都被当成了同一个单元格。请检查该行，单元格内的双引号应写成两个（\"\"）"
         )));
     }
-    Ok(())
+    Ok(CsvShape { records, widest })
 }
 
 fn read_csv(bytes: &[u8], limits: &Limits) -> Result<Sheet> {
