@@ -269,6 +269,16 @@ impl<'a> Builder<'a> {
 
 fn read_xlsx(bytes: &[u8], limits: &Limits) -> Result<Sheet> {
     guard::inspect_zip(bytes, limits)?;
+    // calamine panics on some malformed files (fuzzing found an arithmetic overflow on a cell
+    // reference of many letters); for bytes from outside, that is one more way of being broken.
+    // Nothing read is kept after a panic, so unwinding through it is safe.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_workbook(bytes, limits)
+    }))
+    .unwrap_or_else(|_| Err(guard::not_an_xlsx(&"calamine panicked")))
+}
+
+fn read_workbook(bytes: &[u8], limits: &Limits) -> Result<Sheet> {
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).map_err(|e| xlsx_failure(&e, ""))?;
     let names = workbook.sheet_names();
     let Some(first) = names.first().cloned() else {
@@ -365,12 +375,18 @@ fn cell_from_ref(data: &DataRef) -> Cell {
     }
 }
 
-/// Decodes CSV bytes: UTF-8 (with or without BOM) when valid, otherwise GB18030.
+/// Decodes CSV bytes: UTF-8 (with or without BOM) when valid, otherwise GB18030. Byte order
+/// marks at the start are dropped however many there are and whichever encoding wrote them: they
+/// are never content (the csv reader would drop one more, and count rows differently).
 pub fn decode_csv_bytes(bytes: &[u8]) -> String {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
+    let text = match std::str::from_utf8(bytes) {
         Ok(s) => s.to_string(),
         Err(_) => encoding_rs::GB18030.decode(bytes).0.into_owned(),
+    };
+    match text.strip_prefix('\u{feff}') {
+        Some(_) => text.trim_start_matches('\u{feff}').to_string(),
+        None => text,
     }
 }
 
@@ -944,6 +960,32 @@ mod tests {
         // Imported again, the name is what was exported.
         let sheet = read_sheet("a.csv", written.as_bytes()).unwrap();
         assert_eq!(text(&sheet, 1, 0), "=1+1");
+    }
+
+    /// Found by the `xlsx_sheet` fuzz target: calamine overflows (a panic in debug builds) on a
+    /// reference with many column letters.
+    #[test]
+    fn a_panic_inside_calamine_is_a_refusal() {
+        let reference = format!("{}A1", "U".repeat(60));
+        let bytes = workbook(&[("Sheet1", Some(&format!("{reference}:C3")), "")], None);
+        let message = refusal(read_sheet("a.xlsx", &bytes));
+        assert!(message.contains("不是有效的 Excel"), "{message}");
+    }
+
+    /// Found by the `csv` fuzz target: a second byte order mark was read as content by the
+    /// scan but skipped by the csv reader.
+    #[test]
+    fn every_leading_byte_order_mark_is_dropped() {
+        let bytes = "\u{feff}\u{feff}姓名\n张三\n".as_bytes();
+        let sheet = read_sheet("a.csv", bytes).unwrap();
+        assert_eq!(text(&sheet, 0, 0), "姓名");
+        assert_eq!(
+            scan_csv(&decode_csv_bytes(b"\xEF\xBB\xBF\xEF\xBB\xBF"), &LIMITS).unwrap(),
+            CsvShape {
+                records: 0,
+                widest: 0
+            }
+        );
     }
 
     #[test]
