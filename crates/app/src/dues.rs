@@ -8,16 +8,15 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::members::{parse_date_cn, today};
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, App, AppError, Result, within};
 use domain::OrgKind;
 use domain::dues::{DuesCategory, DuesInput, DuesPolicy, DuesQuote, Fen, parse_yuan, quote};
 use domain::dues_ledger::{
     AmountChange, FixingRule, Month, MonthState, amount_due, check_payment_months,
     collection_rate_permille, month_states,
 };
-use domain::payslip::{
-    BaseDerivation, ItemClass, ItemLine, PayItem, SlipKind, derive_base, parse_choice,
-};
+use domain::payslip::{BaseDerivation, ItemClass, ItemLine, PayItem, SlipKind, derive_base};
+use domain::text::{self, echo};
 use store::{DuesExpense, DuesRecord, NewDuesBase, NewExpense, NewPayment, NewWaiver, Org};
 
 /// How many months a member's page lists.
@@ -112,67 +111,19 @@ pub struct QuoteResult {
 }
 
 fn money(text: &str, what: &str) -> Result<Fen> {
-    parse_yuan(text).map_err(|e| AppError::Invalid(format!("{what}「{}」无效：{e}", text.trim())))
+    parse_yuan(text).map_err(|e| AppError::Invalid(format!("{what}「{}」无效：{e}", echo(text))))
 }
 
 fn category_of(text: &str) -> Result<DuesCategory> {
     DuesCategory::from_code(text.trim())
         .or_else(|| DuesCategory::from_label(text.trim()))
-        .ok_or_else(|| AppError::Invalid(format!("党费类别「{}」无效", text.trim())))
+        .ok_or_else(|| AppError::Invalid(format!("党费类别「{}」无效", echo(text.trim()))))
 }
 
-fn choice(word: &str, name: &str) -> Result<ItemClass> {
-    parse_choice(word).ok_or_else(|| {
-        AppError::Invalid(format!(
-            "工资项目「{name}」的归类「{}」无效，应为 计入、不计入 或 扣除",
-            word.trim()
-        ))
-    })
-}
-
-/// Reads `名称=金额`, `名称=金额:归类` or the older `名称:金额`, one per line or comma.
+/// Reads a typed pay slip (see [`domain::payslip::parse_slip`]), with the classes chosen
+/// per item on the form.
 fn pay_items(text: &str, classes: &BTreeMap<String, String>) -> Result<Vec<PayItem>> {
-    let mut items = Vec::new();
-    for item in text
-        .split(['\n', ',', '，'])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        let shape = || {
-            AppError::Invalid(format!(
-                "工资项目「{item}」应写成 名称=金额，如 基本工资=6000"
-            ))
-        };
-        let (name, rest) = match item.split_once(['=', '＝']) {
-            Some(parts) => parts,
-            None => item.split_once([':', '：']).ok_or_else(shape)?,
-        };
-        let name = name.trim();
-        if name.is_empty() {
-            return Err(shape());
-        }
-        let (amount, written) = match rest.split_once([':', '：']) {
-            Some((amount, word)) => (amount, Some(choice(word, name)?)),
-            None => (rest, None),
-        };
-        let chosen = match written {
-            Some(c) => Some(c),
-            None => match classes
-                .get(name)
-                .map(|w| w.trim())
-                .filter(|w| !w.is_empty())
-            {
-                Some(word) => Some(choice(word, name)?),
-                None => None,
-            },
-        };
-        items.push(PayItem {
-            name: name.to_string(),
-            amount: money(amount, name)?,
-            chosen,
-        });
-    }
-    Ok(items)
+    domain::payslip::parse_slip(text, classes).map_err(|e| AppError::Invalid(e.to_string()))
 }
 
 /// The table a category's pay slip is read with; `None` for categories whose base is not pay.
@@ -621,8 +572,12 @@ impl App {
             input.method.trim()
         };
         if !PAYMENT_METHODS.iter().any(|(c, _)| *c == method) {
-            return Err(AppError::Invalid(format!("缴纳方式「{method}」无效")));
+            return Err(AppError::Invalid(format!(
+                "缴纳方式「{}」无效",
+                echo(method)
+            )));
         }
+        within(text::PROXY_NAME, &input.proxy_name)?;
         let proxy_name = Some(input.proxy_name.trim().to_string()).filter(|s| !s.is_empty());
         if method == "proxy" && proxy_name.is_none() {
             return Err(AppError::Invalid("委托代缴须填写代缴人".into()));
@@ -667,6 +622,9 @@ impl App {
                 )));
             }
         }
+        within(text::WAIVER_REASON, &input.reason)?;
+        within(text::APPROVED_BY, &input.approved_by)?;
+        within(text::APPROVAL_REF, &input.approval_ref)?;
         let approved_on: NaiveDate = parse_date_cn(&input.approved_on)
             .ok_or_else(|| AppError::Invalid("批准日期无效".into()))?;
         let waiver = NewWaiver {
@@ -839,7 +797,7 @@ impl App {
         }
         self.db.org_get(actor.scope(), org_id).await?;
         let spent_on = parse_date_cn(&input.spent_on).ok_or_else(|| {
-            AppError::Invalid(format!("使用日期「{}」无效", input.spent_on.trim()))
+            AppError::Invalid(format!("使用日期「{}」无效", echo(&input.spent_on)))
         })?;
         if spent_on > today() {
             return Err(AppError::Invalid("使用日期不能晚于今天".into()));
@@ -851,6 +809,8 @@ impl App {
         if input.purpose.trim().is_empty() || input.approved_by.trim().is_empty() {
             return Err(AppError::Invalid("请填写用途和批准人（或批准会议）".into()));
         }
+        within(text::EXPENSE_PURPOSE, &input.purpose)?;
+        within(text::APPROVED_BY, &input.approved_by)?;
         let new = NewExpense {
             spent_on,
             amount_fen: amount.0,

@@ -5,7 +5,7 @@ use rust_xlsxwriter::{Format, Workbook};
 
 use crate::import::HEADERS;
 use crate::members::{MemberQuery, mask_row};
-use crate::tabular::{write_csv, xlsx_error};
+use crate::tabular::{CsvColumn, write_csv, xlsx_error};
 use crate::{Actor, App, Result};
 use domain::{ManagementMode, MemberCategory, MemberStatus};
 use store::MemberRow;
@@ -96,7 +96,13 @@ impl App {
         }
         let count = rows.len();
         let bytes = match format {
-            ExportFormat::Csv => write_csv(&HEADERS, rows.into_iter())?,
+            // Every column of the register is text (numbers such as 身份证号 and phones are
+            // identifiers, not amounts), so any cell that looks like a formula is protected.
+            ExportFormat::Csv => write_csv(
+                &HEADERS,
+                &[CsvColumn::Text; HEADERS.len()],
+                rows.into_iter(),
+            )?,
             ExportFormat::Xlsx => {
                 let mut workbook = Workbook::new();
                 let bold = Format::new().set_bold();

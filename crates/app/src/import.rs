@@ -8,6 +8,7 @@ use rust_xlsxwriter::{DataValidation, Format, Formula, Workbook};
 use serde::Serialize;
 
 use crate::members::{MemberInput, today, validate_member};
+pub use crate::tabular::MAX_ROWS;
 use crate::tabular::{Sheet, read_sheet};
 use crate::{Actor, App, AppError, Result, RowError};
 use domain::{ManagementMode, MemberCategory, MemberStatus};
@@ -39,9 +40,6 @@ const REQUIRED: [&str; 6] = [
     "入党日期",
 ];
 
-/// Rows above this are refused: beyond it a single request would hold the server too long.
-pub const MAX_ROWS: usize = 200_000;
-
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportReport {
     pub imported: usize,
@@ -61,31 +59,40 @@ pub fn check_sheet(
     today: chrono::NaiveDate,
 ) -> Result<Vec<store::MemberFields>, Vec<RowError>> {
     let mut errors = Vec::new();
-    let Some(header) = sheet.first() else {
+    // The header is the first row with anything in it; rows keep the numbers Excel shows.
+    let Some(header_index) = sheet.rows.iter().position(|r| !r.is_blank()) else {
+        let message = match sheet.which() {
+            Some(which) => format!("工作表是空的。{which}"),
+            None => "文件是空的".into(),
+        };
         return Err(vec![RowError {
             row: 1,
             column: String::new(),
-            message: "文件是空的".into(),
+            message,
         }]);
     };
-    let position: HashMap<&str, usize> = header
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.text.trim(), i))
-        .collect();
+    let header = &sheet.rows[header_index];
+    let position: HashMap<&str, usize> = header.cells().map(|(i, c)| (c.text.trim(), i)).collect();
     for required in REQUIRED {
         if !position.contains_key(required) {
             errors.push(RowError {
-                row: 1,
+                row: header_index + 1,
                 column: required.into(),
                 message: format!("缺少“{required}”列，请使用导入模板"),
             });
         }
     }
     if !errors.is_empty() {
+        if let Some(which) = sheet.which() {
+            errors.push(RowError {
+                row: header_index + 1,
+                column: String::new(),
+                message: which,
+            });
+        }
         return Err(errors);
     }
-    let data_rows = sheet.len() - 1;
+    let data_rows = sheet.rows.len() - header_index - 1;
     if data_rows > MAX_ROWS {
         return Err(vec![RowError {
             row: 1,
@@ -95,7 +102,7 @@ pub fn check_sheet(
     }
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut ready = Vec::with_capacity(data_rows);
-    for (index, row) in sheet.iter().enumerate().skip(1) {
+    for (index, row) in sheet.rows.iter().enumerate().skip(header_index + 1) {
         let excel_row = index + 1;
         let cell = |name: &str| {
             position
@@ -104,7 +111,7 @@ pub fn check_sheet(
                 .map(|c| c.text.trim().to_string())
                 .unwrap_or_default()
         };
-        if row.iter().all(|c| c.text.trim().is_empty()) {
+        if row.is_blank() {
             continue;
         }
         let mut row_error = |column: &str, message: String| {
@@ -196,10 +203,14 @@ pub fn check_sheet(
     }
     if errors.is_empty() {
         if ready.is_empty() {
+            let mut message = String::from("文件中没有数据行");
+            if let Some(which) = sheet.which() {
+                message = format!("{message}。{which}");
+            }
             return Err(vec![RowError {
-                row: 2,
+                row: header_index + 2,
                 column: String::new(),
-                message: "文件中没有数据行".into(),
+                message,
             }]);
         }
         Ok(ready)
@@ -220,6 +231,7 @@ fn header_of(field: &str) -> &'static str {
         "full_on" => "转正日期",
         "registered_community_id" => "报到社区",
         "registered_on" => "报到日期",
+        "work_unit" => "工作单位",
         _ => "",
     }
 }
@@ -254,18 +266,23 @@ impl App {
                 .into_iter()
                 .map(|t| (t.name, t.id)),
         );
-        let id_col = sheet
-            .first()
-            .and_then(|h| h.iter().position(|c| c.text.trim() == "身份证号"));
-        let numbers: Vec<String> = match id_col {
-            Some(i) => sheet
+        let header = sheet.rows.iter().position(|r| !r.is_blank());
+        let id_col = header.and_then(|h| {
+            sheet.rows[h]
+                .cells()
+                .find(|(_, c)| c.text.trim() == "身份证号")
+                .map(|(i, _)| i)
+        });
+        let numbers: Vec<String> = match (header, id_col) {
+            (Some(h), Some(i)) => sheet
+                .rows
                 .iter()
-                .skip(1)
+                .skip(h + 1)
                 .filter_map(|r| r.get(i))
                 .map(|c| c.text.trim().to_uppercase())
                 .filter(|t| !t.is_empty())
                 .collect(),
-            None => vec![],
+            _ => vec![],
         };
         let existing: HashSet<String> = self
             .db
@@ -281,21 +298,20 @@ impl App {
         }
         let rows = check_sheet(&sheet, &branches, &communities, &existing, today())
             .map_err(AppError::ImportRejected)?;
+        // The summary row is written in the members' transaction: an import is never in the
+        // register without its line in the audit log, nor the other way round.
         let inserted = self
             .db
-            .member_insert_many(actor.scope(), &rows, &actor.author())
+            .member_import(
+                actor.scope(),
+                &rows,
+                &actor.author(),
+                actor.org_id,
+                &format!("从「{file_name}」导入 {} 名党员", rows.len()),
+            )
             .await;
         // Taken between the check and the write: which number is not known here.
         self.note_taken_id_number(actor, inserted, &[], &what)
-            .await?;
-        self.db
-            .audit_event(
-                actor.org_id,
-                &actor.author(),
-                "import",
-                "member",
-                &format!("从「{file_name}」导入 {} 名党员", rows.len()),
-            )
             .await?;
         Ok(ImportReport {
             imported: rows.len(),
@@ -393,10 +409,14 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tabular::Cell;
+    use crate::tabular::{Cell, Sheet};
     use chrono::NaiveDate;
     use domain::Gender;
     use domain::idcard::make_id_number;
+
+    fn rows(rows: Vec<Vec<Cell>>) -> Sheet {
+        Sheet::from_rows(rows)
+    }
 
     fn cells(values: &[&str]) -> Vec<Cell> {
         values
@@ -455,11 +475,11 @@ mod tests {
     #[test]
     fn a_clean_sheet_yields_every_member() {
         let (branches, communities) = maps();
-        let sheet = vec![
+        let sheet = rows(vec![
             cells(&HEADERS),
             row("王芳", &id(11), "第一支部"),
             row("李娜", &id(21), "第一支部"),
-        ];
+        ]);
         let ready = check_sheet(&sheet, &branches, &communities, &HashSet::new(), today()).unwrap();
         assert_eq!(ready.len(), 2);
         assert_eq!(ready[0].branch_id, 7);
@@ -471,7 +491,7 @@ mod tests {
         let (branches, communities) = maps();
         let mut bad_id = id(31);
         bad_id.replace_range(17..18, if bad_id.ends_with('0') { "1" } else { "0" });
-        let sheet = vec![
+        let sheet = rows(vec![
             cells(&HEADERS),
             row("王芳", &id(11), "第一支部"),
             row("赵敏", &bad_id, "第一支部"),
@@ -479,7 +499,7 @@ mod tests {
             row("吴磊", &id(11), "第一支部"),
             row("郑爽", &id(51), "重名支部"),
             row("孙丽", &id(61), "第一支部"),
-        ];
+        ]);
         let existing: HashSet<String> = [id(61)].into_iter().collect();
         let errors = check_sheet(&sheet, &branches, &communities, &existing, today()).unwrap_err();
         let got: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.column.as_str())).collect();
@@ -499,16 +519,49 @@ mod tests {
     #[test]
     fn missing_columns_and_numeric_id_cells_are_explained() {
         let (branches, communities) = maps();
-        let sheet = vec![cells(&["姓名", "身份证号"])];
+        let sheet = rows(vec![cells(&["姓名", "身份证号"])]);
         let errors =
             check_sheet(&sheet, &branches, &communities, &HashSet::new(), today()).unwrap_err();
         assert!(errors.iter().any(|e| e.message.contains("所在党支部")));
 
         let mut r = row("王芳", "440103197503090000", "第一支部");
         r[1].numeric = true;
-        let sheet = vec![cells(&HEADERS), r];
+        let sheet = rows(vec![cells(&HEADERS), r]);
         let errors =
             check_sheet(&sheet, &branches, &communities, &HashSet::new(), today()).unwrap_err();
         assert!(errors[0].message.contains("文本"));
+    }
+
+    #[test]
+    fn a_workbook_whose_first_sheet_lacks_the_data_says_which_sheet_was_read() {
+        let (branches, communities) = maps();
+        let mut empty = Sheet {
+            name: Some("封面".into()),
+            other_sheets: vec!["党员信息".into()],
+            rows: vec![],
+        };
+        let errors =
+            check_sheet(&empty, &branches, &communities, &HashSet::new(), today()).unwrap_err();
+        assert!(errors[0].message.contains("「封面」"), "{errors:?}");
+        assert!(errors[0].message.contains("「党员信息」"), "{errors:?}");
+
+        empty.rows = Sheet::from_rows(vec![cells(&["说明", "请见第二页"])]).rows;
+        let errors =
+            check_sheet(&empty, &branches, &communities, &HashSet::new(), today()).unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.message.contains("「党员信息」")),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn a_header_below_blank_rows_is_found_and_rows_keep_excel_numbers() {
+        let (branches, communities) = maps();
+        let mut bad = row("王芳", &id(11), "不存在支部");
+        bad[0].text = "王芳".into();
+        let sheet = rows(vec![vec![], cells(&HEADERS), bad]);
+        let errors =
+            check_sheet(&sheet, &branches, &communities, &HashSet::new(), today()).unwrap_err();
+        assert_eq!(errors[0].row, 3);
     }
 }

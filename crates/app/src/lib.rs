@@ -112,6 +112,9 @@ pub enum AppError {
     TooMany(String),
     #[error("文件有 {} 处错误，未导入任何数据", .0.len())]
     ImportRejected(Vec<RowError>),
+    /// A request or upload beyond what the server accepts (HTTP 413).
+    #[error("{0}")]
+    TooLarge(String),
     #[error(transparent)]
     Store(StoreError),
 }
@@ -129,6 +132,13 @@ impl From<StoreError> for AppError {
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// A free-text field checked against its length ([`domain::text`]).
+pub(crate) fn within(limit: domain::text::TextLimit, text: &str) -> Result<()> {
+    limit
+        .check(text)
+        .map_err(|e| AppError::Invalid(e.to_string()))
+}
 
 /// The running application: the database and in-memory state shared by all requests.
 #[derive(Clone)]

@@ -7,10 +7,11 @@ use serde::Deserialize;
 
 use crate::members::today;
 use crate::restrictions::{restriction_of, status_facts};
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, App, AppError, Result, within};
 use domain::Role;
 use domain::orglife::{Decision, Institution, Vote, decision_allowed_at, passes, quorum_met};
 use domain::rights::{CountError, Electorate, Restriction, Standing, Tally, check_counts};
+use domain::text::{self, echo};
 use store::{
     AttachmentMeta, AttendeeFacts, MeetingVote, MemberRestriction, NewVote, SignInMeeting,
 };
@@ -43,7 +44,7 @@ fn count(text: &str, what: &str) -> Result<u32> {
         return Ok(0);
     }
     text.parse()
-        .map_err(|_| AppError::Invalid(format!("{what}「{text}」应为不小于 0 的整数")))
+        .map_err(|_| AppError::Invalid(format!("{what}「{}」应为不小于 0 的整数", echo(text))))
 }
 
 /// Who on a meeting's attendance list has a vote, as of the meeting's day. DOMAIN.md §2.1.
@@ -161,6 +162,7 @@ pub fn validate_vote(
     if subject.is_empty() {
         return Err(AppError::Invalid("请填写表决事项".into()));
     }
+    within(text::VOTE_SUBJECT, subject)?;
     if !decision_allowed_at(decision, institution) {
         return Err(AppError::Invalid(reserved_message(decision, institution)));
     }

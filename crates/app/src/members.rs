@@ -8,6 +8,7 @@ use crate::{Actor, App, AppError, Result};
 use domain::idcard::parse_id_card;
 use domain::names::{name_keys, normalise_query};
 use domain::personal::{mask_id_number, mask_phone, parse_mobile_phone};
+use domain::text::{self, echo};
 use domain::{ManagementMode, MemberCategory, MemberStatus};
 use store::{Member, MemberFields, MemberFilter, MemberRow, StoreError};
 
@@ -86,8 +87,8 @@ pub fn validate_member(input: &MemberInput, today: NaiveDate) -> Result<MemberFi
     let name = input.name.trim().to_string();
     if name.is_empty() {
         errors.push(("name", "姓名不能为空".into()));
-    } else if name.chars().count() > 30 {
-        errors.push(("name", "姓名过长（最多 30 个字）".into()));
+    } else if let Err(e) = text::PERSON_NAME.check(&name) {
+        errors.push(("name", e.to_string()));
     }
     let id = match parse_id_card(&input.id_number) {
         Ok(id) => {
@@ -118,7 +119,7 @@ pub fn validate_member(input: &MemberInput, today: NaiveDate) -> Result<MemberFi
             "category",
             format!(
                 "党员类别「{}」无效，应为：{}",
-                input.category.trim(),
+                echo(&input.category),
                 MemberCategory::ALL
                     .iter()
                     .map(|c| c.label())
@@ -136,7 +137,7 @@ pub fn validate_member(input: &MemberInput, today: NaiveDate) -> Result<MemberFi
                 "management_mode",
                 format!(
                     "管理方式「{}」无效，应为：{}",
-                    input.management_mode.trim(),
+                    echo(&input.management_mode),
                     ManagementMode::ALL
                         .iter()
                         .map(|c| c.label())
@@ -153,7 +154,7 @@ pub fn validate_member(input: &MemberInput, today: NaiveDate) -> Result<MemberFi
             "status",
             format!(
                 "党员状态「{}」无效，应为：正式党员、预备党员",
-                input.status.trim()
+                echo(&input.status)
             ),
         ));
     }
@@ -163,7 +164,7 @@ pub fn validate_member(input: &MemberInput, today: NaiveDate) -> Result<MemberFi
             "admitted_on",
             format!(
                 "入党日期「{}」无效，格式如 2001-07-01",
-                input.admitted_on.trim()
+                echo(&input.admitted_on)
             ),
         )),
         Some(d) if d > today => errors.push(("admitted_on", "入党日期不能晚于今天".into())),
@@ -192,7 +193,7 @@ pub fn validate_member(input: &MemberInput, today: NaiveDate) -> Result<MemberFi
                 "full_on",
                 format!(
                     "转正日期「{}」无效，格式如 2002-07-01",
-                    input.full_on.trim()
+                    echo(&input.full_on)
                 ),
             ));
         }
@@ -222,6 +223,9 @@ pub fn validate_member(input: &MemberInput, today: NaiveDate) -> Result<MemberFi
             "registered_community_id",
             "填写了报到日期，请选择报到社区".into(),
         ));
+    }
+    if let Err(e) = text::WORK_UNIT.check(&input.work_unit) {
+        errors.push(("work_unit", e.to_string()));
     }
     let work_unit = Some(input.work_unit.trim().to_string()).filter(|s| !s.is_empty());
 
@@ -644,6 +648,19 @@ mod tests {
         input.status = "预备党员".into();
         let errors = validate_member(&input, today()).unwrap_err();
         assert!(errors.iter().any(|(f, _)| *f == "full_on"));
+    }
+
+    /// Issue 9, finding 13: text fields had no length limit and were echoed back whole.
+    #[test]
+    fn long_text_is_refused_and_echoes_are_cut() {
+        let mut input = valid();
+        input.work_unit = "单位".repeat(51);
+        input.category = "x".repeat(100_000);
+        let errors = validate_member(&input, today()).unwrap_err();
+        let work_unit = errors.iter().find(|(f, _)| *f == "work_unit").unwrap();
+        assert!(work_unit.1.contains("最多 100 个字"), "{}", work_unit.1);
+        let category = errors.iter().find(|(f, _)| *f == "category").unwrap();
+        assert!(category.1.chars().count() < 100, "{}", category.1);
     }
 
     #[test]

@@ -7,11 +7,12 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::members::{parse_date_cn, today};
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, App, AppError, Result, within};
 use domain::orglife::{
     BranchFacts, Cell, Exemption, GroupLife, Held, Institution, Rag, compliance,
     compliance_rate_permille, rag, rules_in_force,
 };
+use domain::text::{self, echo};
 use domain::{BranchKind, OrgKind};
 use store::{AttendanceEntry, MeetingFields, MemberFilter, Org, Scope};
 
@@ -46,6 +47,29 @@ pub struct MeetingInput {
     pub open_sign_in: bool,
 }
 
+/// More names than any branch has: a list longer than this is not an attendance list.
+pub const MAX_ATTENDANCE: usize = 5_000;
+
+/// The attendance part of the meeting form, which arrives as pairs because each member has a
+/// checkbox (`present=ID`) and a reason box (`reason_ID=…`): the members ticked present, and
+/// every reason box with its member (the ticked members' ones included, for redisplay).
+pub fn attendance_from_form(pairs: &[(String, String)]) -> (Vec<i64>, Vec<(i64, String)>) {
+    let present: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "present")
+        .filter_map(|(_, v)| v.parse().ok())
+        .collect();
+    let reasons: Vec<(i64, String)> = pairs
+        .iter()
+        .filter_map(|(k, v)| {
+            k.strip_prefix("reason_")
+                .and_then(|id| id.parse().ok())
+                .map(|id: i64| (id, v.clone()))
+        })
+        .collect();
+    (present, reasons)
+}
+
 fn institution(text: &str) -> Result<Institution> {
     Institution::from_code(text.trim())
         .or_else(|| {
@@ -54,7 +78,7 @@ fn institution(text: &str) -> Result<Institution> {
                 .copied()
                 .find(|i| i.label() == text.trim())
         })
-        .ok_or_else(|| AppError::Invalid(format!("会议类型「{}」无效", text.trim())))
+        .ok_or_else(|| AppError::Invalid(format!("会议类型「{}」无效", echo(text))))
 }
 
 /// Checks a meeting as entered on `today`, with the back-filling limit.
@@ -65,7 +89,7 @@ pub fn validate_meeting(
 ) -> Result<(MeetingFields, Vec<AttendanceEntry>)> {
     let kind = institution(&input.institution)?;
     let held_on = parse_date_cn(&input.held_on)
-        .ok_or_else(|| AppError::Invalid(format!("会议日期「{}」无效", input.held_on.trim())))?;
+        .ok_or_else(|| AppError::Invalid(format!("会议日期「{}」无效", echo(&input.held_on))))?;
     if held_on > today {
         return Err(AppError::Invalid(
             "会议日期不能晚于今天：请在会后记录".into(),
@@ -86,6 +110,23 @@ pub fn validate_meeting(
             return Err(AppError::Invalid(format!("请填写{what}")));
         }
     }
+    for (value, limit) in [
+        (&input.place, text::MEETING_PLACE),
+        (&input.chair, text::MEETING_CHAIR),
+        (&input.recorder, text::MEETING_RECORDER),
+        (&input.agenda, text::MEETING_AGENDA),
+        (&input.minutes, text::MEETING_MINUTES),
+        (&input.resolutions, text::MEETING_RESOLUTIONS),
+    ] {
+        within(limit, value)?;
+    }
+    if input.present.len() + input.absent.len() > MAX_ATTENDANCE {
+        return Err(AppError::Invalid(format!(
+            "出席和缺席名单合计超过 {MAX_ATTENDANCE} 人，请核对"
+        )));
+    }
+    // A set, so that checking each absentee against those present is not quadratic.
+    let present: std::collections::HashSet<i64> = input.present.iter().copied().collect();
     let mut attendance: Vec<AttendanceEntry> = input
         .present
         .iter()
@@ -96,9 +137,10 @@ pub fn validate_meeting(
         })
         .collect();
     for (id, reason) in &input.absent {
-        if input.present.contains(id) {
+        if present.contains(id) {
             continue;
         }
+        within(text::ABSENCE_REASON, reason)?;
         if reason.trim().is_empty() {
             if input.open_sign_in && held_on == today {
                 attendance.push(AttendanceEntry {
@@ -492,5 +534,68 @@ impl App {
             )
             .await?;
         Ok((bytes, file_name))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    fn meeting() -> MeetingInput {
+        MeetingInput {
+            institution: "主题党日".into(),
+            held_on: "2026-11-20".into(),
+            place: "党群服务中心".into(),
+            chair: "王书记".into(),
+            recorder: "李委员".into(),
+            minutes: "学习".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn minutes_and_other_texts_are_held_to_their_lengths() {
+        assert!(validate_meeting(&meeting(), today(), 30).is_ok());
+        let mut long = meeting();
+        long.minutes = "记".repeat(20_001);
+        let err = validate_meeting(&long, today(), 30).unwrap_err();
+        assert!(err.to_string().contains("会议记录过长"), "{err}");
+        let mut absent = meeting();
+        absent.absent = vec![(1, "病".repeat(201))];
+        assert!(validate_meeting(&absent, today(), 30).is_err());
+        let mut odd = meeting();
+        odd.institution = "会".repeat(10_000);
+        let err = validate_meeting(&odd, today(), 30).unwrap_err();
+        assert!(err.to_string().chars().count() < 60, "{err}");
+    }
+
+    /// A meeting form of 1 MB could list 50,000 members present and 50,000 absent; each
+    /// absentee was looked up in the list of those present, 2.5 billion comparisons.
+    #[test]
+    fn a_huge_attendance_list_is_refused_and_lookups_are_not_quadratic() {
+        let mut crowd = meeting();
+        crowd.present = (0..3_000).collect();
+        crowd.absent = (3_000..6_000).map(|id| (id, "出差".to_string())).collect();
+        let err = validate_meeting(&crowd, today(), 30).unwrap_err();
+        assert!(err.to_string().contains("5000"), "{err}");
+
+        let pairs: Vec<(String, String)> = vec![
+            ("present".into(), "7".into()),
+            ("reason_7".into(), "".into()),
+            ("reason_8".into(), "病假".into()),
+            ("present".into(), "x".into()),
+        ];
+        let (present, reasons) = attendance_from_form(&pairs);
+        assert_eq!(present, vec![7]);
+        assert_eq!(reasons, vec![(7, String::new()), (8, "病假".to_string())]);
+        let mut input = meeting();
+        input.present = present;
+        input.absent = reasons;
+        let (_, attendance) = validate_meeting(&input, today(), 30).unwrap();
+        assert_eq!(attendance.len(), 2);
     }
 }

@@ -5,10 +5,11 @@ use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
 use crate::members::{parse_date_cn, today};
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, App, AppError, Result, within};
 use domain::orglife::{
     Frequency, Institution, Rule, RuleSet, SavedRuleSet, edited_rule, rules_in_force,
 };
+use domain::text::{self, echo};
 use domain::{BranchKind, OrgKind, Role};
 use store::{ExemptionRow, NewExemption, RuleSetVersion};
 
@@ -188,14 +189,14 @@ impl App {
             "" | "all" => None,
             code => Some(
                 Institution::from_code(code)
-                    .ok_or_else(|| AppError::Invalid(format!("制度「{code}」无效")))?
+                    .ok_or_else(|| AppError::Invalid(format!("制度「{}」无效", echo(code))))?
                     .code()
                     .to_string(),
             ),
         };
         let date = |text: &str, what: &str| {
             parse_date_cn(text)
-                .ok_or_else(|| AppError::Invalid(format!("{what}「{}」无效", text.trim())))
+                .ok_or_else(|| AppError::Invalid(format!("{what}「{}」无效", echo(text))))
         };
         let (from_date, to_date): (NaiveDate, NaiveDate) =
             (date(from, "开始日期")?, date(to, "结束日期")?);
@@ -212,6 +213,8 @@ impl App {
                 "请填写免于要求的原因和批准文号（或批准人）".into(),
             ));
         }
+        within(text::EXEMPTION_REASON, reason)?;
+        within(text::APPROVAL, approval)?;
         let new = NewExemption {
             institution,
             from_date,

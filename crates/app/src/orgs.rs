@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::members::parse_date_cn;
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, App, AppError, Result, within};
+use domain::text::{self, echo};
 use domain::{BranchKind, OrgKind, Role, TerritoryLevel};
 use store::{ConcurrentMember, Counts, NewOrg, Org, OrgNode, Territory};
 
@@ -69,7 +70,7 @@ fn optional_date(text: &str, what: &str) -> Result<Option<chrono::NaiveDate>> {
 /// Turns a typed org into the store's shape, checking kinds and fields.
 pub fn validate_org(input: &OrgInput, parent_kind: Option<OrgKind>) -> Result<NewOrg> {
     let kind = OrgKind::from_label(&input.kind)
-        .ok_or_else(|| AppError::Invalid(format!("组织类型「{}」无效", input.kind)))?;
+        .ok_or_else(|| AppError::Invalid(format!("组织类型「{}」无效", echo(&input.kind))))?;
     if !allowed_under(parent_kind, kind) {
         return Err(AppError::Invalid(format!(
             "「{}」下不能设立「{}」",
@@ -85,11 +86,11 @@ pub fn validate_org(input: &OrgInput, parent_kind: Option<OrgKind>) -> Result<Ne
         None
     };
     let name = input.name.trim().to_string();
-    if name.is_empty() || name.chars().count() > 60 {
-        return Err(AppError::Invalid(
-            "组织名称不能为空，且不超过 60 个字".into(),
-        ));
+    if name.is_empty() {
+        return Err(AppError::Invalid("请填写组织名称".into()));
     }
+    within(text::ORG_NAME, &name)?;
+    within(text::SECRETARY, &input.secretary)?;
     let founded_on = optional_date(&input.founded_on, "成立日期")?;
     let dissolved_on = optional_date(&input.dissolved_on, "撤销日期")?;
     if let (Some(f), Some(d)) = (founded_on, dissolved_on)
@@ -352,6 +353,7 @@ impl App {
         if name.is_empty() {
             return Err(AppError::Invalid("名称不能为空".into()));
         }
+        crate::within(text::TERRITORY_NAME, name)?;
         Ok(self
             .db
             .territory_create(

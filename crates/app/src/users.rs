@@ -3,8 +3,9 @@
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{check_password_strength, hash_password, token_hash};
-use crate::{Actor, App, AppError, Result};
+use crate::{Actor, App, AppError, Result, within};
 use domain::Role;
+use domain::text::{self, echo};
 use store::{NewUser, User};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
@@ -32,7 +33,7 @@ impl App {
     pub async fn create_user(&self, actor: &Actor, input: &UserInput) -> Result<User> {
         actor.require_org_admin()?;
         let role = Role::from_label(&input.role)
-            .ok_or_else(|| AppError::Invalid(format!("角色「{}」无效", input.role)))?;
+            .ok_or_else(|| AppError::Invalid(format!("角色「{}」无效", echo(&input.role))))?;
         // Org admins hand out roles within their subtree. The instance-wide role, and the
         // department handler's reach into every street's calls, are the system admin's to give.
         if matches!(role, Role::Admin | Role::DeptHandler) && actor.role != Role::Admin {
@@ -53,6 +54,7 @@ impl App {
         if display_name.is_empty() {
             return Err(AppError::Invalid("请填写姓名".into()));
         }
+        within(text::DISPLAY_NAME, display_name)?;
         check_password_strength(&input.password)?;
         let (org_id, member_id) = if role == Role::Member {
             let member_id = input

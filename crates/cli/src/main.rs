@@ -431,6 +431,19 @@ async fn run(cli: Cli) -> Result<(), String> {
             what: ImportWhat::Members { file, db, as_user },
         } => {
             let (app, actor) = open_as(&db, &as_user).await?;
+            // The same size limit as an upload, checked before the file is read into memory.
+            let limit = app::tabular::LIMITS.file_bytes;
+            let size = std::fs::metadata(&file)
+                .map_err(|e| format!("无法读取 {}：{e}", file.display()))?
+                .len();
+            if size > limit as u64 {
+                return Err(format!(
+                    "{} 超过 {}，请分批导入（每次最多 {} 行）",
+                    file.display(),
+                    app::tabular::mb(limit as u64),
+                    app::tabular::MAX_ROWS
+                ));
+            }
             let bytes =
                 std::fs::read(&file).map_err(|e| format!("无法读取 {}：{e}", file.display()))?;
             let name = file

@@ -110,6 +110,51 @@ fn dues_quote_prints_the_amount_and_its_working() {
     assert!(text(&out).contains("类别"));
 }
 
+/// The same field limit as the API's (crates/web/tests/routes.rs), in the same words.
+#[test]
+fn dues_quote_refuses_an_overlong_pay_slip_like_the_api() {
+    let components = "基本工资=1,".repeat(300);
+    let out = dangjian(&[
+        "dues",
+        "quote",
+        "--category",
+        "in_service",
+        "--components",
+        &components,
+    ]);
+    assert!(!out.status.success());
+    assert!(
+        text(&out).contains("工资构成过长：最多 2000 个字，现在有 2100 个字"),
+        "{}",
+        text(&out)
+    );
+}
+
+/// Issue 9, finding 1: `dangjian import members` aborted on a 2 KB workbook declaring every
+/// cell of Excel.
+#[test]
+fn importing_a_workbook_bomb_is_refused_with_a_message() {
+    let dir = temp("bomb");
+    let db = format!("sqlite://{}", dir.join("bomb.db").display());
+    let out = dangjian(&["demo", "--members", "50", "--db", &db, "--no-serve"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let data = format!(
+        r#"<row r="1">{}</row><row r="1048576">{}</row>"#,
+        app::tabular::testing::text_cell("A1", "姓名"),
+        app::tabular::testing::text_cell("XFD1048576", "x")
+    );
+    let bomb = dir.join("bomb.xlsx");
+    std::fs::write(
+        &bomb,
+        app::tabular::testing::workbook(&[("Sheet1", Some("A1:XFD1048576"), &data)], None),
+    )
+    .unwrap();
+    let out = dangjian(&["import", "members", bomb.to_str().unwrap(), "--db", &db]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("超出导入上限"), "{}", text(&out));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn demo_export_import_and_backup_round_trip() {
     let dir = temp("roundtrip");

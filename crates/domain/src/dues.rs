@@ -108,7 +108,7 @@ pub fn parse_yuan(s: &str) -> Result<Fen, MoneyError> {
     if t.starts_with('-') {
         return Err(MoneyError::Negative);
     }
-    let invalid = || MoneyError::Invalid(s.trim().to_owned());
+    let invalid = || MoneyError::Invalid(crate::text::echo(s).into_owned());
     let (int_part, frac_part) = match t.split_once('.') {
         Some((i, f)) => (i, Some(f)),
         None => (t, None),

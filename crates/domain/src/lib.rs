@@ -20,6 +20,7 @@ pub mod orglife;
 pub mod payslip;
 pub mod personal;
 pub mod rights;
+pub mod text;
 pub mod workcal;
 
 pub use enums::*;

@@ -634,6 +634,93 @@ impl PayItem {
     }
 }
 
+/// At most this many pay-slip items in one derivation: a real slip has a few dozen.
+pub const MAX_ITEMS: usize = 50;
+
+/// Why a typed pay slip could not be read; shown to staff as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlipTextError {
+    #[error(transparent)]
+    TooLong(#[from] crate::text::TooLong),
+    #[error("工资项目最多 {MAX_ITEMS} 项，现在有 {0} 项")]
+    TooMany(usize),
+    #[error("工资项目「{0}」应写成 名称=金额，如 基本工资=6000")]
+    Malformed(String),
+    #[error("{name}「{amount}」无效：{error}")]
+    Amount {
+        name: String,
+        amount: String,
+        error: crate::dues::MoneyError,
+    },
+    #[error("工资项目「{name}」的归类「{word}」无效，应为 计入、不计入 或 扣除")]
+    Choice { name: String, word: String },
+}
+
+/// Reads a pay slip typed as `名称=金额` items (also `名称=金额:计入|不计入|扣除`, and the older
+/// `名称:金额`), one per line or separated by commas, full-width ones included. `classes`
+/// holds choices made per item elsewhere (the form's selects, the API's `classes`); one
+/// written after the amount wins. The text's length and the number of items are checked before
+/// any item is read, so an oversized slip costs nothing. DOMAIN.md §1.1.
+pub fn parse_slip(
+    text: &str,
+    classes: &std::collections::BTreeMap<String, String>,
+) -> Result<Vec<PayItem>, SlipTextError> {
+    use crate::text::echo;
+    crate::text::DUES_COMPONENTS.check(text)?;
+    let lines: Vec<&str> = text
+        .split(['\n', ',', '，'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    if lines.len() > MAX_ITEMS {
+        return Err(SlipTextError::TooMany(lines.len()));
+    }
+    let choice = |word: &str, name: &str| {
+        parse_choice(word).ok_or_else(|| SlipTextError::Choice {
+            name: echo(name).into_owned(),
+            word: echo(word.trim()).into_owned(),
+        })
+    };
+    let mut items = Vec::with_capacity(lines.len());
+    for line in lines {
+        let shape = || SlipTextError::Malformed(echo(line).into_owned());
+        let (name, rest) = match line.split_once(['=', '＝']) {
+            Some(parts) => parts,
+            None => line.split_once([':', '：']).ok_or_else(shape)?,
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(shape());
+        }
+        let (amount, written) = match rest.split_once([':', '：']) {
+            Some((amount, word)) => (amount, Some(choice(word, name)?)),
+            None => (rest, None),
+        };
+        let chosen = match written {
+            Some(c) => Some(c),
+            None => match classes
+                .get(name)
+                .map(|w| w.trim())
+                .filter(|w| !w.is_empty())
+            {
+                Some(word) => Some(choice(word, name)?),
+                None => None,
+            },
+        };
+        let amount = crate::dues::parse_yuan(amount).map_err(|error| SlipTextError::Amount {
+            name: echo(name).into_owned(),
+            amount: echo(amount.trim()).into_owned(),
+            error,
+        })?;
+        items.push(PayItem {
+            name: name.to_string(),
+            amount,
+            chosen,
+        });
+    }
+    Ok(items)
+}
+
 /// One item as the derivation treated it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ItemLine {
@@ -790,6 +877,47 @@ pub fn derive_base(kind: SlipKind, items: &[PayItem]) -> Result<BaseDerivation, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 9, finding 13: a 12 MB components string took 6.3 s; the text and the item count
+    /// are now bounded before any item is read.
+    #[test]
+    fn pay_slip_items_are_read_within_their_limits() {
+        let none = std::collections::BTreeMap::new();
+        let yuan = |s: &str| crate::dues::parse_yuan(s).unwrap();
+        let items = parse_slip("基本工资=6000，岗位津贴：2500\n个人所得税＝95", &none).unwrap();
+        assert_eq!(
+            items,
+            vec![
+                PayItem::new("基本工资", yuan("6000")),
+                PayItem::new("岗位津贴", yuan("2500")),
+                PayItem::new("个人所得税", yuan("95")),
+            ]
+        );
+        let long = "基本工资=1,".repeat(1_000_000);
+        assert!(matches!(
+            parse_slip(&long, &none),
+            Err(SlipTextError::TooLong(_))
+        ));
+        let many = "a=1,".repeat(MAX_ITEMS + 1);
+        assert_eq!(
+            parse_slip(&many, &none),
+            Err(SlipTextError::TooMany(MAX_ITEMS + 1))
+        );
+        let err = parse_slip(&format!("奖金={}", "9".repeat(500)), &none).unwrap_err();
+        assert!(err.to_string().starts_with("奖金「99999"), "{err}");
+        assert!(
+            err.to_string().chars().count() < 80,
+            "the echo is cut: {err}"
+        );
+        assert!(matches!(
+            parse_slip("基本工资6000", &none),
+            Err(SlipTextError::Malformed(_))
+        ));
+        assert!(matches!(
+            parse_slip("值班费=200:大概", &none),
+            Err(SlipTextError::Choice { .. })
+        ));
+    }
     use crate::dues::parse_yuan;
     use proptest::prelude::*;
 

@@ -390,13 +390,37 @@ impl Db {
         self.member_get(scope, ids[0]).await
     }
 
-    /// Inserts many members in one transaction (the import path): either all are written, with
-    /// one audit row each, or none. Every target branch must lie in the scope.
+    /// Inserts many members in one transaction: either all are written, with one audit row
+    /// each, or none. Every target branch must lie in the scope.
     pub async fn member_insert_many(
         &self,
         scope: Scope,
         rows: &[MemberFields],
         author: &Author,
+    ) -> Result<Vec<i64>> {
+        self.insert_members(scope, rows, author, None).await
+    }
+
+    /// The import of a file: [`Db::member_insert_many`] plus the import's summary audit row
+    /// (`import` on `member`, at `org_id`), all in one transaction.
+    pub async fn member_import(
+        &self,
+        scope: Scope,
+        rows: &[MemberFields],
+        author: &Author,
+        org_id: i64,
+        summary: &str,
+    ) -> Result<Vec<i64>> {
+        self.insert_members(scope, rows, author, Some((org_id, summary)))
+            .await
+    }
+
+    async fn insert_members(
+        &self,
+        scope: Scope,
+        rows: &[MemberFields],
+        author: &Author,
+        import_summary: Option<(i64, &str)>,
     ) -> Result<Vec<i64>> {
         let mut branches: Vec<i64> = rows.iter().map(|r| r.branch_id).collect();
         branches.sort_unstable();
@@ -482,6 +506,9 @@ impl Db {
                     query = query.bind(f.branch_id).bind(**id).bind(f.branch_id).bind(f.admitted_on).bind(author.name.clone()).bind(at);
                 }
                 query.execute(&mut *tx).await?;
+            }
+            if let Some((org_id, summary)) = import_summary {
+                write_audit!(&mut *tx, org_id, author, "import", "member", None::<i64>, summary, "{}")?;
             }
             tx.commit().await?;
         });

@@ -262,6 +262,55 @@ async fn org_create_and_update_refuse_parents_outside_the_scope_and_are_audited(
     }
 }
 
+/// Issue 9: the import's summary audit row was written after the members' transaction, so a
+/// failure there left an import in the register that the audit log did not show.
+#[tokio::test]
+async fn an_import_and_its_summary_row_are_written_together_or_not_at_all() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let whole = Scope::Subtree(t.district);
+        let rows = vec![
+            member(t.branch_a, "钱一", "qianyi", "qy", "110105194912310021"),
+            member(t.branch_b, "孙二", "suner", "se", "110105194912310048"),
+        ];
+        // An org that does not exist cannot carry the summary row: nothing may be written.
+        let failed = db
+            .member_import(
+                whole,
+                &rows,
+                &author(),
+                999_999,
+                "从「a.xlsx」导入 2 名党员",
+            )
+            .await;
+        assert!(failed.is_err());
+        assert_eq!(
+            db.member_count(whole, &MemberFilter::default())
+                .await
+                .unwrap(),
+            0
+        );
+
+        let ids = db
+            .member_import(
+                whole,
+                &rows,
+                &author(),
+                t.district,
+                "从「a.xlsx」导入 2 名党员",
+            )
+            .await
+            .unwrap();
+        assert_eq!(ids.len(), 2);
+        let log = db.audit_list(whole, Some("member"), 10, 0).await.unwrap();
+        let summary: Vec<_> = log.iter().filter(|r| r.action == "import").collect();
+        assert_eq!(summary.len(), 1);
+        assert_eq!(summary[0].summary, "从「a.xlsx」导入 2 名党员");
+        assert_eq!(summary[0].org_id, t.district);
+        assert_eq!(log.iter().filter(|r| r.action == "create").count(), 2);
+    }
+}
+
 #[tokio::test]
 async fn members_are_found_by_name_pinyin_or_initials_within_scope_only() {
     for db in test_dbs().await {

@@ -57,10 +57,6 @@ pub fn categories(items: &[CallItem]) -> Vec<(String, Vec<&CallItem>)> {
     out
 }
 
-/// The largest body the public form takes: its photos at their limit, and the text fields.
-pub const PUBLIC_FORM_MAX_BODY: usize =
-    app::calls::MAX_PHOTOS * app::calls::MAX_PHOTO_BYTES + 64 * 1024;
-
 async fn public_form(
     app: &App,
     v: CallFormValues,

@@ -41,7 +41,7 @@ pub async fn import_submit(
     multipart: Multipart,
 ) -> PageResult {
     session.actor.require_org_admin()?;
-    let (csrf, file) = read_upload(multipart, "upload.xlsx").await?;
+    let (csrf, file) = read_upload(multipart, "upload.xlsx", crate::IMPORT_BODY_LIMIT).await?;
     session.check_csrf(&csrf)?;
     let layout = Layout::new(&session, "导入导出", "import");
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {

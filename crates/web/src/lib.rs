@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{MethodRouter, get, post};
 
 pub mod api;
 pub mod audit;
@@ -38,8 +38,34 @@ pub mod view;
 
 pub use app::App;
 
-/// Uploads (imports) may be large spreadsheets; 64 MiB holds well over 100,000 member rows.
-const MAX_UPLOAD: usize = 64 * 1024 * 1024;
+/// What an ordinary form or JSON body may carry. The longest field anywhere outside a meeting
+/// record is a few thousand characters, and a Chinese character takes up to 9 bytes
+/// percent-encoded.
+pub const FORM_BODY_LIMIT: usize = 256 * 1024;
+/// A meeting record: its minutes may run to 20,000 characters.
+pub const MEETING_BODY_LIMIT: usize = 1024 * 1024;
+/// Room for a multipart form's fields and boundaries around its files.
+const FORM_SLACK: usize = 1024 * 1024;
+/// The member import: the largest file an import reads.
+pub const IMPORT_BODY_LIMIT: usize = app::tabular::LIMITS.file_bytes + FORM_SLACK;
+/// One meeting attachment.
+pub const ATTACHMENT_BODY_LIMIT: usize = app::meeting_extras::MAX_ATTACHMENT_BYTES + FORM_SLACK;
+/// A resident's call with its photos.
+pub const CALL_BODY_LIMIT: usize =
+    app::calls::MAX_PHOTOS * app::calls::MAX_PHOTO_BYTES + FORM_SLACK;
+
+/// A route that takes a larger body than [`FORM_BODY_LIMIT`]. The limit also travels on the
+/// route's responses, so that a refusal can say how much was allowed.
+fn limited(route: MethodRouter<App>, bytes: usize) -> MethodRouter<App> {
+    route
+        .layer::<_, std::convert::Infallible>(axum::middleware::map_response(
+            move |mut response: Response| async move {
+                response.extensions_mut().insert(error::BodyLimit(bytes));
+                response
+            },
+        ))
+        .layer(DefaultBodyLimit::max(bytes))
+}
 
 pub fn router(app: App) -> Router {
     Router::new()
@@ -66,7 +92,10 @@ pub fn router(app: App) -> Router {
         .route("/members/quality", get(members::member_quality))
         .route(
             "/members/import",
-            get(import_export::import_page).post(import_export::import_submit),
+            limited(
+                get(import_export::import_page).post(import_export::import_submit),
+                IMPORT_BODY_LIMIT,
+            ),
         )
         .route(
             "/members/template.xlsx",
@@ -93,16 +122,22 @@ pub fn router(app: App) -> Router {
         .route("/orglife", get(orglife::orglife))
         .route("/orglife/new", get(meetings::meeting_new))
         .route("/orglife/export", get(orglife::orglife_export))
-        .route("/orglife/meetings", post(meetings::meeting_create))
+        .route(
+            "/orglife/meetings",
+            limited(post(meetings::meeting_create), MEETING_BODY_LIMIT),
+        )
         .route(
             "/orglife/meetings/{id}",
-            get(meetings::meeting_page).post(meetings::meeting_amend),
+            limited(
+                get(meetings::meeting_page).post(meetings::meeting_amend),
+                MEETING_BODY_LIMIT,
+            ),
         )
         .route("/orglife/meetings/{id}/edit", get(meetings::meeting_edit))
         .route("/orglife/meetings/{id}/votes", post(meetings::vote_create))
         .route(
             "/orglife/meetings/{id}/attachments",
-            post(meetings::attachment_upload),
+            limited(post(meetings::attachment_upload), ATTACHMENT_BODY_LIMIT),
         )
         .route("/orglife/meetings/{id}/signin", post(me::sign_in))
         .route(
@@ -121,7 +156,7 @@ pub fn router(app: App) -> Router {
         .route("/public/calls/new", get(calls::public_new))
         .route(
             "/public/calls",
-            post(calls::public_submit).layer(DefaultBodyLimit::max(calls::PUBLIC_FORM_MAX_BODY)),
+            limited(post(calls::public_submit), CALL_BODY_LIMIT),
         )
         .route("/public/calls/places", get(calls::public_places))
         .route(
@@ -129,7 +164,10 @@ pub fn router(app: App) -> Router {
             get(calls::public_track).post(calls::public_track_check),
         )
         .route("/public/calls/rate", post(calls::public_rate))
-        .route("/calls", get(calls::calls).post(calls::staff_submit))
+        .route(
+            "/calls",
+            limited(get(calls::calls).post(calls::staff_submit), CALL_BODY_LIMIT),
+        )
         .route("/calls/new", get(calls::staff_new))
         .route("/calls/figures", get(calls::figures))
         .route("/calls/figures/export", get(calls::figures_export))
@@ -165,7 +203,8 @@ pub fn router(app: App) -> Router {
         .route("/audit", get(audit::audit))
         .merge(api::router())
         .merge(open311::router())
-        .layer(DefaultBodyLimit::max(MAX_UPLOAD))
+        .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))
+        .layer(axum::middleware::from_fn(error::framework_rejections))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
             headers::security_headers,

@@ -130,24 +130,9 @@ pub(crate) fn parse_meeting_form(
     app::orglife::MeetingInput,
 ) {
     let get = |key: &str| form_field(pairs, key).to_string();
-    let present: Vec<i64> = pairs
-        .iter()
-        .filter(|(k, _)| k == "present")
-        .filter_map(|(_, v)| v.parse().ok())
-        .collect();
-    let reasons: Vec<(i64, String)> = pairs
-        .iter()
-        .filter_map(|(k, v)| {
-            k.strip_prefix("reason_")
-                .and_then(|id| id.parse().ok())
-                .map(|id: i64| (id, v.clone()))
-        })
-        .collect();
-    let absent = reasons
-        .iter()
-        .filter(|(id, _)| !present.contains(id))
-        .cloned()
-        .collect();
+    let (present, reasons) = app::orglife::attendance_from_form(pairs);
+    // Reasons of members also ticked present are dropped by the validation.
+    let absent = reasons.clone();
     let v = MeetingFormValues {
         meeting_id: None,
         present: Some(present.clone()),
@@ -401,7 +386,8 @@ pub async fn attachment_upload(
     Path(id): Path<i64>,
     multipart: Multipart,
 ) -> PageResult {
-    let (csrf, file) = crate::pages::read_upload(multipart, "附件").await?;
+    let (csrf, file) =
+        crate::pages::read_upload(multipart, "附件", crate::ATTACHMENT_BODY_LIMIT).await?;
     session.check_csrf(&csrf)?;
     let (name, bytes) = file.unwrap_or_default();
     match app

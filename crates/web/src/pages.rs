@@ -2,6 +2,7 @@
 
 use askama::Template;
 use axum::extract::Multipart;
+use axum::extract::multipart::MultipartError;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
@@ -67,26 +68,39 @@ pub(crate) fn form_status(error: &str) -> StatusCode {
     }
 }
 
-/// Reads a one-file upload form: its CSRF token and its `file` field (name, bytes), if any.
+/// A multipart upload that could not be read, as the user is told: beyond the route's body
+/// `limit` it is 413, otherwise a broken upload (the library's English reason goes to the log).
+pub(crate) fn upload_error(e: MultipartError, limit: usize) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::TooLarge(format!(
+            "上传的内容超过了 {} 的上限，未能处理。请压缩图片或拆分文件后重试",
+            app::tabular::mb(limit as u64)
+        ))
+    } else {
+        tracing::info!(error = %e, "upload refused");
+        AppError::Invalid("上传未完成或格式有误，请刷新页面后重试".into())
+    }
+}
+
+/// Reads a one-file upload form sent to a route with body limit `limit`: its CSRF token and its
+/// `file` field (name, bytes), if any.
 pub(crate) async fn read_upload(
     mut multipart: Multipart,
     default_name: &str,
+    limit: usize,
 ) -> Result<(String, Option<(String, Vec<u8>)>), PageError> {
     let mut csrf = String::new();
     let mut file = None;
     while let Some(field) = multipart
         .next_field()
         .await
-        .map_err(|e| AppError::Invalid(format!("上传失败：{e}")))?
+        .map_err(|e| upload_error(e, limit))?
     {
         match field.name() {
-            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("csrf") => csrf = field.text().await.map_err(|e| upload_error(e, limit))?,
             Some("file") => {
                 let name = field.file_name().unwrap_or(default_name).to_string();
-                let bytes = field
-                    .bytes()
-                    .await
-                    .map_err(|e| AppError::Invalid(format!("上传失败：{e}")))?;
+                let bytes = field.bytes().await.map_err(|e| upload_error(e, limit))?;
                 file = Some((name, bytes.to_vec()));
             }
             _ => {}

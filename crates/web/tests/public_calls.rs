@@ -526,7 +526,7 @@ async fn the_public_form_limits_clients_and_phones_and_shrinks_and_caps_photos()
         // The route's own body limit stops an upload past three full photos before the app
         // sees it (the server-wide limit is far larger).
         let mut huge = vec![0xFF, 0xD8, 0xFF];
-        huge.resize(web::calls::PUBLIC_FORM_MAX_BODY + 1024, 0);
+        huge.resize(web::CALL_BODY_LIMIT + 1024, 0);
         let call = Call {
             phone: "13833335555",
             photos: vec![huge],

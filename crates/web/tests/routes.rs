@@ -2881,7 +2881,13 @@ async fn a_guesser_locks_only_their_own_client_and_an_admin_unlocks() {
 #[tokio::test]
 async fn one_client_spraying_names_is_throttled_and_long_names_are_refused_at_the_door() {
     let f = fixtures().await.remove(0);
-    let long = "n".repeat(1024 * 1024);
+    // A megabyte of name is over the form's body limit and never reaches the login at all.
+    let huge = "n".repeat(1024 * 1024);
+    let (status, body) = login_from(&f, "203.0.113.9", &huge, "whatever1").await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(body.len() < 64 * 1024, "the name is not echoed back");
+    // Within the body limit, a name longer than any user name is refused before any look-up.
+    let long = "n".repeat(100_000);
     let (status, body) = login_from(&f, "203.0.113.9", &long, "whatever1").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body.contains("用户名或密码错误"));
@@ -3522,4 +3528,193 @@ async fn a_member_moved_with_a_date_keeps_the_old_branch_for_earlier_months() {
         assert_eq!(status, StatusCode::OK);
         assert!(body.contains("数据质量"));
     }
+}
+
+/// A refusal as a person meets it: the Chinese error page, never axum's English text.
+fn chinese_page(status: StatusCode, body: &str, expected: StatusCode, words: &str) {
+    assert_eq!(status, expected, "{body}");
+    assert!(
+        body.contains("<html") && body.contains(words),
+        "{expected}: {body}"
+    );
+    for english in ["Failed", "length limit", "deserialize", "Invalid URL"] {
+        assert!(!body.contains(english), "{body}");
+    }
+}
+
+/// Issue 9, finding 13: one 64 MiB limit applied to every body, so a 12 MB `components` string
+/// reached the dues calculator (6.3 s, 330 MB). Ordinary forms and JSON now stop at 256 KB with a
+/// 413 in Chinese; only the upload routes keep room for files.
+#[tokio::test]
+async fn bodies_over_their_route_s_limit_get_413_in_chinese() {
+    let f = fixtures().await.remove(0);
+    let components = "基本工资=1,".repeat(30_000);
+    let (status, body) = f
+        .api(
+            "admin",
+            "POST",
+            "/api/v1/dues/quote",
+            Some(json!({ "category": "in_service", "components": components })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    let error = body["error"].as_str().unwrap();
+    assert!(error.contains("256 KB"), "{error}");
+
+    let long = "张".repeat(100_000);
+    let (status, body) = f.form("admin", "/members", &[("name", &long)]).await;
+    chinese_page(status, &body, StatusCode::PAYLOAD_TOO_LARGE, "256 KB");
+
+    // A meeting attachment may be 10 MB; beyond its route's limit the page says how much.
+    let big = vec![0u8; web::ATTACHMENT_BODY_LIMIT + 1];
+    let (status, body) = upload(
+        &f,
+        "admin",
+        "/orglife/meetings/1/attachments",
+        "a.png",
+        &big,
+    )
+    .await;
+    chinese_page(status, &body, StatusCode::PAYLOAD_TOO_LARGE, "11 MB");
+
+    // The import route still takes files far beyond the form limit.
+    let csv = format!(
+        "{}\n{}",
+        app::import::HEADERS.join(","),
+        "x,".repeat(200_000)
+    );
+    let (status, body) = upload(&f, "admin", "/members/import", "a.csv", csv.as_bytes()).await;
+    assert_ne!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert!(body.contains("256 列"), "{body}");
+}
+
+/// Malformed requests that axum refuses before any handler runs come out as the app's Chinese
+/// error page, or for the API as the documented JSON error body.
+#[tokio::test]
+async fn the_framework_s_own_refusals_come_out_in_chinese() {
+    let f = fixtures().await.remove(0);
+    let (status, body) = f.page("admin", "/members?org_id=abc").await;
+    chinese_page(status, &body, StatusCode::BAD_REQUEST, "网址中的参数有误");
+    let (status, body) = f.page("admin", "/members/abc").await;
+    chinese_page(status, &body, StatusCode::BAD_REQUEST, "编号应为数字");
+    let (status, body) = f.page("admin", "/no/such/page").await;
+    chinese_page(status, &body, StatusCode::NOT_FOUND, "页面不存在");
+    let (status, body) = f.form("admin", "/orgs/1/concurrent", &[]).await;
+    chinese_page(
+        status,
+        &body,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "表单内容不完整",
+    );
+    let (cookie, _) = &f.sessions["admin"];
+    let (status, body) = f
+        .call(
+            Request::delete("/members")
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    chinese_page(status, &body, StatusCode::METHOD_NOT_ALLOWED, "请求方式");
+
+    let (status, body) = f
+        .api("admin", "POST", "/api/v1/members", Some(json!({})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        body["error"],
+        "请求数据与接口说明不符：缺少字段「branch_id」"
+    );
+    let (status, body) = f
+        .api("admin", "GET", "/api/v1/members?org_id=x", None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body["error"].as_str().unwrap().contains("「org_id」"),
+        "{body}"
+    );
+    let (status, body) = f.api("admin", "GET", "/api/v1/nothing", None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(body["error"].as_str().unwrap().contains("接口不存在"));
+    let raw = |content_type: &str, text: &'static str| {
+        Request::post("/api/v1/members")
+            .header(
+                header::AUTHORIZATION,
+                format!("Bearer {}", f.tokens["admin"]),
+            )
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(text))
+            .unwrap()
+    };
+    let (status, body) = f.call(raw("application/json", "{")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"],
+        "请求体不是有效的 JSON"
+    );
+    let (status, body) = f.call(raw("text/plain", "{}")).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert!(
+        serde_json::from_str::<Value>(&body).unwrap()["error"]
+            .as_str()
+            .unwrap()
+            .contains("application/json")
+    );
+}
+
+/// Issue 9, finding 1: this 2 KB workbook aborted the server when an org admin imported it.
+#[tokio::test]
+async fn a_workbook_declaring_all_of_excel_is_refused_and_the_server_carries_on() {
+    let f = fixtures().await.remove(0);
+    let data = format!(
+        r#"<row r="1">{}</row><row r="1048576">{}</row>"#,
+        app::tabular::testing::text_cell("A1", "姓名"),
+        app::tabular::testing::text_cell("XFD1048576", "x")
+    );
+    let bomb = app::tabular::testing::workbook(&[("Sheet1", Some("A1:XFD1048576"), &data)], None);
+    let (status, body) = upload(&f, "community_admin", "/members/import", "a.xlsx", &bomb).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("超出导入上限"), "{body}");
+    let (status, _) = f.page("community_admin", "/members/import").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+/// Field limits live in the domain, so the API refuses what the CLI refuses, in the same words
+/// (the CLI side is in crates/cli/tests/cli.rs).
+#[tokio::test]
+async fn text_fields_are_held_to_their_lengths_through_the_api() {
+    let f = fixtures().await.remove(0);
+    let components = "基本工资=1,".repeat(300);
+    let (status, body) = f
+        .api(
+            "admin",
+            "POST",
+            "/api/v1/dues/quote",
+            Some(json!({ "category": "in_service", "components": components })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(
+        body["error"],
+        "工资构成过长：最多 2000 个字，现在有 2100 个字，请删减后再提交"
+    );
+    let admin = f.app.actor_by_username("admin").await.unwrap();
+    let branch = f.app.branches(&admin).await.unwrap()[0].id;
+    let (status, body) = f
+        .api(
+            "admin",
+            "POST",
+            "/api/v1/members",
+            Some(json!({
+                "branch_id": branch, "name": "张三", "id_number": "110105194912310021",
+                "category": "在职", "status": "正式党员", "admitted_on": "1990-07-01",
+                "work_unit": "某".repeat(101)
+            })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("工作单位过长"),
+        "{body}"
+    );
 }
