@@ -394,6 +394,10 @@ impl App {
                 &actor.author(),
             )
             .await?;
+        // Working time to close is counted on this calendar.
+        if let Err(e) = self.rollups_refresh_calls(root).await {
+            tracing::warn!(root, error = %e, "call figures not refreshed after a calendar change");
+        }
         Ok(())
     }
 
@@ -880,6 +884,10 @@ impl App {
             },
             |a| a.author(),
         );
+        let community_org = community
+            .org_id
+            .ok_or_else(|| invalid("社区办理单位缺少党组织"))?;
+        let calendar = self.work_calendar(root_org_id).await?;
         let first = CallChange {
             kind: "submit".into(),
             event: "{\"kind\":\"submit\"}".into(),
@@ -889,10 +897,8 @@ impl App {
             holder_unit_id: holder.id,
             state: state.clone(),
             supporting: vec![],
+            rollup: crate::rollups::call_figures(community_org, &case, &sla, &calendar),
         };
-        let community_org = community
-            .org_id
-            .ok_or_else(|| invalid("社区办理单位缺少党组织"))?;
         // Codes are random within a day; on the rare collision, draw again.
         for _ in 0..5 {
             let code = calls::tracking_code(today(), rand::rng().random());
@@ -1147,6 +1153,12 @@ impl App {
             Event::Whistle { supporting, .. } => supporting.clone(),
             _ => Vec::new(),
         };
+        let (before, sla) = parse_state(row)?;
+        let calendar = self.work_calendar(row.root_org_id).await?;
+        let rollup = domain::rollups::difference(
+            &crate::rollups::call_figures(row.org_id, &before, &sla, &calendar),
+            &crate::rollups::call_figures(row.org_id, next, &sla, &calendar),
+        );
         let change = CallChange {
             kind: serde_json::to_value(event)
                 .ok()
@@ -1159,6 +1171,7 @@ impl App {
             holder_unit_id: next.holder,
             state: serde_json::to_string(next).map_err(|e| invalid(e.to_string()))?,
             supporting,
+            rollup,
         };
         Ok(self
             .db

@@ -313,6 +313,10 @@ impl App {
         // Taken between the check and the write: which number is not known here.
         self.note_taken_id_number(actor, inserted, &[], &what)
             .await?;
+        let mut branches: Vec<i64> = rows.iter().map(|r| r.branch_id).collect();
+        branches.sort_unstable();
+        branches.dedup();
+        self.ledgers_touched(actor.org_id, Some(&branches)).await;
         Ok(ImportReport {
             imported: rows.len(),
         })

@@ -22,6 +22,7 @@ pub mod orgs;
 pub mod photos;
 pub mod reminders;
 pub mod restrictions;
+pub mod rollups;
 pub mod tabular;
 pub mod users;
 

@@ -415,8 +415,13 @@ impl App {
             .db
             .member_create(actor.scope(), &fields, &actor.author())
             .await;
-        self.note_taken_id_number(actor, created, &[&fields.id_number], "登记党员")
-            .await
+        let member = self
+            .note_taken_id_number(actor, created, &[&fields.id_number], "登记党员")
+            .await?;
+        // A new 正式党员 may bring the branch to the 支委会 threshold.
+        self.ledgers_touched(member.branch_id, Some(&[member.branch_id]))
+            .await;
+        Ok(member)
     }
 
     pub async fn update_member(
@@ -437,8 +442,24 @@ impl App {
             .member_update(actor.scope(), id, &fields, branch_move, &actor.author())
             .await;
         let what = format!("修改党员（编号 {id}）");
-        self.note_taken_id_number(actor, updated, &[&fields.id_number], &what)
-            .await
+        let member = self
+            .note_taken_id_number(actor, updated, &[&fields.id_number], &what)
+            .await?;
+        // Every branch the member was counted in may have changed: a correction can reach
+        // back to the admission.
+        let mut branches: Vec<i64> = self
+            .db
+            .member_history(actor.scope(), id)
+            .await?
+            .iter()
+            .map(|span| span.branch_id)
+            .chain([current.branch_id, member.branch_id])
+            .collect();
+        branches.sort_unstable();
+        branches.dedup();
+        self.ledgers_touched(member.branch_id, Some(&branches))
+            .await;
+        Ok(member)
     }
 
     /// Passes a store result through; when it was refused for a 身份证号 another member holds,

@@ -229,10 +229,12 @@ impl App {
         }
         self.db.org_get(actor.scope(), org_id).await?;
         let (fields, attendance) = validate_meeting(input, today(), self.backfill_days)?;
-        Ok(self
+        let id = self
             .db
             .meeting_create(actor.scope(), org_id, &fields, &attendance, &actor.author())
-            .await?)
+            .await?;
+        self.ledgers_touched(org_id, Some(&[org_id])).await;
+        Ok(id)
     }
 
     /// Amends a meeting record; the replaced version is kept. The back-filling limit is counted
@@ -245,10 +247,11 @@ impl App {
         let (old, _) = self.db.meeting_get(actor.scope(), id).await?;
         let recorded_on = (old.recorded_at + chrono::Duration::hours(8)).date_naive();
         let (fields, attendance) = validate_meeting(input, recorded_on, self.backfill_days)?;
-        Ok(self
-            .db
+        self.db
             .meeting_update(actor.scope(), id, &fields, &attendance, &actor.author())
-            .await?)
+            .await?;
+        self.ledgers_touched(old.org_id, Some(&[old.org_id])).await;
+        Ok(())
     }
 
     /// The members a meeting of `org_id` is expected to have, for the attendance list.

@@ -156,10 +156,12 @@ impl App {
             .root_org_id;
         let json = serde_json::to_string(&rules)
             .map_err(|e| AppError::Invalid(format!("规则无法保存：{e}")))?;
-        Ok(self
+        let id = self
             .db
             .rule_set_save(root, kind, effective_year, &json, &actor.author())
-            .await?)
+            .await?;
+        self.ledgers_touched(root, None).await;
+        Ok(id)
     }
 
     /// Approves an exemption for a branch. Only org admins above the branch may: a branch cannot
@@ -222,18 +224,30 @@ impl App {
             reason: reason.trim().into(),
             approval: approval.trim().into(),
         };
-        Ok(self
+        let id = self
             .db
             .exemption_create(actor.scope(), org_id, &new, &actor.author())
-            .await?)
+            .await?;
+        self.ledgers_touched(org_id, Some(&[org_id])).await;
+        Ok(id)
     }
 
     pub async fn withdraw_exemption(&self, actor: &Actor, id: i64) -> Result<()> {
         actor.require_org_admin()?;
-        Ok(self
+        let branch = self
             .db
+            .exemptions_under(actor.scope(), actor.org_id)
+            .await?
+            .into_iter()
+            .find(|e| e.id == id)
+            .map(|e| e.org_id);
+        self.db
             .exemption_delete(actor.scope(), id, &actor.author())
-            .await?)
+            .await?;
+        if let Some(branch) = branch {
+            self.ledgers_touched(branch, Some(&[branch])).await;
+        }
+        Ok(())
     }
 
     /// Exemptions at or below an org, for staff in scope.

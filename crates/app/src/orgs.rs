@@ -118,6 +118,15 @@ pub fn validate_org(input: &OrgInput, parent_kind: Option<OrgKind>) -> Result<Ne
     })
 }
 
+/// The branch whose ledger an org's dates bear on: a branch's own, a 党小组's parent's.
+fn ledger_branch(org: &Org) -> Option<i64> {
+    match OrgKind::from_code(&org.kind)? {
+        OrgKind::Branch => Some(org.id),
+        OrgKind::PartyGroup => org.parent_id,
+        _ => None,
+    }
+}
+
 /// The home dashboard: totals for the actor's scope and the breakdown by its children.
 #[derive(Debug, Clone, Serialize)]
 pub struct Dashboard {
@@ -209,10 +218,14 @@ impl App {
         };
         let new = validate_org(input, parent_kind)?;
         self.check_territory(actor, new.territory_id).await?;
-        Ok(self
+        let org = self
             .db
             .org_create(actor.scope(), &new, &actor.author())
-            .await?)
+            .await?;
+        if let Some(branch) = ledger_branch(&org) {
+            self.ledgers_touched(org.id, Some(&[branch])).await;
+        }
+        Ok(org)
     }
 
     pub async fn update_org(&self, actor: &Actor, id: i64, input: &OrgInput) -> Result<Org> {
@@ -240,10 +253,14 @@ impl App {
             return Err(AppError::Forbidden);
         }
         self.check_territory(actor, change.territory_id).await?;
-        Ok(self
+        let org = self
             .db
             .org_update(actor.scope(), id, &change, &actor.author())
-            .await?)
+            .await?;
+        if let Some(branch) = ledger_branch(&org) {
+            self.ledgers_touched(org.id, Some(&[branch])).await;
+        }
+        Ok(org)
     }
 
     async fn check_territory(&self, actor: &Actor, territory: Option<i64>) -> Result<()> {

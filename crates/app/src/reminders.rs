@@ -29,6 +29,8 @@ pub struct SweepReport {
     pub calls_escalated: usize,
     /// Expired login sessions deleted.
     pub sessions_purged: u64,
+    /// Trees whose figures were taken afresh (the first sweep of a month).
+    pub figures_rebuilt: usize,
 }
 
 /// A way out for queued messages. The inbox is the one built in; an SMS gateway or a webhook
@@ -123,6 +125,11 @@ impl App {
             self.sweep_greetings(root, today, &mut report).await?;
             self.ensure_call_setup(root).await?;
             report.calls_escalated += self.escalate_overdue_calls(root, at).await?;
+            // The figures describe the register as it is, so only a sweep as of today keeps
+            // them; a sweep replayed for another day leaves them alone.
+            if today == crate::members::today() && self.rollups_keep(root).await?.is_some() {
+                report.figures_rebuilt += 1;
+            }
         }
         report.delivered = self.deliver_outbox(&[&InboxChannel]).await?;
         // Expired sessions are already refused; deleting them keeps the table from growing

@@ -191,6 +191,31 @@ enum Command {
         /// 按哪一时刻巡检（"YYYY-MM-DD HH:MM"，北京时间）
         #[arg(long)]
         at: Option<String>,
+        #[command(flatten)]
+        dues: DuesArgs,
+    },
+    /// 统计数据（各级党组织的汇总数字）：重新生成或与原始数据核对
+    Rollups {
+        #[command(subcommand)]
+        what: RollupsWhat,
+    },
+}
+
+#[derive(Subcommand)]
+enum RollupsWhat {
+    /// 按原始数据重新生成全部统计数据
+    Rebuild {
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        #[command(flatten)]
+        dues: DuesArgs,
+    },
+    /// 按原始数据重新计数，与统计数据逐项核对；有差异时列出每一项并以非零状态退出
+    Verify {
+        #[arg(long, default_value = DEFAULT_DB)]
+        db: String,
+        #[command(flatten)]
+        dues: DuesArgs,
     },
 }
 
@@ -285,13 +310,18 @@ const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600)
 
 fn print_sweep(report: &app::reminders::SweepReport) {
     eprintln!(
-        "巡检完成：{} 个党支部，新提醒 {} 条，政治生日祝福 {} 条，已投递 {} 条；超时自动上报呼声 {} 件；清理过期登录 {} 个。",
+        "巡检完成：{} 个党支部，新提醒 {} 条，政治生日祝福 {} 条，已投递 {} 条；超时自动上报呼声 {} 件；清理过期登录 {} 个{}。",
         report.branches,
         report.reminders_queued,
         report.greetings_queued,
         report.delivered,
         report.calls_escalated,
-        report.sessions_purged
+        report.sessions_purged,
+        if report.figures_rebuilt > 0 {
+            "；统计数据已按本月重新生成"
+        } else {
+            ""
+        }
     );
 }
 
@@ -409,17 +439,60 @@ async fn run(cli: Cli) -> Result<(), String> {
                 serve(app, &listen).await
             }
         }
-        Command::Sweep { db, date, at } => {
+        Command::Sweep { db, date, at, dues } => {
             let instant = app::reminders::sweep_instant(
                 date.as_deref(),
                 at.as_deref(),
                 app::calls::local_now(),
             )
             .map_err(|e| e.to_string())?;
-            let app = open(&db).await?;
+            let mut app = open(&db).await?;
+            app.dues = dues.settings()?;
             eprintln!("按 {} （北京时间）巡检。", instant.format("%Y-%m-%d %H:%M"));
             let report = app.sweep(instant).await.map_err(|e| e.to_string())?;
             print_sweep(&report);
+            Ok(())
+        }
+        Command::Rollups {
+            what: RollupsWhat::Rebuild { db, dues },
+        } => {
+            let mut app = open(&db).await?;
+            app.dues = dues.settings()?;
+            for root in app.db.org_root_ids().await.map_err(|e| e.to_string())? {
+                let started = std::time::Instant::now();
+                let report = app.rollups_rebuild(root).await.map_err(|e| e.to_string())?;
+                eprintln!(
+                    "统计数据已重新生成：{} 名党员、{} 件呼声、{} 个党支部的台账，共 {} 项数字，用时 {:.1} 秒。",
+                    report.members,
+                    report.calls,
+                    report.branches,
+                    report.figures,
+                    started.elapsed().as_secs_f64()
+                );
+            }
+            Ok(())
+        }
+        Command::Rollups {
+            what: RollupsWhat::Verify { db, dues },
+        } => {
+            let mut app = open(&db).await?;
+            app.dues = dues.settings()?;
+            let mut differences = 0;
+            for root in app.db.org_root_ids().await.map_err(|e| e.to_string())? {
+                for d in app.rollups_verify(root).await.map_err(|e| e.to_string())? {
+                    differences += 1;
+                    println!(
+                        "{}（{}）\t{}\t{}\t统计表 {}\t重新计数 {}",
+                        d.org_name, d.org_id, d.period, d.metric, d.stored, d.recounted
+                    );
+                }
+            }
+            if differences > 0 {
+                return Err(format!(
+                    "统计数据与原始数据有 {differences} 处不一致（见上）；可运行 dangjian rollups rebuild 重新生成"
+                ));
+            }
+            eprintln!("统计数据与原始数据一致。");
             Ok(())
         }
         Command::Migrate { db } => {

@@ -96,6 +96,24 @@ pub enum FixingRule {
     FromMonthOfChange,
 }
 
+impl FixingRule {
+    /// How the rule is stored and named on the command line.
+    pub fn code(self) -> &'static str {
+        match self {
+            FixingRule::Yearly => "yearly",
+            FixingRule::FromMonthOfChange => "month-of-change",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<FixingRule> {
+        match code {
+            "yearly" => Some(FixingRule::Yearly),
+            "month-of-change" => Some(FixingRule::FromMonthOfChange),
+            _ => None,
+        }
+    }
+}
+
 /// A monthly amount set from a month on (a base history entry).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AmountChange {

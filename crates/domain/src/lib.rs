@@ -20,6 +20,7 @@ pub mod orglife;
 pub mod payslip;
 pub mod personal;
 pub mod rights;
+pub mod rollups;
 pub mod text;
 pub mod workcal;
 

@@ -165,6 +165,9 @@ pub struct CallChange {
     pub state: String,
     /// Units added as supporting (a 吹哨).
     pub supporting: Vec<i64>,
+    /// What the change does to the figures (`domain::rollups::call_contributions` after less
+    /// before), applied in the same transaction.
+    pub rollup: Vec<domain::rollups::Contribution>,
 }
 
 /// Appends one event to a call's log on an open transaction (the first event and every
@@ -417,6 +420,7 @@ impl Db {
             .fetch_one(&mut *tx)
             .await?;
             insert_call_event!(&mut *tx, id, at, author, first);
+            crate::apply_rollups!(tx, new.root_org_id, &first.rollup);
             for (content_type, bytes) in photos {
                 sqlx::query(
                     "INSERT INTO call_photos (call_id, content_type, size_bytes, content, uploaded_at) VALUES ($1, $2, $3, $4, $5)",
@@ -438,6 +442,27 @@ impl Db {
             id
         });
         Ok(id)
+    }
+
+    /// A tree's calls after `after` by id, up to `limit`, with what the figures read: where the
+    /// call is, its state and its time limits (the roll-up rebuild walks them in pages).
+    pub async fn call_states_page(
+        &self,
+        root_org_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, i64, String, String)>> {
+        let rows = on_db!(self, pool => {
+            sqlx::query_as(
+                "SELECT id, org_id, state, sla FROM calls WHERE root_org_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+            )
+            .bind(root_org_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
     }
 
     /// A call the scope may see.
@@ -547,6 +572,7 @@ impl Db {
                     .await?;
             }
             insert_call_event!(&mut *tx, id, at, author, change);
+            crate::apply_rollups!(tx, call.root_org_id, &change.rollup);
             write_audit!(
                 &mut *tx, call.org_id, author, "update", "call", Some(id),
                 format!("呼声 {}：{}", call.tracking_code, change.public_note),

@@ -131,9 +131,12 @@ impl Db {
         let (branch, root) = self.dues_member_branch(org_scope, member_id).await?;
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            let figures_before = crate::load_member_facts!(tx, member_id);
+            // `assessed_from` keeps the month the base was first on record: a correction later
+            // does not turn the months it already covered back into 未核定.
             sqlx::query(
                 "INSERT INTO dues_bases (member_id, root_org_id, effective_month, category, base_fen, monthly_fen, \
-                 working, rule_version, set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 working, rule_version, set_by, set_at, assessed_from) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                  ON CONFLICT (member_id, effective_month) DO UPDATE SET category = $4, base_fen = $5, \
                  monthly_fen = $6, working = $7, rule_version = $8, set_by = $9, set_at = $10",
             )
@@ -147,8 +150,10 @@ impl Db {
             .bind(&new.rule_version)
             .bind(&author.name)
             .bind(now())
+            .bind(domain::dues_ledger::Month::of(crate::today()).to_string())
             .execute(&mut *tx)
             .await?;
+            crate::member_rollups_moved!(tx, member_id, figures_before);
             let changes = serde_json::json!({
                 "effective_month": [null, new.effective_month],
                 "category": [null, new.category],
@@ -212,6 +217,7 @@ impl Db {
         let months: Vec<&str> = payment.months.iter().map(|(m, _)| m.as_str()).collect();
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            let figures_before = crate::load_member_facts!(tx, member_id);
             // A month's dues go to the branch that held the member that month (DOMAIN.md §1.3,
             // §8), so back pay after a transfer is the old branch's collection.
             let spans: Vec<Span> = sqlx::query_as::<_, SpanRow>(SELECT_SPANS)
@@ -246,6 +252,7 @@ impl Db {
                     return Err(if e.is_unique_violation() { StoreError::Conflict(format!("{month} 的党费已经缴纳")) } else { e });
                 }
             }
+            crate::member_rollups_moved!(tx, member_id, figures_before);
             let changes = serde_json::json!({"months": [null, months], "amount_fen": [null, total], "method": [null, payment.method]});
             write_audit!(
                 &mut *tx, branch, author, "create", "dues_payment", Some(member_id),
@@ -272,6 +279,7 @@ impl Db {
         let (branch, root) = self.dues_member_branch(org_scope, member_id).await?;
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            let figures_before = crate::load_member_facts!(tx, member_id);
             sqlx::query(
                 "INSERT INTO dues_waivers (member_id, root_org_id, from_month, to_month, reason, approved_by, approval_ref, \
                  approved_on, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -288,6 +296,7 @@ impl Db {
             .bind(now())
             .execute(&mut *tx)
             .await?;
+            crate::member_rollups_moved!(tx, member_id, figures_before);
             let changes = serde_json::json!({"from_month": [null, waiver.from_month], "to_month": [null, waiver.to_month],
                 "approved_by": [null, waiver.approved_by], "approval_ref": [null, waiver.approval_ref]});
             write_audit!(

@@ -26,6 +26,7 @@ pub mod orglife;
 pub mod orgs;
 pub mod outbox;
 pub mod restrictions;
+pub mod rollups;
 pub mod seed;
 pub mod sessions;
 pub mod territory;
@@ -52,6 +53,7 @@ pub use outbox::{Message, NewMessage, Recipient};
 pub use restrictions::{
     AttendeeFacts, EndCheck, MemberRestriction, NewRestriction, RestrictionCheck, RestrictionEnd,
 };
+pub use rollups::{RollupMeta, RollupRow};
 
 /// The open database. Cheap to clone (both arms are pools).
 #[derive(Clone, Debug)]

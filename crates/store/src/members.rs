@@ -507,6 +507,19 @@ impl Db {
                 }
                 query.execute(&mut *tx).await?;
             }
+            // The new members' figures, added up the tree in one pass per branch.
+            if let Some(first) = rows.first() {
+                let (root,): (i64,) = sqlx::query_as("SELECT root_org_id FROM orgs WHERE id = $1")
+                    .bind(first.branch_id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let ctx = crate::rollup_context!(tx, root);
+                let added: Vec<domain::rollups::Contribution> = rows
+                    .iter()
+                    .flat_map(|f| domain::rollups::member_contributions(&new_member_facts(f), &ctx))
+                    .collect();
+                crate::apply_rollups!(tx, root, &added);
+            }
             if let Some((org_id, summary)) = import_summary {
                 write_audit!(&mut *tx, org_id, author, "import", "member", None::<i64>, summary, "{}")?;
             }
@@ -546,6 +559,7 @@ impl Db {
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or(StoreError::NotFound)?;
+            let figures_before = crate::load_member_facts!(tx, id);
             let old_fields = MemberFields::from(&old);
             let corrects_history = branch_move.is_some_and(|m| m.reason == MembershipReason::Correction);
             if &old_fields == fields && !corrects_history {
@@ -612,6 +626,7 @@ impl Db {
                     serde_json::json!([spans_text(&before, &names), spans_text(&after, &names)]),
                 );
             }
+            crate::member_rollups_moved!(tx, id, figures_before);
             write_audit!(
                 &mut *tx, fields.branch_id, author, "update", "member", Some(id),
                 format!("修改党员 {}", fields.name), serde_json::Value::Object(changes).to_string()
@@ -715,4 +730,24 @@ pub struct MemberProblem {
     #[sqlx(flatten)]
     pub member: MemberRow,
     pub problem: String,
+}
+
+/// What the figures know of a member just registered: one span from admission, no dues yet.
+fn new_member_facts(f: &MemberFields) -> domain::rollups::MemberFacts {
+    domain::rollups::MemberFacts {
+        branch_id: f.branch_id,
+        gender: f.gender.clone(),
+        category: f.category.clone(),
+        status: f.status.clone(),
+        birth_date: f.birth_date,
+        admitted_on: f.admitted_on,
+        full_on: f.full_on,
+        lost_contact: f.lost_contact,
+        pocket: f.pocket,
+        education: None,
+        spans: membership::first_span(f.branch_id, f.admitted_on),
+        bases: Vec::new(),
+        paid: Vec::new(),
+        waivers: Vec::new(),
+    }
 }

@@ -329,6 +329,17 @@ impl From<&Org> for OrgAudit {
 }
 
 impl Db {
+    /// Every org of a tree by name (labels for figures the caller already scoped).
+    pub async fn org_names(&self, root: i64) -> Result<Vec<(i64, String)>> {
+        let rows = on_db!(self, pool => {
+            sqlx::query_as("SELECT id, name FROM orgs WHERE root_org_id = $1")
+                .bind(root)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows)
+    }
+
     /// Founding dates and last days of the orgs below `org_id`, in the scope: the ledger owes
     /// nothing outside a branch's or a 党小组's life.
     pub async fn org_lifespans(&self, scope: Scope, org_id: i64) -> Result<Vec<OrgLifespan>> {

@@ -150,6 +150,7 @@ pub async fn backdate_call(
         holder_unit_id: row.holder_unit_id,
         state: serde_json::to_string(&case).expect("state"),
         supporting: vec![],
+        rollup: vec![],
     };
     let author = crate::Author {
         user_id: None,

@@ -1954,6 +1954,7 @@ fn call_change(status: &str, level: &str, holder: i64, state: &str) -> store::Ca
         holder_unit_id: holder,
         state: state.into(),
         supporting: vec![],
+        rollup: vec![],
     }
 }
 

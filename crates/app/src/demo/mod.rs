@@ -548,6 +548,9 @@ impl App {
             )
             .await?;
         self.db.analyze().await?;
+        // The figures every dashboard reads, taken from what was just generated.
+        progress("生成统计数据".to_string());
+        self.rollups_rebuild(committee_id(&nodes)).await?;
         Ok(DemoSummary {
             orgs: nodes.len(),
             branches: branches.len(),
