@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::limits::RateLimiter;
 use crate::{Actor, App, AppError, Result};
 use domain::Role;
-use store::{ApiToken, User};
+use store::{ApiToken, StoreError, User};
 
 /// How long a login lasts without a new login.
 pub const SESSION_HOURS: i64 = 12;
@@ -81,6 +81,7 @@ fn authenticate(
 
 /// Rules a new password must meet; office PCs are shared, so a minimum length matters.
 pub fn check_password_strength(password: &str) -> Result<()> {
+    crate::within(domain::text::PASSWORD, password)?;
     if password.chars().count() < 8 {
         return Err(AppError::Invalid("密码至少 8 位".into()));
     }
@@ -160,6 +161,18 @@ impl LoginThrottle {
         .map(minutes)
     }
 
+    /// Counts an attempt before its password is checked, unless the client is locked out (the
+    /// minutes to wait). Counting first means a burst of parallel guesses cannot all pass the
+    /// lock test while the slow hashes of the first ones are still running; a right password
+    /// takes its attempt back through [`LoginThrottle::succeeded`].
+    pub fn attempt(&self, username: &str, client: IpAddr, now: Instant) -> Option<i64> {
+        if let Some(minutes) = self.locked_for(username, client, now) {
+            return Some(minutes);
+        }
+        self.record_failure(username, client, now);
+        None
+    }
+
     pub fn record_failure(&self, username: &str, client: IpAddr, now: Instant) {
         // A refused hit is not counted, which is what we want: the window is already full.
         let _ = self.clients.hit(&client.to_string(), now);
@@ -172,10 +185,13 @@ impl LoginThrottle {
         let _ = self.clients.hit(&client.to_string(), now);
     }
 
-    /// A successful login forgets this client's failures at this name. The name's global count
-    /// stays: the real user logging in says nothing about who else is guessing.
+    /// A successful login forgets this client's failures at this name and takes back the
+    /// attempt [`LoginThrottle::attempt`] counted. The name's other failures stay: the real
+    /// user logging in says nothing about who else is guessing.
     pub fn succeeded(&self, username: &str, client: IpAddr) {
         self.pairs.reset(&self.pair_key(username, client));
+        self.clients.refund(&client.to_string());
+        self.names.refund(username);
     }
 
     /// An admin's unlock: every client may try `username` again.
@@ -240,12 +256,21 @@ impl App {
             self.throttle.record_client_failure(client, now);
             return Err(wrong());
         }
-        if let Some(minutes) = self.throttle.locked_for(username, client, now) {
+        if password.len() > 4 * domain::text::PASSWORD.max_chars {
+            self.throttle.record_client_failure(client, now);
+            return Err(wrong());
+        }
+        if let Some(minutes) = self.throttle.attempt(username, client, now) {
             return Err(AppError::Throttled(minutes));
         }
         let found = self.db.user_by_username(username).await?;
-        let Some(user) = authenticate(found, password, verify_password) else {
-            self.throttle.record_failure(username, client, now);
+        // The hash takes tens of milliseconds of a core: off the threads that serve requests.
+        let password = password.to_string();
+        let user =
+            tokio::task::spawn_blocking(move || authenticate(found, &password, verify_password))
+                .await
+                .map_err(|e| AppError::Store(StoreError::Invalid(format!("密码校验中断：{e}"))))?;
+        let Some(user) = user else {
             return Err(wrong());
         };
         self.throttle.succeeded(username, client);

@@ -39,6 +39,10 @@ pub const SUBMISSIONS_PER_PHONE: u32 = 5;
 /// Phone-tail checks (viewing the details, rating) one client may make per hour, over all
 /// calls: a resident needs two or three per call.
 pub const TAIL_CHECKS_PER_CLIENT: u32 = 20;
+/// 查询码 that match no call, per client an hour, on the tracking page and in Open311. A
+/// resident mistypes a code once or twice; there are about a million codes a day, so a client
+/// guessing them would find one of the day's calls once in tens of thousands of tries.
+pub const CODE_MISSES_PER_CLIENT: u32 = 30;
 /// Photos stored from the public form per day, in MB, unless the instance says otherwise
 /// (`--public-upload-mb-per-day`). Shrunk photos are 0.2 to 0.5 MB, so this holds several
 /// hundred calls with photos a day.
@@ -57,6 +61,7 @@ pub struct PublicCallLimits {
     submissions_per_client: RateLimiter,
     submissions_per_phone: RateLimiter,
     tail_checks_per_client: RateLimiter,
+    code_misses_per_client: RateLimiter,
     /// Decoding a photo takes a core and up to [`crate::photos::DECODE_MAX_ALLOC`] of memory:
     /// two at a time, whatever the number of submissions.
     photo_work: tokio::sync::Semaphore,
@@ -71,6 +76,7 @@ impl Default for PublicCallLimits {
             submissions_per_client: RateLimiter::new(SUBMISSIONS_PER_CLIENT, HOUR, LIMITER_KEYS),
             submissions_per_phone: RateLimiter::new(SUBMISSIONS_PER_PHONE, 24 * HOUR, LIMITER_KEYS),
             tail_checks_per_client: RateLimiter::new(TAIL_CHECKS_PER_CLIENT, HOUR, LIMITER_KEYS),
+            code_misses_per_client: RateLimiter::new(CODE_MISSES_PER_CLIENT, HOUR, LIMITER_KEYS),
             photo_work: tokio::sync::Semaphore::new(2),
             upload_cap: tokio::sync::Mutex::new(()),
         }
@@ -1179,19 +1185,50 @@ impl App {
             .await?)
     }
 
+    /// Refuses a look-up by 查询码 from a client that has had too many codes match nothing.
+    pub fn code_lookups_allowed(&self, client: &str) -> Result<()> {
+        match self
+            .public_calls
+            .code_misses_per_client
+            .blocked_for(client, Instant::now())
+        {
+            Some(wait) => Err(AppError::TooMany(format!(
+                "查询码核对错误次数过多，请 {}后再试",
+                wait_text(wait)
+            ))),
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a 查询码 from `client` that matched no call.
+    pub fn code_lookup_missed(&self, client: &str) {
+        // Past the limit the client is refused before the next look-up; nothing more to do.
+        let _ = self
+            .public_calls
+            .code_misses_per_client
+            .hit(client, Instant::now());
+    }
+
     /// A call by the 查询码 a resident typed, for the public pages.
-    async fn call_by_code(&self, code: &str) -> Result<CallRow> {
-        let code = calls::check_tracking_code(code).map_err(|e| invalid(e.to_string()))?;
-        self.db
-            .call_by_tracking_code(&code)
-            .await
-            .map_err(|_| invalid("没有找到这个查询码的呼声，请核对"))
+    async fn call_by_code(&self, code: &str, client: &str) -> Result<CallRow> {
+        self.code_lookups_allowed(client)?;
+        let found = match calls::check_tracking_code(code) {
+            Ok(code) => self.db.call_by_tracking_code(&code).await.ok(),
+            Err(e) => {
+                self.code_lookup_missed(client);
+                return Err(invalid(e.to_string()));
+            }
+        };
+        found.ok_or_else(|| {
+            self.code_lookup_missed(client);
+            invalid("没有找到这个查询码的呼声，请核对")
+        })
     }
 
     /// The tracking page for anyone with the 查询码: how the call is going, not what the
     /// resident wrote.
-    pub async fn track_call(&self, code: &str) -> Result<PublicCall> {
-        let row = self.call_by_code(code).await?;
+    pub async fn track_call(&self, code: &str, client: &str) -> Result<PublicCall> {
+        let row = self.call_by_code(code, client).await?;
         self.public_call(row, false).await
     }
 
@@ -1203,7 +1240,7 @@ impl App {
         phone_tail: &str,
         client: &str,
     ) -> Result<PublicCall> {
-        let row = self.call_by_code(code).await?;
+        let row = self.call_by_code(code, client).await?;
         self.check_phone_tail(&row, phone_tail, client).await?;
         self.public_call(row, true).await
     }
@@ -1278,7 +1315,7 @@ impl App {
         rating: &str,
         client: &str,
     ) -> Result<()> {
-        let row = self.call_by_code(code).await?;
+        let row = self.call_by_code(code, client).await?;
         let rating = Rating::from_code(rating).ok_or_else(|| invalid("请选择评价"))?;
         let (case, _) = parse_state(&row)?;
         let event = Event::Rate { rating };

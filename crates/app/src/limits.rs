@@ -87,6 +87,15 @@ impl RateLimiter {
         Ok(())
     }
 
+    /// Takes back one hit of `key`: an attempt counted before its outcome was known that turned
+    /// out not to be a failure.
+    pub fn refund(&self, key: &str) {
+        let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(window) = table.get_mut(&Self::key_hash(key)) {
+            window.hits = window.hits.saturating_sub(1);
+        }
+    }
+
     /// Forgets `key` (a successful login, an admin's unlock).
     pub fn reset(&self, key: &str) {
         let mut table = self.table.lock().unwrap_or_else(|e| e.into_inner());

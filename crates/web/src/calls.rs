@@ -236,6 +236,7 @@ pub struct TrackQuery {
 /// many attempts) shown and answered with its status.
 async fn track_page(
     app: &App,
+    client: ClientIp,
     code: &str,
     just_made: bool,
     flash: &str,
@@ -246,8 +247,14 @@ async fn track_page(
     let call = if code.trim().is_empty() {
         None
     } else {
-        match app.track_call(code).await {
+        match app.track_call(code, &client.to_string()).await {
             Ok(call) => Some(call),
+            Err(e @ AppError::TooMany(_)) => {
+                if error.is_empty() {
+                    (status, error) = (status_of(&e), e.to_string());
+                }
+                None
+            }
             Err(AppError::Invalid(m)) => {
                 if error.is_empty() {
                     (status, error) = (StatusCode::BAD_REQUEST, m);
@@ -275,13 +282,17 @@ fn ratings() -> Vec<(&'static str, &'static str)> {
     Rating::ALL.iter().map(|r| (r.code(), r.label())).collect()
 }
 
-pub async fn public_track(State(app): State<App>, Query(q): Query<TrackQuery>) -> PageResult {
+pub async fn public_track(
+    State(app): State<App>,
+    client: ClientIp,
+    Query(q): Query<TrackQuery>,
+) -> PageResult {
     let flash = if q.rated.is_empty() {
         ""
     } else {
         "感谢您的评价。"
     };
-    track_page(&app, &q.code, !q.new.is_empty(), flash, None).await
+    track_page(&app, client, &q.code, !q.new.is_empty(), flash, None).await
 }
 
 #[derive(Deserialize)]
@@ -321,7 +332,7 @@ pub async fn public_track_check(
             Ok(response)
         }
         Err(e @ (AppError::Invalid(_) | AppError::TooMany(_))) => {
-            track_page(&app, &form.code, false, "", Some(e)).await
+            track_page(&app, client, &form.code, false, "", Some(e)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -355,7 +366,7 @@ pub async fn public_rate(
         ))
         .into_response()),
         Err(e @ (AppError::Invalid(_) | AppError::TooMany(_))) => {
-            track_page(&app, &form.code, false, "", Some(e)).await
+            track_page(&app, client, &form.code, false, "", Some(e)).await
         }
         Err(e) => Err(e.into()),
     }

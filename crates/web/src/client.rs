@@ -2,7 +2,7 @@
 //! rating guesses).
 
 use std::convert::Infallible;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
@@ -15,8 +15,28 @@ use app::App;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
+/// What a limit counts as one client. An IPv6 host is usually given a whole /64 and may use
+/// any address in it, so it is counted by that network; an IPv4-mapped address is its IPv4.
+fn counted_as(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
+        v4 => v4,
+    }
+}
+
 impl ClientIp {
     fn of(parts: &Parts, trust_proxy: bool) -> ClientIp {
+        let ClientIp(ip) = Self::address(parts, trust_proxy);
+        ClientIp(counted_as(ip))
+    }
+
+    fn address(parts: &Parts, trust_proxy: bool) -> ClientIp {
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
@@ -82,5 +102,18 @@ mod tests {
         assert_eq!(ClientIp::of(&p, true).to_string(), "1.2.3.4");
         let no_header = parts("10.0.0.5:4000", None);
         assert_eq!(ClientIp::of(&no_header, true).to_string(), "10.0.0.5");
+    }
+
+    #[test]
+    fn an_ipv6_host_counts_once_for_its_whole_network() {
+        let a = parts("[2001:db8:1:2:aaaa::1]:4000", None);
+        let b = parts("[2001:db8:1:2:bbbb:cccc:dddd:eeee]:4000", None);
+        let other = parts("[2001:db8:1:3::1]:4000", None);
+        assert_eq!(ClientIp::of(&a, false), ClientIp::of(&b, false));
+        assert_ne!(ClientIp::of(&a, false), ClientIp::of(&other, false));
+        let mapped = parts("[::ffff:1.2.3.4]:4000", None);
+        assert_eq!(ClientIp::of(&mapped, false).to_string(), "1.2.3.4");
+        let forwarded = parts("10.0.0.5:4000", Some("2001:db8:9:9:1::7"));
+        assert_eq!(ClientIp::of(&forwarded, true).to_string(), "2001:db8:9:9::");
     }
 }

@@ -62,6 +62,7 @@ use chrono_tz::Asia::Shanghai;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::client::ClientIp;
 use app::calls::CallInput;
 use app::{Actor, App, AppError};
 use domain::calls::Status;
@@ -549,15 +550,29 @@ async fn item_names(app: &App, root: i64) -> Result<HashMap<String, String>> {
 }
 
 /// A call of this jurisdiction by its 查询码, or `None` if there is none.
-async fn call_by_code(app: &App, root: i64, code: &str) -> Result<Option<CallRow>> {
-    let Ok(code) = domain::calls::check_tracking_code(code) else {
-        return Ok(None);
+/// A call by its 查询码 in the jurisdiction. Codes that match nothing count against the client
+/// as on the tracking page, so that the API is no quicker a way to guess a day's codes.
+async fn call_by_code(
+    app: &App,
+    root: i64,
+    code: &str,
+    client: ClientIp,
+) -> Result<Option<CallRow>> {
+    let client = client.to_string();
+    app.code_lookups_allowed(&client)
+        .map_err(|e| Open311Error::new(StatusCode::TOO_MANY_REQUESTS, e.to_string()))?;
+    let found = match domain::calls::check_tracking_code(code) {
+        Err(_) => None,
+        Ok(code) => match app.db.call_by_tracking_code(&code).await {
+            Ok(row) if row.root_org_id == root => Some(row),
+            Ok(_) | Err(store::StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        },
     };
-    match app.db.call_by_tracking_code(&code).await {
-        Ok(row) if row.root_org_id == root => Ok(Some(row)),
-        Ok(_) | Err(store::StoreError::NotFound) => Ok(None),
-        Err(e) => Err(e.into()),
+    if found.is_none() {
+        app.code_lookup_missed(&client);
     }
+    Ok(found)
 }
 
 /// RFC 3339; a `+` of the offset that arrived unencoded (as a space) is put back.
@@ -589,6 +604,7 @@ fn list_of(params: &Params, name: &str) -> Vec<String> {
 
 async fn requests_list(
     State(app): State<App>,
+    client: ClientIp,
     query: std::result::Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<Vec<ServiceRequest>>> {
     let params = params(query)?;
@@ -601,7 +617,7 @@ async fn requests_list(
     if !ids.is_empty() {
         // The spec: service_request_id overrides all other arguments.
         for id in ids.iter().take(MAX_REQUESTS) {
-            if let Some(row) = call_by_code(&app, root, id).await?
+            if let Some(row) = call_by_code(&app, root, id, client).await?
                 && !rows.iter().any(|(r, _)| r.id == row.id)
             {
                 let details = sees_details(&app, scope, &row).await?;
@@ -678,6 +694,7 @@ async fn requests_list(
 
 async fn request_one(
     State(app): State<App>,
+    client: ClientIp,
     Path(file): Path<String>,
     query: std::result::Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<Vec<ServiceRequest>>> {
@@ -685,7 +702,7 @@ async fn request_one(
     let params = params(query)?;
     let root = jurisdiction(&app, &params).await?;
     let scope = key_scope(&app, &params).await?;
-    let row = call_by_code(&app, root, code)
+    let row = call_by_code(&app, root, code, client)
         .await?
         .ok_or_else(|| Open311Error::not_found(format!("没有查询码为「{code}」的呼声，请核对")))?;
     let names = item_names(&app, root).await?;

@@ -589,3 +589,60 @@ async fn the_public_form_limits_clients_and_phones_and_shrinks_and_caps_photos()
         assert!(page.contains("暂不接收照片"), "{page}");
     }
 }
+
+#[tokio::test]
+async fn guessing_tracking_codes_is_cut_off_per_client_on_the_page_and_in_open311() {
+    for f in fixtures().await {
+        let code = code_of(&submit(&f, &f.router, "10.0.0.1", &Call::default()).await);
+        // A guesser walks through codes of today; each unknown one counts.
+        let today = code[2..8].to_string();
+        for n in 0..app::calls::CODE_MISSES_PER_CLIENT {
+            let guess = format!("HY{today}{n:06}0");
+            let (status, _) = get(
+                &f.router,
+                "10.7.0.1",
+                &format!("/public/calls/track?code={guess}"),
+            )
+            .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "guess {n}");
+        }
+        // Now even a real code is refused to that client, in Chinese, and in Open311 too.
+        let (status, page) = get(
+            &f.router,
+            "10.7.0.1",
+            &format!("/public/calls/track?code={code}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+        assert!(page.contains("查询码核对错误次数过多"), "{page}");
+        let (status, body) = get(
+            &f.router,
+            "10.7.0.1",
+            &format!("/open311/v2/requests.json?service_request_id={code}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+        // Another client is not affected.
+        let (status, _) = get(
+            &f.router,
+            "10.7.0.2",
+            &format!("/public/calls/track?code={code}"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        // Open311 counts each unknown code of a list.
+        let list: Vec<String> = (0..app::calls::CODE_MISSES_PER_CLIENT + 5)
+            .map(|n| format!("HY{today}{n:06}1"))
+            .collect();
+        let (status, _) = get(
+            &f.router,
+            "10.7.0.3",
+            &format!(
+                "/open311/v2/requests.json?service_request_id={}",
+                list.join(",")
+            ),
+        )
+        .await;
+        assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    }
+}
