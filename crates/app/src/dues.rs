@@ -657,12 +657,16 @@ impl App {
             .await?;
         let fixing = self.dues_settings().fixing;
         let mut changes: HashMap<i64, Vec<AmountChange>> = HashMap::new();
-        for (member, effective, fen) in &facts.bases {
+        let mut assessed: std::collections::HashSet<i64> = std::collections::HashSet::new();
+        for (member, effective, fen, on_record) in &facts.bases {
             if let Some(effective) = Month::parse(effective) {
                 changes.entry(*member).or_default().push(AmountChange {
                     effective,
                     monthly: Fen(*fen),
                 });
+                if Month::parse(on_record).is_some_and(|r| r <= m) {
+                    assessed.insert(*member);
+                }
             }
         }
         let paid: HashMap<i64, i64> = facts.payments.iter().copied().collect();
@@ -683,14 +687,18 @@ impl App {
         let mut total = NoticeRow::empty(org.id, "合计".into(), String::new());
         for (member, name, _branch, branch_name, child) in &facts.members {
             let due = changes.get(member).and_then(|c| amount_due(c, m, fixing));
-            let state = if paid.contains_key(member) {
-                MonthState::Paid
-            } else if waived.contains(member) {
-                MonthState::Waived
-            } else if due.is_none() {
-                MonthState::NotDue
-            } else {
-                MonthState::Unpaid
+            // The same classification as the figures (未核定 months owe nothing), so that a
+            // notice's totals are the dashboard's and the yearly publication's.
+            let state = match domain::rollups::month_state(
+                due,
+                assessed.contains(member),
+                paid.get(member).map(|p| Fen(*p)),
+                waived.contains(member),
+            ) {
+                domain::rollups::DuesMonth::Paid { .. } => MonthState::Paid,
+                domain::rollups::DuesMonth::Waived => MonthState::Waived,
+                domain::rollups::DuesMonth::Unpaid { .. } => MonthState::Unpaid,
+                domain::rollups::DuesMonth::Unassessed => MonthState::NotDue,
             };
             let key = if per_member { *member } else { *child };
             let slot = *index.entry(key).or_insert_with(|| {
@@ -713,8 +721,10 @@ impl App {
                     MonthState::Paid => {
                         row.owed += 1;
                         row.paid += 1;
-                        row.due_fen += due.map(|d| d.0).unwrap_or(0);
-                        row.paid_fen += paid.get(member).copied().unwrap_or(0);
+                        let paid_fen = paid.get(member).copied().unwrap_or(0);
+                        // A payment without an amount on record was due what was paid.
+                        row.due_fen += due.map_or(paid_fen, |d| d.0);
+                        row.paid_fen += paid_fen;
                     }
                     MonthState::Unpaid => {
                         row.owed += 1;
@@ -769,7 +779,50 @@ impl App {
         let last = Month::of(today()).min(Month { year, month: 12 });
         let mut rows = Vec::new();
         let mut sum = NoticeRow::empty(org.id, format!("{year} 年合计"), String::new());
-        if last.year == year {
+        let kept = self
+            .db
+            .rollup_meta(org.root_org_id)
+            .await?
+            .and_then(|meta| Month::parse(&meta.month));
+        if last.year == year
+            && let Some(kept) = kept
+            && year >= kept.year - 1
+            && last <= kept
+        {
+            // The months the figures keep are read from them: the same totals as each month's
+            // notice (both classify through domain::rollups::month_state), without recounting
+            // the year's payments of every member in scope.
+            let months: Vec<String> = Month { year, month: 1 }
+                .through(last)
+                .map(|m| m.to_string())
+                .collect();
+            let figures = self
+                .db
+                .rollup_read(org.root_org_id, &[org.id], &months)
+                .await?;
+            let get = |month: &str, metric: &str| {
+                figures
+                    .iter()
+                    .find(|r| r.period == month && r.metric == metric)
+                    .map_or(0, |r| r.value)
+            };
+            for month in months.iter() {
+                let count = |metric: &str| u64::try_from(get(month, metric)).unwrap_or(0);
+                let mut total = NoticeRow::empty(org.id, month.clone(), String::new());
+                total.owed = count("dues.owed");
+                total.paid = count("dues.paid");
+                total.waived = count("dues.waived");
+                total.due_fen = get(month, "dues.expected_fen");
+                total.paid_fen = get(month, "dues.collected_fen");
+                total.rate_permille = collection_rate_permille(total.paid, total.owed);
+                sum.owed += total.owed;
+                sum.paid += total.paid;
+                sum.waived += total.waived;
+                sum.due_fen += total.due_fen;
+                sum.paid_fen += total.paid_fen;
+                rows.push(total);
+            }
+        } else if last.year == year {
             for m in (Month { year, month: 1 }).through(last) {
                 let mut total = self.dues_notice(actor, org_id, &m.to_string()).await?.total;
                 total.name = m.to_string();

@@ -277,6 +277,11 @@ impl App {
         actor.require_staff()?;
         let scope = actor.scope();
         let org = self.db.org_get(scope, org_id).await?;
+        if OrgKind::from_code(&org.kind) != Some(OrgKind::Branch)
+            && let Some(rollup) = self.ledger_from_figures(scope, &org, year).await?
+        {
+            return Ok(rollup);
+        }
         let BranchCells {
             mut cells_of,
             mut rule_version_of,
@@ -347,6 +352,66 @@ impl App {
             rows,
             total,
         })
+    }
+}
+
+impl App {
+    /// The roll-up of an org above the branches, read from the kept figures rather than
+    /// recomputed from every branch's meetings: the same lights and rates (both come from
+    /// `domain::rollups::ledger_contributions` over the same cells), refreshed whenever a
+    /// meeting, an exemption or a rule changes and by the daily sweep. `None` for a year the
+    /// figures do not keep (before last year), which is then computed from the raw rows.
+    async fn ledger_from_figures(
+        &self,
+        scope: Scope,
+        org: &Org,
+        year: i32,
+    ) -> Result<Option<Ledger>> {
+        let Some(meta) = self.db.rollup_meta(org.root_org_id).await? else {
+            return Ok(None);
+        };
+        let kept_day = meta
+            .orglife_day
+            .as_deref()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+        if !kept_day.is_some_and(|day| crate::rollups::ledger_years(day).contains(&year)) {
+            return Ok(None);
+        }
+        let children = self.db.org_children(scope, org.id).await?;
+        let mut ids: Vec<i64> = children.iter().map(|c| c.id).collect();
+        ids.push(org.id);
+        let figures = self
+            .db
+            .rollup_read(org.root_org_id, &ids, &[year.to_string()])
+            .await?;
+        let get = |org_id: i64, metric: &str| {
+            figures
+                .iter()
+                .find(|r| r.org_id == org_id && r.metric == metric)
+                .map_or(0, |r| r.value)
+        };
+        let row = |org_id: i64, name: String| {
+            let count = |metric: &str| usize::try_from(get(org_id, metric)).unwrap_or(0);
+            LedgerRow {
+                org_id,
+                name,
+                branches: count("orglife.branches"),
+                red: count("orglife.red"),
+                amber: count("orglife.amber"),
+                green: count("orglife.green"),
+                rate_permille: domain::rollups::rate_permille(
+                    get(org_id, "orglife.met"),
+                    get(org_id, "orglife.settled"),
+                ),
+            }
+        };
+        let rows = children.into_iter().map(|c| row(c.id, c.name)).collect();
+        Ok(Some(Ledger::Rollup {
+            total: row(org.id, "合计".into()),
+            org: org.clone(),
+            year,
+            rows,
+        }))
     }
 }
 

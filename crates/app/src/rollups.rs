@@ -60,7 +60,7 @@ pub fn call_figures(
 
 /// The years whose ledgers the figures hold: this year and last (a twelve-month trend reaches
 /// back into last year).
-fn ledger_years(day: NaiveDate) -> [i32; 2] {
+pub(crate) fn ledger_years(day: NaiveDate) -> [i32; 2] {
     [day.year() - 1, day.year()]
 }
 
@@ -178,14 +178,20 @@ impl App {
             for year in ledger_years(day) {
                 let cells = self.branch_cells(scope, top, year, day).await?;
                 for branch in &cells.branches {
-                    let branch_cells =
-                        cells.cells_of.get(&branch.id).map(Vec::as_slice).unwrap_or(&[]);
-                    per_branch.entry(branch.id).or_default().extend(ledger_contributions(
-                        branch.id,
-                        year,
-                        branch_cells,
-                        Month::of(day),
-                    ));
+                    let branch_cells = cells
+                        .cells_of
+                        .get(&branch.id)
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]);
+                    per_branch
+                        .entry(branch.id)
+                        .or_default()
+                        .extend(ledger_contributions(
+                            branch.id,
+                            year,
+                            branch_cells,
+                            Month::of(day),
+                        ));
                 }
             }
         }

@@ -306,6 +306,36 @@ async fn assert_figures_match(w: &World, after: &str) {
         differences.len(),
         &differences[..differences.len().min(5)]
     );
+    // The yearly publication reads the figures; each month must equal that month's notice,
+    // which counts the raw rows, for the district and for a community.
+    let year = today().year();
+    for (actor, org) in [
+        (&w.admin, w.root),
+        (&w.community_admin, w.community_admin.org_id),
+    ] {
+        let (_, months, _) = w.app.dues_year(actor, org, year).await.unwrap();
+        for row in months {
+            let notice = w
+                .app
+                .dues_notice(actor, org, &row.name)
+                .await
+                .unwrap()
+                .total;
+            assert_eq!(
+                (row.owed, row.paid, row.waived, row.due_fen, row.paid_fen),
+                (
+                    notice.owed,
+                    notice.paid,
+                    notice.waived,
+                    notice.due_fen,
+                    notice.paid_fen
+                ),
+                "{} after {after}: {} of org {org}",
+                w.app.db.engine(),
+                row.name
+            );
+        }
+    }
 }
 
 #[tokio::test]

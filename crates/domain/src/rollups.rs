@@ -219,19 +219,32 @@ pub fn dues_month(facts: &MemberFacts, month: Month, fixing: FixingRule) -> Dues
         })
         .collect();
     let due = amount_due(&changes, month, fixing);
-    if let Some((_, paid)) = facts.paid.iter().find(|(m, _)| *m == month) {
-        return DuesMonth::Paid { due, paid: *paid };
-    }
-    if facts
+    let paid = facts
+        .paid
+        .iter()
+        .find(|(m, _)| *m == month)
+        .map(|(_, paid)| *paid);
+    let waived = facts
         .waivers
         .iter()
-        .any(|(from, to)| *from <= month && month <= *to)
-    {
+        .any(|(from, to)| *from <= month && month <= *to);
+    month_state(due, assessed(&facts.bases, month), paid, waived)
+}
+
+/// The state of a month from its facts: a payment counts whatever else holds; then a waiver;
+/// then an amount due counts as unpaid only if a base was on record for the month (未核定
+/// otherwise) and is above zero (a zero amount is a full exemption, DOMAIN.md §1.3). The
+/// monthly notice and the figures both classify through this, so their totals agree.
+pub fn month_state(due: Option<Fen>, assessed: bool, paid: Option<Fen>, waived: bool) -> DuesMonth {
+    if let Some(paid) = paid {
+        return DuesMonth::Paid { due, paid };
+    }
+    if waived {
         return DuesMonth::Waived;
     }
     match due {
-        Some(due) if assessed(&facts.bases, month) && due.0 > 0 => DuesMonth::Unpaid { due },
-        Some(due) if due.0 == 0 && assessed(&facts.bases, month) => DuesMonth::Waived,
+        Some(due) if assessed && due.0 > 0 => DuesMonth::Unpaid { due },
+        Some(_) if assessed => DuesMonth::Waived,
         _ => DuesMonth::Unassessed,
     }
 }

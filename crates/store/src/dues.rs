@@ -94,8 +94,9 @@ pub struct DuesRecord {
 pub struct DuesMonthFacts {
     /// (member id, name, branch id, branch name, the child of the org that holds them)
     pub members: Vec<(i64, String, i64, String, i64)>,
-    /// (member id, effective month, monthly 分), every entry up to the month
-    pub bases: Vec<(i64, String, i64)>,
+    /// (member id, effective month, monthly 分, the month it was first on record), every entry
+    /// up to the month
+    pub bases: Vec<(i64, String, i64, String)>,
     /// (member id, 分 paid for the month)
     pub payments: Vec<(i64, i64)>,
     /// (member id, from month, to month) overlapping the month
@@ -351,7 +352,8 @@ impl Db {
         let month_param = params.len();
         let in_held = "member_id IN (SELECT member_id FROM held)";
         let bases_sql = format!(
-            "WITH held AS ({held}) SELECT member_id, effective_month, monthly_fen FROM dues_bases \
+            "WITH held AS ({held}) SELECT member_id, effective_month, monthly_fen, \
+             COALESCE(assessed_from, effective_month) FROM dues_bases \
              WHERE {in_held} AND effective_month <= ${month_param}"
         );
         let payments_sql = format!(

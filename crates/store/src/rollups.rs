@@ -332,6 +332,34 @@ impl Db {
         Ok(rows)
     }
 
+    /// The branches at or below `org_id` whose figure `metric` for `period` is not zero (the
+    /// branches red this year, say), at most `limit` by name, with how many there are in all.
+    /// The caller has checked that `org_id` is in the actor's scope.
+    pub async fn rollup_branches_with(
+        &self,
+        root: i64,
+        org_id: i64,
+        period: &str,
+        metric: &str,
+        limit: i64,
+    ) -> Result<(Vec<(i64, String)>, i64)> {
+        let from = "FROM rollups r JOIN orgs o ON o.id = r.org_id \
+             JOIN org_closure c ON c.descendant_id = r.org_id AND c.ancestor_id = $2 \
+             WHERE r.root_org_id = $1 AND r.period = $3 AND r.metric = $4 AND r.value <> 0 AND o.kind = 'branch'";
+        let list = format!("SELECT o.id, o.name {from} ORDER BY o.name, o.id LIMIT $5");
+        let count = format!("SELECT COUNT(*) {from}");
+        let (rows, (n,)) = on_db!(self, pool => {
+            let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(list.as_str()))
+                .bind(root).bind(org_id).bind(period).bind(metric).bind(limit)
+                .fetch_all(pool).await?;
+            let n: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(count.as_str()))
+                .bind(root).bind(org_id).bind(period).bind(metric)
+                .fetch_one(pool).await?;
+            (rows, n)
+        });
+        Ok((rows, n))
+    }
+
     /// Every stored figure of a tree (verification).
     pub async fn rollup_all(&self, root: i64) -> Result<Totals> {
         let rows = on_db!(self, pool => {
