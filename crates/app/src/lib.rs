@@ -9,6 +9,7 @@ pub mod audit;
 pub mod auth;
 pub mod birthdays;
 pub mod calls;
+pub mod dashboard;
 pub mod demo;
 pub mod dues;
 pub mod export;
@@ -21,10 +22,12 @@ pub mod orglife_rules;
 pub mod orgs;
 pub mod photos;
 pub mod reminders;
+pub mod reports;
 pub mod restrictions;
 pub mod rollups;
 pub mod tabular;
 pub mod users;
+pub mod workbench;
 
 /// The logged-in user as every use case sees them.
 #[derive(Debug, Clone)]

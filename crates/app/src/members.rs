@@ -314,9 +314,18 @@ pub struct MemberQuery {
     pub category: String,
     #[serde(default)]
     pub status: String,
-    /// `lost_contact` or `pocket`.
+    /// `lost_contact`, `pocket` or `incomplete` (a 正式党员 without 转正日期).
     #[serde(default)]
     pub flag: String,
+    /// `male` or `female`.
+    #[serde(default)]
+    pub gender: String,
+    /// An age band of the dashboard (`36_45`), counted as of the first of this month.
+    #[serde(default)]
+    pub age: String,
+    /// A 党龄 band of the dashboard (`10_19`, `probationary`, `unknown`).
+    #[serde(default)]
+    pub party_age: String,
     /// 1-based page of 50.
     pub page: Option<i64>,
 }
@@ -324,14 +333,84 @@ pub struct MemberQuery {
 impl MemberQuery {
     pub fn to_filter(&self) -> MemberFilter {
         let q = normalise_query(&self.q);
-        MemberFilter {
+        let as_of = domain::dues_ledger::Month::of(today()).first_day();
+        let mut filter = MemberFilter {
             query: Some(q).filter(|q| !q.is_empty()),
             org_id: self.org_id,
             category: MemberCategory::from_label(&self.category).map(|c| c.code().to_string()),
             status: MemberStatus::from_label(&self.status).map(|s| s.code().to_string()),
             lost_contact: (self.flag == "lost_contact").then_some(true),
             pocket: (self.flag == "pocket").then_some(true),
+            incomplete: (self.flag == "incomplete").then_some(true),
+            gender: domain::Gender::from_label(&self.gender).map(|g| g.code().to_string()),
+            ..Default::default()
+        };
+        if let Some((from, before)) = band_dates(domain::rollups::AGE_BANDS, &self.age, as_of) {
+            filter.born_from = from;
+            filter.born_before = before;
         }
+        match self.party_age.as_str() {
+            "probationary" => filter.status = Some(MemberStatus::Probationary.code().into()),
+            "unknown" => filter.incomplete = Some(true),
+            band => {
+                if let Some((from, before)) =
+                    band_dates(domain::rollups::PARTY_AGE_BANDS, band, as_of)
+                {
+                    filter.status = Some(MemberStatus::Full.code().into());
+                    filter.full_from = from;
+                    filter.full_before = before;
+                }
+            }
+        }
+        filter
+    }
+}
+
+/// The dates whose completed years on `as_of` fall in a band of the dashboard: on or after the
+/// first, before the second (either open). The same counting as `domain::dates::years_since`:
+/// `n` years are complete on the `n`th anniversary.
+fn band_dates(
+    bands: &[(&str, &str, u32, u32)],
+    code: &str,
+    as_of: NaiveDate,
+) -> Option<(Option<NaiveDate>, Option<NaiveDate>)> {
+    let (_, _, lo, hi) = bands.iter().find(|b| b.0 == code)?;
+    let years_back = |n: u32| {
+        i32::try_from(n)
+            .ok()
+            .and_then(|n| as_of.with_year(as_of.year() - n))
+    };
+    // Completed years ≥ lo: the date is on or before as_of − lo years.
+    let before = years_back(*lo).and_then(|d| d.succ_opt());
+    // Completed years ≤ hi: the date is after as_of − (hi + 1) years.
+    let from = hi
+        .checked_add(1)
+        .and_then(years_back)
+        .and_then(|d| d.succ_opt());
+    Some((from, before))
+}
+
+impl MemberQuery {
+    /// The query string of the filters (not the page), for links that keep them.
+    pub fn filter_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        for (key, value) in [
+            ("q", &self.q),
+            ("category", &self.category),
+            ("status", &self.status),
+            ("flag", &self.flag),
+            ("gender", &self.gender),
+            ("age", &self.age),
+            ("party_age", &self.party_age),
+        ] {
+            if !value.is_empty() {
+                pairs.push((key, value.clone()));
+            }
+        }
+        if let Some(org) = self.org_id {
+            pairs.push(("org_id", org.to_string()));
+        }
+        pairs
     }
 }
 

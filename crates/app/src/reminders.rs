@@ -31,6 +31,8 @@ pub struct SweepReport {
     pub sessions_purged: u64,
     /// Trees whose figures were taken afresh (the first sweep of a month).
     pub figures_rebuilt: usize,
+    /// Weekly and monthly reports made for the last finished week and month.
+    pub reports_made: usize,
 }
 
 /// A way out for queued messages. The inbox is the one built in; an SMS gateway or a webhook
@@ -127,8 +129,11 @@ impl App {
             report.calls_escalated += self.escalate_overdue_calls(root, at).await?;
             // The figures describe the register as it is, so only a sweep as of today keeps
             // them; a sweep replayed for another day leaves them alone.
-            if today == crate::members::today() && self.rollups_keep(root).await?.is_some() {
-                report.figures_rebuilt += 1;
+            if today == crate::members::today() {
+                if self.rollups_keep(root).await?.is_some() {
+                    report.figures_rebuilt += 1;
+                }
+                report.reports_made += self.reports_due(root, today).await?;
             }
         }
         report.delivered = self.deliver_outbox(&[&InboxChannel]).await?;

@@ -631,6 +631,68 @@ pub fn report_xlsx(
     workbook.save_to_buffer().map_err(xlsx_error)
 }
 
+/// One cell of a figures workbook: numbers stay numbers, so Excel can sum and chart them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Figure {
+    Text(String),
+    Count(i64),
+    /// An amount in 分, written in 元 with two decimals.
+    Yuan(i64),
+    /// A rate in ‰, written as a percentage with one decimal (or empty when there is none).
+    Rate(Option<u32>),
+}
+
+/// One sheet of a figures workbook.
+pub struct FigureSheet {
+    pub name: String,
+    pub title: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Figure>>,
+}
+
+/// A workbook of figures (a dashboard's, a report's), one sheet per section, with numeric cells
+/// formatted as numbers, 元 and percentages.
+pub fn figures_xlsx(sheets: &[FigureSheet]) -> Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut workbook = Workbook::new();
+    let bold = Format::new().set_bold();
+    let yuan = Format::new().set_num_format("#,##0.00");
+    let percent = Format::new().set_num_format("0.0%");
+    for s in sheets {
+        let sheet = workbook
+            .add_worksheet()
+            .set_name(&s.name)
+            .map_err(xlsx_error)?;
+        sheet
+            .write_with_format(0, 0, &s.title, &bold)
+            .map_err(xlsx_error)?;
+        for (c, h) in s.headers.iter().enumerate() {
+            sheet
+                .write_with_format(2, c as u16, h, &bold)
+                .map_err(xlsx_error)?;
+        }
+        for (r, row) in (3u32..).zip(&s.rows) {
+            for (c, cell) in row.iter().enumerate() {
+                let c = c as u16;
+                match cell {
+                    Figure::Text(t) => sheet.write(r, c, t.as_str()).map(|_| ()),
+                    Figure::Count(n) => sheet.write(r, c, *n as f64).map(|_| ()),
+                    Figure::Yuan(fen) => sheet
+                        .write_with_format(r, c, *fen as f64 / 100.0, &yuan)
+                        .map(|_| ()),
+                    Figure::Rate(Some(p)) => sheet
+                        .write_with_format(r, c, f64::from(*p) / 1000.0, &percent)
+                        .map(|_| ()),
+                    Figure::Rate(None) => Ok(()),
+                }
+                .map_err(xlsx_error)?;
+            }
+        }
+        sheet.set_column_width(0, 28.0).map_err(xlsx_error)?;
+    }
+    workbook.save_to_buffer().map_err(xlsx_error)
+}
+
 /// Workbooks built by hand, for tests and fuzz targets that need a sheet's XML exactly as given
 /// (rust_xlsxwriter only writes well-formed sheets).
 pub mod testing {

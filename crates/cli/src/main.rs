@@ -310,7 +310,7 @@ const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600)
 
 fn print_sweep(report: &app::reminders::SweepReport) {
     eprintln!(
-        "巡检完成：{} 个党支部，新提醒 {} 条，政治生日祝福 {} 条，已投递 {} 条；超时自动上报呼声 {} 件；清理过期登录 {} 个{}。",
+        "巡检完成：{} 个党支部，新提醒 {} 条，政治生日祝福 {} 条，已投递 {} 条；超时自动上报呼声 {} 件；清理过期登录 {} 个{}{}。",
         report.branches,
         report.reminders_queued,
         report.greetings_queued,
@@ -321,6 +321,11 @@ fn print_sweep(report: &app::reminders::SweepReport) {
             "；统计数据已按本月重新生成"
         } else {
             ""
+        },
+        if report.reports_made > 0 {
+            format!("；生成周报、月报 {} 份", report.reports_made)
+        } else {
+            String::new()
         }
     );
 }

@@ -25,6 +25,7 @@ pub mod model;
 pub mod orglife;
 pub mod orgs;
 pub mod outbox;
+pub mod reports;
 pub mod restrictions;
 pub mod rollups;
 pub mod seed;
@@ -50,6 +51,7 @@ pub use orglife::{
 };
 pub use orgs::OrgLifespan;
 pub use outbox::{Message, NewMessage, Recipient};
+pub use reports::{NewReport, ReportEntry, StoredReport};
 pub use restrictions::{
     AttendeeFacts, EndCheck, MemberRestriction, NewRestriction, RestrictionCheck, RestrictionEnd,
 };

@@ -159,7 +159,11 @@ fn conditions(
             .collect();
         sql.push_str(&format!(" AND ({})", ranges.join(" OR ")));
     }
-    for (column, value) in [("category", &filter.category), ("status", &filter.status)] {
+    for (column, value) in [
+        ("category", &filter.category),
+        ("status", &filter.status),
+        ("gender", &filter.gender),
+    ] {
         if let Some(v) = value {
             params.push(Param::Text(v.clone()));
             sql.push_str(&format!(" AND m.{column} = ${}", params.len()));
@@ -173,6 +177,20 @@ fn conditions(
             params.push(Param::Bool(v));
             sql.push_str(&format!(" AND m.{column} = ${}", params.len()));
         }
+    }
+    for (condition, date) in [
+        ("m.birth_date >=", filter.born_from),
+        ("m.birth_date <", filter.born_before),
+        ("m.full_on >=", filter.full_from),
+        ("m.full_on <", filter.full_before),
+    ] {
+        if let Some(d) = date {
+            params.push(Param::Date(d));
+            sql.push_str(&format!(" AND {condition} ${}", params.len()));
+        }
+    }
+    if filter.incomplete == Some(true) {
+        sql.push_str(" AND m.status = 'full' AND m.full_on IS NULL");
     }
     sql
 }
@@ -638,6 +656,44 @@ impl Db {
 }
 
 impl Db {
+    /// Members in the scope admitted on `month`/`day` of an earlier year: today's political
+    /// birthdays (DOMAIN.md §9), at most `limit`, with how many there are in all. The look-up
+    /// goes through the month-and-day index, so it reads that day's members only.
+    pub async fn member_birthdays_on(
+        &self,
+        scope: Scope,
+        on: chrono::NaiveDate,
+        limit: i64,
+    ) -> Result<(Vec<MemberRow>, i64)> {
+        use chrono::Datelike;
+        let (key_sql, key) = match self {
+            Db::Sqlite(_) => (
+                "strftime('%m-%d', m.admitted_on) = $1",
+                Param::Text(format!("{:02}-{:02}", on.month(), on.day())),
+            ),
+            Db::Postgres(_) => (
+                "(EXTRACT(MONTH FROM m.admitted_on) * 100 + EXTRACT(DAY FROM m.admitted_on)) = CAST($1 AS NUMERIC)",
+                Param::I64(i64::from(on.month() * 100 + on.day())),
+            ),
+        };
+        let mut params = vec![key, Param::Date(on)];
+        let cond = scope.member_condition("m", &mut params);
+        let filter = format!("{key_sql} AND m.admitted_on < $2 AND {cond}");
+        let count_sql = format!("SELECT COUNT(*) FROM members m WHERE {filter}");
+        params.push(Param::I64(limit));
+        let list_sql = format!(
+            "SELECT {ROW_COLUMNS} FROM members m JOIN orgs o ON o.id = m.branch_id WHERE {filter} \
+             ORDER BY m.name_pinyin, m.id LIMIT ${}",
+            params.len()
+        );
+        let (rows, (n,)) = on_db!(self, pool => {
+            let rows = bind_params!(sqlx::query_as::<_, MemberRow>(sqlx::AssertSqlSafe(list_sql.as_str())), &params).fetch_all(pool).await?;
+            let n: (i64,) = bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(count_sql.as_str())), &params[..params.len() - 1]).fetch_one(pool).await?;
+            (rows, n)
+        });
+        Ok((rows, n))
+    }
+
     /// Members in the scope admitted in `month` (1–12) of any year: the month's 政治生日
     /// (DOMAIN.md §9), by day of month.
     pub async fn member_admitted_in_month(

@@ -174,6 +174,15 @@ pub struct MemberFilter {
     pub status: Option<String>,
     pub lost_contact: Option<bool>,
     pub pocket: Option<bool>,
+    pub gender: Option<String>,
+    /// Born on or after / before (a dashboard's age band).
+    pub born_from: Option<NaiveDate>,
+    pub born_before: Option<NaiveDate>,
+    /// 转正 on or after / before (a 党龄 band).
+    pub full_from: Option<NaiveDate>,
+    pub full_before: Option<NaiveDate>,
+    /// A 正式党员 without 转正日期.
+    pub incomplete: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]

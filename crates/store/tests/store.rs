@@ -3042,3 +3042,95 @@ async fn the_data_quality_list_names_incomplete_records_in_scope() {
         );
     }
 }
+
+#[tokio::test]
+async fn reports_are_archived_in_scope_and_final_once_their_period_is_over() {
+    use store::reports::{NewReport, is_final};
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let report = |as_of: &str, figures: &str| NewReport {
+            org_id: t.street_a,
+            kind: "monthly".into(),
+            period: "2026-10".into(),
+            period_start: "2026-10-01".into(),
+            period_end: "2026-10-31".into(),
+            as_of: as_of.into(),
+            figures: figures.into(),
+            made_by: "测试".into(),
+        };
+        // Made mid-period, then again after the end: the later one replaces it.
+        let (id, saved) = db
+            .report_save(&report("2026-10-15", "{\"v\":1}"))
+            .await
+            .unwrap();
+        assert!(saved);
+        let (again, saved) = db
+            .report_save(&report("2026-11-01", "{\"v\":2}"))
+            .await
+            .unwrap();
+        assert!(saved);
+        assert_eq!(id, again);
+        // Once final, nothing replaces it.
+        let (kept, saved) = db
+            .report_save(&report("2026-11-20", "{\"v\":3}"))
+            .await
+            .unwrap();
+        assert!(!saved);
+        assert_eq!(kept, id);
+        let stored = db.report_get(Scope::Subtree(t.street_a), id).await.unwrap();
+        assert_eq!(stored.figures, "{\"v\":2}");
+        assert_eq!(stored.entry.org_name, "甲街道党工委");
+        assert!(is_final(&stored.entry));
+        assert_eq!(
+            db.report_final_orgs(t.district, "monthly", "2026-10")
+                .await
+                .unwrap(),
+            vec![t.street_a]
+        );
+
+        // Another street sees neither the report nor the list.
+        assert!(matches!(
+            db.report_get(Scope::Subtree(t.street_b), id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            db.report_list(Scope::Subtree(t.street_b), t.street_a, None, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            db.report_list(Scope::Subtree(t.district), t.street_a, Some("monthly"), 10)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert!(
+            db.report_list(Scope::Subtree(t.district), t.street_a, Some("weekly"), 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // The next month compares itself with October.
+        let previous = db
+            .report_previous(t.street_a, "monthly", "2026-11-01")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(previous.entry.id, id);
+        assert!(
+            db.report_previous(t.street_a, "monthly", "2026-10-01")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let mut bad = report("2026-11-01", "{}");
+        bad.kind = "daily".into();
+        assert!(matches!(
+            db.report_save(&bad).await,
+            Err(StoreError::Invalid(_))
+        ));
+    }
+}

@@ -27,6 +27,8 @@ pub(crate) struct MembersPage {
     org_filter: Option<Org>,
     categories: Vec<(&'static str, &'static str, bool)>,
     statuses: Vec<(&'static str, &'static str, bool)>,
+    /// Filters a dashboard figure brought along: (field, value, words).
+    drill: Vec<(&'static str, String, String)>,
     results: MemberResults,
     may_edit: bool,
 }
@@ -41,7 +43,6 @@ pub(crate) struct MemberResults {
 }
 
 pub(crate) fn query_string(q: &MemberQuery) -> String {
-    let mut parts = Vec::new();
     let enc = |s: &str| -> String {
         s.bytes()
             .map(|b| match b {
@@ -52,22 +53,35 @@ pub(crate) fn query_string(q: &MemberQuery) -> String {
             })
             .collect()
     };
-    if !q.q.is_empty() {
-        parts.push(format!("q={}", enc(&q.q)));
+    q.filter_pairs()
+        .iter()
+        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+/// The dashboard's drill-down filters in words, for the chips above the list (and the hidden
+/// fields that keep them while the user types a name).
+fn drill_downs(q: &MemberQuery) -> Vec<(&'static str, String, String)> {
+    let band = |bands: &[(&str, &str, u32, u32)], code: &str| {
+        bands.iter().find(|b| b.0 == code).map(|b| b.1.to_string())
+    };
+    let mut out = Vec::new();
+    if let Some(g) = domain::Gender::from_label(&q.gender) {
+        out.push(("gender", q.gender.clone(), format!("性别：{}", g.label())));
     }
-    if let Some(o) = q.org_id {
-        parts.push(format!("org_id={o}"));
+    if let Some(label) = band(domain::rollups::AGE_BANDS, &q.age) {
+        out.push(("age", q.age.clone(), format!("年龄：{label}")));
     }
-    for (k, v) in [
-        ("category", &q.category),
-        ("status", &q.status),
-        ("flag", &q.flag),
-    ] {
-        if !v.is_empty() {
-            parts.push(format!("{k}={}", enc(v)));
-        }
+    let party_age = match q.party_age.as_str() {
+        "probationary" => Some("预备党员".to_string()),
+        "unknown" => Some("缺转正日期".to_string()),
+        code => band(domain::rollups::PARTY_AGE_BANDS, code),
+    };
+    if let Some(label) = party_age {
+        out.push(("party_age", q.party_age.clone(), format!("党龄：{label}")));
     }
-    parts.join("&")
+    out
 }
 
 pub async fn members(
@@ -111,6 +125,7 @@ pub async fn members(
             MemberStatus::from_label(&query.status),
         ),
         org_filter,
+        drill: drill_downs(&query),
         query,
         results,
         may_edit: actor.role.may_edit(),

@@ -130,6 +130,21 @@ pub fn options<T: Copy + PartialEq>(
 }
 
 /// 分 as 元 with two decimals.
+/// A rate in ‰ as "87.5%", or "—" when there is nothing to count.
+pub fn permille(rate: &Option<u32>) -> String {
+    app::permille_text(*rate)
+}
+
+/// Working minutes as "2 个工作日 3 小时" would be for time limits; for a mean time to close,
+/// hours and minutes are enough.
+pub fn minutes(m: &Option<i64>) -> String {
+    match m {
+        None => "—".into(),
+        Some(m) if *m < 60 => format!("{m} 分钟"),
+        Some(m) => format!("{} 小时 {} 分钟", m / 60, m % 60),
+    }
+}
+
 pub fn fen(amount: &i64) -> String {
     domain::dues::Fen(*amount).to_string()
 }

@@ -37,5 +37,8 @@
       event.preventDefault();
       window.history.back();
     }
+    if (event.target instanceof Element && event.target.closest('[data-print]')) {
+      window.print();
+    }
   });
 })();

@@ -209,6 +209,12 @@ async fn an_actor_from_another_subtree_is_refused_on_every_route() {
         let branch = f.foreign_branch.to_string();
         let territory = f.foreign_territory.to_string();
         let who = "street_admin";
+        let district_admin = f.app.actor_by_username("admin").await.unwrap();
+        let foreign_report = f
+            .app
+            .report_make(&district_admin, Some(f.foreign_org), "monthly", None)
+            .await
+            .unwrap();
         let pages = [
             format!("/orgs/{org}"),
             format!("/territory/{territory}"),
@@ -222,6 +228,11 @@ async fn an_actor_from_another_subtree_is_refused_on_every_route() {
             format!("/orglife?org_id={org}"),
             format!("/orglife/export?org_id={org}"),
             format!("/orglife/new?org_id={branch}"),
+            format!("/?org_id={org}"),
+            format!("/dashboard/export?org_id={org}"),
+            format!("/reports?org_id={org}"),
+            format!("/reports/{foreign_report}"),
+            format!("/reports/{foreign_report}/xlsx"),
         ];
         for uri in &pages {
             let (status, _) = f.page(who, uri).await;
@@ -321,6 +332,10 @@ async fn an_actor_from_another_subtree_is_refused_on_every_route() {
                 vec![("password", "abcd12345")],
             ),
             (
+                "/reports".into(),
+                vec![("org_id", org.as_str()), ("period", "weekly:")],
+            ),
+            (
                 "/users".into(),
                 vec![
                     ("username", "intruder"),
@@ -381,6 +396,9 @@ async fn an_actor_from_another_subtree_is_refused_on_every_route() {
                 Some(json!({"ended_on": "2026-02-01", "end_approval": "无"})),
             ),
             ("GET", format!("/api/v1/members?org_id={org}"), None),
+            ("GET", format!("/api/v1/stats/overview?org_id={org}"), None),
+            ("GET", format!("/api/v1/reports?org_id={org}"), None),
+            ("GET", format!("/api/v1/reports/{foreign_report}"), None),
             (
                 "GET",
                 format!("/api/v1/dues/notice?org_id={org}&month=2026-11"),
@@ -985,7 +1003,8 @@ async fn login_needs_the_form_token_and_throttles_guessing() {
 async fn pages_render_in_chinese_for_each_role() {
     let f = fixtures().await.remove(0);
     for (user, uri, expect) in [
-        ("admin", "/".to_string(), "下级党组织党员分布"),
+        ("admin", "/".to_string(), "党员类别"),
+        ("street_admin", "/reports".to_string(), "生成报告"),
         ("admin", "/orgs/1".to_string(), "下级组织"),
         ("admin", "/territory".to_string(), "区域网格"),
         ("street_admin", "/members?q=zs".to_string(), "member-total"),
@@ -1008,6 +1027,43 @@ async fn pages_render_in_chinese_for_each_role() {
         assert_eq!(status, StatusCode::OK, "{user} {uri}");
         assert!(body.contains(expect), "{user} {uri} lacks {expect}");
     }
+    // The dashboard's figures as JSON: the caller's own scope when no org is given.
+    let (status, overview) = f
+        .api("street_admin", "GET", "/api/v1/stats/overview", None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{overview}");
+    let street = f.app.actor_by_username("street_admin").await.unwrap();
+    assert_eq!(overview["org_id"], street.org_id);
+    let in_scope = f
+        .app
+        .db
+        .member_count(Scope::Subtree(street.org_id), &MemberFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(overview["members_total"], in_scope);
+    let by_status: i64 = overview["by_status"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|v| v.as_i64().unwrap())
+        .sum();
+    assert_eq!(by_status, in_scope);
+    let (status, reports) = f.api("street_admin", "GET", "/api/v1/reports", None).await;
+    assert_eq!(status, StatusCode::OK);
+    let first = reports[0]["id"].as_i64().unwrap();
+    let (status, report) = f
+        .api(
+            "street_admin",
+            "GET",
+            &format!("/api/v1/reports/{first}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(report["figures"]["members"]["total"], in_scope);
+    let (status, _) = f.page("street_admin", &format!("/reports/{first}")).await;
+    assert_eq!(status, StatusCode::OK);
+
     // htmx asks for just the results.
     let (cookie, _) = &f.sessions["street_admin"];
     let request = Request::get("/members?q=zhang")

@@ -551,6 +551,11 @@ impl App {
         // The figures every dashboard reads, taken from what was just generated.
         progress("生成统计数据".to_string());
         self.rollups_rebuild(committee_id(&nodes)).await?;
+        // The archive starts with last week's and last month's reports, as the first sweep
+        // after an upgrade would make them.
+        progress("生成周报、月报".to_string());
+        self.reports_due(committee_id(&nodes), crate::members::today())
+            .await?;
         Ok(DemoSummary {
             orgs: nodes.len(),
             branches: branches.len(),

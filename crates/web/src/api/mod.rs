@@ -13,12 +13,15 @@ use serde::Serialize;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+mod stats;
+
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiErrorBody};
 use app::App;
 use app::dues::{Notice, NoticeRow, QuoteInput, QuoteResult};
 use app::members::{MemberInput, MemberPage, MemberQuery};
 use app::orgs::OrgInput;
+use app::reports::{Report, ReportListEntry};
 use app::restrictions::{RestrictionEndInput, RestrictionInput};
 use app::users::UserInput;
 use store::{Member, MemberRestriction, Org, OrgNode, User};
@@ -28,8 +31,8 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "dangjian API", version = "1", description = "党建工作平台数据接口。所有数据均限于调用者账号的管理范围。"),
-    paths(me, org_get, org_children, org_create, org_update, members_search, member_get, member_create, member_update, member_restrictions, member_restriction_create, member_restriction_end, users_list, user_create, dues_quote, dues_notice),
-    components(schemas(Me, Org, OrgNode, OrgInput, Member, MemberInput, MemberPage, MemberRestriction, RestrictionInput, RestrictionEndInput, User, UserInput, ApiErrorBody, QuoteInput, QuoteResult, Notice, NoticeRow)),
+    paths(me, org_get, org_children, org_create, org_update, members_search, member_get, member_create, member_update, member_restrictions, member_restriction_create, member_restriction_end, users_list, user_create, dues_quote, dues_notice, stats::stats_overview, stats::reports_list, stats::report_get),
+    components(schemas(Me, Org, OrgNode, OrgInput, Member, MemberInput, MemberPage, MemberRestriction, RestrictionInput, RestrictionEndInput, User, UserInput, ApiErrorBody, QuoteInput, QuoteResult, Notice, NoticeRow, stats::StatsOverview, app::dashboard::Overview, app::dashboard::Part, app::dashboard::Composition, app::dashboard::MemberMonth, app::dashboard::Orglife, app::dashboard::InstitutionFigures, app::dashboard::CompletionMonth, app::dashboard::Dues, app::dashboard::DuesMonth, app::dashboard::Calls, app::dashboard::CallFigures, app::dashboard::Child, ReportListEntry, Report)),
     modifiers(&BearerAuth),
     security(("bearer" = []))
 )]
@@ -67,6 +70,9 @@ pub fn router() -> Router<App> {
         .route("/api/v1/users", get(users_list).post(user_create))
         .route("/api/v1/dues/quote", axum::routing::post(dues_quote))
         .route("/api/v1/dues/notice", get(dues_notice))
+        .route("/api/v1/stats/overview", get(stats::stats_overview))
+        .route("/api/v1/reports", get(stats::reports_list))
+        .route("/api/v1/reports/{id}", get(stats::report_get))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
 }
 

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The pages that read the roll-ups, under load with wrk, on SQLite or PostgreSQL, as
+# docs/BENCHMARKS.md reports them (issue 11). Everything it writes stays under target/bench/
+# (a PostgreSQL run uses the database `bench_<members>` on the server in BENCH_PG).
+#   bash bench/dashboards.sh                                   # 50,000 members, SQLite
+#   MEMBERS=1000000 bash bench/dashboards.sh                   # a province-sized district
+#   ENGINE=postgres BENCH_PG=postgres://postgres@127.0.0.1:5432 bash bench/dashboards.sh
+# Needs wrk (apt-get install wrk); the server and wrk share this machine's cores.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+MEMBERS="${MEMBERS:-50000}"
+ENGINE="${ENGINE:-sqlite}"
+DURATION="${DURATION:-15s}"
+PORT="${PORT:-18183}"
+PASSWORD="Bench2026pass"
+OUT="target/bench"
+BIN="target/release/dangjian"
+mkdir -p "$OUT"
+case "$ENGINE" in
+  sqlite) DB="sqlite://$OUT/dashboards-$MEMBERS.db" ;;
+  postgres)
+    BENCH_PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
+    psql "$BENCH_PG/postgres" -qc "DROP DATABASE IF EXISTS bench_$MEMBERS" -qc "CREATE DATABASE bench_$MEMBERS"
+    DB="$BENCH_PG/bench_$MEMBERS" ;;
+  *) echo "ENGINE is sqlite or postgres" >&2; exit 1 ;;
+esac
+
+command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
+cargo build --release -p dangjian
+
+echo "== seeding $MEMBERS members on $ENGINE"
+/usr/bin/time -f "BENCH seed_wall_s=%e seed_peak_rss_kb=%M" \
+  "$BIN" demo --members "$MEMBERS" --db "$DB" --reset --no-serve --password "$PASSWORD" 2>&1 \
+  | grep -E "演示数据已生成|BENCH"
+/usr/bin/time -f "BENCH rollups_rebuild_wall_s=%e" "$BIN" rollups rebuild --db "$DB" 2>&1 | grep -E "BENCH"
+
+echo "== serving"
+"$BIN" serve --db "$DB" --listen "127.0.0.1:$PORT" > "$OUT/dashboards-server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true' EXIT
+for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
+
+login() {
+  local jar="$OUT/cookies-dash-$1.txt" csrf
+  rm -f "$jar"
+  csrf=$(curl -fsS -c "$jar" "http://127.0.0.1:$PORT/login" | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//; s/"//')
+  curl -fsS -b "$jar" -c "$jar" -o /dev/null --data-urlencode "username=$1" \
+    --data-urlencode "password=$PASSWORD" --data-urlencode "csrf=$csrf" "http://127.0.0.1:$PORT/login"
+  echo "dj_session=$(awk '$6 == "dj_session" {print $7}' "$jar")"
+}
+
+# name, cookie (or -), path: a warm-up, then wrk for $DURATION.
+load() {
+  local name="$1" cookie="$2" path="$3"
+  [ "$cookie" = "-" ] && cookie=""
+  curl -fsS -o /dev/null -H "Cookie: $cookie" "http://127.0.0.1:$PORT$path"
+  DJ_COOKIE="$cookie" wrk -t2 -c8 -d "$DURATION" --latency -s bench/page.lua "http://127.0.0.1:$PORT$path" \
+    | grep BENCH | sed "s/^BENCH /BENCH ${ENGINE}_${name} /"
+}
+
+admin="$(login admin)"
+street="$(login street_admin)"
+load healthz - /healthz
+load dashboard_admin "$admin" /
+load dashboard_street "$street" /
+load orglife_rollup_admin "$admin" /orglife
+load stats_api_admin "$admin" /api/v1/stats/overview
+load dues_year_admin "$admin" /dues/year
+DJ_COOKIE="$admin" wrk -t2 -c8 -d "$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" \
+  | grep BENCH | sed "s/^BENCH /BENCH ${ENGINE}_search_admin /"
+grep -E "VmRSS|RssAnon" "/proc/$SERVER/status" | awk '{printf "BENCH server_%s_kb=%d\n", $1, $2}' | tr -d ":"
