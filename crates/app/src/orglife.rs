@@ -382,7 +382,12 @@ impl App {
         ids.push(org.id);
         let figures = self
             .db
-            .rollup_read(org.root_org_id, &ids, &[year.to_string()])
+            .rollup_read_metrics(
+                org.root_org_id,
+                &ids,
+                &[year.to_string()],
+                crate::dashboard::CHILD_ORGLIFE_METRICS,
+            )
             .await?;
         let get = |org_id: i64, metric: &str| {
             figures

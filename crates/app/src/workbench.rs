@@ -65,7 +65,7 @@ impl App {
             ..Default::default()
         };
         if meta.is_some() {
-            let (red, total) = self
+            let red = self
                 .db
                 .rollup_branches_with(
                     org.root_org_id,
@@ -76,17 +76,25 @@ impl App {
                 )
                 .await?;
             wb.red_branches = red;
-            wb.red_total = total;
+            let year = month.year.to_string();
             let figures = self
                 .db
-                .rollup_read(org.root_org_id, &[org.id], &[month.to_string()])
+                .rollup_read(
+                    org.root_org_id,
+                    &[org.id],
+                    &[month.to_string(), year.clone()],
+                )
                 .await?;
-            let get = |metric: &str| {
+            let get = |period: &str, metric: &str| {
                 figures
                     .iter()
-                    .find(|r| r.metric == metric)
+                    .find(|r| r.period == period && r.metric == metric)
                     .map_or(0, |r| r.value)
             };
+            // The org's own figure is the number of its red branches: no count over them.
+            wb.red_total = get(&year, "orglife.red");
+            let this_month = month.to_string();
+            let get = |metric: &str| get(&this_month, metric);
             wb.dues_unpaid = get("dues.unpaid");
             wb.dues_rate_permille =
                 domain::rollups::rate_permille(get("dues.paid"), get("dues.owed"));

@@ -302,6 +302,18 @@ impl Db {
         org_ids: &[i64],
         periods: &[String],
     ) -> Result<Vec<RollupRow>> {
+        self.rollup_read_metrics(root, org_ids, periods, &[]).await
+    }
+
+    /// [`Db::rollup_read`] limited to some metrics (all when `metrics` is empty): a list of
+    /// subordinate orgs needs a few figures of each, not the hundreds a dashboard draws.
+    pub async fn rollup_read_metrics(
+        &self,
+        root: i64,
+        org_ids: &[i64],
+        periods: &[String],
+        metrics: &[&str],
+    ) -> Result<Vec<RollupRow>> {
         if org_ids.is_empty() || periods.is_empty() {
             return Ok(Vec::new());
         }
@@ -320,9 +332,21 @@ impl Db {
                 format!("${}", params.len())
             })
             .collect();
+        let metric_condition = if metrics.is_empty() {
+            String::new()
+        } else {
+            let list: Vec<String> = metrics
+                .iter()
+                .map(|m| {
+                    params.push(Param::Text(m.to_string()));
+                    format!("${}", params.len())
+                })
+                .collect();
+            format!(" AND metric IN ({})", list.join(", "))
+        };
         let sql = format!(
             "SELECT org_id, period, metric, value FROM rollups WHERE root_org_id = $1 \
-             AND org_id IN ({}) AND period IN ({})",
+             AND org_id IN ({}) AND period IN ({}){metric_condition}",
             orgs.join(", "),
             periods.join(", ")
         );
@@ -332,9 +356,9 @@ impl Db {
         Ok(rows)
     }
 
-    /// The branches at or below `org_id` whose figure `metric` for `period` is not zero (the
-    /// branches red this year, say), at most `limit` by name, with how many there are in all.
-    /// The caller has checked that `org_id` is in the actor's scope.
+    /// The first `limit` branches by name at or below `org_id` whose figure `metric` for
+    /// `period` is above zero (the branches red this year, say); how many there are is the
+    /// org's own figure. The caller has checked that `org_id` is in the actor's scope.
     pub async fn rollup_branches_with(
         &self,
         root: i64,
@@ -342,22 +366,18 @@ impl Db {
         period: &str,
         metric: &str,
         limit: i64,
-    ) -> Result<(Vec<(i64, String)>, i64)> {
-        let from = "FROM rollups r JOIN orgs o ON o.id = r.org_id \
-             JOIN org_closure c ON c.descendant_id = r.org_id AND c.ancestor_id = $2 \
-             WHERE r.root_org_id = $1 AND r.period = $3 AND r.metric = $4 AND r.value <> 0 AND o.kind = 'branch'";
-        let list = format!("SELECT o.id, o.name {from} ORDER BY o.name, o.id LIMIT $5");
-        let count = format!("SELECT COUNT(*) {from}");
-        let (rows, (n,)) = on_db!(self, pool => {
-            let rows: Vec<(i64, String)> = sqlx::query_as(sqlx::AssertSqlSafe(list.as_str()))
-                .bind(root).bind(org_id).bind(period).bind(metric).bind(limit)
-                .fetch_all(pool).await?;
-            let n: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(count.as_str()))
-                .bind(root).bind(org_id).bind(period).bind(metric)
-                .fetch_one(pool).await?;
-            (rows, n)
+    ) -> Result<Vec<(i64, String)>> {
+        let rows = on_db!(self, pool => {
+            sqlx::query_as::<_, (i64, String)>(
+                "SELECT o.id, o.name FROM rollups r JOIN orgs o ON o.id = r.org_id \
+                 JOIN org_closure c ON c.descendant_id = r.org_id AND c.ancestor_id = $2 \
+                 WHERE r.root_org_id = $1 AND r.period = $3 AND r.metric = $4 AND r.value > 0 \
+                 AND o.kind = 'branch' ORDER BY o.name, o.id LIMIT $5",
+            )
+            .bind(root).bind(org_id).bind(period).bind(metric).bind(limit)
+            .fetch_all(pool).await?
         });
-        Ok((rows, n))
+        Ok(rows)
     }
 
     /// Every stored figure of a tree (verification).

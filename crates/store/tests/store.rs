@@ -1255,6 +1255,42 @@ async fn members_admitted_in_a_month_for_political_birthdays() {
                 .unwrap()
                 .is_empty()
         );
+
+        // Today's birthdays: the day of an earlier year, in scope, the first few and the count.
+        let july_first = NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+        let mut second = member(t.branch_a, "七一乙", "qiyiyi", "qyy", "110105194912310102");
+        second.admitted_on = NaiveDate::from_ymd_opt(1990, 7, 1).unwrap();
+        let mut this_year = member(
+            t.branch_b,
+            "七一丙",
+            "qiyibing",
+            "qyb",
+            "110105194912310129",
+        );
+        this_year.admitted_on = july_first;
+        db.member_insert_many(whole, &[second, this_year], &author())
+            .await
+            .unwrap();
+        let (rows, total) = db.member_birthdays_on(whole, july_first, 1).await.unwrap();
+        assert_eq!(
+            (names(rows), total),
+            (vec!["七一".to_string()], 2),
+            "{}",
+            db.engine()
+        );
+        let (rows, total) = db
+            .member_birthdays_on(Scope::Subtree(t.street_b), july_first, 5)
+            .await
+            .unwrap();
+        assert!(
+            rows.is_empty() && total == 0,
+            "admitted today is no birthday yet"
+        );
+        let leap_day = NaiveDate::from_ymd_opt(2028, 2, 29).unwrap();
+        assert_eq!(
+            db.member_birthdays_on(whole, leap_day, 5).await.unwrap().1,
+            1
+        );
     }
 }
 
@@ -3132,5 +3168,75 @@ async fn reports_are_archived_in_scope_and_final_once_their_period_is_over() {
             db.report_save(&bad).await,
             Err(StoreError::Invalid(_))
         ));
+    }
+}
+
+#[tokio::test]
+async fn figures_are_read_by_metric_and_branches_found_by_a_figure_within_scope() {
+    use domain::rollups::Contribution;
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let c = |org_id: i64, period: &str, metric: &str, value: i64| Contribution {
+            org_id,
+            period: period.into(),
+            metric: metric.into(),
+            value,
+        };
+        db.rollup_apply(
+            t.district,
+            &[
+                c(t.branch_a, "2026", "orglife.red", 1),
+                c(t.branch_a, "now", "members", 3),
+                c(t.branch_a2, "2026", "orglife.red", 1),
+                c(t.branch_b, "2026", "orglife.red", 1),
+                c(t.branch_b, "2026", "orglife.green", 1),
+            ],
+        )
+        .await
+        .unwrap();
+        // A branch that was red and no longer is keeps a zero row; it is not listed.
+        db.rollup_apply(t.district, &[c(t.branch_a2, "2026", "orglife.red", -1)])
+            .await
+            .unwrap();
+        let red = db
+            .rollup_branches_with(t.district, t.street_a, "2026", "orglife.red", 10)
+            .await
+            .unwrap();
+        assert_eq!(red, vec![(t.branch_a, "甲一社区第一党支部".to_string())]);
+        let district = db
+            .rollup_branches_with(t.district, t.district, "2026", "orglife.red", 10)
+            .await
+            .unwrap();
+        assert_eq!(district.len(), 2);
+        let first = db
+            .rollup_branches_with(t.district, t.district, "2026", "orglife.red", 1)
+            .await
+            .unwrap();
+        assert_eq!(first.len(), 1);
+
+        // Contributions are summed up the tree; a metric filter returns only what it names.
+        let rows = db
+            .rollup_read_metrics(
+                t.district,
+                &[t.street_a, t.street_b],
+                &["2026".into(), "now".into()],
+                &["orglife.red", "members"],
+            )
+            .await
+            .unwrap();
+        let get = |org: i64, metric: &str| {
+            rows.iter()
+                .find(|r| r.org_id == org && r.metric == metric)
+                .map(|r| r.value)
+        };
+        assert_eq!(get(t.street_a, "orglife.red"), Some(1));
+        assert_eq!(get(t.street_a, "members"), Some(3));
+        assert_eq!(get(t.street_b, "orglife.red"), Some(1));
+        assert_eq!(get(t.street_b, "orglife.green"), None, "not asked for");
+        let all = db
+            .rollup_read(t.district, &[t.street_b], &["2026".into()])
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 2, "{all:?}");
     }
 }

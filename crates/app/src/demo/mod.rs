@@ -547,7 +547,6 @@ impl App {
                 ),
             )
             .await?;
-        self.db.analyze().await?;
         // The figures every dashboard reads, taken from what was just generated.
         progress("生成统计数据".to_string());
         self.rollups_rebuild(committee_id(&nodes)).await?;
@@ -556,6 +555,8 @@ impl App {
         progress("生成周报、月报".to_string());
         self.reports_due(committee_id(&nodes), crate::members::today())
             .await?;
+        // Last, so that the planners' statistics describe the figures' tables too.
+        self.db.analyze().await?;
         Ok(DemoSummary {
             orgs: nodes.len(),
             branches: branches.len(),
