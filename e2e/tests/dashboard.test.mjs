@@ -16,13 +16,14 @@ async function barOf(page, label, index) {
   const box = await chart.boundingBox();
   const bar = await chart.evaluate((el, i) => {
     const instance = window.echarts.getInstanceByDom(el);
-    const data = instance.getModel().getSeriesByIndex(0).getData();
-    const layout = data.getItemLayout(i);
+    const layout = instance.getModel().getSeriesByIndex(0).getData().getItemLayout(i);
+    const option = instance.getOption();
+    const axis = [...option.xAxis, ...option.yAxis].find((a) => a.type === 'category');
     return {
       x: layout.x + layout.width / 2,
       y: layout.y + layout.height / 2,
-      value: data.get('value', i),
-      name: data.getName(i),
+      value: Number(option.series[0].data[i]),
+      name: axis.data[i],
     };
   }, index);
   return { x: box.x + bar.x, y: box.y + bar.y, value: bar.value, name: bar.name };
@@ -46,7 +47,7 @@ test('a dashboard bar opens the member list it counts', { timeout: 120_000 }, as
       page.mouse.click(bar.x, bar.y),
     ]);
     await page.waitForSelector('#member-total', { timeout: TIMEOUT });
-    const listed = Number((await page.textContent('#member-total')).replace(/\D/g, ''));
+    const listed = Number((await page.textContent('#member-total')).match(/共 (\d+) 人/)[1]);
     assert.equal(listed, bar.value, `the list under ${bar.name} holds what the bar said`);
     await shot(page, 'dashboard-drilldown');
 
