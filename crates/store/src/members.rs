@@ -262,7 +262,16 @@ impl Db {
                 .enumerate()
                 .map(|(i, key)| {
                     let c = conditions(scope, filter, drive, &[*key], &mut params);
-                    format!("SELECT id FROM (SELECT m.id FROM members m WHERE {c} ORDER BY {order} LIMIT {wanted}) part{i}")
+                    // The initials' matches are sorted by pinyin after their own index found
+                    // them: `|| ''` keeps the planner from walking the pinyin index in order
+                    // and filtering on initials instead, which reaches "zs" only after most of
+                    // a district (PostgreSQL, 1,000,000 members: 1.7 s against 10 ms).
+                    let part_order = if *key == NameKey::Initials {
+                        "(m.name_pinyin || ''), m.id"
+                    } else {
+                        order
+                    };
+                    format!("SELECT id FROM (SELECT m.id FROM members m WHERE {c} ORDER BY {part_order} LIMIT {wanted}) part{i}")
                 })
                 .collect();
             format!("m.id IN ({})", parts.join(" UNION "))
