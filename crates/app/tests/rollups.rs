@@ -382,3 +382,55 @@ fn every_write_keeps_the_figures_equal_to_a_recount() {
         })
         .unwrap();
 }
+
+/// An import into many branches at once sums the tree before writing (`apply_rollups!`): the
+/// figures must still equal a recount.
+#[tokio::test]
+async fn an_import_into_many_branches_keeps_the_figures_equal_to_a_recount() {
+    for w in worlds().await {
+        let all = Scope::Subtree(w.root);
+        let branches = w
+            .app
+            .db
+            .org_list_kind(all, OrgKind::Branch.code())
+            .await
+            .unwrap();
+        assert!(branches.len() > store::rollups::SUM_HERE_FROM_LEAVES * 2);
+        let first = w
+            .app
+            .db
+            .member_search(all, &MemberFilter::default(), 1, 0)
+            .await
+            .unwrap()
+            .remove(0);
+        let template = w.app.db.member_get(all, first.id).await.unwrap();
+        let rows: Vec<store::MemberFields> = branches
+            .iter()
+            .take(store::rollups::SUM_HERE_FROM_LEAVES * 2)
+            .enumerate()
+            .map(|(i, b)| {
+                let mut f = store::MemberFields::from(&template);
+                f.branch_id = b.id;
+                f.id_number = domain::idcard::make_id_number(
+                    "659001",
+                    chrono::NaiveDate::from_ymd_opt(1961, 3, 3).unwrap(),
+                    100 + 2 * i as u16,
+                    Gender::Female,
+                );
+                f.birth_date = chrono::NaiveDate::from_ymd_opt(1961, 3, 3).unwrap();
+                f.gender = "female".into();
+                f
+            })
+            .collect();
+        let author = store::Author {
+            user_id: None,
+            name: "测试导入".into(),
+        };
+        w.app
+            .db
+            .member_insert_many(all, &rows, &author)
+            .await
+            .unwrap();
+        assert_figures_match(&w, "an import into many branches").await;
+    }
+}
