@@ -167,10 +167,10 @@ pub struct Overview {
 }
 
 /// The figures of one org by period and metric.
-struct Figures(HashMap<(String, String), i64>);
+pub(crate) struct Figures(HashMap<(String, String), i64>);
 
 impl Figures {
-    fn of(rows: &[RollupRow], org: i64) -> Figures {
+    pub(crate) fn of(rows: &[RollupRow], org: i64) -> Figures {
         Figures(
             rows.iter()
                 .filter(|r| r.org_id == org)
@@ -179,7 +179,8 @@ impl Figures {
         )
     }
 
-    fn get(&self, period: &str, metric: &str) -> i64 {
+    /// The figure, 0 when none is stored (a figure that never moved has no row).
+    pub(crate) fn get(&self, period: &str, metric: &str) -> i64 {
         self.0
             .get(&(period.to_string(), metric.to_string()))
             .copied()

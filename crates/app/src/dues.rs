@@ -800,12 +800,8 @@ impl App {
                 .db
                 .rollup_read(org.root_org_id, &[org.id], &months)
                 .await?;
-            let get = |month: &str, metric: &str| {
-                figures
-                    .iter()
-                    .find(|r| r.period == month && r.metric == metric)
-                    .map_or(0, |r| r.value)
-            };
+            let figures = crate::dashboard::Figures::of(&figures, org.id);
+            let get = |month: &str, metric: &str| figures.get(month, metric);
             for month in months.iter() {
                 let count = |metric: &str| u64::try_from(get(month, metric)).unwrap_or(0);
                 let mut total = NoticeRow::empty(org.id, month.clone(), String::new());

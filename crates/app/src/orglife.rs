@@ -389,14 +389,11 @@ impl App {
                 crate::dashboard::CHILD_ORGLIFE_METRICS,
             )
             .await?;
-        let get = |org_id: i64, metric: &str| {
-            figures
-                .iter()
-                .find(|r| r.org_id == org_id && r.metric == metric)
-                .map_or(0, |r| r.value)
-        };
+        let year_key = year.to_string();
         let row = |org_id: i64, name: String| {
-            let count = |metric: &str| usize::try_from(get(org_id, metric)).unwrap_or(0);
+            let figures = crate::dashboard::Figures::of(&figures, org_id);
+            let get = |metric: &str| figures.get(&year_key, metric);
+            let count = |metric: &str| usize::try_from(get(metric)).unwrap_or(0);
             LedgerRow {
                 org_id,
                 name,
@@ -405,8 +402,8 @@ impl App {
                 amber: count("orglife.amber"),
                 green: count("orglife.green"),
                 rate_permille: domain::rollups::rate_permille(
-                    get(org_id, "orglife.met"),
-                    get(org_id, "orglife.settled"),
+                    get("orglife.met"),
+                    get("orglife.settled"),
                 ),
             }
         };

@@ -85,12 +85,8 @@ impl App {
                     &[month.to_string(), year.clone()],
                 )
                 .await?;
-            let get = |period: &str, metric: &str| {
-                figures
-                    .iter()
-                    .find(|r| r.period == period && r.metric == metric)
-                    .map_or(0, |r| r.value)
-            };
+            let figures = crate::dashboard::Figures::of(&figures, org.id);
+            let get = |period: &str, metric: &str| figures.get(period, metric);
             // The org's own figure is the number of its red branches: no count over them.
             wb.red_total = get(&year, "orglife.red");
             let this_month = month.to_string();
