@@ -8,7 +8,9 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::MethodRouter;
+
+use routes::route_table;
 
 pub mod api;
 pub mod audit;
@@ -33,6 +35,7 @@ pub mod orgs;
 pub mod pages;
 pub mod reports;
 pub mod restrictions;
+pub mod routes;
 pub mod territory;
 pub mod users;
 pub mod view;
@@ -68,147 +71,90 @@ fn limited(route: MethodRouter<App>, bytes: usize) -> MethodRouter<App> {
         .layer(DefaultBodyLimit::max(bytes))
 }
 
+route_table! { pub ROUTES, fn page_router;
+    "/healthz", Public => GET(healthz);
+    "/static/htmx.min.js", Public => GET(htmx_js);
+    "/static/app.js", Public => GET(app_js);
+    "/static/app.css", Public => GET(app_css);
+    "/static/dashboard.js", Public => GET(dashboard_js);
+    "/static/vendor/echarts.min.js", Public => GET(echarts_js);
+    "/favicon.ico", Public => GET(favicon);
+    "/login", Public => GET(login::login_form).POST(login::login_submit);
+    "/logout", Session => POST(login::logout);
+    "/", Session => GET(dashboard::dashboard);
+    "/dashboard/export", Session => GET(dashboard::dashboard_export);
+    "/reports", Session => GET(reports::reports).POST(reports::report_make);
+    "/reports/{id}", Session => GET(reports::report);
+    "/reports/{id}/xlsx", Session => GET(reports::report_xlsx);
+    "/orgs", Session => GET(orgs::orgs_root).POST(orgs::org_create);
+    "/orgs/{id}", Session => GET(orgs::org_page).POST(orgs::org_update);
+    "/orgs/{id}/concurrent", Session => POST(orgs::concurrent_add);
+    "/territory", Session => GET(territory::territory_root).POST(territory::territory_create);
+    "/territory/{id}", Session => GET(territory::territory_page);
+    "/members", Session => GET(members::members).POST(members::member_create);
+    "/members/new", Session => GET(members::member_new);
+    "/members/quality", Session => GET(members::member_quality);
+    "/members/import", Session => GET(import_export::import_page).POST(import_export::import_submit),
+        limit IMPORT_BODY_LIMIT;
+    "/members/template.xlsx", Session => GET(import_export::template_download);
+    "/members/export", Session => GET(import_export::export_download);
+    "/members/{id}", Session => GET(members::member_page).POST(members::member_update);
+    "/members/{id}/edit", Session => GET(members::member_edit);
+    "/members/{id}/dues/base", Session => POST(dues::dues_base);
+    "/members/{id}/dues/payments", Session => POST(dues::dues_payment);
+    "/members/{id}/dues/waivers", Session => POST(dues::dues_waiver);
+    "/members/{id}/restrictions", Session => POST(restrictions::restriction_create);
+    "/members/{id}/restrictions/{restriction}/end", Session => POST(restrictions::restriction_end);
+    "/birthdays", Session => GET(birthdays::birthdays);
+    "/orglife", Session => GET(orglife::orglife);
+    "/orglife/new", Session => GET(meetings::meeting_new);
+    "/orglife/export", Session => GET(orglife::orglife_export);
+    "/orglife/meetings", Session => POST(meetings::meeting_create), limit MEETING_BODY_LIMIT;
+    "/orglife/meetings/{id}", Session => GET(meetings::meeting_page).POST(meetings::meeting_amend),
+        limit MEETING_BODY_LIMIT;
+    "/orglife/meetings/{id}/edit", Session => GET(meetings::meeting_edit);
+    "/orglife/meetings/{id}/votes", Session => POST(meetings::vote_create);
+    "/orglife/meetings/{id}/attachments", Session => POST(meetings::attachment_upload),
+        limit ATTACHMENT_BODY_LIMIT;
+    "/orglife/meetings/{id}/signin", Session => POST(me::sign_in);
+    "/orglife/attachments/{id}", Session => GET(meetings::attachment_download);
+    "/orglife/rules", Session => GET(orglife_rules::rules).POST(orglife_rules::rules_save);
+    "/orglife/exemptions", Session => POST(orglife_rules::exemption_create);
+    "/orglife/exemptions/{id}/delete", Session => POST(orglife_rules::exemption_delete);
+    "/public/calls/new", Public => GET(calls::public_new);
+    "/public/calls", Public => POST(calls::public_submit), limit CALL_BODY_LIMIT;
+    "/public/calls/places", Public => GET(calls::public_places);
+    "/public/calls/track", Public => GET(calls::public_track).POST(calls::public_track_check);
+    "/public/calls/rate", Public => POST(calls::public_rate);
+    "/calls", Session => GET(calls::calls).POST(calls::staff_submit), limit CALL_BODY_LIMIT;
+    "/calls/new", Session => GET(calls::staff_new);
+    "/calls/figures", Session => GET(calls::figures);
+    "/calls/figures/export", Session => GET(calls::figures_export);
+    "/calls/calendar", Session => GET(calls::calendar).POST(calls::calendar_save);
+    "/calls/catalogue", Session => GET(calls::catalogue).POST(calls::catalogue_save);
+    "/calls/photos/{id}", Session => GET(calls::call_photo);
+    "/calls/{id}", Session => GET(calls::call);
+    "/calls/{id}/act", Session => POST(calls::call_act);
+    "/inbox", Session => GET(inbox::inbox);
+    "/inbox/{id}/read", Session => POST(inbox::inbox_read);
+    "/dues", Session => GET(dues::dues_notice);
+    "/dues/export", Session => GET(dues::dues_notice_export);
+    "/dues/year", Session => GET(dues::dues_year);
+    "/dues/items", Session => GET(dues::dues_items);
+    "/dues/expenses", Session => POST(dues::dues_expense);
+    "/me", Session => GET(me::me);
+    "/users", Session => GET(users::users).POST(users::user_create);
+    "/users/{id}/password", Session => POST(users::user_password);
+    "/users/{id}/unlock", Session => POST(users::user_unlock);
+    "/users/{id}/tokens", Session => GET(users::user_tokens);
+    "/users/{id}/tokens/{token}/revoke", Session => POST(users::user_token_revoke);
+    "/tokens", Session => GET(users::tokens).POST(users::token_create);
+    "/tokens/{id}/revoke", Session => POST(users::token_revoke);
+    "/audit", Session => GET(audit::audit);
+}
+
 pub fn router(app: App) -> Router {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/static/htmx.min.js", get(htmx_js))
-        .route("/static/app.js", get(app_js))
-        .route("/static/app.css", get(app_css))
-        .route("/static/dashboard.js", get(dashboard_js))
-        .route("/static/vendor/echarts.min.js", get(echarts_js))
-        .route("/favicon.ico", get(favicon))
-        .route("/login", get(login::login_form).post(login::login_submit))
-        .route("/logout", post(login::logout))
-        .route("/", get(dashboard::dashboard))
-        .route("/dashboard/export", get(dashboard::dashboard_export))
-        .route("/reports", get(reports::reports).post(reports::report_make))
-        .route("/reports/{id}", get(reports::report))
-        .route("/reports/{id}/xlsx", get(reports::report_xlsx))
-        .route("/orgs", get(orgs::orgs_root).post(orgs::org_create))
-        .route("/orgs/{id}", get(orgs::org_page).post(orgs::org_update))
-        .route("/orgs/{id}/concurrent", post(orgs::concurrent_add))
-        .route(
-            "/territory",
-            get(territory::territory_root).post(territory::territory_create),
-        )
-        .route("/territory/{id}", get(territory::territory_page))
-        .route(
-            "/members",
-            get(members::members).post(members::member_create),
-        )
-        .route("/members/new", get(members::member_new))
-        .route("/members/quality", get(members::member_quality))
-        .route(
-            "/members/import",
-            limited(
-                get(import_export::import_page).post(import_export::import_submit),
-                IMPORT_BODY_LIMIT,
-            ),
-        )
-        .route(
-            "/members/template.xlsx",
-            get(import_export::template_download),
-        )
-        .route("/members/export", get(import_export::export_download))
-        .route(
-            "/members/{id}",
-            get(members::member_page).post(members::member_update),
-        )
-        .route("/members/{id}/edit", get(members::member_edit))
-        .route("/members/{id}/dues/base", post(dues::dues_base))
-        .route("/members/{id}/dues/payments", post(dues::dues_payment))
-        .route("/members/{id}/dues/waivers", post(dues::dues_waiver))
-        .route(
-            "/members/{id}/restrictions",
-            post(restrictions::restriction_create),
-        )
-        .route(
-            "/members/{id}/restrictions/{restriction}/end",
-            post(restrictions::restriction_end),
-        )
-        .route("/birthdays", get(birthdays::birthdays))
-        .route("/orglife", get(orglife::orglife))
-        .route("/orglife/new", get(meetings::meeting_new))
-        .route("/orglife/export", get(orglife::orglife_export))
-        .route(
-            "/orglife/meetings",
-            limited(post(meetings::meeting_create), MEETING_BODY_LIMIT),
-        )
-        .route(
-            "/orglife/meetings/{id}",
-            limited(
-                get(meetings::meeting_page).post(meetings::meeting_amend),
-                MEETING_BODY_LIMIT,
-            ),
-        )
-        .route("/orglife/meetings/{id}/edit", get(meetings::meeting_edit))
-        .route("/orglife/meetings/{id}/votes", post(meetings::vote_create))
-        .route(
-            "/orglife/meetings/{id}/attachments",
-            limited(post(meetings::attachment_upload), ATTACHMENT_BODY_LIMIT),
-        )
-        .route("/orglife/meetings/{id}/signin", post(me::sign_in))
-        .route(
-            "/orglife/attachments/{id}",
-            get(meetings::attachment_download),
-        )
-        .route(
-            "/orglife/rules",
-            get(orglife_rules::rules).post(orglife_rules::rules_save),
-        )
-        .route("/orglife/exemptions", post(orglife_rules::exemption_create))
-        .route(
-            "/orglife/exemptions/{id}/delete",
-            post(orglife_rules::exemption_delete),
-        )
-        .route("/public/calls/new", get(calls::public_new))
-        .route(
-            "/public/calls",
-            limited(post(calls::public_submit), CALL_BODY_LIMIT),
-        )
-        .route("/public/calls/places", get(calls::public_places))
-        .route(
-            "/public/calls/track",
-            get(calls::public_track).post(calls::public_track_check),
-        )
-        .route("/public/calls/rate", post(calls::public_rate))
-        .route(
-            "/calls",
-            limited(get(calls::calls).post(calls::staff_submit), CALL_BODY_LIMIT),
-        )
-        .route("/calls/new", get(calls::staff_new))
-        .route("/calls/figures", get(calls::figures))
-        .route("/calls/figures/export", get(calls::figures_export))
-        .route(
-            "/calls/calendar",
-            get(calls::calendar).post(calls::calendar_save),
-        )
-        .route(
-            "/calls/catalogue",
-            get(calls::catalogue).post(calls::catalogue_save),
-        )
-        .route("/calls/photos/{id}", get(calls::call_photo))
-        .route("/calls/{id}", get(calls::call))
-        .route("/calls/{id}/act", post(calls::call_act))
-        .route("/inbox", get(inbox::inbox))
-        .route("/inbox/{id}/read", post(inbox::inbox_read))
-        .route("/dues", get(dues::dues_notice))
-        .route("/dues/export", get(dues::dues_notice_export))
-        .route("/dues/year", get(dues::dues_year))
-        .route("/dues/items", get(dues::dues_items))
-        .route("/dues/expenses", post(dues::dues_expense))
-        .route("/me", get(me::me))
-        .route("/users", get(users::users).post(users::user_create))
-        .route("/users/{id}/password", post(users::user_password))
-        .route("/users/{id}/unlock", post(users::user_unlock))
-        .route("/users/{id}/tokens", get(users::user_tokens))
-        .route(
-            "/users/{id}/tokens/{token}/revoke",
-            post(users::user_token_revoke),
-        )
-        .route("/tokens", get(users::tokens).post(users::token_create))
-        .route("/tokens/{id}/revoke", post(users::token_revoke))
-        .route("/audit", get(audit::audit))
+    page_router()
         .merge(api::router())
         .merge(open311::router())
         .layer(DefaultBodyLimit::max(FORM_BODY_LIMIT))

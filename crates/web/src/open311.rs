@@ -51,11 +51,11 @@
 
 use std::collections::{HashMap, HashSet};
 
+use crate::routes::route_table;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use axum::{Form, Json, Router};
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 use chrono_tz::Asia::Shanghai;
@@ -76,17 +76,17 @@ const DEFAULT_DAYS: i64 = 90;
 /// Rows read from the store at a time while filtering the list.
 const PAGE: i64 = 500;
 
+route_table! { pub ROUTES, fn open311_routes;
+    "/open311/v2/services.json", Open311 => GET(services);
+    "/open311/v2/services/{file}", Open311 => GET(service_definition);
+    "/open311/v2/requests.json", Open311 => GET(requests_list).POST(request_create);
+    "/open311/v2/requests/{file}", Open311 => GET(request_one);
+    "/open311/v2/locations.json", Open311 => GET(locations);
+    "/open311/v2/{file}", Open311 => GET(other_file).POST(other_file);
+}
+
 pub fn router() -> Router<App> {
-    Router::new()
-        .route("/open311/v2/services.json", get(services))
-        .route("/open311/v2/services/{file}", get(service_definition))
-        .route(
-            "/open311/v2/requests.json",
-            get(requests_list).post(request_create),
-        )
-        .route("/open311/v2/requests/{file}", get(request_one))
-        .route("/open311/v2/locations.json", get(locations))
-        .route("/open311/v2/{file}", get(other_file).post(other_file))
+    open311_routes()
 }
 
 /// An Open311 error: `[{"code", "description"}]` with the same HTTP status.

@@ -7,7 +7,6 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use utoipa::OpenApi;
@@ -17,6 +16,7 @@ mod stats;
 
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiErrorBody};
+use crate::routes::route_table;
 use app::App;
 use app::dues::{Notice, NoticeRow, QuoteInput, QuoteResult};
 use app::members::{MemberInput, MemberPage, MemberQuery};
@@ -51,29 +51,25 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+route_table! { pub ROUTES, fn api_routes;
+    "/api/v1/me", Api => GET(me);
+    "/api/v1/orgs", Api => POST(org_create);
+    "/api/v1/orgs/{id}", Api => GET(org_get).PUT(org_update);
+    "/api/v1/orgs/{id}/children", Api => GET(org_children);
+    "/api/v1/members", Api => GET(members_search).POST(member_create);
+    "/api/v1/members/{id}", Api => GET(member_get).PUT(member_update);
+    "/api/v1/members/{id}/restrictions", Api => GET(member_restrictions).POST(member_restriction_create);
+    "/api/v1/members/{id}/restrictions/{restriction}/end", Api => POST(member_restriction_end);
+    "/api/v1/users", Api => GET(users_list).POST(user_create);
+    "/api/v1/dues/quote", Api => POST(dues_quote);
+    "/api/v1/dues/notice", Api => GET(dues_notice);
+    "/api/v1/stats/overview", Api => GET(stats::stats_overview);
+    "/api/v1/reports", Api => GET(stats::reports_list);
+    "/api/v1/reports/{id}", Api => GET(stats::report_get);
+}
+
 pub fn router() -> Router<App> {
-    Router::new()
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/orgs", axum::routing::post(org_create))
-        .route("/api/v1/orgs/{id}", get(org_get).put(org_update))
-        .route("/api/v1/orgs/{id}/children", get(org_children))
-        .route("/api/v1/members", get(members_search).post(member_create))
-        .route("/api/v1/members/{id}", get(member_get).put(member_update))
-        .route(
-            "/api/v1/members/{id}/restrictions",
-            get(member_restrictions).post(member_restriction_create),
-        )
-        .route(
-            "/api/v1/members/{id}/restrictions/{restriction}/end",
-            axum::routing::post(member_restriction_end),
-        )
-        .route("/api/v1/users", get(users_list).post(user_create))
-        .route("/api/v1/dues/quote", axum::routing::post(dues_quote))
-        .route("/api/v1/dues/notice", get(dues_notice))
-        .route("/api/v1/stats/overview", get(stats::stats_overview))
-        .route("/api/v1/reports", get(stats::reports_list))
-        .route("/api/v1/reports/{id}", get(stats::report_get))
-        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
+    api_routes().merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi()))
 }
 
 /// The caller as the API sees them.

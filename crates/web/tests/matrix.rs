@@ -1,0 +1,1193 @@
+//! Every route of the router, walked from its route table (`web::routes::all`), for every demo
+//! role on its own data and on another street's, and without a login; and every state-changing
+//! route without its CSRF token. A route added to the table without a case here fails
+//! `every_route_has_a_case`, so no route goes untested.
+//!
+//! What is asserted outright: another street's data is refused to every role but the district's
+//! (403 or 404) and nothing there changes; a request without a login reaches nothing; a browser
+//! session without the CSRF token changes nothing. Which role may use which route on its own
+//! data is kept as a snapshot (`snapshots/matrix__own_scope.snap`), so that a change of
+//! permission shows in review.
+
+mod support;
+
+use std::collections::BTreeMap;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+
+use app::Actor;
+use dangjian_web as web;
+use store::{MemberFilter, Scope};
+use support::*;
+use web::routes::{Reach, Route};
+
+/// The demo logins, least trusted first: an accepted write can change what the next role sees
+/// (a record ended, a token revoked), and the more trusted roles come after it.
+const ROLES: [&str; 5] = [
+    "member",
+    "branch_secretary",
+    "community_admin",
+    "street_admin",
+    "admin",
+];
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Side {
+    /// Data in the `member` login's branch, which every demo login's scope holds.
+    Own,
+    /// Data in another street, outside every login's scope but the district's.
+    Foreign,
+}
+
+/// The standing objects on one side.
+struct Objects {
+    community: i64,
+    branch: i64,
+    member: i64,
+    territory: i64,
+    meeting: i64,
+    attachment: i64,
+    report: i64,
+    call: i64,
+    photo: i64,
+    /// A login on this side that the user-management routes act on.
+    user: i64,
+}
+
+enum Payload {
+    None,
+    Form(Vec<(String, String)>),
+    Json(Value),
+    Multipart(Vec<(String, String)>, Vec<(String, String, Vec<u8>)>),
+}
+
+/// One request of the walk.
+struct Attempt {
+    uri: String,
+    payload: Payload,
+}
+
+/// What a route is for, as far as scope goes.
+enum Case {
+    /// Open to anyone (static files, the login form, the residents' forms, Open311's lists).
+    Public,
+    /// A scoped request: built for a side and a role (some objects are used up by an accepted
+    /// write and are made afresh for each request).
+    Scoped,
+    /// Behind a login but naming nothing of another org: the caller's own account, lists of
+    /// their own scope, the instance-wide settings. Walked for roles, logins and CSRF; there is
+    /// no other street's object to send.
+    Own,
+}
+
+fn form(pairs: &[(&str, &str)]) -> Payload {
+    Payload::Form(
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    )
+}
+
+/// The table of cases: every (method, path) of the router must be here.
+fn case(method: &str, path: &str) -> Option<Case> {
+    use Case::*;
+    Some(match (method, path) {
+        ("GET", "/healthz")
+        | ("GET", "/static/htmx.min.js")
+        | ("GET", "/static/app.js")
+        | ("GET", "/static/app.css")
+        | ("GET", "/static/dashboard.js")
+        | ("GET", "/static/vendor/echarts.min.js")
+        | ("GET", "/favicon.ico")
+        | ("GET", "/login")
+        | ("POST", "/login")
+        | ("GET", "/public/calls/new")
+        | ("POST", "/public/calls")
+        | ("GET", "/public/calls/places")
+        | ("GET", "/public/calls/track")
+        | ("POST", "/public/calls/track")
+        | ("POST", "/public/calls/rate")
+        | ("GET", "/open311/v2/services.json")
+        | ("GET", "/open311/v2/services/{file}")
+        | ("GET", "/open311/v2/requests.json")
+        | ("POST", "/open311/v2/requests.json")
+        | ("GET", "/open311/v2/requests/{file}")
+        | ("GET", "/open311/v2/locations.json")
+        | ("GET", "/open311/v2/{file}")
+        | ("POST", "/open311/v2/{file}") => Public,
+        ("GET", "/")
+        | ("GET", "/dashboard/export")
+        | ("GET", "/reports")
+        | ("POST", "/reports")
+        | ("GET", "/reports/{id}")
+        | ("GET", "/reports/{id}/xlsx")
+        | ("POST", "/orgs")
+        | ("GET", "/orgs/{id}")
+        | ("POST", "/orgs/{id}")
+        | ("POST", "/orgs/{id}/concurrent")
+        | ("POST", "/territory")
+        | ("GET", "/territory/{id}")
+        | ("GET", "/members")
+        | ("POST", "/members")
+        | ("POST", "/members/import")
+        | ("GET", "/members/export")
+        | ("GET", "/members/{id}")
+        | ("POST", "/members/{id}")
+        | ("GET", "/members/{id}/edit")
+        | ("POST", "/members/{id}/dues/base")
+        | ("POST", "/members/{id}/dues/payments")
+        | ("POST", "/members/{id}/dues/waivers")
+        | ("POST", "/members/{id}/restrictions")
+        | ("POST", "/members/{id}/restrictions/{restriction}/end")
+        | ("GET", "/orglife")
+        | ("GET", "/orglife/new")
+        | ("GET", "/orglife/export")
+        | ("POST", "/orglife/meetings")
+        | ("GET", "/orglife/meetings/{id}")
+        | ("POST", "/orglife/meetings/{id}")
+        | ("GET", "/orglife/meetings/{id}/edit")
+        | ("POST", "/orglife/meetings/{id}/votes")
+        | ("POST", "/orglife/meetings/{id}/attachments")
+        | ("POST", "/orglife/meetings/{id}/signin")
+        | ("GET", "/orglife/attachments/{id}")
+        | ("POST", "/orglife/exemptions")
+        | ("POST", "/orglife/exemptions/{id}/delete")
+        | ("POST", "/calls")
+        | ("GET", "/calls/photos/{id}")
+        | ("GET", "/calls/{id}")
+        | ("POST", "/calls/{id}/act")
+        | ("POST", "/inbox/{id}/read")
+        | ("GET", "/dues")
+        | ("GET", "/dues/export")
+        | ("GET", "/dues/year")
+        | ("POST", "/dues/expenses")
+        | ("POST", "/users")
+        | ("POST", "/users/{id}/password")
+        | ("POST", "/users/{id}/unlock")
+        | ("GET", "/users/{id}/tokens")
+        | ("POST", "/users/{id}/tokens/{token}/revoke")
+        | ("POST", "/tokens/{id}/revoke")
+        | ("POST", "/api/v1/orgs")
+        | ("GET", "/api/v1/orgs/{id}")
+        | ("PUT", "/api/v1/orgs/{id}")
+        | ("GET", "/api/v1/orgs/{id}/children")
+        | ("GET", "/api/v1/members")
+        | ("POST", "/api/v1/members")
+        | ("GET", "/api/v1/members/{id}")
+        | ("PUT", "/api/v1/members/{id}")
+        | ("GET", "/api/v1/members/{id}/restrictions")
+        | ("POST", "/api/v1/members/{id}/restrictions")
+        | ("POST", "/api/v1/members/{id}/restrictions/{restriction}/end")
+        | ("POST", "/api/v1/users")
+        | ("GET", "/api/v1/dues/notice")
+        | ("GET", "/api/v1/stats/overview")
+        | ("GET", "/api/v1/reports")
+        | ("GET", "/api/v1/reports/{id}") => Scoped,
+        ("POST", "/logout")
+        | ("GET", "/orgs")
+        | ("GET", "/territory")
+        | ("GET", "/members/import")
+        | ("GET", "/members/template.xlsx")
+        | ("GET", "/calls")
+        | ("GET", "/calls/new")
+        | ("GET", "/calls/figures")
+        | ("GET", "/calls/figures/export")
+        | ("GET", "/calls/calendar")
+        | ("POST", "/calls/calendar")
+        | ("GET", "/calls/catalogue")
+        | ("POST", "/calls/catalogue")
+        | ("GET", "/orglife/rules")
+        | ("POST", "/orglife/rules")
+        | ("GET", "/inbox")
+        | ("GET", "/dues/items")
+        | ("GET", "/me")
+        | ("GET", "/tokens")
+        | ("POST", "/tokens")
+        | ("GET", "/api/v1/me")
+        | ("POST", "/api/v1/dues/quote")
+        | ("GET", "/members/new")
+        | ("GET", "/members/quality")
+        | ("GET", "/birthdays")
+        | ("GET", "/users")
+        | ("GET", "/audit")
+        | ("GET", "/api/v1/users") => Own,
+        _ => return None,
+    })
+}
+
+#[test]
+fn every_route_has_a_case() {
+    let missing: Vec<String> = web::routes::all()
+        .flat_map(|r| r.methods.iter().map(move |m| (*m, r.path)))
+        .filter(|(m, p)| case(m, p).is_none())
+        .map(|(m, p)| format!("{m} {p}"))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "routes without a scope case in tests/matrix.rs: {missing:?}"
+    );
+    let public_outside_public_reach: Vec<String> = web::routes::all()
+        .flat_map(|r| r.methods.iter().map(move |m| (*m, r)))
+        .filter(|(m, r)| {
+            matches!(case(m, r.path), Some(Case::Public))
+                && !matches!(r.reach, Reach::Public | Reach::Open311)
+        })
+        .map(|(m, r)| format!("{m} {}", r.path))
+        .collect();
+    assert!(
+        public_outside_public_reach.is_empty(),
+        "a route behind a login is listed as public: {public_outside_public_reach:?}"
+    );
+}
+
+/// A unique suffix for names and numbers made by the walk.
+fn serial() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+struct World {
+    own: Objects,
+    foreign: Objects,
+    admin: Actor,
+}
+
+impl World {
+    fn objects(&self, side: Side) -> &Objects {
+        match side {
+            Side::Own => &self.own,
+            Side::Foreign => &self.foreign,
+        }
+    }
+}
+
+async fn objects(f: &Fixture, admin: &Actor, branch: i64, community: i64, tag: &str) -> Objects {
+    let app = &f.app;
+    let member = app
+        .db
+        .member_search(Scope::Subtree(branch), &MemberFilter::default(), 1, 0)
+        .await
+        .unwrap()[0]
+        .id;
+    let community_org = app.org(admin, community).await.unwrap();
+    let territory = community_org
+        .territory_id
+        .expect("a community has a territory");
+    let meeting = app
+        .record_meeting(
+            admin,
+            branch,
+            &app::orglife::MeetingInput {
+                institution: "支部党员大会".into(),
+                held_on: app::members::today().to_string(),
+                place: "党群服务中心".into(),
+                chair: "某".into(),
+                recorder: "某".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let attachment = app
+        .attach_to_meeting(admin, meeting, "记录.png", &png())
+        .await
+        .unwrap();
+    let report = app
+        .report_make(admin, Some(branch), "monthly", None)
+        .await
+        .unwrap();
+    let root = app.public_root().await.unwrap();
+    let (call, _code) = app
+        .submit_call(
+            root,
+            &app::calls::CallInput {
+                item_code: "C05-01".into(),
+                territory_id: Some(territory),
+                address: "桃园小区 3 栋".into(),
+                description: "楼道灯不亮".into(),
+                resident_name: "王女士".into(),
+                phone: "13912345678".into(),
+            },
+            &[("现场.png".into(), png())],
+            "phone",
+            None,
+        )
+        .await
+        .unwrap();
+    let photo = app.db.call_photo_ids(call).await.unwrap()[0];
+    let user = app
+        .create_user(
+            admin,
+            &app::users::UserInput {
+                username: format!("target_{tag}"),
+                display_name: "被操作的账号".into(),
+                password: PASSWORD.into(),
+                role: "branch_officer".into(),
+                org_id: branch,
+                member_id: None,
+                call_unit_id: None,
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    Objects {
+        community,
+        branch,
+        member,
+        territory,
+        meeting,
+        attachment,
+        report,
+        call,
+        photo,
+        user,
+    }
+}
+
+fn png() -> Vec<u8> {
+    let mut out = Vec::new();
+    image::DynamicImage::ImageRgb8(image::RgbImage::new(16, 12))
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+async fn world(f: &Fixture) -> World {
+    let admin = f.app.actor_by_username("admin").await.unwrap();
+    let member = f.app.actor_by_username("member").await.unwrap();
+    let community = f.app.actor_by_username("community_admin").await.unwrap();
+    let own_branch = member.org_id;
+    assert!(
+        f.app.org(&community, own_branch).await.is_ok(),
+        "the member login's branch is in the community admin's scope"
+    );
+    let foreign_branch = f
+        .app
+        .member(&admin, f.foreign_member)
+        .await
+        .unwrap()
+        .branch_id;
+    let mut foreign_community = foreign_branch;
+    loop {
+        let org = f.app.org(&admin, foreign_community).await.unwrap();
+        if org.kind == "community_committee" {
+            break;
+        }
+        foreign_community = org.parent_id.expect("a branch sits under a community");
+    }
+    World {
+        own: objects(f, &admin, own_branch, community.org_id, "own").await,
+        foreign: objects(f, &admin, foreign_branch, foreign_community, "foreign").await,
+        admin,
+    }
+}
+
+/// Builds the request of `method path` for `role` on `side`, making afresh what an accepted
+/// write would use up.
+async fn attempt(
+    f: &Fixture,
+    w: &World,
+    side: Side,
+    role: &str,
+    method: &str,
+    path: &str,
+) -> Attempt {
+    let o = w.objects(side);
+    let app = &f.app;
+    let n = serial();
+    let id_number = domain::idcard::make_id_number(
+        "110105",
+        chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap() + chrono::Duration::days(n as i64),
+        (n % 900) as u16 + 1,
+        domain::Gender::Female,
+    );
+    let branch = o.branch.to_string();
+    let member_form = vec![
+        ("branch_id", branch.as_str()),
+        ("name", "走查"),
+        ("id_number", id_number.as_str()),
+        ("category", "在职"),
+        ("status", "正式党员"),
+        ("admitted_on", "2000-07-01"),
+    ];
+    let member_json = json!({"branch_id": o.branch, "name": "走查", "id_number": id_number,
+        "category": "在职", "status": "正式党员", "admitted_on": "2000-07-01"});
+    let restriction_from = || free_restriction_day(f, w, o.member);
+    let fresh_restriction = || async {
+        let from = restriction_from().await;
+        let id = app
+            .add_restriction(
+                &w.admin,
+                o.member,
+                &app::restrictions::RestrictionInput {
+                    kind: "rights_suspended".into(),
+                    from: from.to_string(),
+                    reason: "走查".into(),
+                    approval: "某党委".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        (id, (from + chrono::Duration::days(1)).to_string())
+    };
+    // The login whose own things (tokens, messages) the per-user routes act on.
+    let acting = app.actor_by_username(role).await.unwrap();
+    let owner = match side {
+        Side::Own => (acting.user_id, role.to_string()),
+        Side::Foreign => (o.user, "target_foreign".to_string()),
+    };
+    let org_query = format!("org_id={}", o.branch);
+    let (uri, payload) = match (method, path) {
+        ("POST", "/logout") => ("/logout".into(), form(&[])),
+        ("GET", "/") => (format!("/?{org_query}"), Payload::None),
+        ("GET", "/dashboard/export") => (format!("/dashboard/export?{org_query}"), Payload::None),
+        ("GET", "/reports") => (format!("/reports?{org_query}"), Payload::None),
+        ("POST", "/reports") => (
+            "/reports".into(),
+            form(&[("org_id", &branch), ("period", "weekly:")]),
+        ),
+        ("GET", "/reports/{id}") => (format!("/reports/{}", o.report), Payload::None),
+        ("GET", "/reports/{id}/xlsx") => (format!("/reports/{}/xlsx", o.report), Payload::None),
+        ("GET", "/orgs") => ("/orgs".into(), Payload::None),
+        ("POST", "/orgs") => (
+            "/orgs".into(),
+            form(&[
+                ("parent_id", &o.community.to_string()),
+                ("kind", "branch"),
+                ("branch_kind", "joint"),
+                ("name", &format!("走查支部{n}")),
+            ]),
+        ),
+        ("GET", "/orgs/{id}") => (format!("/orgs/{}", o.branch), Payload::None),
+        ("POST", "/orgs/{id}") => {
+            let org = app.org(&w.admin, o.branch).await.unwrap();
+            (format!("/orgs/{}", o.branch), form(&[("name", &org.name)]))
+        }
+        ("POST", "/orgs/{id}/concurrent") => (
+            format!("/orgs/{}/concurrent", o.branch),
+            form(&[("name", "某"), ("unit", "某单位")]),
+        ),
+        ("GET", "/territory") => ("/territory".into(), Payload::None),
+        ("POST", "/territory") => (
+            "/territory".into(),
+            form(&[
+                ("parent_id", &o.territory.to_string()),
+                ("name", &format!("走查网格{n}")),
+            ]),
+        ),
+        ("GET", "/territory/{id}") => (format!("/territory/{}", o.territory), Payload::None),
+        ("GET", "/members") => (format!("/members?{org_query}"), Payload::None),
+        ("POST", "/members") => ("/members".into(), form(&member_form)),
+        ("GET", "/members/new") => (format!("/members/new?{org_query}"), Payload::None),
+        ("GET", "/members/quality") => (format!("/members/quality?{org_query}"), Payload::None),
+        ("GET", "/members/import") => ("/members/import".into(), Payload::None),
+        ("POST", "/members/import") => {
+            let org = app.org(&w.admin, o.branch).await.unwrap();
+            let csv = format!(
+                "姓名,身份证号,所在党支部,党员类别,党员状态,入党日期\n走查,{id_number},{},在职,正式党员,2000-07-01\n",
+                org.name
+            );
+            (
+                "/members/import".into(),
+                Payload::Multipart(vec![], vec![("file".into(), "党员.csv".into(), csv.into())]),
+            )
+        }
+        ("GET", "/members/template.xlsx") => ("/members/template.xlsx".into(), Payload::None),
+        ("GET", "/members/export") => (format!("/members/export?{org_query}"), Payload::None),
+        ("GET", "/members/{id}") => (format!("/members/{}", o.member), Payload::None),
+        ("POST", "/members/{id}") => {
+            let m = app.member(&w.admin, o.member).await.unwrap();
+            (
+                format!("/members/{}", o.member),
+                form(&[
+                    ("branch_id", &m.branch_id.to_string()),
+                    ("name", &m.name),
+                    ("id_number", &m.id_number),
+                    ("category", &m.category),
+                    ("status", &m.status),
+                    ("admitted_on", &m.admitted_on.to_string()),
+                ]),
+            )
+        }
+        ("GET", "/members/{id}/edit") => (format!("/members/{}/edit", o.member), Payload::None),
+        ("POST", "/members/{id}/dues/base") => (
+            format!("/members/{}/dues/base", o.member),
+            form(&[
+                ("category", "retired"),
+                ("base", "3000"),
+                ("effective_month", "2026-01"),
+            ]),
+        ),
+        ("POST", "/members/{id}/dues/payments") => (
+            format!("/members/{}/dues/payments", o.member),
+            form(&[
+                ("from_month", "2026-01"),
+                ("paid_on", &app::members::today().to_string()),
+            ]),
+        ),
+        ("POST", "/members/{id}/dues/waivers") => (
+            format!("/members/{}/dues/waivers", o.member),
+            form(&[
+                ("from_month", "2026-02"),
+                ("to_month", "2026-02"),
+                ("reason", "走查"),
+                ("approved_by", "某党委"),
+                ("approved_on", "2026-02-01"),
+            ]),
+        ),
+        ("POST", "/members/{id}/restrictions") => (
+            format!("/members/{}/restrictions", o.member),
+            form(&[
+                ("kind", "rights_suspended"),
+                ("from", &restriction_from().await.to_string()),
+                ("reason", "走查"),
+                ("approval", "某党委"),
+            ]),
+        ),
+        ("POST", "/members/{id}/restrictions/{restriction}/end") => {
+            let (restriction, ended_on) = fresh_restriction().await;
+            (
+                format!("/members/{}/restrictions/{restriction}/end", o.member),
+                form(&[("ended_on", &ended_on), ("end_approval", "某党委")]),
+            )
+        }
+        ("GET", "/birthdays") => (format!("/birthdays?{org_query}"), Payload::None),
+        ("GET", "/orglife") => (format!("/orglife?{org_query}"), Payload::None),
+        ("GET", "/orglife/new") => (format!("/orglife/new?{org_query}"), Payload::None),
+        ("GET", "/orglife/export") => (format!("/orglife/export?{org_query}"), Payload::None),
+        ("POST", "/orglife/meetings") => (
+            "/orglife/meetings".into(),
+            form(&[
+                ("org_id", &branch),
+                ("institution", "themed_party_day"),
+                ("held_on", &app::members::today().to_string()),
+                ("place", "党群服务中心"),
+                ("chair", "某"),
+                ("recorder", "某"),
+            ]),
+        ),
+        ("GET", "/orglife/meetings/{id}") => {
+            (format!("/orglife/meetings/{}", o.meeting), Payload::None)
+        }
+        ("POST", "/orglife/meetings/{id}") => (
+            format!("/orglife/meetings/{}", o.meeting),
+            form(&[
+                ("institution", "branch_general_meeting"),
+                ("held_on", &app::members::today().to_string()),
+                ("place", "党群服务中心"),
+                ("chair", "某"),
+                ("recorder", "某"),
+            ]),
+        ),
+        ("GET", "/orglife/meetings/{id}/edit") => (
+            format!("/orglife/meetings/{}/edit", o.meeting),
+            Payload::None,
+        ),
+        ("POST", "/orglife/meetings/{id}/votes") => (
+            format!("/orglife/meetings/{}/votes", o.meeting),
+            form(&[
+                ("decision", "ordinary"),
+                ("subject", "走查"),
+                ("expected", "3"),
+                ("present", "3"),
+                ("yes", "3"),
+            ]),
+        ),
+        ("POST", "/orglife/meetings/{id}/attachments") => (
+            format!("/orglife/meetings/{}/attachments", o.meeting),
+            Payload::Multipart(vec![], vec![("file".into(), "x.png".into(), png())]),
+        ),
+        ("POST", "/orglife/meetings/{id}/signin") => {
+            (format!("/orglife/meetings/{}/signin", o.meeting), form(&[]))
+        }
+        ("GET", "/orglife/attachments/{id}") => (
+            format!("/orglife/attachments/{}", o.attachment),
+            Payload::None,
+        ),
+        ("GET", "/orglife/rules") => ("/orglife/rules".into(), Payload::None),
+        ("POST", "/orglife/rules") => (
+            "/orglife/rules".into(),
+            form(&[("kind", "*"), ("effective_year", "2031")]),
+        ),
+        ("POST", "/orglife/exemptions") => (
+            "/orglife/exemptions".into(),
+            form(&[
+                ("org_id", &branch),
+                ("from", "2026-02-01"),
+                ("to", "2026-02-28"),
+                ("reason", "走查"),
+                ("approval", "某党委"),
+            ]),
+        ),
+        ("POST", "/orglife/exemptions/{id}/delete") => {
+            let exemption = app
+                .grant_exemption(
+                    &w.admin,
+                    o.branch,
+                    &app::orglife_rules::ExemptionInput {
+                        institution: String::new(),
+                        from: "2026-03-01".into(),
+                        to: "2026-03-31".into(),
+                        reason: "走查".into(),
+                        approval: "某党委".into(),
+                    },
+                )
+                .await
+                .unwrap();
+            (format!("/orglife/exemptions/{exemption}/delete"), form(&[]))
+        }
+        ("GET", "/calls") => ("/calls".into(), Payload::None),
+        ("POST", "/calls") => (
+            "/calls".into(),
+            Payload::Multipart(
+                vec![
+                    ("item_code".into(), "C05-01".into()),
+                    ("territory_id".into(), o.territory.to_string()),
+                    ("address".into(), "桃园小区".into()),
+                    ("description".into(), "楼道灯坏了一周没人修".into()),
+                    ("phone".into(), "13912345678".into()),
+                ],
+                vec![],
+            ),
+        ),
+        ("GET", "/calls/new") => ("/calls/new".into(), Payload::None),
+        ("GET", "/calls/figures") => ("/calls/figures".into(), Payload::None),
+        ("GET", "/calls/figures/export") => ("/calls/figures/export".into(), Payload::None),
+        ("GET", "/calls/calendar") => ("/calls/calendar".into(), Payload::None),
+        ("POST", "/calls/calendar") => (
+            "/calls/calendar".into(),
+            form(&[("year", "2031"), ("holidays", ""), ("makeup", "")]),
+        ),
+        ("GET", "/calls/catalogue") => ("/calls/catalogue".into(), Payload::None),
+        ("POST", "/calls/catalogue") => ("/calls/catalogue".into(), form(&[])),
+        ("GET", "/calls/photos/{id}") => (format!("/calls/photos/{}", o.photo), Payload::None),
+        ("GET", "/calls/{id}") => (format!("/calls/{}", o.call), Payload::None),
+        ("POST", "/calls/{id}/act") => (
+            format!("/calls/{}/act", o.call),
+            form(&[("action", "note"), ("text", "走查")]),
+        ),
+        ("GET", "/inbox") => ("/inbox".into(), Payload::None),
+        ("POST", "/inbox/{id}/read") => {
+            let key = format!("walk-{n}");
+            app.db
+                .outbox_enqueue(&store::NewMessage {
+                    org_id: o.branch,
+                    recipient_user_id: Some(owner.0),
+                    recipient_member_id: None,
+                    channel: "inbox".into(),
+                    kind: "walk".into(),
+                    dedupe_key: key.clone(),
+                    title: "走查".into(),
+                    body: String::new(),
+                    link: "/".into(),
+                })
+                .await
+                .unwrap();
+            for queued in app.db.outbox_undelivered("inbox", 1000).await.unwrap() {
+                app.db.outbox_mark_delivered(queued.id).await.unwrap();
+            }
+            let recipient = store::Recipient {
+                user_id: owner.0,
+                member_id: None,
+            };
+            let id = app.db.inbox(recipient, 1).await.unwrap()[0].id;
+            (format!("/inbox/{id}/read"), form(&[]))
+        }
+        ("GET", "/dues") => (format!("/dues?{org_query}"), Payload::None),
+        ("GET", "/dues/export") => (format!("/dues/export?{org_query}"), Payload::None),
+        ("GET", "/dues/year") => (format!("/dues/year?{org_query}"), Payload::None),
+        ("GET", "/dues/items") => ("/dues/items".into(), Payload::None),
+        ("POST", "/dues/expenses") => (
+            "/dues/expenses".into(),
+            form(&[
+                ("org_id", &branch),
+                ("spent_on", "2026-03-01"),
+                ("amount", "10.00"),
+                ("purpose", "走查"),
+            ]),
+        ),
+        ("GET", "/me") => ("/me".into(), Payload::None),
+        ("GET", "/users") => (format!("/users?{org_query}"), Payload::None),
+        ("POST", "/users") => (
+            "/users".into(),
+            form(&[
+                ("username", &format!("walk{n}")),
+                ("display_name", "某"),
+                ("password", "abcd12345"),
+                ("role", "branch_officer"),
+                ("org_id", &branch),
+            ]),
+        ),
+        ("POST", "/users/{id}/password") => (
+            format!("/users/{}/password", o.user),
+            form(&[("password", "abcd12345")]),
+        ),
+        ("POST", "/users/{id}/unlock") => (format!("/users/{}/unlock", o.user), form(&[])),
+        ("GET", "/users/{id}/tokens") => (format!("/users/{}/tokens", o.user), Payload::None),
+        ("POST", "/users/{id}/tokens/{token}/revoke") => {
+            let target = match side {
+                Side::Own => "target_own",
+                Side::Foreign => "target_foreign",
+            };
+            let token = token_of(f, target).await;
+            (
+                format!("/users/{}/tokens/{token}/revoke", o.user),
+                form(&[]),
+            )
+        }
+        ("GET", "/tokens") => ("/tokens".into(), Payload::None),
+        ("POST", "/tokens") => ("/tokens".into(), form(&[("name", "走查")])),
+        ("POST", "/tokens/{id}/revoke") => {
+            let token = token_of(f, &owner.1).await;
+            (format!("/tokens/{token}/revoke"), form(&[]))
+        }
+        ("GET", "/audit") => (format!("/audit?{org_query}"), Payload::None),
+        ("GET", "/api/v1/me") => ("/api/v1/me".into(), Payload::None),
+        ("POST", "/api/v1/orgs") => (
+            "/api/v1/orgs".into(),
+            Payload::Json(json!({"parent_id": o.community, "kind": "branch",
+                "branch_kind": "joint", "name": format!("走查支部{n}")})),
+        ),
+        ("GET", "/api/v1/orgs/{id}") => (format!("/api/v1/orgs/{}", o.branch), Payload::None),
+        ("PUT", "/api/v1/orgs/{id}") => {
+            let org = app.org(&w.admin, o.branch).await.unwrap();
+            (
+                format!("/api/v1/orgs/{}", o.branch),
+                Payload::Json(json!({"kind": "branch", "branch_kind": org.branch_kind,
+                    "name": org.name})),
+            )
+        }
+        ("GET", "/api/v1/orgs/{id}/children") => (
+            format!("/api/v1/orgs/{}/children", o.community),
+            Payload::None,
+        ),
+        ("GET", "/api/v1/members") => (format!("/api/v1/members?{org_query}"), Payload::None),
+        ("POST", "/api/v1/members") => ("/api/v1/members".into(), Payload::Json(member_json)),
+        ("GET", "/api/v1/members/{id}") => (format!("/api/v1/members/{}", o.member), Payload::None),
+        ("PUT", "/api/v1/members/{id}") => {
+            let m = app.member(&w.admin, o.member).await.unwrap();
+            (
+                format!("/api/v1/members/{}", o.member),
+                Payload::Json(json!({"branch_id": m.branch_id, "name": m.name,
+                    "id_number": m.id_number, "category": m.category, "status": m.status,
+                    "admitted_on": m.admitted_on.to_string()})),
+            )
+        }
+        ("GET", "/api/v1/members/{id}/restrictions") => (
+            format!("/api/v1/members/{}/restrictions", o.member),
+            Payload::None,
+        ),
+        ("POST", "/api/v1/members/{id}/restrictions") => (
+            format!("/api/v1/members/{}/restrictions", o.member),
+            Payload::Json(json!({"kind": "rights_suspended",
+                "from": restriction_from().await.to_string(),
+                "reason": "走查", "approval": "某党委"})),
+        ),
+        ("POST", "/api/v1/members/{id}/restrictions/{restriction}/end") => {
+            let (restriction, ended_on) = fresh_restriction().await;
+            (
+                format!(
+                    "/api/v1/members/{}/restrictions/{restriction}/end",
+                    o.member
+                ),
+                Payload::Json(json!({"ended_on": ended_on, "end_approval": "某党委"})),
+            )
+        }
+        ("GET", "/api/v1/users") => (format!("/api/v1/users?{org_query}"), Payload::None),
+        ("POST", "/api/v1/users") => (
+            "/api/v1/users".into(),
+            Payload::Json(json!({"username": format!("walk{n}"), "display_name": "某",
+                "password": "abcd12345", "role": "branch_officer", "org_id": o.branch})),
+        ),
+        ("POST", "/api/v1/dues/quote") => (
+            "/api/v1/dues/quote".into(),
+            Payload::Json(json!({"category": "retired", "base": "3000"})),
+        ),
+        ("GET", "/api/v1/dues/notice") => (
+            format!("/api/v1/dues/notice?{org_query}&month=2026-11"),
+            Payload::None,
+        ),
+        ("GET", "/api/v1/stats/overview") => {
+            (format!("/api/v1/stats/overview?{org_query}"), Payload::None)
+        }
+        ("GET", "/api/v1/reports") => (format!("/api/v1/reports?{org_query}"), Payload::None),
+        ("GET", "/api/v1/reports/{id}") => (format!("/api/v1/reports/{}", o.report), Payload::None),
+        _ => panic!("no request is built for {method} {path}"),
+    };
+    Attempt { uri, payload }
+}
+
+/// A day from which a new restriction of `member` overlaps none before it: any still open is
+/// ended first (an accepted request of the walk may have left one).
+async fn free_restriction_day(f: &Fixture, w: &World, member: i64) -> chrono::NaiveDate {
+    let day = chrono::Duration::days(1);
+    let mut latest = f.app.member(&w.admin, member).await.unwrap().admitted_on;
+    for r in f.app.member_restrictions(&w.admin, member).await.unwrap() {
+        let end = match r.ended_on {
+            Some(end) => end,
+            None => {
+                let end = r.from_date + day;
+                f.app
+                    .end_restriction(
+                        &w.admin,
+                        member,
+                        r.id,
+                        &app::restrictions::RestrictionEndInput {
+                            ended_on: end.to_string(),
+                            end_approval: "某党委".into(),
+                        },
+                    )
+                    .await
+                    .unwrap();
+                end
+            }
+        };
+        latest = latest.max(end);
+    }
+    latest + day
+}
+
+/// The id of a fresh API token of `user`.
+async fn token_of(f: &Fixture, username: &str) -> i64 {
+    let owner = f.app.actor_by_username(username).await.unwrap();
+    f.app
+        .create_api_token(&owner, &format!("走查{}", serial()), 30)
+        .await
+        .unwrap();
+    f.app.db.api_token_list(owner.user_id).await.unwrap()[0].id
+}
+
+/// How a request is authenticated.
+enum Auth<'a> {
+    Anonymous,
+    /// A browser session: cookie and CSRF token, or `None` to leave the token out.
+    Session(&'a str, Option<&'a str>),
+    Bearer(&'a str),
+}
+
+async fn send(
+    f: &Fixture,
+    method: &str,
+    reach: Reach,
+    attempt: &Attempt,
+    auth: Auth<'_>,
+) -> (StatusCode, String) {
+    let mut builder = Request::builder().method(method).uri(&attempt.uri);
+    let mut csrf_field = None;
+    match auth {
+        Auth::Anonymous => {}
+        Auth::Session(cookie, csrf) => {
+            builder = builder.header(header::COOKIE, cookie);
+            if let Some(csrf) = csrf {
+                if reach == Reach::Api {
+                    builder = builder.header("x-csrf-token", csrf);
+                } else {
+                    csrf_field = Some(csrf.to_string());
+                }
+            }
+        }
+        Auth::Bearer(token) => {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+    }
+    let body = match &attempt.payload {
+        Payload::None if Route::changes_state(method) => {
+            builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            Body::from(
+                csrf_field
+                    .map(|c| format!("csrf={}", encode(&c)))
+                    .unwrap_or_default(),
+            )
+        }
+        Payload::None => Body::empty(),
+        Payload::Form(pairs) => {
+            builder = builder.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+            let mut fields: Vec<String> = pairs
+                .iter()
+                .map(|(k, v)| format!("{k}={}", encode(v)))
+                .collect();
+            if let Some(csrf) = csrf_field {
+                fields.push(format!("csrf={}", encode(&csrf)));
+            }
+            Body::from(fields.join("&"))
+        }
+        Payload::Json(value) => {
+            builder = builder.header(header::CONTENT_TYPE, "application/json");
+            Body::from(value.to_string())
+        }
+        Payload::Multipart(fields, files) => {
+            let mut fields: Vec<(&str, &str)> = fields
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            if let Some(csrf) = &csrf_field {
+                fields.push(("csrf", csrf.as_str()));
+            }
+            let files: Vec<(&str, &str, &[u8])> = files
+                .iter()
+                .map(|(k, name, bytes)| (k.as_str(), name.as_str(), bytes.as_slice()))
+                .collect();
+            let (content_type, body) = multipart(&fields, &files);
+            builder = builder.header(header::CONTENT_TYPE, content_type);
+            Body::from(body)
+        }
+    };
+    f.call(builder.body(body).unwrap()).await
+}
+
+/// The scoped (method, route) pairs of the router.
+fn scoped_routes() -> Vec<(&'static str, &'static Route)> {
+    web::routes::all()
+        .flat_map(|r| r.methods.iter().map(move |m| (*m, r)))
+        .filter(|(m, r)| matches!(case(m, r.path), Some(Case::Scoped)))
+        .collect()
+}
+
+/// Every (method, route) behind a login: the scoped ones and those of the caller's own.
+fn login_routes() -> Vec<(&'static str, &'static Route)> {
+    web::routes::all()
+        .flat_map(|r| r.methods.iter().map(move |m| (*m, r)))
+        .filter(|(m, r)| matches!(case(m, r.path), Some(Case::Scoped | Case::Own)))
+        .collect()
+}
+
+/// A fresh session of `role`, for requests that would end the shared one.
+async fn own_session(f: &Fixture, role: &str) -> (String, String) {
+    let (_, session) = f.app.login(role, PASSWORD, LOCAL).await.unwrap();
+    (format!("dj_session={}", session.token), session.csrf_token)
+}
+
+/// Sends the attempt as `role`, with a session or the role's API token as the route takes.
+async fn as_role(
+    f: &Fixture,
+    role: &str,
+    method: &str,
+    route: &Route,
+    attempt: &Attempt,
+) -> (StatusCode, String) {
+    if route.reach == Reach::Api {
+        return send(
+            f,
+            method,
+            route.reach,
+            attempt,
+            Auth::Bearer(&f.tokens[role]),
+        )
+        .await;
+    }
+    let (cookie, csrf) = if route.path == "/logout" {
+        own_session(f, role).await
+    } else {
+        f.sessions[role].clone()
+    };
+    send(
+        f,
+        method,
+        route.reach,
+        attempt,
+        Auth::Session(&cookie, Some(&csrf)),
+    )
+    .await
+}
+
+/// The newest audit row in the foreign street written by anyone but the district admin (who
+/// sets up what the walk uses up) or the foreign login whose tokens the walk makes, to see that refused requests left nothing there.
+async fn newest_audit(f: &Fixture, w: &World) -> Option<i64> {
+    f.app
+        .db
+        .audit_list(Scope::Subtree(f.foreign_org), None, 10_000, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|row| {
+            row.actor_user_id != Some(w.admin.user_id) && row.actor_user_id != Some(w.foreign.user)
+        })
+        .map(|row| row.id)
+        .max()
+}
+
+#[tokio::test]
+async fn every_route_refuses_another_street_and_records_who_may_use_it_at_home() {
+    for f in fixtures().await {
+        let w = world(&f).await;
+        let routes = scoped_routes();
+        let before = newest_audit(&f, &w).await;
+        let mut leaks = Vec::new();
+        for role in ROLES.iter().filter(|r| **r != "admin") {
+            for (method, route) in &routes {
+                let attempt = attempt(&f, &w, Side::Foreign, role, method, route.path).await;
+                let (status, body) = as_role(&f, role, method, route, &attempt).await;
+                let sent_away = *method == "GET" && status == StatusCode::SEE_OTHER;
+                // An import names its branches inside the file: a row naming another street's
+                // branch refuses the whole file, saying why.
+                let file_refused = status.is_client_error() && body.contains("不在您的管理范围内");
+                if !(refused(status) || sent_away || file_refused) {
+                    leaks.push(format!(
+                        "{role} {method} {} gave {status}: {}",
+                        attempt.uri,
+                        page_text(&body)
+                    ));
+                }
+            }
+        }
+        assert!(
+            leaks.is_empty(),
+            "answered on another street:\n{}",
+            leaks.join("\n")
+        );
+        assert_eq!(
+            newest_audit(&f, &w).await,
+            before,
+            "a refused request changed another street"
+        );
+
+        // Who may use what on their own data: answered, or refused (403/404).
+        let mut matrix: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for role in ROLES {
+            for (method, route) in &login_routes() {
+                let attempt = attempt(&f, &w, Side::Own, role, method, route.path).await;
+                let (status, body) = as_role(&f, role, method, route, &attempt).await;
+                assert!(
+                    !status.is_server_error(),
+                    "{role} {method} {} gave {status}: {}",
+                    attempt.uri,
+                    &body[..body.len().min(300)]
+                );
+                let row = matrix
+                    .entry(format!("{method:4} {}", route.path))
+                    .or_default();
+                row.push(if refused(status) {
+                    "—".into()
+                } else if *method == "GET" && status == StatusCode::SEE_OTHER {
+                    // Sent elsewhere (a member's home page is their own page).
+                    "→".into()
+                } else {
+                    "✓".into()
+                });
+            }
+        }
+        let mut table = format!("{:55} {}\n", "", ROLES.join(" | "));
+        for (route, cells) in &matrix {
+            table.push_str(&format!("{route:55} {}\n", cells.join(" | ")));
+        }
+        insta::assert_snapshot!("own_scope", table);
+    }
+}
+
+#[tokio::test]
+async fn no_route_behind_a_login_answers_without_one() {
+    for f in fixtures().await {
+        let w = world(&f).await;
+        for (method, route) in login_routes() {
+            let attempt = attempt(&f, &w, Side::Own, "admin", method, route.path).await;
+            let (status, body) = send(&f, method, route.reach, &attempt, Auth::Anonymous).await;
+            let to_login = status == StatusCode::SEE_OTHER && body.is_empty();
+            assert!(
+                status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN || to_login,
+                "{method} {} without a login gave {status}",
+                attempt.uri
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_state_changing_route_needs_the_csrf_token() {
+    for f in fixtures().await {
+        let w = world(&f).await;
+        for (method, route) in login_routes() {
+            if !Route::changes_state(method) {
+                continue;
+            }
+            // Signing in to a meeting is a member's own act; everything else the admin may do.
+            let role = if route.path.ends_with("/signin") {
+                "member"
+            } else {
+                "admin"
+            };
+            let attempt = attempt(&f, &w, Side::Own, role, method, route.path).await;
+            let (cookie, csrf) = own_session(&f, role).await;
+            let before = newest_audit_anywhere(&f, &w).await;
+            for sent in [None, Some("forged"), Some("")] {
+                let (status, body) = send(
+                    &f,
+                    method,
+                    route.reach,
+                    &attempt,
+                    Auth::Session(&cookie, sent),
+                )
+                .await;
+                // Pages answer 400 with the form's own message; the API answers 403.
+                // Pages answer 400 with the form's own message, or 422 when a form that
+                // requires the field cannot even be read without it; the API answers 403.
+                let refused = match route.reach {
+                    Reach::Api => status == StatusCode::FORBIDDEN,
+                    _ if sent.is_none() && status == StatusCode::UNPROCESSABLE_ENTITY => true,
+                    _ => status == StatusCode::BAD_REQUEST && body.contains("表单已过期或来源不明"),
+                };
+                assert!(
+                    refused,
+                    "{method} {} with CSRF token {sent:?} gave {status}",
+                    attempt.uri
+                );
+            }
+            assert_eq!(
+                newest_audit_anywhere(&f, &w).await,
+                before,
+                "{method} {} without its token changed something",
+                attempt.uri
+            );
+            // The same session with its token is let through, so the refusals above were the
+            // token's doing.
+            let (status, _) = send(
+                &f,
+                method,
+                route.reach,
+                &attempt,
+                Auth::Session(&cookie, Some(&csrf)),
+            )
+            .await;
+            assert_ne!(status, StatusCode::FORBIDDEN, "{method} {}", attempt.uri);
+        }
+    }
+}
+
+async fn newest_audit_anywhere(f: &Fixture, w: &World) -> Option<i64> {
+    f.app
+        .db
+        .audit_list(Scope::Subtree(w.admin.org_id), None, 1, 0)
+        .await
+        .unwrap()
+        .first()
+        .map(|row| row.id)
+}
+
+/// The words of a page without its markup and navigation, to quote in a failure.
+fn page_text(body: &str) -> String {
+    let main = body.split("<main").nth(1).unwrap_or(body);
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in main.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(200)
+        .collect()
+}
