@@ -125,6 +125,17 @@ impl App {
         {
             return Err(AppError::Forbidden);
         }
+        // Another admin of the same organisation is a peer, not someone managed: resetting
+        // their password would let one admin log in as the other and act in their name. Their
+        // login is the next level up's to hand over.
+        if privileged
+            && role == Some(Role::OrgAdmin)
+            && user.org_id == actor.org_id
+            && user.id != actor.user_id
+            && actor.role != Role::Admin
+        {
+            return Err(AppError::Forbidden);
+        }
         Ok(user)
     }
 

@@ -2897,6 +2897,60 @@ async fn a_password_reset_ends_other_sessions_and_revokes_api_tokens() {
 }
 
 #[tokio::test]
+async fn an_org_admin_cannot_take_over_a_peer_admin_s_login() {
+    for f in fixtures().await {
+        let admin = f.app.actor_by_username("admin").await.unwrap();
+        let street_admin = f.app.actor_by_username("street_admin").await.unwrap();
+        let community_admin = f.app.actor_by_username("community_admin").await.unwrap();
+        let peer = f
+            .app
+            .create_user(
+                &admin,
+                &app::users::UserInput {
+                    username: "street_admin_2".into(),
+                    display_name: "同街道的另一位管理员".into(),
+                    password: PASSWORD.into(),
+                    role: "org_admin".into(),
+                    org_id: street_admin.org_id,
+                    member_id: None,
+                    call_unit_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        let (status, _) = f
+            .form(
+                "street_admin",
+                &format!("/users/{}/password", peer.id),
+                &[("password", "Taken2026over")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "a peer's password");
+        assert!(
+            f.app.login("street_admin_2", PASSWORD, LOCAL).await.is_ok(),
+            "the peer's password is unchanged"
+        );
+        // Below them, and by the level above, resets go through.
+        let (status, _) = f
+            .form(
+                "street_admin",
+                &format!("/users/{}/password", community_admin.user_id),
+                &[("password", "Reset2026pass")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "a community admin below");
+        let (status, _) = f
+            .form(
+                "admin",
+                &format!("/users/{}/password", peer.id),
+                &[("password", "Reset2026pass")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "the district resets the street's");
+    }
+}
+
+#[tokio::test]
 async fn the_sweep_purges_expired_sessions() {
     for f in fixtures().await {
         let past = chrono::Utc::now() - chrono::Duration::hours(1);
