@@ -316,6 +316,59 @@ fn changes_of(record: &DuesRecord) -> Vec<AmountChange> {
         .collect()
 }
 
+/// A member's bills for the last [`HISTORY_MONTHS`] months up to `until`, from their record.
+fn bills_of(record: DuesRecord, admitted_on: NaiveDate, until: Month, fixing: FixingRule) -> MemberDues {
+    let changes = changes_of(&record);
+    let waived = waived_of(&record);
+    let paid: Vec<Month> = record
+        .payments
+        .iter()
+        .filter_map(|p| Month::parse(&p.month))
+        .collect();
+    let months: Vec<Month> = until.plus(1 - HISTORY_MONTHS).through(until).collect();
+    let admitted = Month::of(admitted_on);
+    let bases: Vec<domain::rollups::BaseFact> = record
+        .bases
+        .iter()
+        .filter_map(|b| {
+            Some(domain::rollups::BaseFact {
+                effective: Month::parse(&b.effective_month)?,
+                monthly: Fen(b.monthly_fen),
+                assessed_from: Month::parse(&b.assessed_from)?,
+            })
+        })
+        .collect();
+    let states: Vec<_> = month_states(&months, &bases, fixing, &paid, &waived)
+        .into_iter()
+        .map(|(m, due, state)| {
+            // DOMAIN.md §1.3: nothing is owed before admission.
+            if m < admitted {
+                (m, None, MonthState::NotDue)
+            } else {
+                (m, due, state)
+            }
+        })
+        .collect();
+    let covered: Vec<bool> = states.iter().map(|s| s.2.covered()).collect();
+    let bills = states
+        .iter()
+        .rev()
+        .map(|(m, due, state)| BillRow {
+            month: m.to_string(),
+            due: due.map(|d| d.to_string()),
+            state: *state,
+            state_label: state.label(),
+        })
+        .collect();
+    MemberDues {
+        current: amount_due(&changes, until, fixing).map(|f| f.to_string()),
+        bills,
+        unpaid_run: domain::dues::unpaid_run(&covered),
+        suspected_lapse: domain::dues::suspected_lapse(&covered),
+        record,
+    }
+}
+
 fn waived_of(record: &DuesRecord) -> Vec<(Month, Month)> {
     record
         .waivers
@@ -471,50 +524,12 @@ impl App {
         until: Month,
     ) -> Result<MemberDues> {
         let record = self.db.dues_record(actor.scope(), member_id).await?;
-        let changes = changes_of(&record);
-        let waived = waived_of(&record);
-        let paid: Vec<Month> = record
-            .payments
-            .iter()
-            .filter_map(|p| Month::parse(&p.month))
-            .collect();
-        let fixing = self.dues_settings().fixing;
-        let months: Vec<Month> = until.plus(1 - HISTORY_MONTHS).through(until).collect();
-        let admitted = Month::of(
-            self.db
-                .member_get(actor.scope(), member_id)
-                .await?
-                .admitted_on,
-        );
-        // DOMAIN.md §1.3: nothing is owed before admission.
-        let states: Vec<_> = month_states(&months, &changes, fixing, &paid, &waived)
-            .into_iter()
-            .map(|(m, due, state)| {
-                if m < admitted {
-                    (m, None, MonthState::NotDue)
-                } else {
-                    (m, due, state)
-                }
-            })
-            .collect();
-        let covered: Vec<bool> = states.iter().map(|s| s.2.covered()).collect();
-        let bills = states
-            .iter()
-            .rev()
-            .map(|(m, due, state)| BillRow {
-                month: m.to_string(),
-                due: due.map(|d| d.to_string()),
-                state: *state,
-                state_label: state.label(),
-            })
-            .collect();
-        Ok(MemberDues {
-            current: amount_due(&changes, until, fixing).map(|f| f.to_string()),
-            bills,
-            unpaid_run: domain::dues::unpaid_run(&covered),
-            suspected_lapse: domain::dues::suspected_lapse(&covered),
-            record,
-        })
+        let admitted = self
+            .db
+            .member_get(actor.scope(), member_id)
+            .await?
+            .admitted_on;
+        Ok(bills_of(record, admitted, until, self.dues_settings().fixing))
     }
 
     /// Records a payment covering `from..=to` at the amounts due for those months.
@@ -747,14 +762,15 @@ impl App {
             row.rate_permille = collection_rate_permille(row.paid, row.owed);
         }
         if per_member {
-            // A branch examines its members in arrears from its own notice (§1.4).
+            // A branch examines its members in arrears from its own notice (§1.4), read for all
+            // its members at once. A member who moved out since is not in the scope's records:
+            // following up their arrears is now the receiving branch's work.
+            let ids: Vec<i64> = groups.iter().map(|row| row.id).collect();
+            let mut records = self.db.dues_records(actor.scope(), &ids).await?;
             for row in groups.iter_mut() {
-                row.unpaid_run = match self.member_dues(actor, row.id, m).await {
-                    Ok(dues) => dues.unpaid_run,
-                    // Moved out since: following up arrears is now the receiving branch's work.
-                    Err(AppError::NotFound) => 0,
-                    Err(e) => return Err(e),
-                };
+                row.unpaid_run = records.remove(&row.id).map_or(0, |(admitted, record)| {
+                    bills_of(record, admitted, m, fixing).unpaid_run
+                });
             }
         }
         Ok(Notice {

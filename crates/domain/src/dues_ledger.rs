@@ -208,26 +208,41 @@ impl MonthState {
     }
 }
 
-/// The state of each month in `months`, from what was paid and waived.
+/// The state of each month in `months`, from the amounts on record, what was paid and what was
+/// waived. Classified by [`crate::rollups::month_state`], the rule the monthly notice and the
+/// figures use, so that a member's page agrees with them: a month before its amount was on
+/// record is 未核定 (owes nothing yet), and an amount of zero is a full exemption (DOMAIN.md
+/// §1.3).
 pub fn month_states(
     months: &[Month],
-    changes: &[AmountChange],
+    bases: &[crate::rollups::BaseFact],
     rule: FixingRule,
     paid: &[Month],
     waived: &[(Month, Month)],
 ) -> Vec<(Month, Option<Fen>, MonthState)> {
+    use crate::rollups::DuesMonth;
+    let changes: Vec<AmountChange> = bases
+        .iter()
+        .map(|b| AmountChange {
+            effective: b.effective,
+            monthly: b.monthly,
+        })
+        .collect();
     months
         .iter()
         .map(|&m| {
-            let due = amount_due(changes, m, rule);
-            let state = if paid.contains(&m) {
-                MonthState::Paid
-            } else if waived.iter().any(|(from, to)| *from <= m && m <= *to) {
-                MonthState::Waived
-            } else if due.is_none() {
-                MonthState::NotDue
-            } else {
-                MonthState::Unpaid
+            let due = amount_due(&changes, m, rule);
+            let state = match crate::rollups::month_state(
+                due,
+                crate::rollups::assessed(bases, m),
+                // The payment's own amount does not change the state; the month is paid.
+                paid.contains(&m).then_some(Fen(0)),
+                waived.iter().any(|(from, to)| *from <= m && m <= *to),
+            ) {
+                DuesMonth::Paid { .. } => MonthState::Paid,
+                DuesMonth::Waived => MonthState::Waived,
+                DuesMonth::Unpaid { .. } => MonthState::Unpaid,
+                DuesMonth::Unassessed => MonthState::NotDue,
             };
             (m, due, state)
         })
@@ -335,9 +350,45 @@ mod tests {
         assert_eq!(check_payment_months(&[], now), Err(PaymentError::NoMonths));
     }
 
+    fn on_record(effective: &str, yuan_fen: i64, from: &str) -> crate::rollups::BaseFact {
+        crate::rollups::BaseFact {
+            effective: m(effective),
+            monthly: Fen(yuan_fen),
+            assessed_from: m(from),
+        }
+    }
+
+    #[test]
+    fn months_before_the_amount_was_on_record_or_at_zero_owe_nothing() {
+        // Entered in April, dated back to January: January to March were 未核定 when they fell
+        // due, as on the monthly notice and in the figures.
+        let bases = [on_record("2026-01", 2000, "2026-04")];
+        let months: Vec<Month> = m("2026-01").through(m("2026-05")).collect();
+        let states = month_states(&months, &bases, FixingRule::Yearly, &[], &[]);
+        let kinds: Vec<MonthState> = states.iter().map(|s| s.2).collect();
+        assert_eq!(
+            kinds,
+            [
+                MonthState::NotDue,
+                MonthState::NotDue,
+                MonthState::NotDue,
+                MonthState::Unpaid,
+                MonthState::Unpaid
+            ]
+        );
+        // A paid month is paid even before the amount was on record.
+        let states = month_states(&months, &bases, FixingRule::Yearly, &[m("2026-02")], &[]);
+        assert_eq!(states[1].2, MonthState::Paid);
+        // §1.3: an amount of zero is a full exemption, never arrears.
+        let zero = [on_record("2026-01", 0, "2026-01")];
+        let states = month_states(&months, &zero, FixingRule::Yearly, &[], &[]);
+        assert!(states.iter().all(|s| s.2 == MonthState::Waived));
+        assert!(states.iter().all(|s| s.2.covered()));
+    }
+
     #[test]
     fn states_and_the_arrears_run() {
-        let changes = [change("2026-01", 2000)];
+        let changes = [on_record("2026-01", 2000, "2026-01")];
         let months: Vec<Month> = m("2026-01").through(m("2026-08")).collect();
         let paid = [m("2026-01"), m("2026-02")];
         let waived = [(m("2026-03"), m("2026-03"))];

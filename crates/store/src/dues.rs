@@ -1,6 +1,8 @@
 //! Party dues records (DOMAIN.md §1): base history, payments and waivers, each write scoped to
 //! the member's branch and audited in the same transaction.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::membership::{self, Span};
 use serde::Serialize;
@@ -22,6 +24,9 @@ pub struct DuesBase {
     pub rule_version: String,
     pub set_by: String,
     pub set_at: DateTime<Utc>,
+    /// The first month this amount was on record (YYYY-MM): months before it were 未核定 when
+    /// they fell due, however far back the amount is dated.
+    pub assessed_from: String,
 }
 
 #[derive(Debug, Clone)]
@@ -176,7 +181,8 @@ impl Db {
         self.dues_member_branch(scope, member_id).await?;
         let record = on_db!(self, pool => {
             let bases = sqlx::query_as::<_, DuesBase>(
-                "SELECT id, member_id, effective_month, category, base_fen, monthly_fen, working, rule_version, set_by, set_at \
+                "SELECT id, member_id, effective_month, category, base_fen, monthly_fen, working, rule_version, set_by, set_at, \
+                 COALESCE(assessed_from, effective_month) AS assessed_from \
                  FROM dues_bases WHERE member_id = $1 ORDER BY effective_month",
             )
             .bind(member_id)
@@ -199,6 +205,88 @@ impl Db {
             DuesRecord { bases, payments, waivers }
         });
         Ok(record)
+    }
+
+    /// The records of many members at once, with their admission dates, for those of them the
+    /// scope holds now (as [`Db::dues_record`] would answer one by one). A branch's notice
+    /// reads its members' arrears this way instead of once per member.
+    pub async fn dues_records(
+        &self,
+        scope: Scope,
+        member_ids: &[i64],
+    ) -> Result<HashMap<i64, (NaiveDate, DuesRecord)>> {
+        // Bound lists stay well under both engines' parameter limits.
+        const CHUNK: usize = 500;
+        let mut out: HashMap<i64, (NaiveDate, DuesRecord)> = HashMap::new();
+        for ids in member_ids.chunks(CHUNK) {
+            let mut params: Vec<Param> = ids.iter().map(|id| Param::I64(*id)).collect();
+            let list = (1..=ids.len())
+                .map(|i| format!("${i}"))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let held = format!(
+                "SELECT m.id FROM members m WHERE m.id IN ({list}) AND {}",
+                scope.member_condition("m", &mut params)
+            );
+            let members_sql = format!(
+                "SELECT m.id, m.admitted_on FROM members m WHERE m.id IN ({held})"
+            );
+            let bases_sql = format!(
+                "SELECT id, member_id, effective_month, category, base_fen, monthly_fen, working, rule_version, set_by, set_at, \
+                 COALESCE(assessed_from, effective_month) AS assessed_from \
+                 FROM dues_bases WHERE member_id IN ({held}) ORDER BY member_id, effective_month"
+            );
+            let payments_sql = format!(
+                "SELECT id, member_id, branch_id, month, amount_fen, paid_on, method, proxy_name, recorded_by, recorded_at \
+                 FROM dues_payments WHERE member_id IN ({held}) ORDER BY member_id, month"
+            );
+            let waivers_sql = format!(
+                "SELECT id, member_id, from_month, to_month, reason, approved_by, approval_ref, approved_on, recorded_by, recorded_at \
+                 FROM dues_waivers WHERE member_id IN ({held}) ORDER BY member_id, from_month"
+            );
+            let (members, bases, payments, waivers): (
+                Vec<(i64, NaiveDate)>,
+                Vec<DuesBase>,
+                Vec<DuesPayment>,
+                Vec<DuesWaiver>,
+            ) = on_db!(self, pool => {
+                (
+                    bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(members_sql.as_str())), &params).fetch_all(pool).await?,
+                    bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(bases_sql.as_str())), &params).fetch_all(pool).await?,
+                    bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(payments_sql.as_str())), &params).fetch_all(pool).await?,
+                    bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(waivers_sql.as_str())), &params).fetch_all(pool).await?,
+                )
+            });
+            for (id, admitted_on) in members {
+                out.insert(
+                    id,
+                    (
+                        admitted_on,
+                        DuesRecord {
+                            bases: Vec::new(),
+                            payments: Vec::new(),
+                            waivers: Vec::new(),
+                        },
+                    ),
+                );
+            }
+            for base in bases {
+                if let Some((_, record)) = out.get_mut(&base.member_id) {
+                    record.bases.push(base);
+                }
+            }
+            for payment in payments {
+                if let Some((_, record)) = out.get_mut(&payment.member_id) {
+                    record.payments.push(payment);
+                }
+            }
+            for waiver in waivers {
+                if let Some((_, record)) = out.get_mut(&waiver.member_id) {
+                    record.waivers.push(waiver);
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// Records one payment for one or more months, all or none; a month already paid is refused.

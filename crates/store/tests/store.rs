@@ -1099,6 +1099,18 @@ async fn dues_bases_payments_waivers_and_month_facts() {
             db.dues_record(b, ids[0]).await,
             Err(StoreError::NotFound)
         ));
+        // Many records at once: the same as one by one, for the members the scope holds.
+        let many = db.dues_records(a, &[ids[0], ids[1], 999_999]).await.unwrap();
+        assert_eq!(many.len(), 2, "an unknown id is left out");
+        let (_, first) = &many[&ids[0]];
+        assert_eq!(first.bases.len(), record.bases.len());
+        assert_eq!(first.payments.len(), 2);
+        assert_eq!(many[&ids[1]].1.waivers.len(), 1);
+        assert_eq!(first.bases[0].assessed_from, record.bases[0].assessed_from);
+        assert!(
+            db.dues_records(b, &[ids[0], ids[1]]).await.unwrap().is_empty(),
+            "another subtree reads none"
+        );
 
         let facts = db
             .dues_month_facts(whole, t.street_a, "2026-03")
