@@ -330,10 +330,27 @@ fn print_sweep(report: &app::reminders::SweepReport) {
     );
 }
 
-async fn serve(app: App, listen: &str) -> Result<(), String> {
-    let listener = tokio::net::TcpListener::bind(listen)
+/// Takes the address before any other work, so that a busy port is reported at once, in
+/// Chinese, and not after minutes of generating a demo.
+async fn bind(listen: &str) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(listen)
         .await
-        .map_err(|e| format!("无法监听 {listen}：{e}"))?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AddrInUse => format!(
+                "端口已被占用：{listen} 上已有程序在运行（可能是另一个党建工作平台）。\
+                 请先关闭它，或用 --listen 换一个端口，例如 --listen 127.0.0.1:8081"
+            ),
+            std::io::ErrorKind::PermissionDenied => format!(
+                "没有权限监听 {listen}：1024 以下的端口需要管理员权限，请换一个端口，例如 --listen 127.0.0.1:8080"
+            ),
+            std::io::ErrorKind::AddrNotAvailable => format!(
+                "本机没有地址 {listen}：请检查 --listen 的 IP，只在本机使用时填 127.0.0.1"
+            ),
+            _ => format!("无法监听 {listen}（{e}）：请检查 --listen 的写法，例如 127.0.0.1:8080"),
+        })
+}
+
+async fn serve(app: App, listener: tokio::net::TcpListener, listen: &str) -> Result<(), String> {
     let sweeper = app.clone();
     tokio::spawn(async move {
         loop {
@@ -373,6 +390,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             dues,
             web,
         } => {
+            let listener = bind(&listen).await?;
             let mut app = open(&db).await?;
             app.dues = dues.settings()?;
             app.backfill_days = dues.backfill_days()?;
@@ -385,7 +403,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                     first.username, first.password
                 );
             }
-            serve(app, &listen).await
+            serve(app, listener, &listen).await
         }
         Command::Demo {
             members,
@@ -401,6 +419,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             let settings = dues.settings()?;
             let backfill_days = dues.backfill_days()?;
             let public_upload = dues.public_upload_bytes_per_day()?;
+            let listener = if no_serve {
+                None
+            } else {
+                Some(bind(&listen).await?)
+            };
             if reset || db == DEMO_DB {
                 remove_sqlite_files(&db);
             }
@@ -438,10 +461,9 @@ async fn run(cli: Cli) -> Result<(), String> {
                     login.password
                 );
             }
-            if no_serve {
-                Ok(())
-            } else {
-                serve(app, &listen).await
+            match listener {
+                Some(listener) => serve(app, listener, &listen).await,
+                None => Ok(()),
             }
         }
         Command::Sweep { db, date, at, dues } => {

@@ -333,3 +333,26 @@ async fn sweep_escalates_as_of_the_date_or_instant_given() {
 fn at(s: &str) -> chrono::NaiveDateTime {
     chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M").unwrap()
 }
+
+#[test]
+fn a_busy_port_is_reported_in_chinese_before_any_work() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let listen = taken.local_addr().unwrap().to_string();
+    let dir = temp("busy-port");
+    let db = dir.join("dangjian.db");
+    let url = format!("sqlite://{}", db.display());
+    let started = std::time::Instant::now();
+    let out = dangjian(&["demo", "--members", "2000", "--db", &url, "--listen", &listen]);
+    assert!(!out.status.success());
+    let said = text(&out);
+    assert!(said.contains("端口已被占用") && said.contains("--listen"), "{said}");
+    assert!(!said.contains("演示数据已生成"), "no demo was generated first: {said}");
+    assert!(!db.exists(), "nothing was written");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let out = dangjian(&["serve", "--db", &url, "--listen", &listen]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("端口已被占用"));
+    assert!(!db.exists(), "serve did not create the database either");
+    drop(taken);
+    let _ = std::fs::remove_dir_all(&dir);
+}
