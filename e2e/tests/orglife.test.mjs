@@ -27,12 +27,13 @@ test('a branch secretary records a 主题党日 and the ledger turns green', { t
     await page.fill('input[name=chair]', '支部书记');
     await page.fill('input[name=recorder]', '组织委员');
     await page.fill('textarea[name=agenda]', '学习党的二十届四中全会精神；开展志愿服务');
-    // Everyone is ticked present by default; mark the last one absent with a reason.
+    // Nobody is ticked present on a new record: tick all but the last, who is absent with a reason.
     const boxes = page.locator('input[name=present]');
     const count = await boxes.count();
     assert.ok(count > 0, 'the roster lists the branch members');
+    assert.equal(await page.locator('input[name=present]:checked').count(), 0, 'a new record starts with nobody present');
+    for (let i = 0; i < Math.max(count - 1, 1); i += 1) await boxes.nth(i).check();
     if (count > 1) {
-      await boxes.nth(count - 1).uncheck();
       await page.locator('.att-row').nth(count - 1).locator('input[name^=reason_]').fill('外出务工');
     }
     await shot(page, 'meeting-form');

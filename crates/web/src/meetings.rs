@@ -34,7 +34,8 @@ pub(crate) struct MeetingFormPage {
 pub struct MeetingFormValues {
     /// Set when amending an existing record.
     meeting_id: Option<i64>,
-    /// Members ticked present; `None` ticks everyone (a new record).
+    /// Members ticked present; `None` on a new record ticks nobody, so that an absence is never
+    /// recorded as attendance by leaving the form as it came.
     present: Option<Vec<i64>>,
     reasons: Vec<(i64, String)>,
     institution: String,
@@ -108,7 +109,7 @@ pub async fn meeting_new(
 
 impl MeetingFormValues {
     fn ticked(&self, member: &i64) -> bool {
-        self.present.as_ref().is_none_or(|p| p.contains(member))
+        self.present.as_ref().is_some_and(|p| p.contains(member))
     }
 
     fn reason(&self, member: &i64) -> &str {
