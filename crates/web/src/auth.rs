@@ -66,6 +66,7 @@ impl FromRequestParts<App> for Session {
             .await
             .map_err(PageError)?
             .ok_or(PageError(AppError::Unauthenticated))?;
+        crate::request_log::note_user(parts, actor.user_id);
         Ok(Session { actor, csrf, token })
     }
 }
@@ -89,6 +90,7 @@ impl FromRequestParts<App> for ApiActor {
                 .await
                 .map_err(ApiError)?
                 .ok_or(ApiError(AppError::Unauthenticated))?;
+            crate::request_log::note_user(parts, actor.user_id);
             return Ok(ApiActor(actor));
         }
         let token = cookie(parts, SESSION_COOKIE).ok_or(ApiError(AppError::Unauthenticated))?;
@@ -107,6 +109,7 @@ impl FromRequestParts<App> for ApiActor {
                 return Err(ApiError(AppError::Forbidden));
             }
         }
+        crate::request_log::note_user(parts, actor.user_id);
         Ok(ApiActor(actor))
     }
 }

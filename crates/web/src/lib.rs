@@ -34,6 +34,7 @@ pub mod orglife_rules;
 pub mod orgs;
 pub mod pages;
 pub mod reports;
+pub mod request_log;
 pub mod restrictions;
 pub mod routes;
 pub mod territory;
@@ -163,6 +164,7 @@ pub fn router(app: App) -> Router {
             app.clone(),
             headers::security_headers,
         ))
+        .layer(axum::middleware::from_fn(request_log::log_requests))
         .with_state(app)
 }
 
