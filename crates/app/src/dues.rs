@@ -317,7 +317,12 @@ fn changes_of(record: &DuesRecord) -> Vec<AmountChange> {
 }
 
 /// A member's bills for the last [`HISTORY_MONTHS`] months up to `until`, from their record.
-fn bills_of(record: DuesRecord, admitted_on: NaiveDate, until: Month, fixing: FixingRule) -> MemberDues {
+fn bills_of(
+    record: DuesRecord,
+    admitted_on: NaiveDate,
+    until: Month,
+    fixing: FixingRule,
+) -> MemberDues {
     let changes = changes_of(&record);
     let waived = waived_of(&record);
     let paid: Vec<Month> = record
@@ -529,7 +534,12 @@ impl App {
             .member_get(actor.scope(), member_id)
             .await?
             .admitted_on;
-        Ok(bills_of(record, admitted, until, self.dues_settings().fixing))
+        Ok(bills_of(
+            record,
+            admitted,
+            until,
+            self.dues_settings().fixing,
+        ))
     }
 
     /// Records a payment covering `from..=to` at the amounts due for those months.

@@ -342,11 +342,25 @@ fn a_busy_port_is_reported_in_chinese_before_any_work() {
     let db = dir.join("dangjian.db");
     let url = format!("sqlite://{}", db.display());
     let started = std::time::Instant::now();
-    let out = dangjian(&["demo", "--members", "2000", "--db", &url, "--listen", &listen]);
+    let out = dangjian(&[
+        "demo",
+        "--members",
+        "2000",
+        "--db",
+        &url,
+        "--listen",
+        &listen,
+    ]);
     assert!(!out.status.success());
     let said = text(&out);
-    assert!(said.contains("端口已被占用") && said.contains("--listen"), "{said}");
-    assert!(!said.contains("演示数据已生成"), "no demo was generated first: {said}");
+    assert!(
+        said.contains("端口已被占用") && said.contains("--listen"),
+        "{said}"
+    );
+    assert!(
+        !said.contains("演示数据已生成"),
+        "no demo was generated first: {said}"
+    );
     assert!(!db.exists(), "nothing was written");
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
     let out = dangjian(&["serve", "--db", &url, "--listen", &listen]);

@@ -94,6 +94,14 @@ pub struct DuesRecord {
     pub waivers: Vec<DuesWaiver>,
 }
 
+/// Members with their admission dates, and the dues rows of all of them.
+type RecordRows = (
+    Vec<(i64, NaiveDate)>,
+    Vec<DuesBase>,
+    Vec<DuesPayment>,
+    Vec<DuesWaiver>,
+);
+
 /// What a month's notice for an org subtree is computed from.
 #[derive(Debug, Clone, Default)]
 pub struct DuesMonthFacts {
@@ -228,9 +236,8 @@ impl Db {
                 "SELECT m.id FROM members m WHERE m.id IN ({list}) AND {}",
                 scope.member_condition("m", &mut params)
             );
-            let members_sql = format!(
-                "SELECT m.id, m.admitted_on FROM members m WHERE m.id IN ({held})"
-            );
+            let members_sql =
+                format!("SELECT m.id, m.admitted_on FROM members m WHERE m.id IN ({held})");
             let bases_sql = format!(
                 "SELECT id, member_id, effective_month, category, base_fen, monthly_fen, working, rule_version, set_by, set_at, \
                  COALESCE(assessed_from, effective_month) AS assessed_from \
@@ -244,12 +251,7 @@ impl Db {
                 "SELECT id, member_id, from_month, to_month, reason, approved_by, approval_ref, approved_on, recorded_by, recorded_at \
                  FROM dues_waivers WHERE member_id IN ({held}) ORDER BY member_id, from_month"
             );
-            let (members, bases, payments, waivers): (
-                Vec<(i64, NaiveDate)>,
-                Vec<DuesBase>,
-                Vec<DuesPayment>,
-                Vec<DuesWaiver>,
-            ) = on_db!(self, pool => {
+            let (members, bases, payments, waivers): RecordRows = on_db!(self, pool => {
                 (
                     bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(members_sql.as_str())), &params).fetch_all(pool).await?,
                     bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(bases_sql.as_str())), &params).fetch_all(pool).await?,

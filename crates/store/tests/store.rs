@@ -1100,7 +1100,10 @@ async fn dues_bases_payments_waivers_and_month_facts() {
             Err(StoreError::NotFound)
         ));
         // Many records at once: the same as one by one, for the members the scope holds.
-        let many = db.dues_records(a, &[ids[0], ids[1], 999_999]).await.unwrap();
+        let many = db
+            .dues_records(a, &[ids[0], ids[1], 999_999])
+            .await
+            .unwrap();
         assert_eq!(many.len(), 2, "an unknown id is left out");
         let (_, first) = &many[&ids[0]];
         assert_eq!(first.bases.len(), record.bases.len());
@@ -1108,7 +1111,10 @@ async fn dues_bases_payments_waivers_and_month_facts() {
         assert_eq!(many[&ids[1]].1.waivers.len(), 1);
         assert_eq!(first.bases[0].assessed_from, record.bases[0].assessed_from);
         assert!(
-            db.dues_records(b, &[ids[0], ids[1]]).await.unwrap().is_empty(),
+            db.dues_records(b, &[ids[0], ids[1]])
+                .await
+                .unwrap()
+                .is_empty(),
             "another subtree reads none"
         );
 

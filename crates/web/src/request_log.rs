@@ -48,7 +48,9 @@ pub async fn log_requests(mut request: Request, next: Next) -> Response {
         Some(user_id) => {
             tracing::info!(target: "dangjian::request", %method, %route, status, ms = format!("{ms:.1}"), user_id)
         }
-        None => tracing::info!(target: "dangjian::request", %method, %route, status, ms = format!("{ms:.1}")),
+        None => {
+            tracing::info!(target: "dangjian::request", %method, %route, status, ms = format!("{ms:.1}"))
+        }
     }
     response
 }
@@ -106,7 +108,13 @@ mod tests {
         let line = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
         assert!(line.contains("method=GET"), "{line}");
         assert!(line.contains("route=/members/{id}"), "{line}");
-        assert!(line.contains("status=200") && line.contains("user_id=42"), "{line}");
-        assert!(!line.contains("q=") && !line.contains("/members/7"), "{line}");
+        assert!(
+            line.contains("status=200") && line.contains("user_id=42"),
+            "{line}"
+        );
+        assert!(
+            !line.contains("q=") && !line.contains("/members/7"),
+            "{line}"
+        );
     }
 }

@@ -2946,7 +2946,11 @@ async fn an_org_admin_cannot_take_over_a_peer_admin_s_login() {
                 &[("password", "Reset2026pass")],
             )
             .await;
-        assert_eq!(status, StatusCode::SEE_OTHER, "the district resets the street's");
+        assert_eq!(
+            status,
+            StatusCode::SEE_OTHER,
+            "the district resets the street's"
+        );
     }
 }
 
