@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The pages that read the roll-ups, under load with wrk, on SQLite or PostgreSQL, as
 # docs/BENCHMARKS.md reports them (issue 11). Everything it writes stays under target/bench/
-# (a PostgreSQL run uses the database `bench_<members>` on the server in BENCH_PG).
+# (a PostgreSQL run uses the database `dashboards_<members>` on the server in BENCH_PG).
 #   bash bench/dashboards.sh                                   # 50,000 members, SQLite
 #   MEMBERS=1000000 bash bench/dashboards.sh                   # a province-sized district
 #   ENGINE=postgres BENCH_PG=postgres://postgres@127.0.0.1:5432 bash bench/dashboards.sh
@@ -14,20 +14,9 @@ ENGINE="${ENGINE:-sqlite}"
 DURATION="${DURATION:-15s}"
 PORT="${PORT:-18183}"
 PASSWORD="Bench2026pass"
-OUT="target/bench"
-BIN="target/release/dangjian"
-mkdir -p "$OUT"
-case "$ENGINE" in
-  sqlite) DB="sqlite://$OUT/dashboards-$MEMBERS.db" ;;
-  postgres)
-    BENCH_PG="${BENCH_PG:-postgres://postgres@127.0.0.1:5432}"
-    psql "$BENCH_PG/postgres" -qc "DROP DATABASE IF EXISTS bench_$MEMBERS" -qc "CREATE DATABASE bench_$MEMBERS"
-    DB="$BENCH_PG/bench_$MEMBERS" ;;
-  *) echo "ENGINE is sqlite or postgres" >&2; exit 1 ;;
-esac
-
-command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
-cargo build --release -p dangjian
+source bench/common.sh
+bench_database dashboards
+bench_build
 
 echo "== seeding $MEMBERS members on $ENGINE"
 /usr/bin/time -f "BENCH seed_wall_s=%e seed_peak_rss_kb=%M" \
