@@ -186,33 +186,11 @@ impl Db {
 
     /// The member's bases, payments and waivers (also readable by the member themself).
     pub async fn dues_record(&self, scope: Scope, member_id: i64) -> Result<DuesRecord> {
-        self.dues_member_branch(scope, member_id).await?;
-        let record = on_db!(self, pool => {
-            let bases = sqlx::query_as::<_, DuesBase>(
-                "SELECT id, member_id, effective_month, category, base_fen, monthly_fen, working, rule_version, set_by, set_at, \
-                 COALESCE(assessed_from, effective_month) AS assessed_from \
-                 FROM dues_bases WHERE member_id = $1 ORDER BY effective_month",
-            )
-            .bind(member_id)
-            .fetch_all(pool)
-            .await?;
-            let payments = sqlx::query_as::<_, DuesPayment>(
-                "SELECT id, member_id, branch_id, month, amount_fen, paid_on, method, proxy_name, recorded_by, recorded_at \
-                 FROM dues_payments WHERE member_id = $1 ORDER BY month",
-            )
-            .bind(member_id)
-            .fetch_all(pool)
-            .await?;
-            let waivers = sqlx::query_as::<_, DuesWaiver>(
-                "SELECT id, member_id, from_month, to_month, reason, approved_by, approval_ref, approved_on, recorded_by, recorded_at \
-                 FROM dues_waivers WHERE member_id = $1 ORDER BY from_month",
-            )
-            .bind(member_id)
-            .fetch_all(pool)
-            .await?;
-            DuesRecord { bases, payments, waivers }
-        });
-        Ok(record)
+        self.dues_records(scope, &[member_id])
+            .await?
+            .remove(&member_id)
+            .map(|(_, record)| record)
+            .ok_or(StoreError::NotFound)
     }
 
     /// The records of many members at once, with their admission dates, for those of them the
