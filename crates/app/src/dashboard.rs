@@ -264,17 +264,6 @@ pub(crate) const CHILD_ORGLIFE_METRICS: &[&str] = &[
     "orglife.settled",
 ];
 
-/// Education levels by their stored codes; the member record's field fills them in.
-const EDUCATION: &[(&str, &str)] = &[
-    ("postgraduate", "研究生"),
-    ("bachelor", "大学本科"),
-    ("college", "大学专科"),
-    ("secondary_vocational", "中专"),
-    ("high_school", "高中"),
-    ("junior_or_below", "初中及以下"),
-    ("unknown", "未填写"),
-];
-
 fn labelled<T: Copy>(
     all: &[T],
     code: fn(T) -> &'static str,
@@ -368,7 +357,12 @@ impl App {
                 bands.push(("unknown", "缺转正日期"));
                 bands
             }),
-            by_education: f.parts(NOW, "education.", EDUCATION),
+            by_education: f.parts(NOW, "education.", &{
+                use domain::record::Education;
+                let mut levels = labelled(Education::ALL, Education::code, Education::label);
+                levels.push(("unknown", "未填写"));
+                levels
+            }),
             lost_contact: f.get(NOW, "flag.lost_contact"),
             pocket: f.get(NOW, "flag.pocket"),
             incomplete: f.get(NOW, "flag.incomplete"),

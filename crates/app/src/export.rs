@@ -7,6 +7,7 @@ use crate::import::HEADERS;
 use crate::members::{MemberQuery, mask_row};
 use crate::tabular::{CsvColumn, write_csv, xlsx_error};
 use crate::{Actor, App, Result};
+use domain::record::{Education, PartyPost};
 use domain::{ManagementMode, MemberCategory, MemberStatus};
 use store::MemberRow;
 
@@ -64,6 +65,20 @@ fn cells(row: &MemberRow) -> Vec<String> {
         yes_no(row.pocket),
         row.registered_community.clone().unwrap_or_default(),
         row.registered_on.map(|d| d.to_string()).unwrap_or_default(),
+        row.ethnicity.clone().unwrap_or_default(),
+        row.education
+            .as_deref()
+            .map(|c| label(c, Education::from_code, Education::label))
+            .unwrap_or_default(),
+        row.native_place.clone().unwrap_or_default(),
+        row.party_post
+            .as_deref()
+            .map(|c| label(c, PartyPost::from_code, PartyPost::label))
+            .unwrap_or_default(),
+        row.party_post_org.clone().unwrap_or_default(),
+        row.work_started_on
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
     ]
 }
 

@@ -11,11 +11,12 @@ use crate::members::{MemberInput, today, validate_member};
 pub use crate::tabular::MAX_ROWS;
 use crate::tabular::{Sheet, read_sheet};
 use crate::{Actor, App, AppError, Result, RowError};
+use domain::record::{Education, PartyPost};
 use domain::{ManagementMode, MemberCategory, MemberStatus};
 
 /// The member sheet's columns, in template order. Export uses the same headers so that an
 /// exported file can be corrected and imported elsewhere.
-pub const HEADERS: [&str; 14] = [
+pub const HEADERS: [&str; 20] = [
     "姓名",
     "身份证号",
     "手机号",
@@ -30,7 +31,17 @@ pub const HEADERS: [&str; 14] = [
     "口袋党员",
     "报到社区",
     "报到日期",
+    "民族",
+    "学历",
+    "籍贯",
+    "党内职务",
+    "任职组织",
+    "参加工作日期",
 ];
+
+/// The template's example row starts its 姓名 with this mark, and a row so marked is never
+/// imported, so that a sheet filled in below the example can be uploaded as it is.
+pub const EXAMPLE_MARK: &str = "【示例】";
 const REQUIRED: [&str; 6] = [
     "姓名",
     "身份证号",
@@ -39,6 +50,13 @@ const REQUIRED: [&str; 6] = [
     "党员状态",
     "入党日期",
 ];
+
+/// An org a post may be named on in the sheet's 任职组织 column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostOrg {
+    pub id: i64,
+    pub is_party_group: bool,
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct ImportReport {
@@ -54,6 +72,7 @@ fn yes(text: &str) -> bool {
 pub fn check_sheet(
     sheet: &Sheet,
     branches: &HashMap<String, Vec<i64>>,
+    post_orgs: &HashMap<String, Vec<PostOrg>>,
     communities: &HashMap<String, Vec<i64>>,
     existing_id_numbers: &HashSet<String>,
     today: chrono::NaiveDate,
@@ -111,7 +130,7 @@ pub fn check_sheet(
                 .map(|c| c.text.trim().to_string())
                 .unwrap_or_default()
         };
-        if row.is_blank() {
+        if row.is_blank() || cell("姓名").starts_with(EXAMPLE_MARK) {
             continue;
         }
         let mut row_error = |column: &str, message: String| {
@@ -167,6 +186,28 @@ pub fn check_sheet(
                 }
             }
         };
+        let post_org_name = cell("任职组织");
+        let post_org = if post_org_name.is_empty() {
+            None
+        } else {
+            match post_orgs.get(&post_org_name).map(Vec::as_slice) {
+                Some([org]) => Some(*org),
+                Some(_) => {
+                    row_error(
+                        "任职组织",
+                        format!("有多个名为「{post_org_name}」的组织，请先在系统中区分名称"),
+                    );
+                    None
+                }
+                None => {
+                    row_error(
+                        "任职组织",
+                        format!("组织「{post_org_name}」不存在或不在您的管理范围内"),
+                    );
+                    None
+                }
+            }
+        };
         let input = MemberInput {
             branch_id,
             name: cell("姓名"),
@@ -182,11 +223,30 @@ pub fn check_sheet(
             work_unit: cell("工作单位"),
             registered_community_id,
             registered_on: cell("报到日期"),
+            ethnicity: cell("民族"),
+            education: cell("学历"),
+            native_place: cell("籍贯"),
+            party_post: cell("党内职务"),
+            party_post_org_id: post_org.map(|o| o.id),
+            work_started_on: cell("参加工作日期"),
             ..Default::default()
         };
         match validate_member(&input, today) {
             Ok(fields) => {
-                if let Some(first) = seen.insert(fields.id_number.clone(), excel_row) {
+                let problem = fields
+                    .party_post
+                    .as_deref()
+                    .and_then(|post| match post_org {
+                        Some(org) => crate::members::post_org_problem(
+                            post,
+                            &post_org_name,
+                            org.is_party_group,
+                        ),
+                        None => crate::members::post_org_problem(post, &branch_name, false),
+                    });
+                if let Some(message) = problem {
+                    row_error("任职组织", message);
+                } else if let Some(first) = seen.insert(fields.id_number.clone(), excel_row) {
                     row_error("身份证号", format!("与第 {first} 行的身份证号重复"));
                 } else if existing_id_numbers.contains(&fields.id_number) {
                     row_error("身份证号", store::StoreError::IdNumberTaken.to_string());
@@ -232,6 +292,11 @@ fn header_of(field: &str) -> &'static str {
         "registered_community_id" => "报到社区",
         "registered_on" => "报到日期",
         "work_unit" => "工作单位",
+        "ethnicity" => "民族",
+        "education" => "学历",
+        "native_place" => "籍贯",
+        "party_post" => "党内职务",
+        "work_started_on" => "参加工作日期",
         _ => "",
     }
 }
@@ -260,6 +325,15 @@ impl App {
                 .into_iter()
                 .map(|b| (b.name, b.id)),
         );
+        let mut post_orgs: HashMap<String, Vec<PostOrg>> = HashMap::new();
+        for kind in domain::OrgKind::ALL {
+            for org in self.db.org_list_kind(actor.scope(), kind.code()).await? {
+                post_orgs.entry(org.name).or_default().push(PostOrg {
+                    id: org.id,
+                    is_party_group: *kind == domain::OrgKind::PartyGroup,
+                });
+            }
+        }
         let communities = by_name(
             self.communities(actor)
                 .await?
@@ -296,8 +370,15 @@ impl App {
             taken.sort_unstable();
             self.record_taken_id_numbers(actor, &taken, &what).await?;
         }
-        let rows = check_sheet(&sheet, &branches, &communities, &existing, today())
-            .map_err(AppError::ImportRejected)?;
+        let rows = check_sheet(
+            &sheet,
+            &branches,
+            &post_orgs,
+            &communities,
+            &existing,
+            today(),
+        )
+        .map_err(AppError::ImportRejected)?;
         // The summary row is written in the members' transaction: an import is never in the
         // register without its line in the audit log, nor the other way round.
         let inserted = self
@@ -351,9 +432,17 @@ impl App {
             .first()
             .map(|b| b.name.as_str())
             .unwrap_or("某某社区第一党支部");
+        // A valid row, so that it shows what passes; the mark keeps it out of every import.
+        let example_id = domain::idcard::make_id_number(
+            "110105",
+            chrono::NaiveDate::from_ymd_opt(1980, 1, 1).unwrap_or_default(),
+            123,
+            domain::Gender::Male,
+        );
+        let example_name = format!("{EXAMPLE_MARK}张三（本行不会导入）");
         let example = [
-            "张三",
-            "110105198001011234",
+            example_name.as_str(),
+            example_id.as_str(),
             "13800138000",
             example_branch,
             "在职",
@@ -366,18 +455,30 @@ impl App {
             "否",
             "",
             "",
+            "汉族",
+            "大学本科",
+            "重庆市渝中区",
+            "",
+            "",
+            "2002-08-01",
         ];
+        let example_format = Format::new()
+            .set_num_format("@")
+            .set_font_color("#808080")
+            .set_italic();
         for (col, value) in example.iter().enumerate() {
             sheet
-                .write_with_format(1, col as u16, *value, &text)
+                .write_with_format(1, col as u16, *value, &example_format)
                 .map_err(xlsx_error)?;
         }
-        let lists: [(u16, Vec<&str>); 5] = [
+        let lists: [(u16, Vec<&str>); 7] = [
             (4, MemberCategory::ALL.iter().map(|c| c.label()).collect()),
             (5, ManagementMode::ALL.iter().map(|c| c.label()).collect()),
             (6, MemberStatus::ALL.iter().map(|c| c.label()).collect()),
             (10, vec!["是", "否"]),
             (11, vec!["是", "否"]),
+            (15, Education::ALL.iter().map(|c| c.label()).collect()),
+            (17, PartyPost::ALL.iter().map(|c| c.label()).collect()),
         ];
         for (col, values) in lists {
             let validation = DataValidation::new()
@@ -460,7 +561,13 @@ mod tests {
         ])
     }
 
-    fn maps() -> (HashMap<String, Vec<i64>>, HashMap<String, Vec<i64>>) {
+    type Maps = (
+        HashMap<String, Vec<i64>>,
+        HashMap<String, Vec<PostOrg>>,
+        HashMap<String, Vec<i64>>,
+    );
+
+    fn maps() -> Maps {
         let branches = by_name(
             vec![
                 ("第一支部".to_string(), 7),
@@ -469,7 +576,13 @@ mod tests {
             ]
             .into_iter(),
         );
-        (branches, HashMap::new())
+        let org = |id, is_party_group| vec![PostOrg { id, is_party_group }];
+        let post_orgs = HashMap::from([
+            ("第一支部".to_string(), org(7, false)),
+            ("第一党小组".to_string(), org(70, true)),
+            ("社区党委".to_string(), org(3, false)),
+        ]);
+        (branches, post_orgs, HashMap::new())
     }
 
     fn today() -> NaiveDate {
@@ -478,13 +591,21 @@ mod tests {
 
     #[test]
     fn a_clean_sheet_yields_every_member() {
-        let (branches, communities) = maps();
+        let (branches, post_orgs, communities) = maps();
         let sheet = rows(vec![
             cells(&HEADERS),
             row("王芳", &id(11), "第一支部"),
             row("李娜", &id(21), "第一支部"),
         ]);
-        let ready = check_sheet(&sheet, &branches, &communities, &HashSet::new(), today()).unwrap();
+        let ready = check_sheet(
+            &sheet,
+            &branches,
+            &post_orgs,
+            &communities,
+            &HashSet::new(),
+            today(),
+        )
+        .unwrap();
         assert_eq!(ready.len(), 2);
         assert_eq!(ready[0].branch_id, 7);
         assert_eq!(ready[0].category, "retired");
@@ -492,7 +613,7 @@ mod tests {
 
     #[test]
     fn every_bad_row_is_reported_with_its_excel_row_number() {
-        let (branches, communities) = maps();
+        let (branches, post_orgs, communities) = maps();
         let mut bad_id = id(31);
         bad_id.replace_range(17..18, if bad_id.ends_with('0') { "1" } else { "0" });
         let sheet = rows(vec![
@@ -505,7 +626,15 @@ mod tests {
             row("孙丽", &id(61), "第一支部"),
         ]);
         let existing: HashSet<String> = [id(61)].into_iter().collect();
-        let errors = check_sheet(&sheet, &branches, &communities, &existing, today()).unwrap_err();
+        let errors = check_sheet(
+            &sheet,
+            &branches,
+            &post_orgs,
+            &communities,
+            &existing,
+            today(),
+        )
+        .unwrap_err();
         let got: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.column.as_str())).collect();
         assert_eq!(
             got,
@@ -522,36 +651,64 @@ mod tests {
 
     #[test]
     fn missing_columns_and_numeric_id_cells_are_explained() {
-        let (branches, communities) = maps();
+        let (branches, post_orgs, communities) = maps();
         let sheet = rows(vec![cells(&["姓名", "身份证号"])]);
-        let errors =
-            check_sheet(&sheet, &branches, &communities, &HashSet::new(), today()).unwrap_err();
+        let errors = check_sheet(
+            &sheet,
+            &branches,
+            &post_orgs,
+            &communities,
+            &HashSet::new(),
+            today(),
+        )
+        .unwrap_err();
         assert!(errors.iter().any(|e| e.message.contains("所在党支部")));
 
         let mut r = row("王芳", "440103197503090000", "第一支部");
         r[1].numeric = true;
         let sheet = rows(vec![cells(&HEADERS), r]);
-        let errors =
-            check_sheet(&sheet, &branches, &communities, &HashSet::new(), today()).unwrap_err();
+        let errors = check_sheet(
+            &sheet,
+            &branches,
+            &post_orgs,
+            &communities,
+            &HashSet::new(),
+            today(),
+        )
+        .unwrap_err();
         assert!(errors[0].message.contains("文本"));
     }
 
     #[test]
     fn a_workbook_whose_first_sheet_lacks_the_data_says_which_sheet_was_read() {
-        let (branches, communities) = maps();
+        let (branches, post_orgs, communities) = maps();
         let mut empty = Sheet {
             name: Some("封面".into()),
             other_sheets: vec!["党员信息".into()],
             rows: vec![],
         };
-        let errors =
-            check_sheet(&empty, &branches, &communities, &HashSet::new(), today()).unwrap_err();
+        let errors = check_sheet(
+            &empty,
+            &branches,
+            &post_orgs,
+            &communities,
+            &HashSet::new(),
+            today(),
+        )
+        .unwrap_err();
         assert!(errors[0].message.contains("「封面」"), "{errors:?}");
         assert!(errors[0].message.contains("「党员信息」"), "{errors:?}");
 
         empty.rows = Sheet::from_rows(vec![cells(&["说明", "请见第二页"])]).rows;
-        let errors =
-            check_sheet(&empty, &branches, &communities, &HashSet::new(), today()).unwrap_err();
+        let errors = check_sheet(
+            &empty,
+            &branches,
+            &post_orgs,
+            &communities,
+            &HashSet::new(),
+            today(),
+        )
+        .unwrap_err();
         assert!(
             errors.iter().any(|e| e.message.contains("「党员信息」")),
             "{errors:?}"
@@ -560,12 +717,135 @@ mod tests {
 
     #[test]
     fn a_header_below_blank_rows_is_found_and_rows_keep_excel_numbers() {
-        let (branches, communities) = maps();
+        let (branches, post_orgs, communities) = maps();
         let mut bad = row("王芳", &id(11), "不存在支部");
         bad[0].text = "王芳".into();
         let sheet = rows(vec![vec![], cells(&HEADERS), bad]);
-        let errors =
-            check_sheet(&sheet, &branches, &communities, &HashSet::new(), today()).unwrap_err();
+        let errors = check_sheet(
+            &sheet,
+            &branches,
+            &post_orgs,
+            &communities,
+            &HashSet::new(),
+            today(),
+        )
+        .unwrap_err();
         assert_eq!(errors[0].row, 3);
+    }
+
+    /// The record's columns as the template has them, after the first fourteen.
+    fn with_record(mut row: Vec<Cell>, record: [&str; 6]) -> Vec<Cell> {
+        row.extend(cells(&record));
+        row
+    }
+
+    #[test]
+    fn the_record_columns_are_read_and_checked() {
+        let (branches, post_orgs, communities) = maps();
+        let sheet = rows(vec![
+            cells(&HEADERS),
+            with_record(
+                row("王芳", &id(11), "第一支部"),
+                ["回", "本科", "广东广州", "党支部书记", "", "1995-08-01"],
+            ),
+            with_record(
+                row("李娜", &id(21), "第一支部"),
+                ["汉族", "硕士研究生", "", "党小组长", "第一党小组", ""],
+            ),
+            with_record(
+                row("周杰", &id(31), "第一支部"),
+                ["", "", "", "宣传委员", "社区党委", ""],
+            ),
+        ]);
+        let ready = check_sheet(
+            &sheet,
+            &branches,
+            &post_orgs,
+            &communities,
+            &HashSet::new(),
+            today(),
+        )
+        .unwrap();
+        assert_eq!(ready[0].ethnicity.as_deref(), Some("回族"));
+        assert_eq!(ready[0].education.as_deref(), Some("bachelor"));
+        assert_eq!(ready[0].native_place.as_deref(), Some("广东广州"));
+        assert_eq!(ready[0].party_post.as_deref(), Some("secretary"));
+        assert_eq!(ready[0].party_post_org_id, Some(7), "the branch by default");
+        assert_eq!(
+            ready[0].work_started_on,
+            NaiveDate::from_ymd_opt(1995, 8, 1)
+        );
+        assert_eq!(ready[1].party_post_org_id, Some(70));
+        assert_eq!(ready[1].education.as_deref(), Some("postgraduate"));
+        assert_eq!(ready[2].party_post_org_id, Some(3));
+
+        let sheet = rows(vec![
+            cells(&HEADERS),
+            with_record(
+                row("王芳", &id(11), "第一支部"),
+                ["火星", "幼儿园", "", "", "", "1960-01-01"],
+            ),
+            with_record(
+                row("李娜", &id(21), "第一支部"),
+                ["", "", "", "党小组长", "", ""],
+            ),
+            with_record(
+                row("周杰", &id(31), "第一支部"),
+                ["", "", "", "书记", "第一党小组", ""],
+            ),
+            with_record(
+                row("吴磊", &id(41), "第一支部"),
+                ["", "", "", "书记", "别处党委", ""],
+            ),
+        ]);
+        let errors = check_sheet(
+            &sheet,
+            &branches,
+            &post_orgs,
+            &communities,
+            &HashSet::new(),
+            today(),
+        )
+        .unwrap_err();
+        let got: Vec<(usize, &str)> = errors.iter().map(|e| (e.row, e.column.as_str())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (2, "民族"),
+                (2, "学历"),
+                (2, "参加工作日期"),
+                (3, "任职组织"),
+                (4, "任职组织"),
+                (5, "任职组织"),
+            ],
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn the_template_s_example_row_is_never_imported() {
+        let (branches, post_orgs, communities) = maps();
+        let mut example = row(
+            &format!("{EXAMPLE_MARK}张三（本行不会导入）"),
+            &id(11),
+            "第一支部",
+        );
+        example[1].text = "not checked".into();
+        let sheet = rows(vec![
+            cells(&HEADERS),
+            example,
+            row("王芳", &id(21), "第一支部"),
+        ]);
+        let ready = check_sheet(
+            &sheet,
+            &branches,
+            &post_orgs,
+            &communities,
+            &HashSet::new(),
+            today(),
+        )
+        .unwrap();
+        assert_eq!(ready.len(), 1);
+        assert_eq!(ready[0].name, "王芳");
     }
 }

@@ -389,6 +389,19 @@ impl App {
         }
     }
 
+    /// The logged-in member's organisational life this year: the meetings they were expected at
+    /// or attended, newest first, with how they attended.
+    pub async fn my_meetings(&self, actor: &Actor) -> Result<Vec<SignInMeeting>> {
+        match actor.member_id {
+            Some(member) if actor.role == Role::Member => {
+                let today = today();
+                let january = chrono::Datelike::with_ordinal(&today, 1).unwrap_or(today);
+                Ok(self.db.member_meetings(member, january, today).await?)
+            }
+            _ => Err(AppError::Forbidden),
+        }
+    }
+
     /// The logged-in member signs in to one of today's meetings.
     pub async fn sign_in(&self, actor: &Actor, meeting_id: i64) -> Result<()> {
         let member = match actor.member_id {

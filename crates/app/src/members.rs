@@ -8,6 +8,7 @@ use crate::{Actor, App, AppError, Result};
 use domain::idcard::parse_id_card;
 use domain::names::{name_keys, normalise_query};
 use domain::personal::{mask_id_number, mask_phone, parse_mobile_phone};
+use domain::record::{Education, PartyPost};
 use domain::text::{self, echo};
 use domain::{ManagementMode, MemberCategory, MemberStatus};
 use store::{Member, MemberFields, MemberFilter, MemberRow, StoreError};
@@ -43,6 +44,25 @@ pub struct MemberInput {
     pub registered_community_id: Option<i64>,
     #[serde(default)]
     pub registered_on: String,
+    /// 民族: the standard name (汉族) or its short form (汉).
+    #[serde(default)]
+    pub ethnicity: String,
+    /// 学历: code (`bachelor`) or label (大学本科, 本科).
+    #[serde(default)]
+    pub education: String,
+    /// 籍贯, e.g. 重庆市渝中区.
+    #[serde(default)]
+    pub native_place: String,
+    /// 党内职务: code (`secretary`) or label (书记, 组织委员, 党小组组长); empty for none.
+    #[serde(default)]
+    pub party_post: String,
+    /// The org on whose committee the post is held (a 党小组 for its leader). Empty: the
+    /// member's own branch.
+    #[serde(default)]
+    pub party_post_org_id: Option<i64>,
+    /// 参加工作日期.
+    #[serde(default)]
+    pub work_started_on: String,
     /// When the branch changes: the day the member moved (default today) …
     #[serde(default)]
     pub moved_on: String,
@@ -228,6 +248,7 @@ pub fn validate_member(input: &MemberInput, today: NaiveDate) -> Result<MemberFi
         errors.push(("work_unit", e.to_string()));
     }
     let work_unit = Some(input.work_unit.trim().to_string()).filter(|s| !s.is_empty());
+    let record = validate_record(input, today, id.as_ref().map(|i| i.birth_date), &mut errors);
 
     if !errors.is_empty() {
         return Err(errors);
@@ -257,7 +278,125 @@ pub fn validate_member(input: &MemberInput, today: NaiveDate) -> Result<MemberFi
         work_unit,
         registered_community_id: input.registered_community_id,
         registered_on,
+        ethnicity: record.ethnicity,
+        education: record.education,
+        native_place: record.native_place,
+        party_post_org_id: record
+            .party_post
+            .as_ref()
+            .and(input.party_post_org_id.or(Some(input.branch_id))),
+        party_post: record.party_post,
+        work_started_on: record.work_started_on,
     })
+}
+
+/// The optional part of the record, checked.
+struct RecordFields {
+    ethnicity: Option<String>,
+    education: Option<String>,
+    native_place: Option<String>,
+    party_post: Option<String>,
+    work_started_on: Option<NaiveDate>,
+}
+
+fn validate_record(
+    input: &MemberInput,
+    today: NaiveDate,
+    birth_date: Option<NaiveDate>,
+    errors: &mut FieldErrors,
+) -> RecordFields {
+    use domain::record::{ETHNIC_GROUPS, Education, PartyPost, ethnic_group};
+    let ethnicity = match input.ethnicity.trim() {
+        "" => None,
+        text => {
+            let found = ethnic_group(text);
+            if found.is_none() {
+                errors.push((
+                    "ethnicity",
+                    format!(
+                        "民族「{}」不是标准民族名称，如 汉族、回族、蒙古族（共 {} 项）",
+                        echo(text),
+                        ETHNIC_GROUPS.len()
+                    ),
+                ));
+            }
+            found.map(str::to_string)
+        }
+    };
+    let education = match input.education.trim() {
+        "" => None,
+        text => {
+            let found = Education::from_label(text);
+            if found.is_none() {
+                errors.push((
+                    "education",
+                    format!(
+                        "学历「{}」无效，应为：{}",
+                        echo(text),
+                        Education::ALL
+                            .iter()
+                            .map(|e| e.label())
+                            .collect::<Vec<_>>()
+                            .join("、")
+                    ),
+                ));
+            }
+            found.map(|e| e.code().to_string())
+        }
+    };
+    if let Err(e) = text::NATIVE_PLACE.check(&input.native_place) {
+        errors.push(("native_place", e.to_string()));
+    }
+    let native_place = Some(input.native_place.trim().to_string()).filter(|s| !s.is_empty());
+    let party_post = match input.party_post.trim() {
+        "" | "无" => None,
+        text => {
+            let found = PartyPost::from_label(text);
+            if found.is_none() {
+                errors.push((
+                    "party_post",
+                    format!(
+                        "党内职务「{}」无效，应为：{}，没有职务请留空",
+                        echo(text),
+                        PartyPost::ALL
+                            .iter()
+                            .map(|p| p.label())
+                            .collect::<Vec<_>>()
+                            .join("、")
+                    ),
+                ));
+            }
+            found.map(|p| p.code().to_string())
+        }
+    };
+    let work_started_on = match input.work_started_on.trim() {
+        "" => None,
+        text => match parse_date_cn(text) {
+            None => {
+                errors.push((
+                    "work_started_on",
+                    format!("参加工作日期「{}」无效，格式如 1998-08-01", echo(text)),
+                ));
+                None
+            }
+            Some(d) if d > today => {
+                errors.push(("work_started_on", "参加工作日期不能晚于今天".into()));
+                None
+            }
+            Some(d) if birth_date.is_some_and(|b| d <= b) => {
+                errors.push(("work_started_on", "参加工作日期不能早于出生日期".into()));
+                None
+            }
+            Some(d) => Some(d),
+        },
+    };
+    RecordFields {
+        ethnicity,
+        education,
+        native_place,
+        party_post,
+        work_started_on,
+    }
 }
 
 pub fn invalid(errors: FieldErrors) -> AppError {
@@ -326,6 +465,15 @@ pub struct MemberQuery {
     /// A 党龄 band of the dashboard (`10_19`, `probationary`, `unknown`).
     #[serde(default)]
     pub party_age: String,
+    /// 学历: code or label, or `unknown` for records without one.
+    #[serde(default)]
+    pub education: String,
+    /// 民族 (汉族 or 汉).
+    #[serde(default)]
+    pub ethnicity: String,
+    /// 党内职务: code or label, or `any` for every member holding a post.
+    #[serde(default)]
+    pub party_post: String,
     /// 1-based page of 50.
     pub page: Option<i64>,
 }
@@ -343,6 +491,15 @@ impl MemberQuery {
             pocket: (self.flag == "pocket").then_some(true),
             incomplete: (self.flag == "incomplete").then_some(true),
             gender: domain::Gender::from_label(&self.gender).map(|g| g.code().to_string()),
+            education: match self.education.trim() {
+                "unknown" | "未填写" => Some("unknown".into()),
+                text => Education::from_label(text).map(|e| e.code().to_string()),
+            },
+            ethnicity: domain::record::ethnic_group(&self.ethnicity).map(str::to_string),
+            party_post: match self.party_post.trim() {
+                "any" | "有职务" => Some("any".into()),
+                text => PartyPost::from_label(text).map(|p| p.code().to_string()),
+            },
             ..Default::default()
         };
         if let Some((from, before)) = band_dates(domain::rollups::AGE_BANDS, &self.age, as_of) {
@@ -402,6 +559,9 @@ impl MemberQuery {
             ("gender", &self.gender),
             ("age", &self.age),
             ("party_age", &self.party_age),
+            ("education", &self.education),
+            ("ethnicity", &self.ethnicity),
+            ("party_post", &self.party_post),
         ] {
             if !value.is_empty() {
                 pairs.push((key, value.clone()));
@@ -490,6 +650,7 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let fields = validate_member(input, today()).map_err(invalid)?;
+        self.check_post_org(actor, &fields).await?;
         let created = self
             .db
             .member_create(actor.scope(), &fields, &actor.author())
@@ -515,6 +676,7 @@ impl App {
         // Someone else's member is "not found" before any talk of what is wrong with the input.
         let current = self.db.member_get(actor.scope(), id).await?;
         let fields = validate_member(input, today()).map_err(invalid)?;
+        self.check_post_org(actor, &fields).await?;
         let branch_move = branch_move(input, current.branch_id, fields.branch_id, today())?;
         let updated = self
             .db
@@ -539,6 +701,20 @@ impl App {
         self.ledgers_touched(member.branch_id, Some(&branches))
             .await;
         Ok(member)
+    }
+
+    /// A post is held on a committee in the actor's scope: a 党小组 for its leader, a branch or
+    /// a committee above it for every other post.
+    async fn check_post_org(&self, actor: &Actor, fields: &MemberFields) -> Result<()> {
+        let (Some(post), Some(org_id)) = (&fields.party_post, fields.party_post_org_id) else {
+            return Ok(());
+        };
+        let org = self.db.org_get(actor.scope(), org_id).await?;
+        let is_group = org.kind == domain::OrgKind::PartyGroup.code();
+        match post_org_problem(post, &org.name, is_group) {
+            Some(message) => Err(AppError::Invalid(message)),
+            None => Ok(()),
+        }
     }
 
     /// Passes a store result through; when it was refused for a 身份证号 another member holds,
@@ -598,6 +774,23 @@ impl App {
     }
 }
 
+/// What is wrong with holding `post` (a code) on the org named `org_name`, if anything: a
+/// 党小组 has only its leader, and a leader sits on a 党小组 (DOMAIN.md §4).
+pub fn post_org_problem(post: &str, org_name: &str, is_party_group: bool) -> Option<String> {
+    let group_leader = PartyPost::from_code(post).is_some_and(PartyPost::sits_on_party_group);
+    match (group_leader, is_party_group) {
+        (true, false) => Some(format!(
+            "「{}」不是党小组；党小组组长的任职组织请填所在的党小组",
+            echo(org_name)
+        )),
+        (false, true) => Some(format!(
+            "「{}」是党小组，党小组只设组长；书记、委员等职务的任职组织请填党支部或党委",
+            echo(org_name)
+        )),
+        _ => None,
+    }
+}
+
 /// The move a member edit asks for, if any: a new branch, or a correction of the history.
 /// DOMAIN.md §8. The reason defaults to a transfer and the day to today.
 pub fn branch_move(
@@ -651,6 +844,16 @@ pub fn input_from_member(m: &Member) -> MemberInput {
         work_unit: m.work_unit.clone().unwrap_or_default(),
         registered_community_id: m.registered_community_id,
         registered_on: m.registered_on.map(|d| d.to_string()).unwrap_or_default(),
+        ethnicity: m.ethnicity.clone().unwrap_or_default(),
+        education: label(&m.education.clone().unwrap_or_default(), |c| {
+            domain::record::Education::from_code(c).map(|v| v.label())
+        }),
+        native_place: m.native_place.clone().unwrap_or_default(),
+        party_post: label(&m.party_post.clone().unwrap_or_default(), |c| {
+            domain::record::PartyPost::from_code(c).map(|v| v.label())
+        }),
+        party_post_org_id: m.party_post_org_id,
+        work_started_on: m.work_started_on.map(|d| d.to_string()).unwrap_or_default(),
         moved_on: String::new(),
         move_reason: String::new(),
     }

@@ -12,8 +12,8 @@ use domain::dues_ledger::Month;
 use domain::orglife::{BranchFacts, GroupLife, Held, Institution, compliance, rules_in_force};
 use domain::{BranchKind, OrgKind};
 use proptest::prelude::*;
-use store::testing::{TestDb, load_script, test_dbs_until};
-use store::{MemberFilter, Scope};
+use store::Scope;
+use store::testing::{TestDb, load_script, member_placements, test_dbs_until};
 
 /// The last migration of the 2026-11-23 release.
 const RELEASE: i64 = 20261123000006;
@@ -33,19 +33,30 @@ async fn release_dbs() -> Vec<TestDb> {
 }
 
 /// Every member of the street with their branch, status and 转正日期, as any release stores them.
-async fn members_of(db: &store::Db) -> Vec<store::MemberRow> {
-    let filter = MemberFilter {
-        org_id: Some(STREET),
-        ..Default::default()
-    };
-    db.member_search(Scope::Subtree(STREET), &filter, 10_000, 0)
+async fn members_of(db: &store::Db) -> Vec<Placement> {
+    member_placements(db, STREET)
         .await
-        .unwrap()
+        .into_iter()
+        .map(|(id, branch_id, admitted_on, full_on)| Placement {
+            id,
+            branch_id,
+            admitted_on,
+            full_on,
+        })
+        .collect()
+}
+
+/// A member's branch and 转正日期, as every release stores them.
+struct Placement {
+    id: i64,
+    branch_id: i64,
+    admitted_on: NaiveDate,
+    full_on: Option<NaiveDate>,
 }
 
 /// The release's count of 正式党员 per branch at the start of each month: members by their
 /// (then only) branch, 正式 from their 转正日期.
-fn release_formal_counts(members: &[store::MemberRow], year: i32) -> HashMap<i64, [u32; 12]> {
+fn release_formal_counts(members: &[Placement], year: i32) -> HashMap<i64, [u32; 12]> {
     let mut counts: HashMap<i64, [u32; 12]> = HashMap::new();
     for m in members {
         let Some(full_on) = m.full_on else { continue };

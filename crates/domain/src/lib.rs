@@ -19,6 +19,7 @@ pub mod names;
 pub mod orglife;
 pub mod payslip;
 pub mod personal;
+pub mod record;
 pub mod reports;
 pub mod rights;
 pub mod rollups;

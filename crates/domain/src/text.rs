@@ -52,6 +52,7 @@ impl TextLimit {
 // People.
 pub const PERSON_NAME: TextLimit = TextLimit::new("姓名", 30);
 pub const WORK_UNIT: TextLimit = TextLimit::new("工作单位", 100);
+pub const NATIVE_PLACE: TextLimit = TextLimit::new("籍贯", 60);
 pub const SECRETARY: TextLimit = TextLimit::new("书记姓名", 30);
 pub const DISPLAY_NAME: TextLimit = TextLimit::new("显示名", 30);
 pub const USERNAME: TextLimit = TextLimit::new("用户名", 32);

@@ -74,7 +74,48 @@ fn mask_field(key: &str, value: &Value) -> Value {
     }
 }
 
+/// What an id in an audit row's changes names, for showing the name instead of the number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Named {
+    Org,
+    Territory,
+    CallUnit,
+}
+
+impl Named {
+    fn table(self) -> &'static str {
+        match self {
+            Named::Org => "orgs",
+            Named::Territory => "territories",
+            Named::CallUnit => "call_units",
+        }
+    }
+}
+
 impl Db {
+    /// The names of the orgs, territories or call units with these ids. Only names: the audit
+    /// rows that mention them were already read within the reader's scope, and a member moved
+    /// from elsewhere is shown with the branch they came from.
+    pub async fn names_of(&self, kind: Named, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let params: Vec<Param> = chunk.iter().map(|id| Param::I64(*id)).collect();
+            let marks: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT id, name FROM {} WHERE id IN ({})",
+                kind.table(),
+                marks.join(", ")
+            );
+            let rows: Vec<(i64, String)> = on_db!(self, pool => {
+                bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &params)
+                    .fetch_all(pool)
+                    .await?
+            });
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
     /// Audit rows about orgs in the scope, newest first.
     pub async fn audit_list(
         &self,

@@ -9,19 +9,22 @@ use crate::{
     Result, Scope, StoreError, bind_params, branch_names, now, on_db, save_spans, write_audit,
 };
 
-const MEMBER_COLUMNS: &str = "m.id, m.root_org_id, m.branch_id, m.name, m.name_pinyin, m.name_initials, \
+pub(crate) const MEMBER_COLUMNS: &str = "m.id, m.root_org_id, m.branch_id, m.name, m.name_pinyin, m.name_initials, \
      m.gender, m.id_number, m.birth_date, m.phone, m.category, m.management_mode, m.status, \
      m.admitted_on, m.full_on, m.lost_contact, m.pocket, m.work_unit, m.registered_community_id, \
-     m.registered_on, m.created_at, m.updated_at";
+     m.registered_on, m.ethnicity, m.education, m.native_place, m.party_post, m.party_post_org_id, \
+     m.work_started_on, m.created_at, m.updated_at";
 
 const ROW_COLUMNS: &str = "m.id, m.branch_id, o.name AS branch_name, m.name, m.gender, m.id_number, \
      m.birth_date, m.phone, m.category, m.management_mode, m.status, m.admitted_on, m.full_on, \
      m.lost_contact, m.pocket, m.work_unit, \
      (SELECT t.name FROM territories t WHERE t.id = m.registered_community_id) AS registered_community, \
-     m.registered_on";
+     m.registered_on, m.ethnicity, m.education, m.native_place, m.party_post, \
+     (SELECT po.name FROM orgs po WHERE po.id = m.party_post_org_id) AS party_post_org, \
+     m.work_started_on";
 
 /// Columns written from [`MemberFields`], in bind order.
-const FIELD_COLUMNS: [&str; 18] = [
+const FIELD_COLUMNS: [&str; 24] = [
     "branch_id",
     "name",
     "name_pinyin",
@@ -40,6 +43,12 @@ const FIELD_COLUMNS: [&str; 18] = [
     "work_unit",
     "registered_community_id",
     "registered_on",
+    "ethnicity",
+    "education",
+    "native_place",
+    "party_post",
+    "party_post_org_id",
+    "work_started_on",
 ];
 
 /// Look-up batch size for `IN (…)` lists.
@@ -66,6 +75,12 @@ macro_rules! bind_fields {
             .bind($f.work_unit.clone())
             .bind($f.registered_community_id)
             .bind($f.registered_on)
+            .bind($f.ethnicity.clone())
+            .bind($f.education.clone())
+            .bind($f.native_place.clone())
+            .bind($f.party_post.clone())
+            .bind($f.party_post_org_id)
+            .bind($f.work_started_on)
     };
 }
 
@@ -191,6 +206,26 @@ fn conditions(
     }
     if filter.incomplete == Some(true) {
         sql.push_str(" AND m.status = 'full' AND m.full_on IS NULL");
+    }
+    match filter.education.as_deref() {
+        None => {}
+        Some("unknown") => sql.push_str(" AND m.education IS NULL"),
+        Some(code) => {
+            params.push(Param::Text(code.to_string()));
+            sql.push_str(&format!(" AND m.education = ${}", params.len()));
+        }
+    }
+    if let Some(name) = &filter.ethnicity {
+        params.push(Param::Text(name.clone()));
+        sql.push_str(&format!(" AND m.ethnicity = ${}", params.len()));
+    }
+    match filter.party_post.as_deref() {
+        None => {}
+        Some("any") => sql.push_str(" AND m.party_post IS NOT NULL"),
+        Some(code) => {
+            params.push(Param::Text(code.to_string()));
+            sql.push_str(&format!(" AND m.party_post = ${}", params.len()));
+        }
     }
     sql
 }
@@ -371,6 +406,22 @@ impl Db {
             bind_params!(sqlx::query_as::<_, MemberRow>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
         });
         Ok(rows)
+    }
+
+    /// The names of the branch holding a member and of the org their post is on, for a record
+    /// the caller has already read within its scope: a member reading their own page sees
+    /// where they belong by name.
+    pub async fn member_org_names(&self, member: &Member) -> Result<(String, Option<String>)> {
+        let row: Option<(String, Option<String>)> = on_db!(self, pool => {
+            sqlx::query_as(
+                "SELECT o.name, po.name FROM members m JOIN orgs o ON o.id = m.branch_id \
+                 LEFT JOIN orgs po ON po.id = m.party_post_org_id WHERE m.id = $1",
+            )
+            .bind(member.id)
+            .fetch_optional(pool)
+            .await?
+        });
+        row.ok_or(StoreError::NotFound)
     }
 
     pub async fn member_get(&self, scope: Scope, id: i64) -> Result<Member> {
@@ -811,7 +862,7 @@ fn new_member_facts(f: &MemberFields) -> domain::rollups::MemberFacts {
         full_on: f.full_on,
         lost_contact: f.lost_contact,
         pocket: f.pocket,
-        education: None,
+        education: f.education.clone(),
         spans: membership::first_span(f.branch_id, f.admitted_on),
         bases: Vec::new(),
         paid: Vec::new(),

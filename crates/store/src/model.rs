@@ -88,6 +88,18 @@ pub struct Member {
     pub work_unit: Option<String>,
     pub registered_community_id: Option<i64>,
     pub registered_on: Option<NaiveDate>,
+    /// 民族, by its standard name (汉族).
+    pub ethnicity: Option<String>,
+    /// 学历, a `domain::record::Education` code.
+    pub education: Option<String>,
+    /// 籍贯.
+    pub native_place: Option<String>,
+    /// 党内职务, a `domain::record::PartyPost` code …
+    pub party_post: Option<String>,
+    /// … on the committee of this org (or the 党小组 it leads).
+    pub party_post_org_id: Option<i64>,
+    /// 参加工作日期.
+    pub work_started_on: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -113,6 +125,13 @@ pub struct MemberRow {
     pub work_unit: Option<String>,
     pub registered_community: Option<String>,
     pub registered_on: Option<NaiveDate>,
+    pub ethnicity: Option<String>,
+    pub education: Option<String>,
+    pub native_place: Option<String>,
+    pub party_post: Option<String>,
+    /// The name of the org whose committee the post is on.
+    pub party_post_org: Option<String>,
+    pub work_started_on: Option<NaiveDate>,
 }
 
 /// Everything a user may set on a member; keys and timestamps are derived by the store.
@@ -136,6 +155,12 @@ pub struct MemberFields {
     pub work_unit: Option<String>,
     pub registered_community_id: Option<i64>,
     pub registered_on: Option<NaiveDate>,
+    pub ethnicity: Option<String>,
+    pub education: Option<String>,
+    pub native_place: Option<String>,
+    pub party_post: Option<String>,
+    pub party_post_org_id: Option<i64>,
+    pub work_started_on: Option<NaiveDate>,
 }
 
 impl From<&Member> for MemberFields {
@@ -159,6 +184,12 @@ impl From<&Member> for MemberFields {
             work_unit: m.work_unit.clone(),
             registered_community_id: m.registered_community_id,
             registered_on: m.registered_on,
+            ethnicity: m.ethnicity.clone(),
+            education: m.education.clone(),
+            native_place: m.native_place.clone(),
+            party_post: m.party_post.clone(),
+            party_post_org_id: m.party_post_org_id,
+            work_started_on: m.work_started_on,
         }
     }
 }
@@ -183,6 +214,12 @@ pub struct MemberFilter {
     pub full_before: Option<NaiveDate>,
     /// A 正式党员 without 转正日期.
     pub incomplete: Option<bool>,
+    /// A `domain::record::Education` code, or `unknown` for a record without one.
+    pub education: Option<String>,
+    /// A standard nationality name.
+    pub ethnicity: Option<String>,
+    /// A `domain::record::PartyPost` code, or `any` for every member holding a post.
+    pub party_post: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]

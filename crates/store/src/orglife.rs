@@ -407,6 +407,35 @@ impl Db {
         Ok(rows)
     }
 
+    /// The meetings a member was expected at or attended between two days, newest first: those of
+    /// the branch that held them on the day (DOMAIN.md §8) and any with an attendance line for
+    /// them, with how they attended.
+    pub async fn member_meetings(
+        &self,
+        member_id: i64,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<Vec<SignInMeeting>> {
+        let sql = format!(
+            "SELECT {}, a.signed_in_at, a.present, a.absence_reason FROM meetings mt \
+             LEFT JOIN meeting_attendance a ON a.meeting_id = mt.id AND a.member_id = $1 \
+             WHERE mt.held_on BETWEEN $2 AND $3 AND (a.member_id IS NOT NULL OR EXISTS ( \
+               SELECT 1 FROM memberships s WHERE s.member_id = $1 AND s.branch_id = mt.org_id \
+               AND s.from_on <= mt.held_on AND (s.until_on IS NULL OR s.until_on > mt.held_on))) \
+             ORDER BY mt.held_on DESC, mt.id DESC",
+            crate::meetings::MEETING_COLUMNS
+        );
+        let rows = on_db!(self, pool => {
+            sqlx::query_as::<_, SignInMeeting>(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(member_id)
+                .bind(from)
+                .bind(until)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows)
+    }
+
     /// A member signs in to a meeting held on `day` (their own phone, so the time is recorded).
     /// Refused for a meeting on another day or one the member is not expected at.
     pub async fn meeting_sign_in(

@@ -6,6 +6,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
+use crate::members::MEMBER_COLUMNS;
 use crate::{
     Author, BeginWrite, Db, Member, Param, Result, Scope, StoreError, bind_params, now, on_db,
     write_audit,
@@ -64,11 +65,6 @@ pub struct AttendeeFacts {
 
 const RESTRICTION_COLUMNS: &str = "r.id, r.member_id, r.kind, r.from_date, r.term_months, r.reason, r.approval, \
      r.ended_on, r.end_approval, r.created_by, r.created_at, r.ended_by, r.ended_at";
-
-const MEMBER_COLUMNS: &str = "m.id, m.root_org_id, m.branch_id, m.name, m.name_pinyin, m.name_initials, \
-     m.gender, m.id_number, m.birth_date, m.phone, m.category, m.management_mode, m.status, \
-     m.admitted_on, m.full_on, m.lost_contact, m.pocket, m.work_unit, m.registered_community_id, \
-     m.registered_on, m.created_at, m.updated_at";
 
 /// A check run inside the write transaction on the locked member and their restrictions, so that
 /// two saves cannot both pass it; `Err` carries the message for the user.

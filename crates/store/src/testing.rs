@@ -191,6 +191,24 @@ pub async fn load_script(db: &Db, sql: &str) {
     });
 }
 
+/// Where each member below `org` is, with their 入党日期 and 转正日期, by id: read with only the columns
+/// every release has had, so that a test can compare a database before and after an upgrade.
+pub async fn member_placements(
+    db: &Db,
+    org: i64,
+) -> Vec<(i64, i64, chrono::NaiveDate, Option<chrono::NaiveDate>)> {
+    crate::on_db!(db, pool => {
+        sqlx::query_as(
+            "SELECT m.id, m.branch_id, m.admitted_on, m.full_on FROM members m \
+             JOIN org_closure c ON c.descendant_id = m.branch_id WHERE c.ancestor_id = $1 ORDER BY m.id",
+        )
+        .bind(org)
+        .fetch_all(pool)
+        .await
+        .expect("read members")
+    })
+}
+
 async fn migrate(db: &Db, version: Option<i64>) {
     match version {
         Some(v) => db.migrate_until(v).await,

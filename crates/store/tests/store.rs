@@ -155,6 +155,12 @@ fn member(branch: i64, name: &str, pinyin: &str, initials: &str, id_number: &str
         work_unit: None,
         registered_community_id: None,
         registered_on: None,
+        ethnicity: None,
+        education: None,
+        native_place: None,
+        party_post: None,
+        party_post_org_id: None,
+        work_started_on: None,
     }
 }
 
@@ -3256,5 +3262,171 @@ async fn figures_are_read_by_metric_and_branches_found_by_a_figure_within_scope(
             .await
             .unwrap();
         assert_eq!(all.len(), 2, "{all:?}");
+    }
+}
+
+/// Issue 12: the rest of the record (民族, 学历, 籍贯, 党内职务, 参加工作日期) is stored, found by
+/// the list's filters and counted in the composition figures, and an edit moves the count.
+#[tokio::test]
+async fn the_member_record_is_stored_searched_and_counted() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let whole = Scope::Subtree(t.district);
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let secretary = MemberFields {
+            ethnicity: Some("回族".into()),
+            education: Some("bachelor".into()),
+            native_place: Some("重庆市渝中区".into()),
+            party_post: Some("secretary".into()),
+            party_post_org_id: Some(t.branch_a),
+            work_started_on: Some(d(1992, 8, 1)),
+            ..member(t.branch_a, "张三", "zhangsan", "zs", "110105194912310021")
+        };
+        let plain = member(t.branch_a, "李四", "lisi", "ls", "110105194912310048");
+        let ids = db
+            .member_insert_many(whole, &[secretary.clone(), plain], &author())
+            .await
+            .unwrap();
+        let stored = db.member_get(whole, ids[0]).await.unwrap();
+        assert_eq!(MemberFields::from(&stored), secretary, "{}", db.engine());
+        let branch = "甲一社区第一党支部".to_string();
+        assert_eq!(
+            db.member_org_names(&stored).await.unwrap(),
+            (branch.clone(), Some(branch))
+        );
+
+        let names =
+            |rows: Vec<store::MemberRow>| rows.into_iter().map(|r| r.name).collect::<Vec<_>>();
+        let find = |filter: MemberFilter| {
+            let db = db.clone();
+            async move { names(db.member_search(whole, &filter, 50, 0).await.unwrap()) }
+        };
+        assert_eq!(
+            find(MemberFilter {
+                education: Some("bachelor".into()),
+                ..Default::default()
+            })
+            .await,
+            vec!["张三"]
+        );
+        assert_eq!(
+            find(MemberFilter {
+                education: Some("unknown".into()),
+                ..Default::default()
+            })
+            .await,
+            vec!["李四"]
+        );
+        assert_eq!(
+            find(MemberFilter {
+                ethnicity: Some("回族".into()),
+                ..Default::default()
+            })
+            .await,
+            vec!["张三"]
+        );
+        assert_eq!(
+            find(MemberFilter {
+                party_post: Some("any".into()),
+                ..Default::default()
+            })
+            .await,
+            vec!["张三"]
+        );
+        let rows = db
+            .member_search(whole, &MemberFilter::default(), 50, 0)
+            .await
+            .unwrap();
+        let row = rows.iter().find(|r| r.name == "张三").unwrap();
+        assert_eq!(row.party_post_org.as_deref(), Some("甲一社区第一党支部"));
+        assert_eq!(row.work_started_on, Some(d(1992, 8, 1)));
+
+        let education = |metric: &'static str| {
+            let db = db.clone();
+            async move {
+                db.rollup_read_metrics(t.district, &[t.district], &["now".into()], &[metric])
+                    .await
+                    .unwrap()
+                    .first()
+                    .map_or(0, |r| r.value)
+            }
+        };
+        assert_eq!(education("education.bachelor").await, 1);
+        assert_eq!(education("education.unknown").await, 1);
+        let graduate = MemberFields {
+            education: Some("postgraduate".into()),
+            ..secretary
+        };
+        db.member_update(whole, ids[0], &graduate, None, &author())
+            .await
+            .unwrap();
+        assert_eq!(education("education.bachelor").await, 0);
+        assert_eq!(education("education.postgraduate").await, 1);
+    }
+}
+
+#[tokio::test]
+async fn names_of_finds_orgs_territories_and_skips_unknown_ids() {
+    use store::audit::Named;
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let mut names = db
+            .names_of(Named::Org, &[t.branch_a, t.street_a, 999_999])
+            .await
+            .unwrap();
+        names.sort();
+        let mut expected = vec![
+            (t.branch_a, "甲一社区第一党支部".to_string()),
+            (
+                t.street_a,
+                db.org_get(Scope::Subtree(t.district), t.street_a)
+                    .await
+                    .unwrap()
+                    .name,
+            ),
+        ];
+        expected.sort();
+        assert_eq!(names, expected, "{}", db.engine());
+        assert!(db.names_of(Named::Territory, &[]).await.unwrap().is_empty());
+        assert!(
+            db.names_of(Named::CallUnit, &[999_999])
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+
+/// Issue 12: a member's own page lists the year's meetings of their branch with attendance.
+#[tokio::test]
+async fn a_member_s_meetings_are_their_branch_s_with_their_attendance() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let day = NaiveDate::from_ymd_opt(2026, 3, 5).unwrap();
+        let (meeting, ids) = meeting_fixture(&db, &t, day).await;
+        let january = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        let december = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+        let present = db.member_meetings(ids[0], january, december).await.unwrap();
+        assert_eq!(present.len(), 1, "{}", db.engine());
+        assert_eq!(
+            (present[0].meeting.id, present[0].present),
+            (meeting, Some(true))
+        );
+        let absent = db.member_meetings(ids[1], january, december).await.unwrap();
+        assert_eq!(absent[0].present, Some(false));
+        assert!(
+            db.member_meetings(ids[2], january, december)
+                .await
+                .unwrap()
+                .is_empty(),
+            "a member of another branch"
+        );
+        assert!(
+            db.member_meetings(ids[0], december, december)
+                .await
+                .unwrap()
+                .is_empty(),
+            "outside the period"
+        );
     }
 }

@@ -21,6 +21,10 @@ pub(crate) struct MePage {
     layout: Layout,
     member_id: i64,
     meetings: Vec<store::SignInMeeting>,
+    /// This year's organisational life: the meetings expected or attended, with attendance.
+    year: Vec<store::SignInMeeting>,
+    attended: usize,
+    dues: app::dues::MemberDues,
     unread: i64,
 }
 
@@ -34,10 +38,15 @@ pub async fn me(State(app): State<App>, session: Session, Query(q): Query<MeQuer
     } else {
         "签到成功。"
     };
+    let year = app.my_meetings(actor).await?;
+    let this_month = domain::dues_ledger::Month::of(app::members::today());
     render(&MePage {
         layout: Layout::new(&session, "我的", "me").with_flash(flash),
         member_id,
         meetings: app.meetings_to_sign_in(actor).await?,
+        attended: year.iter().filter(|m| m.present == Some(true)).count(),
+        year,
+        dues: app.member_dues(actor, member_id, this_month).await?,
         unread: app.inbox_unread(actor).await?,
     })
 }

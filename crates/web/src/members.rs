@@ -14,6 +14,7 @@ use crate::pages::{form_status, is_htmx, render, render_status};
 use crate::view::{self, Layout};
 use app::members::{MemberInput, MemberPage, MemberQuery, PAGE_SIZE, input_from_member, today};
 use app::{App, AppError};
+use domain::record::{Education, PartyPost};
 use domain::{ManagementMode, MemberCategory, MemberStatus, Role};
 use store::{AuditRow, Member, Org, OrgNode, Territory};
 
@@ -27,6 +28,9 @@ pub(crate) struct MembersPage {
     org_filter: Option<Org>,
     categories: Vec<(&'static str, &'static str, bool)>,
     statuses: Vec<(&'static str, &'static str, bool)>,
+    educations: Vec<(&'static str, &'static str, bool)>,
+    posts: Vec<(&'static str, &'static str, bool)>,
+    ethnic_groups: &'static [&'static str],
     /// Filters a dashboard figure brought along: (field, value, words).
     drill: Vec<(&'static str, String, String)>,
     results: MemberResults,
@@ -124,6 +128,19 @@ pub async fn members(
             MemberStatus::label,
             MemberStatus::from_label(&query.status),
         ),
+        educations: view::options(
+            Education::ALL,
+            Education::code,
+            Education::label,
+            Education::from_label(&query.education),
+        ),
+        posts: view::options(
+            PartyPost::ALL,
+            PartyPost::code,
+            PartyPost::label,
+            PartyPost::from_label(&query.party_post),
+        ),
+        ethnic_groups: &domain::record::ETHNIC_GROUPS,
         org_filter,
         drill: drill_downs(&query),
         query,
@@ -138,12 +155,15 @@ pub(crate) struct MemberView {
     layout: Layout,
     m: Member,
     path: Vec<OrgNode>,
+    branch_name: String,
+    post_org: Option<String>,
     community: Option<Territory>,
     years_admitted: u32,
     years_full: Option<u32>,
     birthday_today: bool,
     may_edit: bool,
     history: Vec<AuditRow>,
+    history_names: crate::audit::Names,
     memberships: Vec<store::MembershipRow>,
     dues: app::dues::MemberDues,
     dues_error: String,
@@ -242,6 +262,7 @@ pub(crate) async fn member_page_full(
 ) -> PageResult {
     let actor = &session.actor;
     let m = app.member(actor, id).await?;
+    let (branch_name, post_org) = app.db.member_org_names(&m).await.map_err(AppError::from)?;
     let path = if actor.is_staff() {
         app.org_path(actor, m.branch_id).await?
     } else {
@@ -324,8 +345,11 @@ pub(crate) async fn member_page_full(
             years_full: m.full_on.map(|f| domain::dates::years_since(f, today)),
             birthday_today: domain::dates::is_anniversary(m.admitted_on, today),
             may_edit: actor.role.may_edit(),
+            history_names: crate::audit::Names::of(app, &history).await,
             m,
             path,
+            branch_name,
+            post_org,
             community,
             history,
             memberships,
@@ -362,6 +386,11 @@ pub(crate) struct MemberFormPage {
     categories: Vec<(&'static str, &'static str, bool)>,
     modes: Vec<(&'static str, &'static str, bool)>,
     statuses: Vec<(&'static str, &'static str, bool)>,
+    educations: Vec<(&'static str, &'static str, bool)>,
+    posts: Vec<(&'static str, &'static str, bool)>,
+    /// Where a post may be held: the branch, the committees above it and its 党小组.
+    post_orgs: Vec<OrgNode>,
+    ethnic_groups: &'static [&'static str],
     error: String,
     /// Which mode each category gets by default, e.g. "在职：双重管理；…".
     mode_defaults: String,
@@ -377,6 +406,7 @@ pub(crate) async fn member_form(
     let actor = &session.actor;
     let branches = app.branches(actor).await?;
     let communities = app.communities(actor).await?;
+    let post_orgs = post_orgs(app, session, v.branch_id).await;
     let title = if id.is_some() {
         format!("修改党员信息：{}", v.name)
     } else {
@@ -402,6 +432,20 @@ pub(crate) async fn member_form(
             MemberStatus::label,
             MemberStatus::from_label(&v.status),
         ),
+        educations: view::options(
+            Education::ALL,
+            Education::code,
+            Education::label,
+            Education::from_label(&v.education),
+        ),
+        posts: view::options(
+            PartyPost::ALL,
+            PartyPost::code,
+            PartyPost::label,
+            PartyPost::from_label(&v.party_post),
+        ),
+        post_orgs,
+        ethnic_groups: &domain::record::ETHNIC_GROUPS,
         id,
         v,
         branches,
@@ -415,6 +459,24 @@ pub(crate) async fn member_form(
     };
     let status = form_status(&error);
     render_status(status, &page)
+}
+
+/// The orgs a member of `branch_id` may hold a post in: the committees from the scope's top
+/// down to the branch, then the branch's 党小组. Empty until a branch is chosen.
+async fn post_orgs(app: &App, session: &Session, branch_id: i64) -> Vec<OrgNode> {
+    if branch_id == 0 {
+        return Vec::new();
+    }
+    let actor = &session.actor;
+    let mut orgs = app.org_path(actor, branch_id).await.unwrap_or_default();
+    orgs.extend(
+        app.org_children(actor, branch_id)
+            .await
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|o| o.kind == domain::OrgKind::PartyGroup.code()),
+    );
+    orgs
 }
 
 pub async fn member_new(State(app): State<App>, session: Session) -> PageResult {
@@ -476,6 +538,18 @@ pub struct MemberForm {
     #[serde(default)]
     registered_on: String,
     #[serde(default)]
+    ethnicity: String,
+    #[serde(default)]
+    education: String,
+    #[serde(default)]
+    native_place: String,
+    #[serde(default)]
+    party_post: String,
+    #[serde(default)]
+    party_post_org_id: String,
+    #[serde(default)]
+    work_started_on: String,
+    #[serde(default)]
     moved_on: String,
     #[serde(default)]
     move_reason: String,
@@ -498,6 +572,12 @@ impl MemberForm {
             work_unit: self.work_unit,
             registered_community_id: self.registered_community_id.trim().parse().ok(),
             registered_on: self.registered_on,
+            ethnicity: self.ethnicity,
+            education: self.education,
+            native_place: self.native_place,
+            party_post: self.party_post,
+            party_post_org_id: self.party_post_org_id.trim().parse().ok(),
+            work_started_on: self.work_started_on,
             moved_on: self.moved_on,
             move_reason: self.move_reason,
         }

@@ -21,8 +21,8 @@ type PageResult = Result<Response, PageError>;
 #[template(path = "users.html")]
 pub(crate) struct UsersPage {
     layout: Layout,
-    /// Each user and whether their name is locked for every client just now.
-    users: Vec<(User, bool)>,
+    /// Each user, their org's name and whether their name is locked for every client just now.
+    users: Vec<(User, String, bool)>,
     roles: Vec<(&'static str, &'static str, bool)>,
     orgs: Vec<OrgNode>,
     /// District departments a department handler can be bound to.
@@ -39,13 +39,23 @@ pub(crate) async fn users_page(
     flash: String,
 ) -> PageResult {
     let actor = &session.actor;
-    let users = app
-        .users(actor)
-        .await?
+    let users = app.users(actor).await?;
+    let mut org_ids: Vec<i64> = users.iter().map(|u| u.org_id).collect();
+    org_ids.sort_unstable();
+    org_ids.dedup();
+    let org_names: std::collections::HashMap<i64, String> = app
+        .db
+        .names_of(store::audit::Named::Org, &org_ids)
+        .await
+        .map_err(AppError::from)?
+        .into_iter()
+        .collect();
+    let users = users
         .into_iter()
         .map(|u| {
             let locked = app.throttle.locked_everywhere(&u.username);
-            (u, locked)
+            let org = org_names.get(&u.org_id).cloned().unwrap_or_default();
+            (u, org, locked)
         })
         .collect();
     let mut orgs = Vec::new();

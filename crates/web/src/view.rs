@@ -95,6 +95,18 @@ pub fn gender(code: &str) -> &'static str {
         .unwrap_or("")
 }
 
+pub fn education(code: &str) -> &'static str {
+    domain::record::Education::from_code(code)
+        .map(|k| k.label())
+        .unwrap_or("")
+}
+
+pub fn party_post(code: &str) -> &'static str {
+    domain::record::PartyPost::from_code(code)
+        .map(|k| k.label())
+        .unwrap_or("")
+}
+
 pub fn membership_reason(code: &str) -> &'static str {
     domain::membership::MembershipReason::from_code(code)
         .map(|k| k.label())
@@ -161,77 +173,5 @@ pub fn action(code: &str) -> &'static str {
         "revoke" => "撤销",
         "refuse" => "拒绝",
         _ => "其他",
-    }
-}
-
-fn field_label(key: &str) -> &str {
-    match key {
-        "name" => "姓名",
-        "id_number" => "身份证号",
-        "phone" => "手机",
-        "branch_id" => "所在党支部编号",
-        "category" => "类别",
-        "management_mode" => "管理方式",
-        "status" => "状态",
-        "admitted_on" => "入党日期",
-        "full_on" => "转正日期",
-        "birth_date" => "出生日期",
-        "gender" => "性别",
-        "lost_contact" => "失联",
-        "pocket" => "口袋党员",
-        "work_unit" => "工作单位",
-        "registered_community_id" => "报到社区编号",
-        "registered_on" => "报到日期",
-        "secretary" => "书记",
-        "founded_on" => "成立日期",
-        "dissolved_on" => "撤销日期",
-        "membership" => "组织关系记录",
-        "territory_id" => "服务区域编号",
-        "branch_kind" => "支部类别",
-        "monthly_fen" => "月党费（分）",
-        "base_fen" => "基数（分）",
-        "effective_month" => "起始月份",
-        "minutes" => "发言要点",
-        "held_on" => "会议日期",
-        _ => key,
-    }
-}
-
-/// An audit row's `{field: [old, new]}` as "入党日期：— → 1995-07-01；…", leaving out the
-/// search keys that only mirror the name.
-pub fn changes(json: &str) -> String {
-    let Ok(serde_json::Value::Object(fields)) = serde_json::from_str::<serde_json::Value>(json)
-    else {
-        return String::new();
-    };
-    let show = |v: &serde_json::Value| match v {
-        serde_json::Value::Null => "—".to_string(),
-        serde_json::Value::Bool(b) => if *b { "是" } else { "否" }.to_string(),
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-    fields
-        .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "name_pinyin" | "name_initials"))
-        .map(|(k, v)| match v.as_array().map(|a| a.as_slice()) {
-            Some([old, new]) => format!("{}：{} → {}", field_label(k), show(old), show(new)),
-            _ => format!("{}：{}", field_label(k), show(v)),
-        })
-        .collect::<Vec<_>>()
-        .join("；")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn audit_changes_read_as_chinese_old_to_new() {
-        let text = changes(
-            r#"{"admitted_on":[null,"1995-07-01"],"lost_contact":[false,true],"name_pinyin":[null,"x"]}"#,
-        );
-        assert_eq!(text, "入党日期：— → 1995-07-01；失联：否 → 是");
-        assert_eq!(changes("not json"), "");
-        assert_eq!(action("export"), "导出");
     }
 }

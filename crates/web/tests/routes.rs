@@ -977,6 +977,44 @@ async fn import_rejects_a_bad_file_whole_and_accepts_a_good_one() {
     // Template and export download, the export audited.
     let (status, _) = f.page("community_admin", "/members/template.xlsx").await;
     assert_eq!(status, StatusCode::OK);
+    // The template's example row passes every check once its mark is taken off, and with the
+    // mark it is left out: a template uploaded as it is has no members in it.
+    let template = f.app.member_template(&actor).await.unwrap();
+    let mut sheet = app::tabular::read_sheet("模板.xlsx", &template).unwrap();
+    let mut example: Vec<app::tabular::Cell> = (0..app::import::HEADERS.len())
+        .map(|i| sheet.rows[1].get(i).cloned().unwrap_or_default())
+        .collect();
+    assert!(
+        example[0].text.starts_with(app::import::EXAMPLE_MARK),
+        "{}",
+        example[0].text
+    );
+    let branches = f.app.branches(&actor).await.unwrap();
+    let branch_map = branches
+        .iter()
+        .map(|b| (b.name.clone(), vec![b.id]))
+        .collect();
+    let marked = app::import::check_sheet(
+        &sheet,
+        &branch_map,
+        &Default::default(),
+        &Default::default(),
+        &Default::default(),
+        app::members::today(),
+    );
+    assert!(marked.is_err_and(|e| e[0].message.contains("没有数据行")));
+    example[0].text = "张三".into();
+    sheet.rows[1] = app::tabular::Row::from_cells(example);
+    let unmarked = app::import::check_sheet(
+        &sheet,
+        &branch_map,
+        &Default::default(),
+        &Default::default(),
+        &Default::default(),
+        app::members::today(),
+    )
+    .unwrap();
+    assert_eq!(unmarked[0].ethnicity.as_deref(), Some("汉族"));
     let (status, csv) = f
         .page("community_admin", "/members/export?format=csv&q=daoru")
         .await;

@@ -4,7 +4,9 @@
 //! district.
 
 mod calls;
+mod dues;
 mod orglife;
+mod record;
 mod tree;
 
 use std::collections::{HashMap, HashSet};
@@ -224,9 +226,19 @@ impl App {
             "work_unit",
             "registered_community_id",
             "registered_on",
+            "ethnicity",
+            "education",
+            "native_place",
+            "party_post",
+            "party_post_org_id",
+            "work_started_on",
             "created_at",
             "updated_at",
         ];
+        let mut dues_members: Vec<dues::DuesMember> = Vec::with_capacity(options.members);
+        // The rest of each record is drawn from a stream of its own, so the district the seed
+        // made before these fields existed stays the same.
+        let mut record_rng = StdRng::seed_from_u64(options.seed ^ 0x7265_636f);
         // Each member's 组织关系 history: most stayed in their branch since admission, about one in
         // fifty came by transfer from another branch. Drawn from a stream of its own, so the rest
         // of the district stays as the seed always made it.
@@ -271,7 +283,7 @@ impl App {
             if share > 0 {
                 staffed_branches.insert(branch.id, share);
             }
-            for _ in 0..share {
+            for seat in 0..share {
                 member_id += 1;
                 let kind = branch.branch_kind.unwrap_or(BranchKind::Community);
                 let category = category_for(kind, &mut rng);
@@ -374,6 +386,13 @@ impl App {
                     }
                     _ => spans.push(span(member_id, branch.id, admitted, None, "admission")),
                 }
+                let record = record::draw(&mut record_rng, category, birth, seat, share, today);
+                dues_members.push(dues::DuesMember {
+                    id: member_id,
+                    branch_id: branch.id,
+                    category,
+                    admitted,
+                });
                 batch.push(vec![
                     Param::I64(member_id),
                     Param::I64(1),
@@ -401,6 +420,12 @@ impl App {
                     ),
                     Param::opt_i64(registered),
                     Param::opt_date(registered.map(|_| admitted.max(today - Duration::days(900)))),
+                    Param::Text(record.ethnicity.into()),
+                    Param::opt_text(record.education.map(|e| e.code())),
+                    Param::Text(record.native_place),
+                    Param::opt_text(record.party_post.map(|p| p.code())),
+                    Param::opt_i64(record.party_post.map(|_| branch.id)),
+                    Param::opt_date(record.work_started_on),
                     Param::Time(now),
                     Param::Time(now),
                 ]);
@@ -420,6 +445,10 @@ impl App {
             .bulk_insert("memberships", &span_columns, &spans)
             .await?;
         progress(format!("已生成党员 {member_id} / {}", options.members));
+        let payments = self
+            .demo_dues(&mut record_rng, &dues_members, today)
+            .await?;
+        progress(format!("已生成党费交纳记录 {payments} 笔"));
         self.db
             .bulk_insert(
                 "member_restrictions",
