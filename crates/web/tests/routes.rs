@@ -3661,3 +3661,141 @@ async fn text_fields_are_held_to_their_lengths_through_the_api() {
         "{body}"
     );
 }
+
+/// Issue 12: the rest of the record is entered in the form, shown on the member's page, found by
+/// the list's filters and logged in words; a post cannot be put on another subtree's committee.
+#[tokio::test]
+async fn the_member_record_is_entered_shown_searched_and_logged_in_words() {
+    for f in fixtures().await {
+        let admin = f.app.actor_by_username("street_admin").await.unwrap();
+        let mine = f
+            .app
+            .db
+            .member_get(admin.scope(), f.own_member)
+            .await
+            .unwrap();
+        let branch = mine.branch_id.to_string();
+        let id_number = domain::idcard::make_id_number(
+            "500103",
+            chrono::NaiveDate::from_ymd_opt(1985, 6, 1).unwrap(),
+            321,
+            domain::Gender::Female,
+        );
+        let fields = |post: &'static str, post_org: String| {
+            vec![
+                ("branch_id".to_string(), branch.clone()),
+                ("name".into(), "档案齐".into()),
+                ("id_number".into(), id_number.clone()),
+                ("category".into(), "在职".into()),
+                ("status".into(), "正式党员".into()),
+                ("admitted_on".into(), "2010-07-01".into()),
+                ("full_on".into(), "2011-07-01".into()),
+                ("ethnicity".into(), "回".into()),
+                ("education".into(), "bachelor".into()),
+                ("native_place".into(), "重庆市渝中区".into()),
+                ("party_post".into(), post.into()),
+                ("party_post_org_id".into(), post_org),
+                ("work_started_on".into(), "2007-08-01".into()),
+            ]
+        };
+        // A 党小组组长 must name the 党小组; the form comes back with what was typed.
+        let (status, body) = f
+            .form_owned(
+                "street_admin",
+                "/members",
+                fields("group_leader", String::new()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert!(
+            body.contains("党小组") && body.contains("重庆市渝中区"),
+            "{body}"
+        );
+        // Another street's committee is not this admin's to name.
+        let (status, _) = f
+            .form_owned(
+                "street_admin",
+                "/members",
+                fields("secretary", f.foreign_org.to_string()),
+            )
+            .await;
+        assert!(
+            matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+            "{status}"
+        );
+        let (status, _) = f
+            .form_owned(
+                "street_admin",
+                "/members",
+                fields("secretary", String::new()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let created = f
+            .app
+            .db
+            .member_search(
+                admin.scope(),
+                &store::MemberFilter {
+                    query: Some("档案齐".into()),
+                    ..Default::default()
+                },
+                5,
+                0,
+            )
+            .await
+            .unwrap()
+            .remove(0);
+        assert_eq!(created.party_post.as_deref(), Some("secretary"));
+        let (_, page) = f
+            .page("street_admin", &format!("/members/{}", created.id))
+            .await;
+        for shown in ["回族", "大学本科", "重庆市渝中区", "2007-08-01", "书记"] {
+            assert!(page.contains(shown), "{shown}");
+        }
+        let (_, list) = f
+            .page(
+                "street_admin",
+                "/members?education=bachelor&party_post=any&ethnicity=回族",
+            )
+            .await;
+        assert!(list.contains("档案齐"), "{list}");
+        let (_, list) = f
+            .page("street_admin", "/members?education=postgraduate&q=daq")
+            .await;
+        assert!(!list.contains("档案齐"));
+
+        // The change log reads in words, with the branch by name.
+        let mut edit = fields("secretary", String::new());
+        edit.retain(|(k, _)| k != "education");
+        edit.push(("education".into(), "研究生".into()));
+        let (status, _) = f
+            .form_owned("street_admin", &format!("/members/{}", created.id), edit)
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, audit) = f.page("street_admin", "/audit").await;
+        assert!(audit.contains("学历：大学本科 → 研究生"), "{audit}");
+        let (_, page) = f
+            .page("street_admin", &format!("/members/{}", created.id))
+            .await;
+        let history = page.split("变更记录").nth(1).unwrap();
+        assert!(!history.contains("bachelor") && !history.contains("branch_id"));
+    }
+}
+
+/// Issue 12: a member's own page shows their dues and this year's meetings with attendance.
+#[tokio::test]
+async fn a_member_sees_their_dues_and_meetings_on_their_own_page() {
+    for f in fixtures().await {
+        let (status, page) = f.page("member", "/me").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("我的党费") && page.contains("今年参加的组织生活"),
+            "{page}"
+        );
+        let (_, own) = f
+            .page("member", &format!("/members/{}", f.own_member))
+            .await;
+        assert!(!own.contains("编号 "), "the branch by name");
+    }
+}
