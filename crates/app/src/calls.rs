@@ -197,26 +197,24 @@ impl CallView {
 /// "距办结时限还有 2 个工作日 3 小时" or "办结已超时 40 分钟", counting a working day as the
 /// calendar's default 7 hours.
 pub fn minutes_text(what: &str, remaining: i64) -> String {
-    let day = domain::workcal::WorkHours::default().minutes_per_day();
-    let amount = |m: i64| {
-        let (d, h, min) = (m / day, (m % day) / 60, m % 60);
-        let mut parts = Vec::new();
-        if d > 0 {
-            parts.push(format!("{d} 个工作日"));
-        }
-        if h > 0 {
-            parts.push(format!("{h} 小时"));
-        }
-        if min > 0 || parts.is_empty() {
-            parts.push(format!("{min} 分钟"));
-        }
-        parts.join(" ")
-    };
+    let amount = |m: i64| work_time_text(m);
     if remaining >= 0 {
         format!("距{what}时限 {}", amount(remaining))
     } else {
         format!("{what}已超时 {}", amount(-remaining))
     }
+}
+
+/// Working minutes as a time limit reads: "2 个工作日 3 小时".
+pub fn work_time_text(minutes: i64) -> String {
+    let day = domain::workcal::WorkHours::default().minutes_per_day();
+    domain::workcal::work_time_text(minutes, day)
+}
+
+/// A time limit as typed in the catalogue ("1 个工作日", "2 小时", or minutes).
+pub fn parse_work_time(text: &str) -> Option<i64> {
+    let day = domain::workcal::WorkHours::default().minutes_per_day();
+    domain::workcal::parse_work_time(text, day)
 }
 
 /// A staff action on a call, as posted by the case page.
@@ -561,8 +559,9 @@ impl App {
             );
             if !(1 <= a && a <= r && r <= z && z <= 100_000) {
                 return Err(invalid(format!(
-                    "事项 {} 的时限应满足：签收 ≤ 答复 ≤ 办结（工作分钟，1 至 100000）",
-                    item.code
+                    "事项「{}」的时限应填如“2 小时”“1 个工作日 3 小时”，且签收不长于答复、答复不长于办结，最长 {}",
+                    item.name,
+                    work_time_text(100_000)
                 )));
             }
         }

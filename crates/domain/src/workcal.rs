@@ -485,6 +485,64 @@ fn next_day(date: NaiveDate) -> NaiveDate {
     date.succ_opt().expect("date within chrono's range")
 }
 
+/// Working minutes as people say a time limit: "2 个工作日 3 小时", "40 分钟", counting a working
+/// day as `per_day` minutes (the office's hours, 420 by default).
+pub fn work_time_text(minutes: i64, per_day: i64) -> String {
+    let per_day = per_day.max(1);
+    let m = minutes.max(0);
+    let (days, within) = (m / per_day, m % per_day);
+    let (hours, rest) = (within / 60, within % 60);
+    let mut parts = Vec::new();
+    if days > 0 {
+        parts.push(format!("{days} 个工作日"));
+    }
+    if hours > 0 {
+        parts.push(format!("{hours} 小时"));
+    }
+    if rest > 0 || parts.is_empty() {
+        parts.push(format!("{rest} 分钟"));
+    }
+    parts.join(" ")
+}
+
+/// The inverse of [`work_time_text`]: "2 个工作日 3 小时", "2天3小时", "1.5 小时" is not accepted
+/// (say "1 小时 30 分钟"); a bare number is minutes, as the catalogue stored them before.
+/// `None` when the text is not a time limit.
+pub fn parse_work_time(text: &str, per_day: i64) -> Option<i64> {
+    let text: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    if text.is_empty() {
+        return None;
+    }
+    if text.chars().all(|c| c.is_ascii_digit()) {
+        return text.parse().ok();
+    }
+    let units: [(&str, i64); 9] = [
+        ("个工作日", per_day),
+        ("工作日", per_day),
+        ("天", per_day),
+        ("日", per_day),
+        ("个小时", 60),
+        ("小时", 60),
+        ("时", 60),
+        ("分钟", 1),
+        ("分", 1),
+    ];
+    let mut rest = text.as_str();
+    let mut total: i64 = 0;
+    while !rest.is_empty() {
+        let digits = rest.chars().take_while(char::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let n: i64 = rest[..digits].parse().ok()?;
+        rest = &rest[digits..];
+        let (unit, size) = units.iter().find(|(u, _)| rest.starts_with(u))?;
+        rest = &rest[unit.len()..];
+        total = total.checked_add(n.checked_mul(*size)?)?;
+    }
+    Some(total)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -922,6 +980,31 @@ mod tests {
             } else if n < 0 {
                 prop_assert!(c.is_workday(out) && out < date && back >= date);
             }
+        }
+    }
+
+    #[test]
+    fn time_limits_read_in_working_days_and_hours() {
+        assert_eq!(work_time_text(420 * 2 + 180, 420), "2 个工作日 3 小时");
+        assert_eq!(work_time_text(40, 420), "40 分钟");
+        assert_eq!(work_time_text(0, 420), "0 分钟");
+        assert_eq!(work_time_text(2100, 420), "5 个工作日");
+        assert_eq!(parse_work_time("2 个工作日 3 小时", 420), Some(1020));
+        assert_eq!(parse_work_time("2天3小时", 420), Some(1020));
+        assert_eq!(parse_work_time("1 小时 30 分钟", 420), Some(90));
+        assert_eq!(parse_work_time("120", 420), Some(120));
+        assert_eq!(parse_work_time("两天", 420), None);
+        assert_eq!(parse_work_time("3 weeks", 420), None);
+        assert_eq!(parse_work_time("", 420), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_time_limit_reads_back_as_itself(minutes in 0i64..1_000_000, per_day in 60i64..1440) {
+            proptest::prop_assert_eq!(
+                parse_work_time(&work_time_text(minutes, per_day), per_day),
+                Some(minutes)
+            );
         }
     }
 }

@@ -176,7 +176,7 @@ impl Db {
             });
             write_audit!(
                 &mut *tx, branch, author, "update", "dues", Some(member_id),
-                format!("设定党费：自 {} 起每月 {:.2} 元", new.effective_month, new.monthly_fen as f64 / 100.0),
+                format!("设定党费：自 {} 起每月 {} 元", new.effective_month, domain::dues::Fen(new.monthly_fen)),
                 changes.to_string()
             )?;
             tx.commit().await?;
@@ -325,7 +325,7 @@ impl Db {
             let changes = serde_json::json!({"months": [null, months], "amount_fen": [null, total], "method": [null, payment.method]});
             write_audit!(
                 &mut *tx, branch, author, "create", "dues_payment", Some(member_id),
-                format!("登记党费 {} 个月，共 {:.2} 元", payment.months.len(), total as f64 / 100.0),
+                format!("登记党费 {} 个月，共 {} 元", payment.months.len(), domain::dues::Fen(total)),
                 changes.to_string()
             )?;
             tx.commit().await?;
@@ -495,7 +495,7 @@ impl Db {
                 "purpose": [null, new.purpose], "approved_by": [null, new.approved_by]});
             write_audit!(
                 &mut *tx, org_id, author, "create", "dues_expense", Some(id),
-                format!("登记党费使用 {:.2} 元：{}", new.amount_fen as f64 / 100.0, new.purpose),
+                format!("登记党费使用 {} 元：{}", domain::dues::Fen(new.amount_fen), new.purpose),
                 changes.to_string()
             )?;
             tx.commit().await?;

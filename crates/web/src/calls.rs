@@ -774,7 +774,8 @@ pub async fn catalogue_save(
 ) -> PageResult {
     let get = |key: &str| form_field(&pairs, key).trim().to_string();
     session.check_csrf(&get("csrf"))?;
-    let minutes = |key: &str| get(key).parse::<i64>().unwrap_or(0);
+    // Unreadable text is refused by the catalogue's own check, with the form shown again.
+    let minutes = |key: &str| app::calls::parse_work_time(&get(key)).unwrap_or(0);
     let mut items = Vec::new();
     for (_, code) in pairs.iter().filter(|(k, _)| k == "code") {
         let field = |name: &str| format!("{name}_{code}");

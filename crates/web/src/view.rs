@@ -147,14 +147,13 @@ pub fn permille(rate: &Option<u32>) -> String {
     app::permille_text(*rate)
 }
 
-/// Working minutes as "2 个工作日 3 小时" would be for time limits; for a mean time to close,
-/// hours and minutes are enough.
+/// Working minutes as a time limit reads: "2 个工作日 3 小时", or "—" when there is none.
 pub fn minutes(m: &Option<i64>) -> String {
-    match m {
-        None => "—".into(),
-        Some(m) if *m < 60 => format!("{m} 分钟"),
-        Some(m) => format!("{} 小时 {} 分钟", m / 60, m % 60),
-    }
+    m.map_or_else(|| "—".into(), app::calls::work_time_text)
+}
+
+pub fn work_time(m: impl Into<i64>) -> String {
+    app::calls::work_time_text(m.into())
 }
 
 pub fn fen(amount: &i64) -> String {

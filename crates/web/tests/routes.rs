@@ -2667,16 +2667,27 @@ async fn call_pages_refuse_another_subtree_and_other_roles() {
                 ("new_category_name", "矛盾纠纷"),
                 ("new_name", "宠物扰民"),
                 ("new_first_level", "community"),
-                ("new_ack", "120"),
-                ("new_respond", "420"),
+                ("new_ack", "2 小时"),
+                ("new_respond", "1 个工作日"),
                 ("new_resolve", resolve),
             ]
         };
-        let (status, body) = f.form("admin", "/calls/catalogue", &new_item("60")).await;
+        let (status, body) = f
+            .form("admin", "/calls/catalogue", &new_item("1 小时"))
+            .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert!(body.contains("签收 ≤ 答复 ≤ 办结"));
-        let (status, _) = f.form("admin", "/calls/catalogue", &new_item("2100")).await;
+        assert!(body.contains("答复不长于办结"), "{body}");
+        let (status, body) = f.form("admin", "/calls/catalogue", &new_item("五天")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        let (status, _) = f
+            .form("admin", "/calls/catalogue", &new_item("5 个工作日"))
+            .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, catalogue) = f.page("admin", "/calls/catalogue").await;
+        assert!(
+            catalogue.contains("value=\"5 个工作日\""),
+            "time limits read in working days"
+        );
         let (_, form) = f.page("member", "/public/calls/new").await;
         assert!(form.contains("宠物扰民"));
 
