@@ -41,7 +41,7 @@ test('the admin unlocks a locked user and issues, lists and revokes API tokens',
     await page.fill('input[name=display_name]', '锁定测试');
     await page.fill('form[action="/users"] input[name=password]', USER_PASSWORD);
     await page.selectOption('select[name=role]', 'branch_officer');
-    await Promise.all([page.waitForURL(/\/users$/), page.click('form[action="/users"] button[type=submit]')]);
+    await Promise.all([page.waitForURL(/\/users\?saved=user$/), page.click('form[action="/users"] button[type=submit]')]);
     assert.match(await page.textContent('main'), new RegExp(USER));
 
     // Five wrong passwords from this machine lock the name here, even for the right one.

@@ -31,7 +31,7 @@ test('a transfer keeps the old branch in the member history', { timeout: 120_000
     await page.fill('input[name=moved_on]', '2026-10-15');
     await shot(page, 'member-move-form');
     await Promise.all([
-      page.waitForURL((u) => u.toString() === memberUrl, { timeout: TIMEOUT }),
+      page.waitForURL((u) => u.toString().startsWith(`${memberUrl}?saved=member`), { timeout: TIMEOUT }),
       page.click('main form[action^="/members/"] button[type=submit]'),
     ]);
     const rows = page.locator('#memberships tbody tr');

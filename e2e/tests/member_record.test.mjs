@@ -25,9 +25,10 @@ test('an officer completes a member record and finds the member by it', { timeou
     await page.fill('input[name=work_started_on]', '2003-09-01');
     await shot(page, 'member-record-form');
     await Promise.all([
-      page.waitForURL((u) => u.toString().startsWith(memberUrl), { timeout: TIMEOUT }),
+      page.waitForURL((u) => u.toString().startsWith(`${memberUrl}?saved=member`), { timeout: TIMEOUT }),
       page.click('main form[action^="/members/"] button[type=submit]'),
     ]);
+    assert.equal((await page.locator('.flash').innerText()).trim(), `已保存：${name}`);
     const facts = (await page.locator('dl.facts').innerText()).replace(/\s+/g, ' ');
     for (const shown of ['回族', '研究生', '四川省南充市', '组织委员', '2003-09-01']) {
       assert.ok(facts.includes(shown), `${shown} in ${facts}`);

@@ -207,6 +207,7 @@ pub async fn member_page(
         "waiver" => "减免已登记。",
         "restriction" => "已登记。",
         "restriction_end" => "已登记恢复党员权利。",
+        "member" => SAVED_MEMBER,
         _ => "",
     };
     member_page_with(
@@ -219,6 +220,9 @@ pub async fn member_page(
     )
     .await
 }
+
+/// The flash of a saved member record; the page puts the member's name in it.
+const SAVED_MEMBER: &str = "已保存";
 
 pub(crate) async fn member_page_with(
     app: &App,
@@ -340,7 +344,11 @@ pub(crate) async fn member_page_full(
                 m.name.clone(),
                 if actor.is_staff() { "members" } else { "me" },
             )
-            .with_flash(flash),
+            .with_flash(if flash == SAVED_MEMBER {
+                format!("已保存：{}", m.name)
+            } else {
+                flash.to_string()
+            }),
             years_admitted: domain::dates::years_since(m.admitted_on, today),
             years_full: m.full_on.map(|f| domain::dates::years_since(f, today)),
             birthday_today: domain::dates::is_anniversary(m.admitted_on, today),
@@ -593,7 +601,7 @@ pub(crate) async fn member_saved(
     result: app::Result<Member>,
 ) -> PageResult {
     match result {
-        Ok(m) => Ok(Redirect::to(&format!("/members/{}", m.id)).into_response()),
+        Ok(m) => Ok(Redirect::to(&format!("/members/{}?saved=member", m.id)).into_response()),
         Err(AppError::Invalid(msg) | AppError::Conflict(msg)) => {
             member_form(app, session, id, input, msg).await
         }

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -46,6 +46,16 @@ pub(crate) async fn org_page_with(
     id: i64,
     error: String,
 ) -> PageResult {
+    org_page_flash(app, session, id, error, Saved::Nothing).await
+}
+
+async fn org_page_flash(
+    app: &App,
+    session: &Session,
+    id: i64,
+    error: String,
+    saved: Saved,
+) -> PageResult {
     let actor = &session.actor;
     let org = app.org(actor, id).await?;
     let path = app.org_path(actor, id).await?;
@@ -81,7 +91,11 @@ pub(crate) async fn org_page_with(
     render_status(
         status,
         &OrgPage {
-            layout: Layout::new(session, org.name.clone(), "orgs"),
+            layout: Layout::new(session, org.name.clone(), "orgs").with_flash(match saved {
+                Saved::Nothing => String::new(),
+                Saved::Org => format!("已保存：{}", org.name),
+                Saved::Concurrent => "已添加兼职委员。".to_string(),
+            }),
             org,
             path,
             children,
@@ -97,8 +111,32 @@ pub(crate) async fn org_page_with(
     )
 }
 
-pub async fn org_page(State(app): State<App>, session: Session, Path(id): Path<i64>) -> PageResult {
-    org_page_with(&app, &session, id, String::new()).await
+#[derive(Deserialize)]
+pub struct OrgSaved {
+    #[serde(default)]
+    saved: String,
+}
+
+pub async fn org_page(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Query(q): Query<OrgSaved>,
+) -> PageResult {
+    let flash = match q.saved.as_str() {
+        "org" => Saved::Org,
+        "concurrent" => Saved::Concurrent,
+        _ => Saved::Nothing,
+    };
+    org_page_flash(&app, &session, id, String::new(), flash).await
+}
+
+/// What the page confirms after a save.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Saved {
+    Nothing,
+    Org,
+    Concurrent,
 }
 
 #[derive(Deserialize)]
@@ -146,7 +184,7 @@ pub async fn org_create(
 ) -> PageResult {
     session.check_csrf(&form.csrf)?;
     match app.create_org(&session.actor, &form.input()).await {
-        Ok(org) => Ok(Redirect::to(&format!("/orgs/{}", org.id)).into_response()),
+        Ok(org) => Ok(Redirect::to(&format!("/orgs/{}?saved=org", org.id)).into_response()),
         Err(AppError::Invalid(m)) if form.parent_id.is_some() => {
             org_page_with(&app, &session, form.parent_id.unwrap_or_default(), m).await
         }
@@ -162,7 +200,7 @@ pub async fn org_update(
 ) -> PageResult {
     session.check_csrf(&form.csrf)?;
     match app.update_org(&session.actor, id, &form.input()).await {
-        Ok(_) => Ok(Redirect::to(&format!("/orgs/{id}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/orgs/{id}?saved=org")).into_response()),
         Err(AppError::Invalid(m)) => org_page_with(&app, &session, id, m).await,
         Err(e) => Err(e.into()),
     }
@@ -189,7 +227,7 @@ pub async fn concurrent_add(
         .add_concurrent_member(&session.actor, id, &form.name, &form.unit, &form.post)
         .await
     {
-        Ok(_) => Ok(Redirect::to(&format!("/orgs/{id}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("/orgs/{id}?saved=concurrent")).into_response()),
         Err(AppError::Invalid(m)) => org_page_with(&app, &session, id, m).await,
         Err(e) => Err(e.into()),
     }

@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -96,13 +96,28 @@ pub(crate) async fn users_page(
     )
 }
 
-pub async fn users(State(app): State<App>, session: Session) -> PageResult {
+#[derive(Deserialize)]
+pub struct UsersSaved {
+    #[serde(default)]
+    saved: String,
+}
+
+pub async fn users(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<UsersSaved>,
+) -> PageResult {
+    let flash = match q.saved.as_str() {
+        "user" => "已新建用户，请把用户名和初始密码当面告诉本人。",
+        "password" => "密码已重置，该用户在其他设备上的登录已退出。",
+        _ => "",
+    };
     users_page(
         &app,
         &session,
         String::new(),
         UserInput::default(),
-        String::new(),
+        flash.to_string(),
     )
     .await
 }
@@ -139,7 +154,7 @@ pub async fn user_create(
         call_unit_id: form.call_unit_id.trim().parse().ok(),
     };
     match app.create_user(&session.actor, &input).await {
-        Ok(_) => Ok(Redirect::to("/users").into_response()),
+        Ok(_) => Ok(Redirect::to("/users?saved=user").into_response()),
         Err(AppError::Invalid(m) | AppError::Conflict(m)) => {
             let v = UserInput {
                 password: String::new(),
@@ -169,7 +184,7 @@ pub async fn user_password(
         .reset_password(&session.actor, id, &form.password, Some(&session.token))
         .await
     {
-        Ok(()) => Ok(Redirect::to("/users").into_response()),
+        Ok(()) => Ok(Redirect::to("/users?saved=password").into_response()),
         Err(AppError::Invalid(m)) => {
             users_page(&app, &session, m, UserInput::default(), String::new()).await
         }

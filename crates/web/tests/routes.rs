@@ -3759,8 +3759,15 @@ async fn the_member_record_is_entered_shown_searched_and_logged_in_words() {
             .remove(0);
         assert_eq!(created.party_post.as_deref(), Some("secretary"));
         let (_, page) = f
-            .page("street_admin", &format!("/members/{}", created.id))
+            .page(
+                "street_admin",
+                &format!("/members/{}?saved=member", created.id),
+            )
             .await;
+        assert!(
+            page.contains("已保存：档案齐"),
+            "a save is confirmed by name"
+        );
         for shown in ["回族", "大学本科", "重庆市渝中区", "2007-08-01", "书记"] {
             assert!(page.contains(shown), "{shown}");
         }
