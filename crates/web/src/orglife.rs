@@ -39,8 +39,6 @@ pub(crate) struct OrgLifePage {
     total: Option<app::orglife::LedgerRow>,
     meetings: Vec<store::Meeting>,
     may_edit: bool,
-    /// Which rules a branch's cells follow.
-    rule_version: String,
     exemptions: Vec<store::ExemptionRow>,
     /// Org admins above a branch may approve its exemptions.
     may_grant: bool,
@@ -118,7 +116,6 @@ pub(crate) async fn orglife_with(
                 layout: Layout::new(session, "组织生活", "orglife"),
                 may_grant: matches!(actor.role, Role::Admin | Role::OrgAdmin)
                     && b.org.id != actor.org_id,
-                rule_version: b.rule_version.clone(),
                 exemptions,
                 institutions,
                 error,
@@ -146,7 +143,6 @@ pub(crate) async fn orglife_with(
         } => OrgLifePage {
             layout: Layout::new(session, "组织生活", "orglife"),
             may_grant: false,
-            rule_version: String::new(),
             exemptions,
             institutions,
             error,
