@@ -125,12 +125,12 @@ export async function login(page, username, password = PASSWORD) {
 }
 
 /** Full-page screenshot to `${SCREENSHOT_DIR}/${name}.png`; returns the path. */
-export async function shot(page, name) {
+export async function shot(page, name, { fullPage = true } = {}) {
   await mkdir(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
   // Let web fonts and htmx swaps settle before capturing.
   await page.evaluate(() => (document.fonts ? document.fonts.ready.then(() => true) : true)).catch(() => {});
-  await page.screenshot({ path: file, fullPage: true, timeout: TIMEOUT });
+  await page.screenshot({ path: file, fullPage, timeout: TIMEOUT });
   return file;
 }
 

@@ -43,7 +43,11 @@ impl Db {
                 .await?;
             write_audit!(
                 &mut *tx, new.org_id, author, "create", "user", Some(id),
-                format!("新建用户 {}（{}）", new.username, new.role), crate::audit::created(&user)
+                format!(
+                    "新建用户 {}（{}）",
+                    new.username,
+                    domain::Role::from_code(&new.role).map_or_else(|| new.role.clone(), |r| r.label().to_string())
+                ), crate::audit::created(&user)
             )?;
             tx.commit().await?;
             user

@@ -36,6 +36,28 @@ impl Layout {
         }
     }
 
+    /// The navigation entry of the page, for the phone's menu button ("菜单 · 党员").
+    pub fn section(&self) -> &'static str {
+        match self.active {
+            "home" => "首页",
+            "reports" => "统计报告",
+            "orgs" => "党组织",
+            "territory" => "区域网格",
+            "members" => "党员",
+            "birthdays" => "政治生日",
+            "import" => "导入导出",
+            "users" => "用户",
+            "audit" => "审计日志",
+            "orglife" => "组织生活",
+            "dues" => "党费",
+            "calls" => "居民呼声",
+            "tokens" => "API",
+            "me" => "我的",
+            "inbox" => "消息",
+            _ => "",
+        }
+    }
+
     pub fn with_flash(mut self, flash: impl Into<String>) -> Layout {
         self.flash = flash.into();
         self
