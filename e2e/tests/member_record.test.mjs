@@ -61,3 +61,31 @@ test('a member sees their dues and meetings on their phone', { timeout: 120_000 
     await browser.close();
   }
 });
+
+test('a long list of branches is found by typing two characters or their pinyin', { timeout: 120_000 }, async () => {
+  const { browser, page } = await launch();
+  try {
+    await login(page, 'street_admin');
+    await page.goto(url('/members/new'), { waitUntil: 'load' });
+    const select = page.locator('select[name=branch_id]');
+    const options = await select.locator('option').evaluateAll((os) =>
+      os.filter((o) => o.value).map((o) => ({ value: o.value, name: o.textContent.trim(), keys: o.dataset.keys })),
+    );
+    assert.ok(options.length > 20, `${options.length} branches`);
+    const target = options[options.length - 1];
+    const box = page.locator('input.picker').first();
+    // Two characters that only some branches share narrow the list; the first match is chosen.
+    await box.fill(target.name.slice(-6, -4));
+    const shown = await select.locator('option').evaluateAll((os) => os.filter((o) => o.value && !o.hidden).length);
+    assert.ok(shown < options.length, `${shown} of ${options.length} shown`);
+    // The initials find it too.
+    const initials = target.keys.split(' ')[1];
+    await box.fill(initials);
+    const chosen = await select.inputValue();
+    const chosenKeys = options.find((o) => o.value === chosen).keys;
+    assert.ok(chosenKeys.includes(initials), `${initials} in ${chosenKeys}`);
+    await shot(page, 'member-form-picker', { fullPage: false });
+  } finally {
+    await browser.close();
+  }
+});

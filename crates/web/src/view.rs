@@ -64,6 +64,13 @@ impl Layout {
     }
 }
 
+/// What a searchable picker matches an option by besides its name: the full pinyin and the
+/// initials ("chunshan cs").
+pub fn search_keys(name: &str) -> String {
+    let keys = domain::names::name_keys(name);
+    format!("{} {}", keys.full, keys.initials)
+}
+
 pub fn org_kind(code: &str) -> &'static str {
     OrgKind::from_code(code).map(|k| k.label()).unwrap_or("")
 }

@@ -4,8 +4,41 @@
 //   data-busy-text="…"      a submit button whose label changes while its form is sent
 //   data-file-count         a file input whose choice is counted in the .file-names beside it
 //   data-back               a link that goes back in history when there is history
+//   data-searchable         a long <select> that gets a box to find its options by name,
+//                           full pinyin or initials (each option's data-keys)
 (function () {
   'use strict';
+
+  // A select of hundreds of organisations or communities: typing two characters of the
+  // name or its pinyin narrows it, and the first match is chosen.
+  function searchable(select) {
+    var box = document.createElement('input');
+    box.type = 'search';
+    box.className = 'picker';
+    box.placeholder = '输入名称或拼音筛选，如 春山 / cs';
+    box.setAttribute('aria-label', (select.getAttribute('aria-label') || '选项') + '：输入名称或拼音筛选');
+    box.autocomplete = 'off';
+    select.parentNode.insertBefore(box, select);
+    box.addEventListener('input', function () {
+      var q = box.value.trim().toLowerCase().replace(/\s+/g, '');
+      var first = null;
+      Array.prototype.forEach.call(select.options, function (option) {
+        if (!option.value) { option.hidden = false; return; }
+        var keys = (option.textContent + ' ' + (option.getAttribute('data-keys') || '')).toLowerCase();
+        var match = q.length === 0 || keys.indexOf(q) >= 0;
+        option.hidden = !match;
+        if (match && !first) first = option;
+      });
+      var current = select.selectedOptions[0];
+      if (q.length > 0 && first && (!current || !current.value || current.hidden)) {
+        select.value = first.value;
+        select.dispatchEvent(new Event('change', { bubbles: true }));
+      }
+    });
+  }
+  document.addEventListener('DOMContentLoaded', function () {
+    Array.prototype.forEach.call(document.querySelectorAll('select[data-searchable]'), searchable);
+  });
 
   document.addEventListener('change', function (event) {
     var el = event.target;
