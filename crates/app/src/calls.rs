@@ -217,6 +217,119 @@ pub fn parse_work_time(text: &str) -> Option<i64> {
     domain::workcal::parse_work_time(text, day)
 }
 
+/// Calls on one page of the list.
+pub const CALL_PAGE: i64 = 50;
+/// How many open calls the overdue filter reads, and the most an export writes.
+pub const CALL_SCAN: i64 = 5_000;
+
+/// The call list's filters as the page's query string has them.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CallListQuery {
+    /// Non-empty: closed and merged calls too.
+    #[serde(default)]
+    pub all: String,
+    /// A status code (`submitted`, `in_progress`, …).
+    #[serde(default)]
+    pub status: String,
+    /// A catalogue 大类 (`C05`).
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub unit_id: String,
+    /// Submitted on or after / on or before these days (China time).
+    #[serde(default)]
+    pub from: String,
+    #[serde(default)]
+    pub to: String,
+    /// `1`: only calls past a time limit.
+    #[serde(default)]
+    pub overdue: String,
+    pub page: Option<i64>,
+}
+
+impl CallListQuery {
+    fn filter(&self) -> Result<store::CallFilter> {
+        let day = |text: &str, what: &str| -> Result<Option<DateTime<Utc>>> {
+            match text.trim() {
+                "" => Ok(None),
+                t => {
+                    let d = crate::members::parse_date_cn(t).ok_or_else(|| {
+                        invalid(format!(
+                            "{what}「{}」无效，格式如 2026-03-01",
+                            domain::text::echo(t)
+                        ))
+                    })?;
+                    Ok(Some(china_midnight(d)))
+                }
+            }
+        };
+        let status = match self.status.trim() {
+            "" => None,
+            t => Some(
+                Status::from_label(t)
+                    .ok_or_else(|| invalid("请选择状态"))?
+                    .code()
+                    .to_string(),
+            ),
+        };
+        Ok(store::CallFilter {
+            open: self.all.is_empty() && status.is_none(),
+            status,
+            category: Some(self.category.trim().to_uppercase()).filter(|c| !c.is_empty()),
+            holder_unit_id: self.unit_id.trim().parse().ok(),
+            submitted_from: day(&self.from, "起始日期")?,
+            submitted_before: day(&self.to, "截止日期")?.map(|d| d + chrono::Duration::days(1)),
+        })
+    }
+
+    /// The filters as a query string (not the page), for links that keep them.
+    pub fn query_string(&self) -> String {
+        [
+            ("all", &self.all),
+            ("status", &self.status),
+            ("category", &self.category),
+            ("unit_id", &self.unit_id),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("overdue", &self.overdue),
+        ]
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(k, v)| format!("{k}={}", urlencoding_lite(v.trim())))
+        .collect::<Vec<_>>()
+        .join("&")
+    }
+}
+
+/// Percent-encodes what a query value may hold (dates, codes, Chinese labels).
+fn urlencoding_lite(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Midnight of `day` in China, as the instant stored times are compared with.
+fn china_midnight(day: chrono::NaiveDate) -> DateTime<Utc> {
+    Shanghai
+        .from_local_datetime(&day.and_hms_opt(0, 0, 0).unwrap_or_default())
+        .earliest()
+        .map_or_else(
+            || day.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
+            |t| t.with_timezone(&Utc),
+        )
+}
+
+/// One page of the call list.
+#[derive(Debug, Clone)]
+pub struct CallList {
+    pub calls: Vec<CallView>,
+    pub page: i64,
+    pub more: bool,
+}
+
 /// A staff action on a call, as posted by the case page.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ActionInput {
@@ -927,7 +1040,11 @@ impl App {
                 sla: sla_json.clone(),
             };
             match self.db.call_create(&new, &first, photos, &by).await {
-                Ok(id) => return Ok((id, code)),
+                Ok(id) => {
+                    self.notify_holder(id, &code, &new.item_name, holder.id, "新的居民呼声待签收")
+                        .await;
+                    return Ok((id, code));
+                }
                 Err(e) if e.is_unique_violation() => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -961,6 +1078,84 @@ impl App {
         rows.into_iter()
             .map(|row| self.view(row, &calendar, now))
             .collect()
+    }
+
+    /// A page of the calls in the actor's scope that match a list's filters, newest first.
+    /// Overdue is a matter of working time, so that filter is applied to the open calls read
+    /// (up to [`CALL_SCAN`]) rather than in the statement.
+    pub async fn calls_filtered(&self, actor: &Actor, q: &CallListQuery) -> Result<CallList> {
+        let scope = Self::call_scope(actor);
+        if scope == CallScope::Nothing {
+            return Err(AppError::Forbidden);
+        }
+        let filter = q.filter()?;
+        let page = q.page.unwrap_or(1).max(1);
+        let overdue = q.overdue == "1";
+        let (limit, offset) = if overdue {
+            (CALL_SCAN, 0)
+        } else {
+            (CALL_PAGE + 1, (page - 1) * CALL_PAGE)
+        };
+        let rows = self.db.calls_search(scope, &filter, limit, offset).await?;
+        let mut calls = match rows.first() {
+            None => Vec::new(),
+            Some(first) => {
+                let calendar = self.work_calendar(first.root_org_id).await?;
+                let now = local_now();
+                rows.into_iter()
+                    .map(|row| self.view(row, &calendar, now))
+                    .collect::<Result<Vec<_>>>()?
+            }
+        };
+        if overdue {
+            calls.retain(CallView::overdue);
+            calls = calls
+                .into_iter()
+                .skip(usize::try_from((page - 1) * CALL_PAGE).unwrap_or(0))
+                .take(usize::try_from(CALL_PAGE + 1).unwrap_or(0))
+                .collect();
+        }
+        let more = calls.len() > usize::try_from(CALL_PAGE).unwrap_or(0);
+        calls.truncate(usize::try_from(CALL_PAGE).unwrap_or(0));
+        Ok(CallList { calls, page, more })
+    }
+
+    /// The calls of [`App::calls_filtered`] (every page) as a workbook.
+    pub async fn calls_xlsx(&self, actor: &Actor, q: &CallListQuery) -> Result<Vec<u8>> {
+        use crate::tabular::{Figure, FigureSheet, figures_xlsx};
+        let mut rows = Vec::new();
+        let mut q = q.clone();
+        for page in 1.. {
+            q.page = Some(page);
+            let list = self.calls_filtered(actor, &q).await?;
+            for c in &list.calls {
+                rows.push(vec![
+                    Figure::Text(c.row.tracking_code.clone()),
+                    Figure::Text(c.row.item_name.clone()),
+                    Figure::Text(c.status().label().to_string()),
+                    Figure::Text(c.row.holder_name.clone()),
+                    Figure::Text(c.countdown()),
+                    Figure::Text(
+                        c.row
+                            .submitted_at
+                            .with_timezone(&Shanghai)
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string(),
+                    ),
+                ]);
+            }
+            if !list.more || rows.len() >= CALL_SCAN as usize {
+                break;
+            }
+        }
+        figures_xlsx(&[FigureSheet {
+            name: "居民呼声".into(),
+            title: format!("居民呼声（{} 件）", rows.len()),
+            headers: ["查询码", "事项", "状态", "当前办理", "时限", "提交时间"]
+                .map(String::from)
+                .to_vec(),
+            rows,
+        }])
     }
 
     /// One call in the actor's scope, with its history and photo ids.
@@ -1178,10 +1373,76 @@ impl App {
             supporting,
             rollup,
         };
-        Ok(self
-            .db
+        self.db
             .call_transition(scope, row.id, &row.state, &change, author)
-            .await?)
+            .await?;
+        if next.holder != before.holder {
+            let what = match event {
+                Event::Escalate { .. } => "居民呼声上报至本单位",
+                Event::Return { .. } => "居民呼声退回本单位",
+                _ => "居民呼声改派至本单位",
+            };
+            self.notify_holder(
+                row.id,
+                &row.tracking_code,
+                &row.item_name,
+                next.holder,
+                what,
+            )
+            .await;
+        }
+        Ok(())
+    }
+
+    /// Puts a message in the inbox of everyone who handles calls for `unit_id`: the org admins
+    /// of its committee, or the handlers of a department. A failure to notify is logged and
+    /// never undoes the call's change, which is already saved.
+    async fn notify_holder(&self, call_id: i64, code: &str, item: &str, unit_id: i64, what: &str) {
+        if let Err(e) = self
+            .try_notify_holder(call_id, code, item, unit_id, what)
+            .await
+        {
+            tracing::warn!(call_id, unit_id, error = %e, "could not notify the unit holding a call");
+        }
+    }
+
+    async fn try_notify_holder(
+        &self,
+        call_id: i64,
+        code: &str,
+        item: &str,
+        unit_id: i64,
+        what: &str,
+    ) -> Result<()> {
+        let unit = self.db.call_unit_get(unit_id).await?;
+        let (scope, org) = match unit.org_id {
+            Some(org) => (store::Scope::Subtree(org), org),
+            None => (store::Scope::Subtree(unit.root_org_id), unit.root_org_id),
+        };
+        let recipients = self.db.user_list(scope).await?.into_iter().filter(|u| {
+            u.active
+                && ((u.role == Role::OrgAdmin.code() && u.org_id == org && unit.org_id.is_some())
+                    || (u.role == Role::DeptHandler.code() && u.call_unit_id == Some(unit.id)))
+        });
+        let at = Utc::now().timestamp_millis();
+        for user in recipients {
+            self.db
+                .outbox_enqueue(&store::NewMessage {
+                    org_id: org,
+                    recipient_user_id: Some(user.id),
+                    recipient_member_id: None,
+                    channel: crate::reminders::INBOX.into(),
+                    kind: "call".into(),
+                    dedupe_key: format!("call:{call_id}:{unit_id}:{}:{at}", user.id),
+                    title: format!("{what}：{item}（{code}）"),
+                    body: format!("{}收到一件居民呼声，请按时限签收办理。", unit.name),
+                    link: format!("/calls/{call_id}"),
+                })
+                .await?;
+        }
+        self.deliver_outbox(&[&crate::reminders::InboxChannel])
+            .await?;
+        Ok(())
     }
 
     /// Refuses a look-up by 查询码 from a client that has had too many codes match nothing.

@@ -42,6 +42,20 @@ impl CallScope {
     }
 }
 
+/// What a list of calls is narrowed to.
+#[derive(Debug, Clone, Default)]
+pub struct CallFilter {
+    /// Leave out closed and merged calls.
+    pub open: bool,
+    /// A `domain::calls::Status` code.
+    pub status: Option<String>,
+    /// The catalogue's 大类, the first three characters of an item code (`C05`).
+    pub category: Option<String>,
+    pub holder_unit_id: Option<i64>,
+    pub submitted_from: Option<DateTime<Utc>>,
+    pub submitted_before: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct CallUnit {
     pub id: i64,
@@ -499,13 +513,51 @@ impl Db {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<CallRow>> {
+        let filter = CallFilter {
+            open,
+            ..Default::default()
+        };
+        self.calls_search(scope, &filter, limit, offset).await
+    }
+
+    /// The calls of a scope that match a list's filters, newest first.
+    pub async fn calls_search(
+        &self,
+        scope: CallScope,
+        filter: &CallFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<CallRow>> {
         let mut params = Vec::new();
         let mut sql = format!(
             "SELECT {CALL_COLUMNS} FROM calls c JOIN call_units u ON u.id = c.holder_unit_id WHERE {}",
             scope.condition(&mut params)
         );
-        if open {
+        if filter.open {
             sql.push_str(" AND c.status NOT IN ('closed', 'merged')");
+        }
+        if let Some(status) = &filter.status {
+            params.push(Param::Text(status.clone()));
+            sql.push_str(&format!(" AND c.status = ${}", params.len()));
+        }
+        if let Some(category) = &filter.category {
+            params.push(Param::Text(category.clone()));
+            sql.push_str(&format!(
+                " AND substr(c.item_code, 1, 3) = ${}",
+                params.len()
+            ));
+        }
+        if let Some(unit) = filter.holder_unit_id {
+            params.push(Param::I64(unit));
+            sql.push_str(&format!(" AND c.holder_unit_id = ${}", params.len()));
+        }
+        if let Some(from) = filter.submitted_from {
+            params.push(Param::Time(from));
+            sql.push_str(&format!(" AND c.submitted_at >= ${}", params.len()));
+        }
+        if let Some(before) = filter.submitted_before {
+            params.push(Param::Time(before));
+            sql.push_str(&format!(" AND c.submitted_at < ${}", params.len()));
         }
         params.push(Param::I64(limit));
         params.push(Param::I64(offset));

@@ -35,8 +35,8 @@ pub mod testing;
 pub mod users;
 
 pub use calls::{
-    CalendarYear, CallChange, CallEventRow, CallItem, CallRow, CallScope, CallUnit, NewCall,
-    NewCallUnit,
+    CalendarYear, CallChange, CallEventRow, CallFilter, CallItem, CallRow, CallScope, CallUnit,
+    NewCall, NewCallUnit,
 };
 pub use dues::{
     DuesBase, DuesExpense, DuesMonthFacts, DuesPayment, DuesRecord, DuesWaiver, NewDuesBase,

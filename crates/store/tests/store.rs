@@ -2616,6 +2616,66 @@ async fn calls_are_scoped_transitions_are_optimistic_and_audited() {
             vec![call_a, call_d]
         );
         assert!(db.calls_open(t.street_a).await.unwrap().is_empty());
+
+        // The list's filters: a state, a unit, a 大类 and a submission window.
+        let search = |filter: store::CallFilter| {
+            let db = db.clone();
+            async move { ids(db.calls_search(all, &filter, 10, 0).await.unwrap()) }
+        };
+        assert_eq!(
+            search(store::CallFilter {
+                status: Some("merged".into()),
+                ..Default::default()
+            })
+            .await,
+            vec![call_c]
+        );
+        assert_eq!(
+            search(store::CallFilter {
+                open: true,
+                holder_unit_id: Some(unit_ca),
+                ..Default::default()
+            })
+            .await,
+            vec![call_d]
+        );
+        let category = db.call_get(all, call_a).await.unwrap().item_code[..3].to_string();
+        assert_eq!(
+            search(store::CallFilter {
+                category: Some(category),
+                ..Default::default()
+            })
+            .await
+            .len(),
+            4
+        );
+        assert!(
+            search(store::CallFilter {
+                category: Some("C99".into()),
+                ..Default::default()
+            })
+            .await
+            .is_empty()
+        );
+        let now = chrono::Utc::now();
+        assert_eq!(
+            search(store::CallFilter {
+                submitted_from: Some(now - chrono::Duration::days(1)),
+                submitted_before: Some(now + chrono::Duration::days(1)),
+                ..Default::default()
+            })
+            .await
+            .len(),
+            4
+        );
+        assert!(
+            search(store::CallFilter {
+                submitted_before: Some(now - chrono::Duration::days(1)),
+                ..Default::default()
+            })
+            .await
+            .is_empty()
+        );
     }
 }
 

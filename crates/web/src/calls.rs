@@ -14,7 +14,7 @@ use crate::client::ClientIp;
 use crate::error::{PageError, status_of};
 use crate::pages::{XLSX, download, form_field, form_status, render, render_status, stored_file};
 use crate::view::Layout;
-use app::calls::{ActionInput, CallInput, CallView, FigureRow, PublicCall};
+use app::calls::{ActionInput, CallInput, CallListQuery, CallView, FigureRow, PublicCall};
 use app::{App, AppError};
 use domain::Role;
 use domain::calls::{Level, Rating, Status};
@@ -386,28 +386,50 @@ fn require_calls(session: &Session) -> Result<(), PageError> {
 #[template(path = "calls.html")]
 struct CallsPage {
     layout: Layout,
-    calls: Vec<CallView>,
-    all: bool,
-}
-
-#[derive(Deserialize)]
-pub struct CallsQuery {
-    #[serde(default)]
-    all: String,
+    list: app::calls::CallList,
+    q: CallListQuery,
+    /// The filters as a query string, for the pages and the export.
+    query: String,
+    statuses: Vec<(&'static str, &'static str)>,
+    /// The catalogue's 大类: (code, name).
+    categories: Vec<(String, String)>,
+    units: Vec<CallUnit>,
 }
 
 pub async fn calls(
     State(app): State<App>,
     session: Session,
-    Query(q): Query<CallsQuery>,
+    Query(q): Query<CallListQuery>,
 ) -> PageResult {
     require_calls(&session)?;
-    let all = !q.all.is_empty();
+    let list = app.calls_filtered(&session.actor, &q).await?;
+    let root = app.public_root().await?;
+    let mut categories: Vec<(String, String)> = app
+        .call_catalogue(root)
+        .await?
+        .into_iter()
+        .map(|i| (i.category_code, i.category_name))
+        .collect();
+    categories.dedup();
     render(&CallsPage {
         layout: Layout::new(&session, "居民呼声", "calls"),
-        calls: app.calls(&session.actor, !all).await?,
-        all,
+        list,
+        query: q.query_string(),
+        statuses: Status::ALL.iter().map(|s| (s.code(), s.label())).collect(),
+        categories,
+        units: app.call_units_of(root).await?,
+        q,
     })
+}
+
+pub async fn calls_export(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<CallListQuery>,
+) -> PageResult {
+    require_calls(&session)?;
+    let bytes = app.calls_xlsx(&session.actor, &q).await?;
+    Ok(download(bytes, XLSX, "居民呼声.xlsx", "calls.xlsx"))
 }
 
 #[derive(Template)]

@@ -107,6 +107,7 @@ route_table! { pub ROUTES, fn page_router;
     "/members/{id}/restrictions", Session => POST(restrictions::restriction_create);
     "/members/{id}/restrictions/{restriction}/end", Session => POST(restrictions::restriction_end);
     "/birthdays", Session => GET(birthdays::birthdays);
+    "/birthdays/export.xlsx", Session => GET(birthdays::birthdays_export);
     "/orglife", Session => GET(orglife::orglife);
     "/orglife/new", Session => GET(meetings::meeting_new);
     "/orglife/export", Session => GET(orglife::orglife_export);
@@ -128,6 +129,7 @@ route_table! { pub ROUTES, fn page_router;
     "/public/calls/track", Public => GET(calls::public_track).POST(calls::public_track_check);
     "/public/calls/rate", Public => POST(calls::public_rate);
     "/calls", Session => GET(calls::calls).POST(calls::staff_submit), limit CALL_BODY_LIMIT;
+    "/calls/export.xlsx", Session => GET(calls::calls_export);
     "/calls/new", Session => GET(calls::staff_new);
     "/calls/figures", Session => GET(calls::figures);
     "/calls/figures/export", Session => GET(calls::figures_export);
@@ -152,6 +154,7 @@ route_table! { pub ROUTES, fn page_router;
     "/tokens", Session => GET(users::tokens).POST(users::token_create);
     "/tokens/{id}/revoke", Session => POST(users::token_revoke);
     "/audit", Session => GET(audit::audit);
+    "/audit/export.xlsx", Session => GET(audit::audit_export);
 }
 
 pub fn router(app: App) -> Router {

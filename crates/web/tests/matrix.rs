@@ -192,6 +192,7 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("GET", "/members/import")
         | ("GET", "/members/template.xlsx")
         | ("GET", "/calls")
+        | ("GET", "/calls/export.xlsx")
         | ("GET", "/calls/new")
         | ("GET", "/calls/figures")
         | ("GET", "/calls/figures/export")
@@ -211,8 +212,10 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("GET", "/members/new")
         | ("GET", "/members/quality")
         | ("GET", "/birthdays")
+        | ("GET", "/birthdays/export.xlsx")
         | ("GET", "/users")
         | ("GET", "/audit")
+        | ("GET", "/audit/export.xlsx")
         | ("GET", "/api/v1/users") => Own,
         _ => return None,
     })

@@ -2326,6 +2326,18 @@ async fn a_call_goes_from_the_public_form_through_community_street_and_departmen
         let id = call.row.id;
         let uri = format!("/calls/{id}");
         let act = format!("/calls/{id}/act");
+        // The holding community hears of it in its inbox, and no one else does.
+        let titled = |messages: Vec<store::Message>, what: &str| {
+            messages
+                .iter()
+                .any(|m| m.title.contains(what) && m.title.contains(&code) && m.link == uri)
+        };
+        assert!(titled(
+            f.app.inbox(&community_admin).await.unwrap(),
+            "新的居民呼声待签收"
+        ));
+        let street_admin = f.app.actor_by_username("street_admin").await.unwrap();
+        assert!(!titled(f.app.inbox(&street_admin).await.unwrap(), "待签收"));
         let (status, page) = f.page("community_admin", &uri).await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("13912345678"), "the holder sees the phone");
@@ -2366,6 +2378,10 @@ async fn a_call_goes_from_the_public_form_through_community_street_and_departmen
                 &body[..body.len().min(300)]
             );
         }
+        assert!(
+            titled(f.app.inbox(&street_admin).await.unwrap(), "上报至本单位"),
+            "the street hears of the escalation"
+        );
         let lead_s = lead.to_string();
         let support_s = support.to_string();
         let community_s = community.id.to_string();
@@ -3793,6 +3809,12 @@ async fn the_member_record_is_entered_shown_searched_and_logged_in_words() {
         assert_eq!(status, StatusCode::SEE_OTHER);
         let (_, audit) = f.page("street_admin", "/audit").await;
         assert!(audit.contains("学历：大学本科 → 研究生"), "{audit}");
+        let (status, _) = f
+            .page("street_admin", "/audit/export.xlsx?entity=member")
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _) = f.page("branch_secretary", "/audit/export.xlsx").await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "the log is for org admins");
         let (_, page) = f
             .page("street_admin", &format!("/members/{}", created.id))
             .await;
@@ -3815,5 +3837,132 @@ async fn a_member_sees_their_dues_and_meetings_on_their_own_page() {
             .page("member", &format!("/members/{}", f.own_member))
             .await;
         assert!(!own.contains("编号 "), "the branch by name");
+    }
+}
+
+/// Issue 12: the birthday list is chosen by month and day, and goes to Excel with its figures
+/// as numbers; a month that does not exist is refused in Chinese.
+#[tokio::test]
+async fn birthdays_are_listed_by_month_and_day_and_exported_as_numbers() {
+    for f in fixtures().await {
+        let actor = f.app.actor_by_username("street_admin").await.unwrap();
+        let today = app::members::today();
+        // A month with birthdays in this street, and one day of it.
+        let mut found = None;
+        for month in 1..=12 {
+            let b = f
+                .app
+                .political_birthdays_in(&actor, today, month, None)
+                .await
+                .unwrap();
+            if let Some(first) = b.this_month.first() {
+                found = Some((
+                    month,
+                    first.on,
+                    first.member.name.clone(),
+                    b.this_month.len(),
+                ));
+                break;
+            }
+        }
+        let (month, on, name, in_month) = found.expect("the demo street has birthdays");
+        let day = chrono::Datelike::day(&on);
+        let (status, page) = f
+            .page(
+                "street_admin",
+                &format!("/birthdays?month={month}&day={day}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains(&name) && page.contains("打印"), "{page}");
+        let by_day = f
+            .app
+            .political_birthdays_in(&actor, today, month, Some(day))
+            .await
+            .unwrap();
+        assert!(by_day.this_month.len() <= in_month);
+        assert!(by_day.this_month.iter().all(|b| b.on == on));
+
+        let (status, page) = f.page("street_admin", "/birthdays?month=13").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("1 至 12 月"), "{page}");
+
+        let (bytes, file) = f
+            .app
+            .political_birthdays_xlsx(&actor, today, month, None)
+            .await
+            .unwrap();
+        assert!(file.ends_with(".xlsx"));
+        let sheet = app::tabular::read_sheet(&file, &bytes).unwrap();
+        let first_row = sheet
+            .rows
+            .iter()
+            .find(|r| r.get(1).is_some_and(|c| c.text == name));
+        let years = first_row
+            .and_then(|r| r.get(4))
+            .expect("a row for the member");
+        assert!(years.numeric, "入党周年 is a number in Excel");
+        let (status, _) = f
+            .page(
+                "street_admin",
+                &format!("/birthdays/export.xlsx?month={month}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+    }
+}
+
+/// Issue 12: the call list filters by state, 大类, unit, dates and overdue, pages, and exports
+/// what it shows; a bad date is refused in Chinese.
+#[tokio::test]
+async fn the_call_list_filters_pages_and_exports() {
+    for f in fixtures().await {
+        for query in [
+            "",
+            "?status=submitted",
+            "?all=1&category=C05",
+            "?overdue=1",
+            "?from=2026-01-01&to=2026-12-31",
+            "?all=1&page=2",
+        ] {
+            let (status, page) = f.page("street_admin", &format!("/calls{query}")).await;
+            assert_eq!(status, StatusCode::OK, "{query}: {page}");
+        }
+        let (status, page) = f.page("street_admin", "/calls?from=2026-13-40").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("起始日期"), "{page}");
+        let admin = f.app.actor_by_username("admin").await.unwrap();
+        let everything = app::calls::CallListQuery {
+            all: "1".into(),
+            ..Default::default()
+        };
+        let all = f.app.calls_filtered(&admin, &everything).await.unwrap();
+        let Some(first) = all.calls.first() else {
+            continue;
+        };
+        let same_status = app::calls::CallListQuery {
+            status: first.row.status.clone(),
+            ..Default::default()
+        };
+        let listed = f.app.calls_filtered(&admin, &same_status).await.unwrap();
+        assert!(
+            listed
+                .calls
+                .iter()
+                .all(|c| c.row.status == first.row.status)
+        );
+        assert!(listed.calls.iter().any(|c| c.row.id == first.row.id));
+        let bytes = f.app.calls_xlsx(&admin, &everything).await.unwrap();
+        let sheet = app::tabular::read_sheet("calls.xlsx", &bytes).unwrap();
+        assert!(
+            sheet
+                .rows
+                .iter()
+                .any(|r| r.get(0).is_some_and(|c| c.text == first.row.tracking_code))
+        );
+        let (status, _) = f
+            .page("community_admin", "/calls/export.xlsx?overdue=1")
+            .await;
+        assert_eq!(status, StatusCode::OK);
     }
 }
