@@ -432,6 +432,13 @@ impl NoticeRow {
     }
 }
 
+/// What a whole branch's dues sheet recorded, and what it could not with the reason.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SheetResult {
+    pub recorded: Vec<String>,
+    pub refused: Vec<(String, String)>,
+}
+
 /// The monthly notice (通报) for an org: per member for a branch, per child org above that.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Notice {
@@ -617,6 +624,61 @@ impl App {
             .dues_pay(actor.scope(), member_id, &payment, &actor.author())
             .await?;
         Ok(months.len())
+    }
+
+    /// Records one month's dues for the ticked members of a branch's sheet, each at the amount
+    /// due that month, paid on `paid_on`. Only members the sheet lists as owing and unpaid can
+    /// be ticked. Each member's payment stands on its own: the ones that cannot be recorded are
+    /// returned with the reason, and the rest are recorded.
+    pub async fn record_dues_sheet(
+        &self,
+        actor: &Actor,
+        branch_id: i64,
+        month_text: &str,
+        paid_on: &str,
+        member_ids: &[i64],
+    ) -> Result<SheetResult> {
+        if !actor.role.may_edit() {
+            return Err(AppError::Forbidden);
+        }
+        let notice = self.dues_notice(actor, branch_id, month_text).await?;
+        if !notice.per_member {
+            return Err(AppError::Invalid("请在党支部的收缴页面逐人登记".into()));
+        }
+        if member_ids.is_empty() {
+            return Err(AppError::Invalid("请勾选已交党费的党员".into()));
+        }
+        let mut result = SheetResult::default();
+        for id in member_ids {
+            let Some(row) = notice.rows.iter().find(|r| r.id == *id) else {
+                result
+                    .refused
+                    .push(("所选党员".into(), "不在本支部的名单中".into()));
+                continue;
+            };
+            if row.owed == 0 || row.paid > 0 {
+                result.refused.push((
+                    row.name.clone(),
+                    "本月无需登记（已交、减免或未核定）".into(),
+                ));
+                continue;
+            }
+            let input = PaymentInput {
+                from_month: notice.month.clone(),
+                to_month: String::new(),
+                paid_on: paid_on.to_string(),
+                method: "monthly".into(),
+                proxy_name: String::new(),
+            };
+            match self.record_dues_payment(actor, *id, &input).await {
+                Ok(_) => result.recorded.push(row.name.clone()),
+                Err(AppError::Invalid(m) | AppError::Conflict(m)) => {
+                    result.refused.push((row.name.clone(), m))
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(result)
     }
 
     /// Records an approved hardship waiver; the approval record is required (DOMAIN.md §1.1).

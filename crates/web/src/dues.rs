@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::auth::Session;
 use crate::error::PageError;
 use crate::members::member_page_with;
-use crate::pages::{XLSX, download, form_status, render, render_status};
+use crate::pages::{XLSX, download, form_field, form_status, render, render_status};
 use crate::view::Layout;
 use app::members::today;
 use app::{App, AppError};
@@ -165,6 +165,10 @@ pub(crate) struct DuesPage {
     layout: Layout,
     notice: app::dues::Notice,
     path: Vec<OrgNode>,
+    /// A branch's notice is also its tick sheet for those who record payments.
+    sheet: bool,
+    today: String,
+    error: String,
 }
 
 #[derive(Deserialize)]
@@ -172,6 +176,8 @@ pub struct NoticeQuery {
     org_id: Option<i64>,
     #[serde(default)]
     month: String,
+    /// How many members a sheet just recorded.
+    saved: Option<usize>,
 }
 
 impl NoticeQuery {
@@ -193,13 +199,97 @@ pub async fn dues_notice(
         return Ok(Redirect::to("/me").into_response());
     }
     let org_id = q.org_id.unwrap_or(session.actor.org_id);
-    let notice = app.dues_notice(&session.actor, org_id, &q.month()).await?;
+    let flash = q
+        .saved
+        .map(|n| format!("已登记 {n} 名党员的党费。"))
+        .unwrap_or_default();
+    dues_page(&app, &session, org_id, &q.month(), flash, String::new()).await
+}
+
+async fn dues_page(
+    app: &App,
+    session: &Session,
+    org_id: i64,
+    month: &str,
+    flash: String,
+    error: String,
+) -> PageResult {
+    let notice = app.dues_notice(&session.actor, org_id, month).await?;
     let path = app.org_path(&session.actor, org_id).await?;
-    render(&DuesPage {
-        layout: Layout::new(&session, "党费收缴通报", "dues"),
-        notice,
-        path,
-    })
+    let status = form_status(&error);
+    render_status(
+        status,
+        &DuesPage {
+            layout: Layout::new(session, "党费收缴通报", "dues").with_flash(flash),
+            sheet: notice.per_member && session.actor.role.may_edit(),
+            notice,
+            path,
+            today: today().to_string(),
+            error,
+        },
+    )
+}
+
+/// A branch's sheet posted back: `org_id`, `month`, `paid_on` and one `member` per ticked box.
+struct SheetForm {
+    org_id: i64,
+    month: String,
+}
+
+pub async fn dues_sheet(
+    State(app): State<App>,
+    session: Session,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let get = |key: &str| form_field(&pairs, key).trim().to_string();
+    session.check_csrf(&get("csrf"))?;
+    let form = SheetForm {
+        org_id: get("org_id")
+            .parse()
+            .map_err(|_| AppError::Invalid("请从党支部的收缴页面登记".into()))?,
+        month: get("month"),
+    };
+    let members: Vec<i64> = pairs
+        .iter()
+        .filter(|(k, _)| k == "member")
+        .filter_map(|(_, v)| v.trim().parse().ok())
+        .collect();
+    let result = app
+        .record_dues_sheet(
+            &session.actor,
+            form.org_id,
+            &form.month,
+            &get("paid_on"),
+            &members,
+        )
+        .await;
+    match result {
+        Ok(r) if r.refused.is_empty() => Ok(Redirect::to(&format!(
+            "/dues?org_id={}&month={}&saved={}",
+            form.org_id,
+            form.month.trim(),
+            r.recorded.len()
+        ))
+        .into_response()),
+        Ok(r) => {
+            let refused: Vec<String> = r
+                .refused
+                .iter()
+                .map(|(name, why)| format!("{name}：{why}"))
+                .collect();
+            let flash = if r.recorded.is_empty() {
+                String::new()
+            } else {
+                format!("已登记 {} 名党员的党费。", r.recorded.len())
+            };
+            let error = format!("以下党员未登记：{}", refused.join("；"));
+            dues_page(&app, &session, form.org_id, &form.month, flash, error).await
+        }
+        Err(AppError::Invalid(m)) => {
+            dues_page(&app, &session, form.org_id, &form.month, String::new(), m).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 pub async fn dues_notice_export(

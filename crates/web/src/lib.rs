@@ -143,6 +143,7 @@ route_table! { pub ROUTES, fn page_router;
     "/dues", Session => GET(dues::dues_notice);
     "/dues/export", Session => GET(dues::dues_notice_export);
     "/dues/year", Session => GET(dues::dues_year);
+    "/dues/sheet", Session => POST(dues::dues_sheet);
     "/dues/items", Session => GET(dues::dues_items);
     "/dues/expenses", Session => POST(dues::dues_expense);
     "/me", Session => GET(me::me);

@@ -164,6 +164,7 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("GET", "/dues/export")
         | ("GET", "/dues/year")
         | ("POST", "/dues/expenses")
+        | ("POST", "/dues/sheet")
         | ("POST", "/users")
         | ("POST", "/users/{id}/password")
         | ("POST", "/users/{id}/unlock")
@@ -706,6 +707,18 @@ async fn attempt(
         ("GET", "/dues/export") => (format!("/dues/export?{org_query}"), Payload::None),
         ("GET", "/dues/year") => (format!("/dues/year?{org_query}"), Payload::None),
         ("GET", "/dues/items") => ("/dues/items".into(), Payload::None),
+        ("POST", "/dues/sheet") => (
+            "/dues/sheet".into(),
+            form(&[
+                ("org_id", &branch),
+                (
+                    "month",
+                    &domain::dues_ledger::Month::of(app::members::today()).to_string(),
+                ),
+                ("paid_on", &app::members::today().to_string()),
+                ("member", &o.member.to_string()),
+            ]),
+        ),
         ("POST", "/dues/expenses") => (
             "/dues/expenses".into(),
             form(&[

@@ -3966,3 +3966,86 @@ async fn the_call_list_filters_pages_and_exports() {
         assert_eq!(status, StatusCode::OK);
     }
 }
+
+/// Issue 12: a branch enters a month's dues for many members on one page; members who owe
+/// nothing that month cannot be ticked, and a refusal names who and why.
+#[tokio::test]
+async fn a_branch_records_a_month_s_dues_on_one_sheet() {
+    for f in fixtures().await {
+        let secretary = f.app.actor_by_username("branch_secretary").await.unwrap();
+        let branch = secretary.org_id;
+        let month = domain::dues_ledger::Month::of(app::members::today()).to_string();
+        let notice = f.app.dues_notice(&secretary, branch, &month).await.unwrap();
+        let (status, page) = f
+            .page(
+                "branch_secretary",
+                &format!("/dues?org_id={branch}&month={month}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("id=\"dues-sheet\""),
+            "a branch's notice is its sheet"
+        );
+        let unpaid: Vec<&app::dues::NoticeRow> = notice
+            .rows
+            .iter()
+            .filter(|r| r.owed > 0 && r.paid == 0)
+            .take(2)
+            .collect();
+        let paid = notice.rows.iter().find(|r| r.paid > 0);
+        if unpaid.is_empty() {
+            continue;
+        }
+        let mut fields = vec![
+            ("org_id".to_string(), branch.to_string()),
+            ("month".into(), month.clone()),
+            ("paid_on".into(), app::members::today().to_string()),
+        ];
+        fields.extend(
+            unpaid
+                .iter()
+                .map(|r| ("member".to_string(), r.id.to_string())),
+        );
+        let (status, _) = f
+            .form_owned("branch_secretary", "/dues/sheet", fields.clone())
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let after = f.app.dues_notice(&secretary, branch, &month).await.unwrap();
+        for r in &unpaid {
+            let row = after.rows.iter().find(|x| x.id == r.id).unwrap();
+            assert_eq!(row.paid, 1, "{} is recorded", r.name);
+            assert_eq!(row.paid_fen, row.due_fen, "at the amount due");
+        }
+        // Ticked again, they are refused by name; nothing is recorded twice.
+        let (status, page) = f
+            .form_owned("branch_secretary", "/dues/sheet", fields)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            page.contains(&unpaid[0].name) && page.contains("未登记"),
+            "{page}"
+        );
+        if let Some(paid) = paid {
+            assert!(
+                !page.contains(&format!("name=\"member\" value=\"{}\"", paid.id)),
+                "a member who paid has no box"
+            );
+        }
+        // A member of another street is not on this sheet.
+        let (status, page) = f
+            .form(
+                "branch_secretary",
+                "/dues/sheet",
+                &[
+                    ("org_id", &branch.to_string()),
+                    ("month", &month),
+                    ("paid_on", &app::members::today().to_string()),
+                    ("member", &f.foreign_member.to_string()),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("不在本支部的名单中"), "{page}");
+    }
+}
