@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::members::{parse_date_cn, today};
 use crate::{Actor, App, AppError, Result, within};
-use domain::OrgKind;
 use domain::dues::{DuesCategory, DuesInput, DuesPolicy, DuesQuote, Fen, parse_yuan, quote};
 use domain::dues_ledger::{
     AmountChange, FixingRule, Month, MonthState, amount_due, check_payment_months,
@@ -17,6 +16,7 @@ use domain::dues_ledger::{
 };
 use domain::payslip::{BaseDerivation, ItemClass, ItemLine, PayItem, SlipKind, derive_base};
 use domain::text::{self, echo};
+use domain::{OrgKind, Role};
 use store::{DuesExpense, DuesRecord, NewDuesBase, NewExpense, NewPayment, NewWaiver, Org};
 
 /// How many months a member's page lists.
@@ -263,12 +263,16 @@ pub struct WaiverInput {
     pub approved_on: String,
 }
 
-pub const PAYMENT_METHODS: [(&str, &str); 4] = [
+pub const PAYMENT_METHODS: [(&str, &str); 5] = [
     ("monthly", "按月缴纳"),
     ("advance", "按季度预交"),
     ("back_pay", "补缴"),
     ("proxy", "委托代缴"),
+    (HISTORY_METHOD, "历史补录（组织管理员）"),
 ];
+
+/// The method of a payment entered as history by an org admin, outside the back-pay limit.
+pub const HISTORY_METHOD: &str = "history";
 
 pub fn method_label(code: &str) -> &'static str {
     PAYMENT_METHODS
@@ -330,6 +334,12 @@ fn bills_of(
         .iter()
         .filter_map(|p| Month::parse(&p.month))
         .collect();
+    let entered_as_history: Vec<Month> = record
+        .payments
+        .iter()
+        .filter(|p| p.method == HISTORY_METHOD)
+        .filter_map(|p| Month::parse(&p.month))
+        .collect();
     let months: Vec<Month> = until.plus(1 - HISTORY_MONTHS).through(until).collect();
     let admitted = Month::of(admitted_on);
     let bases: Vec<domain::rollups::BaseFact> = record
@@ -362,7 +372,11 @@ fn bills_of(
             month: m.to_string(),
             due: due.map(|d| d.to_string()),
             state: *state,
-            state_label: state.label(),
+            state_label: if *state == MonthState::Paid && entered_as_history.contains(m) {
+                "已缴（历史补录）"
+            } else {
+                state.label()
+            },
         })
         .collect();
     MemberDues {
@@ -576,8 +590,25 @@ impl App {
             return Err(AppError::Invalid("缴纳日期不能晚于今天".into()));
         }
         let months: Vec<Month> = from.through(to).collect();
-        check_payment_months(&months, Month::of(paid_on))
-            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        // 历史补录: an org admin enters what was paid before the system, however late it was
+        // paid then; the payment is marked so, and the back-pay limit (§1.3) does not apply.
+        let history = input.method.trim() == HISTORY_METHOD;
+        if history {
+            if !matches!(actor.role, Role::Admin | Role::OrgAdmin) {
+                return Err(AppError::Invalid(
+                    "历史补录只能由组织管理员录入，请联系上级组织".into(),
+                ));
+            }
+            if months.iter().any(|m| *m > Month::of(today())) {
+                return Err(AppError::Invalid("历史补录只能登记已经过去的月份".into()));
+            }
+        } else {
+            check_payment_months(&months, Month::of(paid_on)).map_err(|e| {
+                AppError::Invalid(format!(
+                    "{e}。更早的缴费记录请由组织管理员以“历史补录”方式录入"
+                ))
+            })?;
+        }
         let admitted = Month::of(
             self.db
                 .member_get(actor.scope(), member_id)

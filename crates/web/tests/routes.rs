@@ -1099,6 +1099,58 @@ async fn dues_base_payment_and_notice_through_the_pages_and_api() {
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "back pay beyond 6 months");
         assert!(body.contains("6 个月"));
+        assert!(
+            body.contains("历史补录"),
+            "the refusal says how to enter old records"
+        );
+        // 历史补录 is an org admin's: a branch officer is refused, the street enters it.
+        let history = [
+            ("from_month", "2020-01"),
+            ("paid_on", "2021-03-15"),
+            ("method", "history"),
+        ];
+        let (status, body) = f
+            .form(
+                "branch_secretary",
+                &format!("{uri}/dues/payments"),
+                &history,
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            body.contains("组织管理员"),
+            "{}",
+            &body[..body.len().min(300)]
+        );
+        let (status, _) = f
+            .form(
+                "street_admin",
+                &format!("{uri}/dues/base"),
+                &[
+                    ("category", "retired"),
+                    ("base", "3000.00"),
+                    ("effective_month", "2020-01"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, _) = f
+            .form("street_admin", &format!("{uri}/dues/payments"), &history)
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let record = f
+            .app
+            .db
+            .dues_record(officer.scope(), member.id)
+            .await
+            .unwrap();
+        assert!(
+            record
+                .payments
+                .iter()
+                .any(|p| p.month == "2020-01" && p.method == "history"),
+            "kept as history"
+        );
         let (status, _) = f
             .form(
                 "branch_secretary",
