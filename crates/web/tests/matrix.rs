@@ -562,6 +562,7 @@ async fn attempt(
             )
         }
         ("GET", "/birthdays") => (format!("/birthdays?{org_query}"), Payload::None),
+        ("GET", "/birthdays/export.xlsx") => ("/birthdays/export.xlsx".into(), Payload::None),
         ("GET", "/orglife") => (format!("/orglife?{org_query}"), Payload::None),
         ("GET", "/orglife/new") => (format!("/orglife/new?{org_query}"), Payload::None),
         ("GET", "/orglife/export") => (format!("/orglife/export?{org_query}"), Payload::None),
@@ -647,6 +648,7 @@ async fn attempt(
             (format!("/orglife/exemptions/{exemption}/delete"), form(&[]))
         }
         ("GET", "/calls") => ("/calls".into(), Payload::None),
+        ("GET", "/calls/export.xlsx") => ("/calls/export.xlsx".into(), Payload::None),
         ("POST", "/calls") => (
             "/calls".into(),
             Payload::Multipart(
@@ -764,6 +766,7 @@ async fn attempt(
             (format!("/tokens/{token}/revoke"), form(&[]))
         }
         ("GET", "/audit") => (format!("/audit?{org_query}"), Payload::None),
+        ("GET", "/audit/export.xlsx") => ("/audit/export.xlsx".into(), Payload::None),
         ("GET", "/api/v1/me") => ("/api/v1/me".into(), Payload::None),
         ("POST", "/api/v1/orgs") => (
             "/api/v1/orgs".into(),

@@ -1039,15 +1039,36 @@ async fn import_rejects_a_bad_file_whole_and_accepts_a_good_one() {
 async fn dues_base_payment_and_notice_through_the_pages_and_api() {
     for f in fixtures().await {
         let officer = f.app.actor_by_username("branch_secretary").await.unwrap();
-        let member = f
-            .app
-            .db
-            .member_search(officer.scope(), &MemberFilter::default(), 1, 0)
-            .await
-            .unwrap()[0]
-            .clone();
         let this_month = domain::dues_ledger::Month::of(app::members::today());
         let month = this_month.to_string();
+        // The demo has this year's payments: take a member who has not paid this month.
+        let mut member = None;
+        for candidate in f
+            .app
+            .db
+            .member_search(officer.scope(), &MemberFilter::default(), 50, 0)
+            .await
+            .unwrap()
+        {
+            let record = f
+                .app
+                .db
+                .dues_record(officer.scope(), candidate.id)
+                .await
+                .unwrap();
+            if !record.payments.iter().any(|p| p.month == month) {
+                member = Some(candidate);
+                break;
+            }
+        }
+        let member = member.expect("a member who has not paid this month");
+        let street = f.app.actor_by_username("street_admin").await.unwrap();
+        let street_before = f
+            .app
+            .dues_notice(&street, street.org_id, &month)
+            .await
+            .unwrap()
+            .total;
         let uri = format!("/members/{}", member.id);
 
         // A bad base is shown again with the reason and what was typed.
@@ -1103,10 +1124,20 @@ async fn dues_base_payment_and_notice_through_the_pages_and_api() {
             body.contains("历史补录"),
             "the refusal says how to enter old records"
         );
-        // 历史补录 is an org admin's: a branch officer is refused, the street enters it.
+        // 历史补录 is an org admin's: a branch officer is refused, the street enters it. A month
+        // after the member's admission, paid nine months late.
+        let old_month = domain::dues_ledger::Month::of(member.admitted_on)
+            .plus(1)
+            .max(this_month.plus(-24));
+        assert!(
+            old_month <= this_month.plus(-10),
+            "the demo member joined long ago"
+        );
+        let old = old_month.to_string();
+        let paid_late = old_month.plus(9).first_day().to_string();
         let history = [
-            ("from_month", "2020-01"),
-            ("paid_on", "2021-03-15"),
+            ("from_month", old.as_str()),
+            ("paid_on", paid_late.as_str()),
             ("method", "history"),
         ];
         let (status, body) = f
@@ -1129,15 +1160,22 @@ async fn dues_base_payment_and_notice_through_the_pages_and_api() {
                 &[
                     ("category", "retired"),
                     ("base", "3000.00"),
-                    ("effective_month", "2020-01"),
+                    ("effective_month", &old),
                 ],
             )
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        let (status, _) = f
+        let (status, body) = f
             .form("street_admin", &format!("{uri}/dues/payments"), &history)
             .await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
+        let alert = body
+            .split("role=\"alert\">")
+            .nth(1)
+            .unwrap_or("")
+            .split('<')
+            .next()
+            .unwrap_or("");
+        assert_eq!(status, StatusCode::SEE_OTHER, "{alert}");
         let record = f
             .app
             .db
@@ -1148,7 +1186,7 @@ async fn dues_base_payment_and_notice_through_the_pages_and_api() {
             record
                 .payments
                 .iter()
-                .any(|p| p.month == "2020-01" && p.method == "history"),
+                .any(|p| p.month == old && p.method == "history"),
             "kept as history"
         );
         let (status, _) = f
@@ -1187,7 +1225,6 @@ async fn dues_base_payment_and_notice_through_the_pages_and_api() {
         assert!(
             notice.contains(&member.name) && notice.contains("已缴") && notice.contains("50.00")
         );
-        let street = f.app.actor_by_username("street_admin").await.unwrap();
         let (status, api_notice) = f
             .api(
                 "street_admin",
@@ -1198,8 +1235,11 @@ async fn dues_base_payment_and_notice_through_the_pages_and_api() {
             .await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(api_notice["per_member"], false);
-        assert_eq!(api_notice["total"]["paid"], 1);
-        assert_eq!(api_notice["total"]["paid_fen"], 5000);
+        assert_eq!(api_notice["total"]["paid"], street_before.paid + 1);
+        assert_eq!(
+            api_notice["total"]["paid_fen"],
+            street_before.paid_fen + 5000
+        );
         let (status, _) = f
             .page(
                 "branch_secretary",
