@@ -295,20 +295,10 @@ impl CallListQuery {
         ]
         .iter()
         .filter(|(_, v)| !v.trim().is_empty())
-        .map(|(k, v)| format!("{k}={}", urlencoding_lite(v.trim())))
+        .map(|(k, v)| format!("{k}={}", crate::query_value(v.trim())))
         .collect::<Vec<_>>()
         .join("&")
     }
-}
-
-/// Percent-encodes what a query value may hold (dates, codes, Chinese labels).
-fn urlencoding_lite(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Midnight of `day` in China, as the instant stored times are compared with.

@@ -181,6 +181,17 @@ impl App {
     }
 }
 
+/// A value percent-encoded for a query string: what list filters hold (dates, codes, Chinese
+/// labels) in links that keep the filters.
+pub fn query_value(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A rate in ‰ as a percentage with one decimal ("87.5%"), or "—" when there is none.
 pub fn permille_text<T: Into<u64>>(rate: Option<T>) -> String {
     rate.map(Into::into)

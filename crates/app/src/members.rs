@@ -476,6 +476,9 @@ pub struct MemberQuery {
     pub party_post: String,
     /// 1-based page of 50.
     pub page: Option<i64>,
+    /// `1`: count every match exactly, past the usual cap.
+    #[serde(default)]
+    pub exact: String,
 }
 
 impl MemberQuery {
@@ -589,10 +592,14 @@ impl App {
             .db
             .member_search(scope, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)
             .await?;
-        let (total, more) = self
-            .db
-            .member_count_capped(scope, &filter, COUNT_CAP)
-            .await?;
+        // Counting a whole district takes a moment, so the exact figure is counted when asked.
+        let (total, more) = if query.exact == "1" {
+            (self.db.member_count(scope, &filter).await?, false)
+        } else {
+            self.db
+                .member_count_capped(scope, &filter, COUNT_CAP)
+                .await?
+        };
         rows.iter_mut().for_each(mask_row_always);
         Ok(MemberPage { total, more, rows })
     }

@@ -47,19 +47,9 @@ pub(crate) struct MemberResults {
 }
 
 pub(crate) fn query_string(q: &MemberQuery) -> String {
-    let enc = |s: &str| -> String {
-        s.bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect()
-    };
     q.filter_pairs()
         .iter()
-        .map(|(k, v)| format!("{k}={}", enc(v)))
+        .map(|(k, v)| format!("{k}={}", app::query_value(v)))
         .collect::<Vec<_>>()
         .join("&")
 }
