@@ -3890,6 +3890,21 @@ async fn the_member_record_is_entered_shown_searched_and_logged_in_words() {
             .page("street_admin", "/members?education=postgraduate&q=daq")
             .await;
         assert!(!list.contains("档案齐"));
+        // Asked for, the total is exact however many match.
+        let exact = app::members::MemberQuery {
+            exact: "1".into(),
+            ..Default::default()
+        };
+        let page = f.app.search_members(&admin, &exact).await.unwrap();
+        assert!(!page.more);
+        assert_eq!(
+            page.total,
+            f.app
+                .db
+                .member_count(admin.scope(), &MemberFilter::default())
+                .await
+                .unwrap()
+        );
 
         // The change log reads in words, with the branch by name.
         let mut edit = fields("secretary", String::new());
