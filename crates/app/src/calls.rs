@@ -321,8 +321,12 @@ pub struct CallList {
 }
 
 /// A staff action on a call, as posted by the case page.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ActionInput {
+    /// `acknowledge` 签收, `respond` 答复, `pause` 请群众补充, `resume` 恢复办理, `resolve` 办结,
+    /// `escalate` 上报, `whistle` 吹哨, `return` 退回, `reassign` 改派, `sustain` 退回不成立,
+    /// `rate` 电话回访评价, `contact_attempt` 回访未联系上, `close_unreachable` 回访未果办结,
+    /// `merge` 合并到另一件呼声.
     pub action: String,
     #[serde(default)]
     pub text: String,

@@ -159,6 +159,8 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("GET", "/calls/photos/{id}")
         | ("GET", "/calls/{id}")
         | ("POST", "/calls/{id}/act")
+        | ("GET", "/api/v1/calls/{id}")
+        | ("POST", "/api/v1/calls/{id}/actions")
         | ("POST", "/inbox/{id}/read")
         | ("GET", "/dues")
         | ("GET", "/dues/export")
@@ -217,7 +219,9 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("GET", "/users")
         | ("GET", "/audit")
         | ("GET", "/audit/export.xlsx")
-        | ("GET", "/api/v1/users") => Own,
+        | ("GET", "/api/v1/users")
+        | ("GET", "/api/v1/calls")
+        | ("GET", "/api/v1/calls/figures") => Own,
         _ => return None,
     })
 }
@@ -837,6 +841,13 @@ async fn attempt(
         }
         ("GET", "/api/v1/reports") => (format!("/api/v1/reports?{org_query}"), Payload::None),
         ("GET", "/api/v1/reports/{id}") => (format!("/api/v1/reports/{}", o.report), Payload::None),
+        ("GET", "/api/v1/calls") => ("/api/v1/calls?all=1".into(), Payload::None),
+        ("GET", "/api/v1/calls/figures") => ("/api/v1/calls/figures".into(), Payload::None),
+        ("GET", "/api/v1/calls/{id}") => (format!("/api/v1/calls/{}", o.call), Payload::None),
+        ("POST", "/api/v1/calls/{id}/actions") => (
+            format!("/api/v1/calls/{}/actions", o.call),
+            Payload::Json(json!({"action": "note", "text": "走查"})),
+        ),
         _ => panic!("no request is built for {method} {path}"),
     };
     Attempt { uri, payload }

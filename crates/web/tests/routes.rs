@@ -4156,3 +4156,98 @@ async fn a_branch_records_a_month_s_dues_on_one_sheet() {
         assert!(page.contains("不在本支部的名单中"), "{page}");
     }
 }
+
+/// Issue 12: residents' calls through the API: the list with the page's filters, one case with
+/// its history and the phone as its holder sees it, an action, and the figures.
+#[tokio::test]
+async fn calls_are_listed_read_and_handled_through_the_api() {
+    for f in fixtures().await {
+        // A fresh call from the public form, held by the community.
+        let community_admin = f.app.actor_by_username("community_admin").await.unwrap();
+        let root = f.app.public_root().await.unwrap();
+        let units = f.app.call_units_of(root).await.unwrap();
+        let community = units
+            .iter()
+            .find(|u| u.org_id == Some(community_admin.org_id))
+            .unwrap();
+        let code = public_call(&f, "C05-01", community.territory_id.unwrap(), None).await;
+        let (status, page) = f
+            .api(
+                "community_admin",
+                "GET",
+                "/api/v1/calls?status=submitted",
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        let calls = page["calls"].as_array().unwrap().clone();
+        assert!(calls.iter().all(|c| c["status"] == "submitted"));
+        let (status, body) = f
+            .api(
+                "community_admin",
+                "GET",
+                "/api/v1/calls?from=2026-13-01",
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            body["error"].as_str().unwrap().contains("起始日期"),
+            "{body}"
+        );
+        let (status, figures) = f
+            .api("street_admin", "GET", "/api/v1/calls/figures", None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(figures.is_array(), "{figures}");
+        let (status, _) = f.api("member", "GET", "/api/v1/calls", None).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        let call = calls
+            .iter()
+            .find(|c| c["tracking_code"] == code.as_str())
+            .expect("the new call is listed");
+        let id = call["id"].as_i64().unwrap();
+        let (status, detail) = f
+            .api(
+                "community_admin",
+                "GET",
+                &format!("/api/v1/calls/{id}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(detail["tracking_code"], call["tracking_code"]);
+        assert!(
+            !detail["phone"].as_str().unwrap().contains('*'),
+            "the holder sees the phone"
+        );
+        assert!(!detail["events"].as_array().unwrap().is_empty());
+        let (_, seen_above) = f
+            .api("street_admin", "GET", &format!("/api/v1/calls/{id}"), None)
+            .await;
+        assert!(
+            seen_above["phone"].as_str().unwrap().contains('*'),
+            "others see it masked"
+        );
+        let (status, acted) = f
+            .api(
+                "community_admin",
+                "POST",
+                &format!("/api/v1/calls/{id}/actions"),
+                Some(json!({"action": "acknowledge"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{acted}");
+        assert_eq!(acted["status"], "in_progress");
+        let (status, refused) = f
+            .api(
+                "street_admin",
+                "POST",
+                &format!("/api/v1/calls/{id}/actions"),
+                Some(json!({"action": "respond", "text": "街道代答"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
+    }
+}
