@@ -237,6 +237,16 @@ impl App {
         Ok(id)
     }
 
+    /// A meeting in the actor's scope with its attendance list.
+    pub async fn meeting(
+        &self,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<(store::Meeting, Vec<store::Attendance>)> {
+        actor.require_staff()?;
+        Ok(self.db.meeting_get(actor.scope(), id).await?)
+    }
+
     /// Amends a meeting record; the replaced version is kept. The back-filling limit is counted
     /// from the day the meeting was first recorded, so a correction is possible later but a
     /// record cannot be moved to a date it could not have been entered for.

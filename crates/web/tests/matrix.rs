@@ -160,6 +160,9 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("GET", "/calls/{id}")
         | ("POST", "/calls/{id}/act")
         | ("GET", "/api/v1/calls/{id}")
+        | ("GET", "/api/v1/orglife/ledger")
+        | ("POST", "/api/v1/orglife/meetings")
+        | ("GET", "/api/v1/orglife/meetings/{id}")
         | ("POST", "/api/v1/calls/{id}/actions")
         | ("POST", "/inbox/{id}/read")
         | ("GET", "/dues")
@@ -843,6 +846,21 @@ async fn attempt(
         ("GET", "/api/v1/reports/{id}") => (format!("/api/v1/reports/{}", o.report), Payload::None),
         ("GET", "/api/v1/calls") => ("/api/v1/calls?all=1".into(), Payload::None),
         ("GET", "/api/v1/calls/figures") => ("/api/v1/calls/figures".into(), Payload::None),
+        ("GET", "/api/v1/orglife/ledger") => {
+            (format!("/api/v1/orglife/ledger?{org_query}"), Payload::None)
+        }
+        ("POST", "/api/v1/orglife/meetings") => (
+            "/api/v1/orglife/meetings".into(),
+            Payload::Json(
+                json!({"org_id": o.branch, "institution": "themed_party_day",
+                "held_on": app::members::today().to_string(), "place": "党群服务中心",
+                "chair": "某", "recorder": "某"}),
+            ),
+        ),
+        ("GET", "/api/v1/orglife/meetings/{id}") => (
+            format!("/api/v1/orglife/meetings/{}", o.meeting),
+            Payload::None,
+        ),
         ("GET", "/api/v1/calls/{id}") => (format!("/api/v1/calls/{}", o.call), Payload::None),
         ("POST", "/api/v1/calls/{id}/actions") => (
             format!("/api/v1/calls/{}/actions", o.call),

@@ -4251,3 +4251,98 @@ async fn calls_are_listed_read_and_handled_through_the_api() {
         assert_eq!(status, StatusCode::FORBIDDEN, "{refused}");
     }
 }
+
+/// Issue 12: organisational life through the API: a meeting recorded with its attendance, read
+/// back, and counted in the branch's ledger; the roll-up above it.
+#[tokio::test]
+async fn organisational_life_is_recorded_and_read_through_the_api() {
+    for f in fixtures().await {
+        let secretary = f.app.actor_by_username("branch_secretary").await.unwrap();
+        let branch = secretary.org_id;
+        let members = f.app.meeting_roster(&secretary, branch).await.unwrap();
+        let attendance: Vec<serde_json::Value> = members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                if i == 0 {
+                    json!({"member_id": m.id, "present": false, "absence_reason": "出差"})
+                } else {
+                    json!({"member_id": m.id, "present": true})
+                }
+            })
+            .collect();
+        let today = app::members::today().to_string();
+        let (status, created) = f
+            .api(
+                "branch_secretary",
+                "POST",
+                "/api/v1/orglife/meetings",
+                Some(
+                    json!({"org_id": branch, "institution": "主题党日", "held_on": today,
+                    "place": "党群服务中心", "chair": "书记", "recorder": "组织委员",
+                    "attendance": attendance}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let id = created["id"].as_i64().unwrap();
+        let (status, meeting) = f
+            .api(
+                "branch_secretary",
+                "GET",
+                &format!("/api/v1/orglife/meetings/{id}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(meeting["institution"], "themed_party_day");
+        let absent: Vec<&serde_json::Value> = meeting["attendance"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["present"] == false)
+            .collect();
+        assert_eq!(absent.len(), 1);
+        assert_eq!(absent[0]["absence_reason"], "出差");
+
+        let (status, ledger) = f
+            .api(
+                "branch_secretary",
+                "GET",
+                &format!("/api/v1/orglife/ledger?org_id={branch}"),
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(ledger["kind"], "branch");
+        assert!(
+            ledger["cells"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|c| c["institution"] == "themed_party_day" && c["held"].as_u64() >= Some(1)),
+            "{ledger}"
+        );
+        let (status, rollup) = f
+            .api("street_admin", "GET", "/api/v1/orglife/ledger", None)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(rollup["kind"], "rollup");
+        assert!(rollup["total"]["branches"].as_u64() > Some(0));
+
+        // A meeting without a place is refused with the reason, in Chinese JSON.
+        let (status, refused) = f
+            .api(
+                "branch_secretary",
+                "POST",
+                "/api/v1/orglife/meetings",
+                Some(
+                    json!({"org_id": branch, "institution": "主题党日", "held_on": today,
+                    "place": "", "chair": "书记", "recorder": "组织委员"}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+        assert!(refused["error"].as_str().is_some_and(|e| !e.is_empty()));
+    }
+}
