@@ -1083,7 +1083,7 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let filter = q.filter()?;
-        let page = q.page.unwrap_or(1).max(1);
+        let page = crate::page_number(q.page);
         let overdue = q.overdue == "1";
         let (limit, offset) = if overdue {
             (CALL_SCAN, 0)

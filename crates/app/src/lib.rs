@@ -181,6 +181,13 @@ impl App {
     }
 }
 
+/// The page a list was asked for, 1-based: anything below 1 is the first page, and an absurd
+/// number is held to a page far past any list, so that its offset cannot overflow.
+pub fn page_number(asked: Option<i64>) -> i64 {
+    const LAST_PAGE: i64 = 1_000_000;
+    asked.unwrap_or(1).clamp(1, LAST_PAGE)
+}
+
 /// A value percent-encoded for a query string: what list filters hold (dates, codes, Chinese
 /// labels) in links that keep the filters.
 pub fn query_value(text: &str) -> String {

@@ -586,7 +586,7 @@ impl App {
         actor.require_staff()?;
         self.check_org_filter(actor, query).await?;
         let filter = query.to_filter();
-        let page = query.page.unwrap_or(1).max(1);
+        let page = crate::page_number(query.page);
         let scope = actor.scope();
         let mut rows = self
             .db

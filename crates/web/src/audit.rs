@@ -43,7 +43,7 @@ pub async fn audit(
     session: Session,
     Query(q): Query<AuditQuery>,
 ) -> PageResult {
-    let page = q.page.unwrap_or(1).max(1);
+    let page = app::page_number(q.page);
     let entity = Some(q.entity.as_str()).filter(|e| !e.is_empty());
     let rows = app
         .audit_log(&session.actor, entity, AUDIT_PAGE, (page - 1) * AUDIT_PAGE)

@@ -89,7 +89,7 @@ pub async fn members(
         return Ok(Redirect::to("/me").into_response());
     }
     let page = app.search_members(actor, &query).await?;
-    let current = query.page.unwrap_or(1).max(1);
+    let current = app::page_number(query.page);
     let pages = ((page.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
     let results = MemberResults {
         page,

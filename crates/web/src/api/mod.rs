@@ -35,7 +35,7 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
     info(title = "dangjian API", version = "1", description = "党建工作平台数据接口。所有数据均限于调用者账号的管理范围。"),
     paths(me, org_get, org_children, org_create, org_update, members_search, member_get, member_create, member_update, member_restrictions, member_restriction_create, member_restriction_end, users_list, user_create, dues_quote, dues_notice, stats::stats_overview, stats::reports_list, stats::report_get, calls::calls_list, calls::call_get, calls::call_act, calls::call_figures, orglife::ledger, orglife::meeting_get, orglife::meeting_create),
     components(schemas(Me, Org, OrgNode, OrgInput, Member, MemberInput, MemberPage, MemberRestriction, RestrictionInput, RestrictionEndInput, User, UserInput, ApiErrorBody, QuoteInput, QuoteResult, Notice, NoticeRow, stats::StatsOverview, app::dashboard::Overview, app::dashboard::Part, app::dashboard::Composition, app::dashboard::MemberMonth, app::dashboard::Orglife, app::dashboard::InstitutionFigures, app::dashboard::CompletionMonth, app::dashboard::Dues, app::dashboard::DuesMonth, app::dashboard::Calls, app::dashboard::CallFigures, app::dashboard::Child, ReportListEntry, Report, calls::ApiCall, calls::ApiCallPage, calls::ApiCallDetail, calls::ApiCallEvent, calls::ApiCallFigures, app::calls::ActionInput, orglife::ApiLedger, orglife::ApiLedgerCell, orglife::ApiLedgerRow, orglife::ApiMeeting, orglife::ApiAttendance, orglife::ApiMeetingInput, orglife::Created, store::Meeting)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &CommonErrors),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
@@ -50,6 +50,62 @@ impl utoipa::Modify for BearerAuth {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// The refusals any route can give before or around its own work, declared on every operation
+/// so that the document holds for whatever a client sends: a malformed query or path (400), no
+/// or a stale token (401), the role (403), outside the scope (404), a body too large (413), not
+/// JSON (415), JSON of the wrong shape (422) and too many attempts (429). All carry the
+/// documented error body with a Chinese message.
+struct CommonErrors;
+
+impl utoipa::Modify for CommonErrors {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let common = [
+            ("400", "请求参数无效"),
+            ("401", "未登录或令牌无效"),
+            ("403", "没有权限"),
+            ("404", "不存在或不在管理范围内"),
+            ("409", "与现有数据冲突，或已被他人修改，请刷新后重试"),
+            ("413", "请求内容过大"),
+            ("415", "请求内容须为 JSON"),
+            ("422", "请求数据与接口说明不符"),
+            ("429", "尝试过于频繁，请稍后再试"),
+        ];
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                for (status, description) in common {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_string())
+                        .or_insert_with(|| {
+                            RefOr::T(
+                                ResponseBuilder::new()
+                                    .description(description)
+                                    .content(
+                                        "application/json",
+                                        ContentBuilder::new()
+                                            .schema(Some(Ref::from_schema_name("ApiErrorBody")))
+                                            .build(),
+                                    )
+                                    .build(),
+                            )
+                        });
+                }
+            }
+        }
     }
 }
 
