@@ -331,10 +331,10 @@ pub struct ActionInput {
     #[serde(default)]
     pub text: String,
     /// Target unit: escalation, 吹哨 lead, reassignment.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::opt_i64")]
     pub unit_id: Option<i64>,
     /// 吹哨 supporting departments.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::vec_i64")]
     pub supporting: Vec<i64>,
     #[serde(default)]
     pub rating: String,

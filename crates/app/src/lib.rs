@@ -27,6 +27,7 @@ pub mod restrictions;
 pub mod rollups;
 pub mod tabular;
 pub mod users;
+pub mod whole;
 pub mod workbench;
 
 /// The logged-in user as every use case sees them.

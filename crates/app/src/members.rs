@@ -16,6 +16,7 @@ use store::{Member, MemberFields, MemberFilter, MemberRow, StoreError};
 /// A member as typed by a person: every field text, as a form or an import row has it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MemberInput {
+    #[serde(deserialize_with = "crate::whole::i64")]
     pub branch_id: i64,
     pub name: String,
     pub id_number: String,
@@ -40,7 +41,7 @@ pub struct MemberInput {
     #[serde(default)]
     pub work_unit: String,
     /// The territory (社区) where an in-service member has registered (报到).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::opt_i64")]
     pub registered_community_id: Option<i64>,
     #[serde(default)]
     pub registered_on: String,
@@ -58,7 +59,7 @@ pub struct MemberInput {
     pub party_post: String,
     /// The org on whose committee the post is held (a 党小组 for its leader). Empty: the
     /// member's own branch.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::opt_i64")]
     pub party_post_org_id: Option<i64>,
     /// 参加工作日期.
     #[serde(default)]

@@ -10,6 +10,7 @@ use store::{ConcurrentMember, Counts, NewOrg, Org, OrgNode, Territory};
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OrgInput {
+    #[serde(default, deserialize_with = "crate::whole::opt_i64")]
     pub parent_id: Option<i64>,
     /// Code (`branch`) or label (党支部).
     pub kind: String,
@@ -18,7 +19,7 @@ pub struct OrgInput {
     pub branch_kind: String,
     pub name: String,
     /// The territory node this org serves (a grid branch serves a grid).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::opt_i64")]
     pub territory_id: Option<i64>,
     #[serde(default)]
     pub founded_on: String,

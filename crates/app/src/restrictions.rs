@@ -19,7 +19,7 @@ pub struct RestrictionInput {
     /// The first day in force, e.g. 2026-03-10.
     pub from: String,
     /// 留党察看: 12 or 24 months. Leave out for 停止党员权利.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::opt_u32")]
     pub term_months: Option<u32>,
     pub reason: String,
     /// The decision it rests on: body and 文号.

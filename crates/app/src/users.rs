@@ -15,12 +15,13 @@ pub struct UserInput {
     pub password: String,
     /// Code (`org_admin`) or label (组织管理员).
     pub role: String,
+    #[serde(deserialize_with = "crate::whole::i64")]
     pub org_id: i64,
     /// For the member role: the member this login belongs to.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::opt_i64")]
     pub member_id: Option<i64>,
     /// For the department-handler role: the district department (call unit) they answer for.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::whole::opt_i64")]
     pub call_unit_id: Option<i64>,
 }
 

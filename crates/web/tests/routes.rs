@@ -4286,8 +4286,9 @@ async fn organisational_life_is_recorded_and_read_through_the_api() {
                 "branch_secretary",
                 "POST",
                 "/api/v1/orglife/meetings",
+                // An id written as 12.0, as spreadsheets and JavaScript write numbers.
                 Some(
-                    json!({"org_id": branch, "institution": "主题党日", "held_on": today,
+                    json!({"org_id": branch as f64, "institution": "主题党日", "held_on": today,
                     "place": "党群服务中心", "chair": "书记", "recorder": "组织委员",
                     "attendance": attendance}),
                 ),
@@ -4339,6 +4340,20 @@ async fn organisational_life_is_recorded_and_read_through_the_api() {
         assert_eq!(rollup["kind"], "rollup");
         assert!(rollup["total"]["branches"].as_u64() > Some(0));
 
+        // A fraction is no id.
+        let (status, refused) = f
+            .api(
+                "branch_secretary",
+                "POST",
+                "/api/v1/orglife/meetings",
+                Some(
+                    json!({"org_id": branch as f64 + 0.5, "institution": "主题党日",
+                    "held_on": today, "place": "党群服务中心", "chair": "书记",
+                    "recorder": "组织委员"}),
+                ),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
         // A meeting without a place is refused with the reason, in Chinese JSON.
         let (status, refused) = f
             .api(

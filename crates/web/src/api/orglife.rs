@@ -139,6 +139,7 @@ pub(super) async fn ledger(
 /// One member on a meeting's attendance list.
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ApiAttendance {
+    #[serde(deserialize_with = "app::whole::i64")]
     pub member_id: i64,
     /// Filled in on reads.
     #[serde(default)]
@@ -186,6 +187,7 @@ pub(super) async fn meeting_get(
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct ApiMeetingInput {
     /// The branch, 党小组 or committee that held the meeting.
+    #[serde(deserialize_with = "app::whole::i64")]
     pub org_id: i64,
     /// Code (`themed_party_day`) or label (主题党日).
     pub institution: String,
