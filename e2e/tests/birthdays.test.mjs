@@ -8,6 +8,8 @@ test("a street admin sees this month's political birthdays", { timeout: 120_000 
   const { browser, page } = await launch({ mobile: true });
   try {
     await login(page, 'street_admin');
+    // On a phone the navigation waits behind the menu button.
+    await page.click('label.nav-button');
     await page.click('nav.mainnav a[href="/birthdays"]');
     await page.waitForSelector('#birthdays-month tbody tr', { timeout: TIMEOUT });
     const rows = await page.locator('#birthdays-month tbody tr').count();

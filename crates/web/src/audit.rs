@@ -278,6 +278,12 @@ fn show(key: &str, value: &Value, names: &Names) -> String {
             }
             _ => n.to_string(),
         },
+        // Some records keep a whole list as JSON text (rule sets, the catalogue, the calendar):
+        // it reads as what it holds, not as its text.
+        Value::String(s) if s.starts_with(['[', '{']) => match serde_json::from_str::<Value>(s) {
+            Ok(inner @ (Value::Array(_) | Value::Object(_))) => show(key, &inner, names),
+            _ => s.clone(),
+        },
         Value::String(s) => code_label(key, s).map_or_else(|| s.clone(), str::to_string),
         Value::Array(items) if items.iter().all(Value::is_string) => items
             .iter()
@@ -342,7 +348,8 @@ mod tests {
                 "education":[null,"bachelor"],"party_post":[null,"group_leader"],
                 "holder_unit_id":[3,99],"status":["submitted","in_progress"],
                 "monthly_fen":[null,1250],"months":[null,["2026-01","2026-02"]],
-                "some_new_field":[1,2],"id":5,"meeting":{"held_on":"2026-01-01"}}"#,
+                "some_new_field":[1,2],"id":5,"meeting":{"held_on":"2026-01-01"},
+                "rules":[null,"[{\"institution\":\"party_lecture\",\"needs_committee\":true}]"]}"#,
             &names(),
         );
         for part in [
@@ -357,6 +364,7 @@ mod tests {
             "月份：— → 2026-01、2026-02",
             "其他信息：1 → 2",
             "会议：已留存",
+            "组织生活规则：— → 1 项",
         ] {
             assert!(text.contains(part), "{part} in {text}");
         }
