@@ -1078,17 +1078,29 @@ impl App {
     /// Overdue is a matter of working time, so that filter is applied to the open calls read
     /// (up to [`CALL_SCAN`]) rather than in the statement.
     pub async fn calls_filtered(&self, actor: &Actor, q: &CallListQuery) -> Result<CallList> {
+        self.calls_page(actor, q, crate::page_number(q.page), CALL_PAGE)
+            .await
+    }
+
+    /// Page `page` of `per_page` calls matching the filters.
+    async fn calls_page(
+        &self,
+        actor: &Actor,
+        q: &CallListQuery,
+        page: i64,
+        per_page: i64,
+    ) -> Result<CallList> {
         let scope = Self::call_scope(actor);
         if scope == CallScope::Nothing {
             return Err(AppError::Forbidden);
         }
         let filter = q.filter()?;
-        let page = crate::page_number(q.page);
         let overdue = q.overdue == "1";
+        let skipped = (page - 1) * per_page;
         let (limit, offset) = if overdue {
             (CALL_SCAN, 0)
         } else {
-            (CALL_PAGE + 1, (page - 1) * CALL_PAGE)
+            (per_page + 1, skipped)
         };
         let rows = self.db.calls_search(scope, &filter, limit, offset).await?;
         let mut calls = match rows.first() {
@@ -1101,29 +1113,30 @@ impl App {
                     .collect::<Result<Vec<_>>>()?
             }
         };
+        let per_page = usize::try_from(per_page).unwrap_or(0);
         if overdue {
             calls.retain(CallView::overdue);
             calls = calls
                 .into_iter()
-                .skip(usize::try_from((page - 1) * CALL_PAGE).unwrap_or(0))
-                .take(usize::try_from(CALL_PAGE + 1).unwrap_or(0))
+                .skip(usize::try_from(skipped).unwrap_or(0))
+                .take(per_page + 1)
                 .collect();
         }
-        let more = calls.len() > usize::try_from(CALL_PAGE).unwrap_or(0);
-        calls.truncate(usize::try_from(CALL_PAGE).unwrap_or(0));
+        let more = calls.len() > per_page;
+        calls.truncate(per_page);
         Ok(CallList { calls, page, more })
     }
 
-    /// The calls of [`App::calls_filtered`] (every page) as a workbook.
+    /// The calls the list's filters match, up to [`CALL_SCAN`], as a workbook: one read, not a
+    /// read per page.
     pub async fn calls_xlsx(&self, actor: &Actor, q: &CallListQuery) -> Result<Vec<u8>> {
         use crate::tabular::{Figure, FigureSheet, figures_xlsx};
-        let mut rows = Vec::new();
-        let mut q = q.clone();
-        for page in 1.. {
-            q.page = Some(page);
-            let list = self.calls_filtered(actor, &q).await?;
-            for c in &list.calls {
-                rows.push(vec![
+        let list = self.calls_page(actor, q, 1, CALL_SCAN).await?;
+        let rows: Vec<Vec<Figure>> = list
+            .calls
+            .iter()
+            .map(|c| {
+                vec![
                     Figure::Text(c.row.tracking_code.clone()),
                     Figure::Text(c.row.item_name.clone()),
                     Figure::Text(c.status().label().to_string()),
@@ -1136,12 +1149,9 @@ impl App {
                             .format("%Y-%m-%d %H:%M")
                             .to_string(),
                     ),
-                ]);
-            }
-            if !list.more || rows.len() >= CALL_SCAN as usize {
-                break;
-            }
-        }
+                ]
+            })
+            .collect();
         figures_xlsx(&[FigureSheet {
             name: "居民呼声".into(),
             title: format!("居民呼声（{} 件）", rows.len()),

@@ -231,11 +231,6 @@ async fn dues_page(
 }
 
 /// A branch's sheet posted back: `org_id`, `month`, `paid_on` and one `member` per ticked box.
-struct SheetForm {
-    org_id: i64,
-    month: String,
-}
-
 pub async fn dues_sheet(
     State(app): State<App>,
     session: Session,
@@ -243,31 +238,23 @@ pub async fn dues_sheet(
 ) -> PageResult {
     let get = |key: &str| form_field(&pairs, key).trim().to_string();
     session.check_csrf(&get("csrf"))?;
-    let form = SheetForm {
-        org_id: get("org_id")
-            .parse()
-            .map_err(|_| AppError::Invalid("请从党支部的收缴页面登记".into()))?,
-        month: get("month"),
-    };
+    let org_id: i64 = get("org_id")
+        .parse()
+        .map_err(|_| AppError::Invalid("请从党支部的收缴页面登记".into()))?;
+    let month = get("month");
     let members: Vec<i64> = pairs
         .iter()
         .filter(|(k, _)| k == "member")
         .filter_map(|(_, v)| v.trim().parse().ok())
         .collect();
     let result = app
-        .record_dues_sheet(
-            &session.actor,
-            form.org_id,
-            &form.month,
-            &get("paid_on"),
-            &members,
-        )
+        .record_dues_sheet(&session.actor, org_id, &month, &get("paid_on"), &members)
         .await;
     match result {
         Ok(r) if r.refused.is_empty() => Ok(Redirect::to(&format!(
             "/dues?org_id={}&month={}&saved={}",
-            form.org_id,
-            form.month.trim(),
+            org_id,
+            month,
             r.recorded.len()
         ))
         .into_response()),
@@ -283,10 +270,10 @@ pub async fn dues_sheet(
                 format!("已登记 {} 名党员的党费。", r.recorded.len())
             };
             let error = format!("以下党员未登记：{}", refused.join("；"));
-            dues_page(&app, &session, form.org_id, &form.month, flash, error).await
+            dues_page(&app, &session, org_id, &month, flash, error).await
         }
         Err(AppError::Invalid(m)) => {
-            dues_page(&app, &session, form.org_id, &form.month, String::new(), m).await
+            dues_page(&app, &session, org_id, &month, String::new(), m).await
         }
         Err(e) => Err(e.into()),
     }

@@ -222,25 +222,23 @@ impl App {
                 &bases,
             )
             .await?;
-        for chunk in payments.chunks(20_000) {
-            self.db
-                .bulk_insert(
-                    "dues_payments",
-                    &[
-                        "member_id",
-                        "branch_id",
-                        "root_org_id",
-                        "month",
-                        "amount_fen",
-                        "paid_on",
-                        "method",
-                        "recorded_by",
-                        "recorded_at",
-                    ],
-                    chunk,
-                )
-                .await?;
-        }
+        self.db
+            .bulk_insert(
+                "dues_payments",
+                &[
+                    "member_id",
+                    "branch_id",
+                    "root_org_id",
+                    "month",
+                    "amount_fen",
+                    "paid_on",
+                    "method",
+                    "recorded_by",
+                    "recorded_at",
+                ],
+                &payments,
+            )
+            .await?;
         self.db
             .bulk_insert(
                 "dues_waivers",
