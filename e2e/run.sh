@@ -9,6 +9,7 @@
 #   SCREENSHOT_DIR  where tests save screenshots        (default <repo>/docs/screenshots)
 #   CARGO_TARGET_DIR  respected when locating the binary
 #   E2E_KEEP_TMP=1  keep the temp dir (database, server log) after the run
+#   E2E_API_CONTRACT=1  then check the API against its OpenAPI document (e2e/schemathesis.sh)
 #
 # Arguments: test files to run (relative to e2e/), e.g. `bash e2e/run.sh tests/history.test.mjs`.
 set -euo pipefail
@@ -132,6 +133,16 @@ BASE_URL="$BASE_URL" E2E_PASSWORD="$E2E_PASSWORD" SCREENSHOT_DIR="$SCREENSHOT_DI
   node --test "$@"
 rc=$?
 set -e
+
+# The API against its OpenAPI document, on the same demo once the browser tests are through
+# (it writes junk records, which no browser test should meet).
+if [ "$rc" -eq 0 ] && [ "${E2E_API_CONTRACT:-}" = "1" ]; then
+  log "API contract (Schemathesis)"
+  set +e
+  BASE_URL="$BASE_URL" E2E_PASSWORD="$E2E_PASSWORD" bash "$E2E_DIR/schemathesis.sh"
+  rc=$?
+  set -e
+fi
 
 if [ "$rc" -ne 0 ]; then
   echo "[e2e] tests failed (exit $rc); failure screenshots in $E2E_DIR/test-results/" >&2

@@ -42,5 +42,5 @@ if [ -z "$token" ]; then
   exit 1
 fi
 log "running against $BASE_URL/api/openapi.json"
-"$ST_VENV/bin/schemathesis" run "$BASE_URL/api/openapi.json" \
-  -H "Authorization: Bearer $token" --max-examples "$ST_EXAMPLES" --seed 2026
+"$ST_VENV/bin/schemathesis" --config-file "$ROOT/e2e/schemathesis.toml" run "$BASE_URL/api/openapi.json" \
+  -H "Authorization: Bearer $token" --max-examples "$ST_EXAMPLES" --seed "${ST_SEED:-2026}"

@@ -320,6 +320,24 @@ pub struct CallList {
     pub more: bool,
 }
 
+/// The actions [`ActionInput::action`] names, in the order the doc comment explains them.
+pub const ACTIONS: &[&str] = &[
+    "acknowledge",
+    "respond",
+    "pause",
+    "resume",
+    "resolve",
+    "escalate",
+    "whistle",
+    "return",
+    "reassign",
+    "sustain",
+    "rate",
+    "contact_attempt",
+    "close_unreachable",
+    "merge",
+];
+
 /// A staff action on a call, as posted by the case page.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ActionInput {
@@ -1662,6 +1680,7 @@ impl App {
 
     /// Figures per unit that holds calls in the actor's scope, per level, and in total.
     pub async fn call_figures(&self, actor: &Actor, year: i32) -> Result<Vec<FigureRow>> {
+        let year = crate::orglife::kept_year(year)?;
         let scope = Self::call_scope(actor);
         if scope == CallScope::Nothing {
             return Err(AppError::Forbidden);

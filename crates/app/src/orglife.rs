@@ -71,13 +71,7 @@ pub fn attendance_from_form(pairs: &[(String, String)]) -> (Vec<i64>, Vec<(i64, 
 }
 
 fn institution(text: &str) -> Result<Institution> {
-    Institution::from_code(text.trim())
-        .or_else(|| {
-            Institution::ALL
-                .iter()
-                .copied()
-                .find(|i| i.label() == text.trim())
-        })
+    Institution::from_label(text)
         .ok_or_else(|| AppError::Invalid(format!("会议类型「{}」无效", echo(text))))
 }
 
@@ -285,6 +279,7 @@ impl App {
     /// The ledger of an org for a year: cells for a branch, a roll-up by child above that.
     pub async fn ledger(&self, actor: &Actor, org_id: i64, year: i32) -> Result<Ledger> {
         actor.require_staff()?;
+        let year = kept_year(year)?;
         let scope = actor.scope();
         let org = self.db.org_get(scope, org_id).await?;
         if OrgKind::from_code(&org.kind) != Some(OrgKind::Branch)
@@ -538,6 +533,23 @@ impl App {
 /// Today's year, for pages that default to it.
 pub fn this_year() -> i32 {
     today().year()
+}
+
+/// The years ledgers and figures are kept for: from the party's founding to a bound past any
+/// plan. A year outside them is a typing slip, not a request for an empty table.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1921..=2100;
+
+/// `year` if ledgers and figures are kept for it.
+pub fn kept_year(year: i32) -> Result<i32> {
+    if YEARS.contains(&year) {
+        Ok(year)
+    } else {
+        Err(AppError::Invalid(format!(
+            "年度 {year} 无效，应在 {} 至 {} 之间",
+            YEARS.start(),
+            YEARS.end()
+        )))
+    }
 }
 
 impl App {

@@ -9,6 +9,7 @@ use crate::members::{parse_date_cn, today};
 use crate::{Actor, App, AppError, Result};
 use domain::MemberStatus;
 use domain::rights::{Restriction, RestrictionKind, StatusFacts, check_end, check_new};
+use domain::text;
 use store::{Member, MemberRestriction, NewRestriction, RestrictionEnd};
 
 /// A restriction as typed into the member page's form or sent to the API.
@@ -92,10 +93,12 @@ pub fn parse_restriction(input: &RestrictionInput) -> Result<(Restriction, NewRe
     if reason.is_empty() {
         return Err(AppError::Invalid("请填写原因".into()));
     }
+    crate::within(text::RESTRICTION_REASON, reason)?;
     let approval = input.approval.trim();
     if approval.is_empty() {
         return Err(AppError::Invalid("请填写作出决定的组织和文号".into()));
     }
+    crate::within(text::APPROVAL, approval)?;
     let restriction = Restriction {
         kind,
         from,
@@ -198,6 +201,7 @@ impl App {
                 "请填写恢复党员权利的决定（组织和文号）".into(),
             ));
         }
+        crate::within(text::APPROVAL, end_approval)?;
         let today = today();
         let check: store::EndCheck = Box::new(move |row| {
             let restriction = restriction_of(row).ok_or("无法识别这项限制的类型")?;

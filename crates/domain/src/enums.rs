@@ -45,6 +45,12 @@ macro_rules! code_enum {
                 match self { $( Self::$variant => $label, )+ }
             }
 
+            /// Every word [`Self::from_label`] takes (codes, labels, aliases), for documenting
+            /// what an input field accepts.
+            pub fn words() -> Vec<&'static str> {
+                vec![ $( $code, $label $(, $alias)*, )+ ]
+            }
+
             /// Inverse of [`Self::code`]; exact match only.
             pub fn from_code(code: &str) -> Option<Self> {
                 match code {
@@ -281,6 +287,9 @@ mod tests {
             labels.sort_unstable();
             labels.dedup();
             assert_eq!(labels.len(), all.len());
+            for word in <$t>::words() {
+                assert!(<$t>::from_label(word).is_some(), "{word}");
+            }
             assert_eq!(<$t>::from_code("no_such_code"), None);
             assert_eq!(<$t>::from_label("不存在"), None);
         }};

@@ -75,6 +75,8 @@ pub const ABSENCE_REASON: TextLimit = TextLimit::new("缺席原因", 200);
 pub const VOTE_SUBJECT: TextLimit = TextLimit::new("表决事项", 200);
 pub const EXEMPTION_REASON: TextLimit = TextLimit::new("免除原因", 500);
 pub const APPROVAL: TextLimit = TextLimit::new("批准文号或批准人", 100);
+/// Why a member's rights were restricted (留党察看, 停止党员权利): the decision's grounds.
+pub const RESTRICTION_REASON: TextLimit = TextLimit::new("原因", 500);
 
 // Dues (党费).
 /// Pay-slip items as typed (`基本工资=6000,…`): a real slip has a few dozen items.

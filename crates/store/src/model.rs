@@ -231,8 +231,12 @@ pub struct User {
     pub password_hash: String,
     pub role: String,
     pub org_id: i64,
+    /// Left out, not null, for a staff login: a client following the field to
+    /// `/members/{id}` should find no link rather than the id `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub member_id: Option<i64>,
     /// The call unit a department handler acts for.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub call_unit_id: Option<i64>,
     pub active: bool,
     pub created_at: DateTime<Utc>,

@@ -456,6 +456,20 @@ async fn restrictions_are_kept_on_the_member_page_and_the_api_and_take_the_vote(
             .await;
         assert_eq!(status, StatusCode::CREATED, "{created}");
         assert_eq!(created["term_months"], 24);
+        let (status, too_long) = f
+            .api(
+                "branch_secretary",
+                "POST",
+                &format!("/api/v1/members/{other}/restrictions"),
+                Some(json!({"kind": "rights_suspended", "from": "2025-03-10",
+                    "reason": "长".repeat(501), "approval": "街道党工委〔2025〕9号"})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{too_long}");
+        assert!(
+            too_long["error"].as_str().unwrap().contains("原因过长"),
+            "{too_long}"
+        );
         let rid = created["id"].as_i64().unwrap();
         let (status, ended) = f
             .api(
@@ -4339,6 +4353,20 @@ async fn organisational_life_is_recorded_and_read_through_the_api() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(rollup["kind"], "rollup");
         assert!(rollup["total"]["branches"].as_u64() > Some(0));
+        // A year outside the ones kept is a slip, said as such (and as the document says).
+        let (status, refused) = f
+            .api(
+                "street_admin",
+                "GET",
+                "/api/v1/orglife/ledger?year=1900",
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+        assert!(
+            refused["error"].as_str().unwrap().contains("1921 至 2100"),
+            "{refused}"
+        );
 
         // A fraction is no id.
         let (status, refused) = f

@@ -12,6 +12,7 @@ use serde::Serialize;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
+mod accepts;
 mod calls;
 mod orglife;
 mod stats;
@@ -19,6 +20,7 @@ mod stats;
 use crate::auth::ApiActor;
 use crate::error::{ApiError, ApiErrorBody};
 use crate::routes::route_table;
+use accepts::AcceptedValues;
 use app::App;
 use app::dues::{Notice, NoticeRow, QuoteInput, QuoteResult};
 use app::members::{MemberInput, MemberPage, MemberQuery};
@@ -35,7 +37,7 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
     info(title = "dangjian API", version = "1", description = "党建工作平台数据接口。所有数据均限于调用者账号的管理范围。"),
     paths(me, org_get, org_children, org_create, org_update, members_search, member_get, member_create, member_update, member_restrictions, member_restriction_create, member_restriction_end, users_list, user_create, dues_quote, dues_notice, stats::stats_overview, stats::reports_list, stats::report_get, calls::calls_list, calls::call_get, calls::call_act, calls::call_figures, orglife::ledger, orglife::meeting_get, orglife::meeting_create),
     components(schemas(Me, Org, OrgNode, OrgInput, Member, MemberInput, MemberPage, MemberRestriction, RestrictionInput, RestrictionEndInput, User, UserInput, ApiErrorBody, QuoteInput, QuoteResult, Notice, NoticeRow, stats::StatsOverview, app::dashboard::Overview, app::dashboard::Part, app::dashboard::Composition, app::dashboard::MemberMonth, app::dashboard::Orglife, app::dashboard::InstitutionFigures, app::dashboard::CompletionMonth, app::dashboard::Dues, app::dashboard::DuesMonth, app::dashboard::Calls, app::dashboard::CallFigures, app::dashboard::Child, ReportListEntry, Report, calls::ApiCall, calls::ApiCallPage, calls::ApiCallDetail, calls::ApiCallEvent, calls::ApiCallFigures, app::calls::ActionInput, orglife::ApiLedger, orglife::ApiLedgerCell, orglife::ApiLedgerRow, orglife::ApiMeeting, orglife::ApiAttendance, orglife::ApiMeetingInput, orglife::Created, store::Meeting)),
-    modifiers(&BearerAuth, &CommonErrors),
+    modifiers(&BearerAuth, &CommonErrors, &AcceptedValues),
     security(("bearer" = []))
 )]
 pub struct ApiDoc;
