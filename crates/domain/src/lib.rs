@@ -8,6 +8,7 @@
 //! each rule-bearing module exposes a `RULE_VERSION` so stored results can
 //! record which rules produced them.
 
+pub mod admission;
 pub mod calls;
 pub mod dates;
 pub mod dues;
