@@ -15,6 +15,7 @@ pub mod dues;
 pub mod dues_ledger;
 pub mod enums;
 pub mod idcard;
+pub mod lost_contact;
 pub mod membership;
 pub mod names;
 pub mod orglife;
@@ -25,6 +26,7 @@ pub mod reports;
 pub mod rights;
 pub mod rollups;
 pub mod text;
+pub mod transfer;
 pub mod workcal;
 
 pub use enums::*;
