@@ -65,18 +65,18 @@ test('sign-in on the phone, votes, attachments, reminders, exemptions and rules'
     await shot(phone.page, 'member-signed-in-mobile');
     await phone.context.close();
 
-    // Only 正式党员 without a restriction vote: the demo branch has two 预备党员 and one member
-    // under 留党察看, so 应到会 is prefilled with the voters on the list, 实到会 with the one
-    // who signed in.
+    // Only 正式党员 without a restriction vote: the demo branch has four 预备党员 (two admitted
+    // through its 发展党员 files) and one member under 留党察看, so 应到会 is prefilled with the
+    // voters on the list, 实到会 with the one who signed in.
     await page.goto(meetingUrl, { waitUntil: 'domcontentloaded' });
     assert.match(await page.textContent('#meeting-attendance'), /实到 1 人/);
     assert.match(await page.textContent('main'), /本人签到/);
     assert.match(await page.textContent('main'), /预备党员，无表决权/);
-    const voters = expected - 3;
+    const voters = expected - 5;
     await page.click('summary:has-text("记录一项表决")');
     assert.match(
       await page.textContent('#vote-electorate'),
-      new RegExp(`到会名单 ${expected} 人，其中有表决权 ${voters} 人，预备党员 2 人、受留党察看处分 1 人不参加表决；出席 1 人，其中有表决权 1 人`),
+      new RegExp(`到会名单 ${expected} 人，其中有表决权 ${voters} 人，预备党员 4 人、受留党察看处分 1 人不参加表决；出席 1 人，其中有表决权 1 人`),
     );
     assert.equal(await page.inputValue('input[name=expected]'), String(voters));
     assert.equal(await page.inputValue('input[name=present]'), '1');
@@ -105,7 +105,7 @@ test('sign-in on the phone, votes, attachments, reminders, exemptions and rules'
     await page.click('summary:has-text("记录一项表决")');
     assert.match(
       await page.textContent('#vote-electorate'),
-      new RegExp(`出席 ${expected} 人，其中有表决权 ${voters} 人，预备党员 2 人、受留党察看处分 1 人不参加表决`),
+      new RegExp(`出席 ${expected} 人，其中有表决权 ${voters} 人，预备党员 4 人、受留党察看处分 1 人不参加表决`),
     );
     assert.equal(await page.inputValue('input[name=present]'), String(voters));
     await page.fill('input[name=subject]', '接收张三同志为预备党员');

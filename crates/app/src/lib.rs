@@ -5,6 +5,7 @@
 use domain::Role;
 use store::{Author, Db, Scope, StoreError};
 
+pub mod admission;
 pub mod audit;
 pub mod auth;
 pub mod birthdays;
@@ -109,6 +110,10 @@ pub enum AppError {
     Invalid(String),
     #[error("{0}")]
     Conflict(String),
+    /// Well-formed, but a rule of the domain refuses it (a 发展党员 step out of order or out of
+    /// time); the message names the rule and its source.
+    #[error("{0}")]
+    Refused(String),
     #[error("登录失败次数过多，请 {0} 分钟后再试")]
     Throttled(i64),
     /// Too many requests from one client or for one key (the public call pages); the message

@@ -33,6 +33,8 @@ pub struct SweepReport {
     pub figures_rebuilt: usize,
     /// Weekly and monthly reports made for the last finished week and month.
     pub reports_made: usize,
+    /// 发展党员 time limits within a week or past, told to the officers who keep them.
+    pub admission_reminders: usize,
 }
 
 /// A way out for queued messages. The inbox is the one built in; an SMS gateway or a webhook
@@ -125,6 +127,7 @@ impl App {
         for root in self.db.org_root_ids().await? {
             self.sweep_reminders(root, today, &mut report).await?;
             self.sweep_greetings(root, today, &mut report).await?;
+            report.admission_reminders += self.sweep_admission(root, today).await?;
             self.ensure_call_setup(root).await?;
             report.calls_escalated += self.escalate_overdue_calls(root, at).await?;
             // The figures describe the register as it is, so only a sweep as of today keeps

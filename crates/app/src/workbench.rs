@@ -36,6 +36,9 @@ pub struct Workbench {
     pub birthdays: Vec<(i64, String)>,
     pub birthdays_total: i64,
     pub unread: i64,
+    /// 发展党员 files with a time limit past, and within the next 30 days.
+    pub admission_overdue: usize,
+    pub admission_soon: usize,
 }
 
 impl Workbench {
@@ -46,6 +49,7 @@ impl Workbench {
             && self.meetings_due.is_empty()
             && self.birthdays_total == 0
             && self.unread == 0
+            && self.admission_overdue + self.admission_soon == 0
     }
 }
 
@@ -134,6 +138,14 @@ impl App {
         wb.birthdays = born.into_iter().map(|m| (m.id, m.name)).collect();
         wb.birthdays_total = total;
         wb.unread = self.inbox_unread(actor).await?;
+        // The files whose next limit falls within 30 days, overdue ones included.
+        for line in self.applicants(actor, None, "open", Some(30)).await? {
+            match line.due {
+                Some(d) if d.overdue => wb.admission_overdue += 1,
+                Some(_) => wb.admission_soon += 1,
+                None => {}
+            }
+        }
         Ok(wb)
     }
 }

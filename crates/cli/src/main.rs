@@ -310,9 +310,10 @@ const SWEEP_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600)
 
 fn print_sweep(report: &app::reminders::SweepReport) {
     eprintln!(
-        "巡检完成：{} 个党支部，新提醒 {} 条，政治生日祝福 {} 条，已投递 {} 条；超时自动上报呼声 {} 件；清理过期登录 {} 个{}{}。",
+        "巡检完成：{} 个党支部，新提醒 {} 条（其中发展党员 {} 条），政治生日祝福 {} 条，已投递 {} 条；超时自动上报呼声 {} 件；清理过期登录 {} 个{}{}。",
         report.branches,
-        report.reminders_queued,
+        report.reminders_queued + report.admission_reminders,
+        report.admission_reminders,
         report.greetings_queued,
         report.delivered,
         report.calls_escalated,

@@ -907,6 +907,9 @@ pub struct Due {
     pub what: &'static str,
     pub on: NaiveDate,
     pub basis: &'static str,
+    /// A time limit that can be missed; `false` for a day from which a step becomes possible
+    /// (the year of cultivation), which is never overdue.
+    pub limit: bool,
 }
 
 /// What falls due on `file`, whatever the day: the timers of DOMAIN.md §3.2 (talk, half-yearly
@@ -915,17 +918,31 @@ pub struct Due {
 /// vote within a month of 预审). The caller compares them with today.
 pub fn deadlines(file: &File) -> Vec<Due> {
     let mut due = Vec::new();
-    let mut add = |what, on, basis| due.push(Due { what, on, basis });
+    let limit = |what, on, basis| Due {
+        what,
+        on,
+        basis,
+        limit: true,
+    };
     match file.stage {
-        Stage::Applicant => add("派人谈话", months_after(file.applied_on, 1), RULES_2014),
+        Stage::Applicant => due.push(limit(
+            "派人谈话",
+            months_after(file.applied_on, 1),
+            RULES_2014,
+        )),
         Stage::Activist => {
             if let Some(a) = file.activist_on {
-                add("可确定为发展对象", months_after(a, 12), RULES_2014);
+                due.push(Due {
+                    what: "可确定为发展对象",
+                    on: months_after(a, 12),
+                    basis: RULES_2014,
+                    limit: false,
+                });
             }
         }
         Stage::DevObject => {
             if let Some(c) = file.committee_review_on {
-                add("上级党委预审", months_after(c, 1), LOCAL);
+                due.push(limit("上级党委预审", months_after(c, 1), LOCAL));
             }
         }
         Stage::PreReviewed => {
@@ -935,19 +952,19 @@ pub fn deadlines(file: &File) -> Vec<Due> {
                 } else {
                     LOCAL
                 };
-                add("召开支部大会讨论接收", months_after(p, 1), basis);
+                due.push(limit("召开支部大会讨论接收", months_after(p, 1), basis));
             }
         }
         Stage::ProbPending => {
             if let Some(v) = file.branch_vote_on {
-                add("上级党委审批", months_after(v, 3), RULES_2014);
+                due.push(limit("上级党委审批", months_after(v, 3), RULES_2014));
             }
         }
         Stage::Probationary | Stage::Extended => match file.pending_conversion {
-            Some((v, _)) => add("上级党委审批转正", months_after(v, 3), RULES_2014),
+            Some((v, _)) => due.push(limit("上级党委审批转正", months_after(v, 3), RULES_2014)),
             None => {
                 if let Some(end) = file.probation_ends_on {
-                    add("预备期满，讨论转正", end, CHARTER);
+                    due.push(limit("预备期满，讨论转正", end, CHARTER));
                 }
             }
         },
@@ -963,7 +980,7 @@ pub fn deadlines(file: &File) -> Vec<Due> {
             | Stage::Extended
     );
     if reviewed && let Some(last) = file.last_review_on {
-        add("半年一次的考察", months_after(last, 6), RULES_2014);
+        due.push(limit("半年一次的考察", months_after(last, 6), RULES_2014));
     }
     due.sort_by_key(|d| d.on);
     due

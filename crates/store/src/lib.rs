@@ -15,6 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub mod applicants;
 pub mod audit;
 pub mod calls;
 pub mod dues;
@@ -34,6 +35,7 @@ pub mod territory;
 pub mod testing;
 pub mod users;
 
+pub use applicants::{Applicant, ApplicantFilter, ApplicantStep, NewApplicant, StepRecord};
 pub use calls::{
     CalendarYear, CallChange, CallEventRow, CallFilter, CallItem, CallRow, CallScope, CallUnit,
     NewCall, NewCallUnit,

@@ -3490,3 +3490,176 @@ async fn a_member_s_meetings_are_their_branch_s_with_their_attendance() {
         );
     }
 }
+
+fn applicant(
+    branch: i64,
+    name: &str,
+    id_number: &str,
+    due: Option<NaiveDate>,
+) -> store::NewApplicant {
+    store::NewApplicant {
+        branch_id: branch,
+        name: name.into(),
+        id_number: id_number.into(),
+        phone: None,
+        work_unit: None,
+        category: "in_service".into(),
+        rule_version: "rules_2014".into(),
+        stage: "applicant".into(),
+        applied_on: NaiveDate::from_ymd_opt(2026, 10, 8).unwrap(),
+        next_due_on: due,
+        next_due_what: due.map(|_| "派人谈话".into()),
+        file: "{}".into(),
+    }
+}
+
+fn step_record(stage: &str) -> store::StepRecord {
+    store::StepRecord {
+        action: "talk".into(),
+        on_date: NaiveDate::from_ymd_opt(2026, 10, 20).unwrap(),
+        handled_by: "张书记".into(),
+        document: "谈话记录".into(),
+        detail: "{}".into(),
+        summary: "党组织派人谈话（2026-10-20）".into(),
+        stage: stage.into(),
+        next_due_on: None,
+        next_due_what: None,
+        file: "{\"stage\":\"talked\"}".into(),
+    }
+}
+
+#[tokio::test]
+async fn applicant_files_are_kept_in_their_branch_and_steps_append_under_a_version() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let (a, b) = (Scope::Subtree(t.street_a), Scope::Subtree(t.street_b));
+        let early = NaiveDate::from_ymd_opt(2026, 11, 8);
+        let late = NaiveDate::from_ymd_opt(2026, 12, 8);
+        let first = db
+            .applicant_create(
+                a,
+                &applicant(t.branch_a, "林一", "110101199505010011", late),
+                &author(),
+            )
+            .await
+            .unwrap();
+        let second = db
+            .applicant_create(
+                a,
+                &applicant(t.branch_a2, "林二", "110101199505010029", early),
+                &author(),
+            )
+            .await
+            .unwrap();
+        // A branch outside the scope, or an org that is no branch, takes no file.
+        assert!(matches!(
+            db.applicant_create(
+                a,
+                &applicant(t.branch_b, "林三", "110101199505010037", None),
+                &author()
+            )
+            .await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.applicant_create(
+                a,
+                &applicant(t.street_a, "林三", "110101199505010037", None),
+                &author()
+            )
+            .await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.applicant_get(b, first).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            db.applicants(b, &Default::default())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        // Due first; filtered by org, stage and due day.
+        let all = db.applicants(a, &Default::default()).await.unwrap();
+        assert_eq!(
+            all.iter().map(|x| x.id).collect::<Vec<_>>(),
+            vec![second, first]
+        );
+        let only_a2 = store::ApplicantFilter {
+            org_id: Some(t.branch_a2),
+            ..Default::default()
+        };
+        assert_eq!(db.applicants(a, &only_a2).await.unwrap().len(), 1);
+        let due_soon = store::ApplicantFilter {
+            due_by: NaiveDate::from_ymd_opt(2026, 11, 30),
+            stages: vec!["applicant".into()],
+            ..Default::default()
+        };
+        let soon = db.applicants(a, &due_soon).await.unwrap();
+        assert_eq!(soon.iter().map(|x| x.id).collect::<Vec<_>>(), vec![second]);
+
+        // A step moves the version on; a step on the old version is a conflict.
+        let file = db.applicant_get(a, first).await.unwrap();
+        db.applicant_record_step(a, first, file.version, &step_record("talked"), &author())
+            .await
+            .unwrap();
+        assert!(matches!(
+            db.applicant_record_step(a, first, file.version, &step_record("talked"), &author())
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            db.applicant_record_step(
+                b,
+                first,
+                file.version + 1,
+                &step_record("talked"),
+                &author()
+            )
+            .await,
+            Err(StoreError::NotFound)
+        ));
+        let after = db.applicant_get(a, first).await.unwrap();
+        assert_eq!(after.stage, "talked");
+        assert_eq!(after.version, file.version + 1);
+        assert_eq!(after.next_due_on, None);
+        let steps = db.applicant_steps(a, first).await.unwrap();
+        assert_eq!(steps.len(), 1);
+        assert_eq!(steps[0].handled_by, "张书记");
+        assert!(matches!(
+            db.applicant_steps(b, first).await,
+            Err(StoreError::NotFound)
+        ));
+
+        // The number is taken while the file is open, and by a member.
+        assert!(
+            db.applicant_id_number_taken("110101199505010011")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.applicant_id_number_taken("110101199505010037")
+                .await
+                .unwrap()
+        );
+        let m = db
+            .member_create(
+                a,
+                &member(t.branch_a, "林一", "linyi", "ly", "110101199505010011"),
+                &author(),
+            )
+            .await
+            .unwrap();
+        db.applicant_link_member(a, first, m.id).await.unwrap();
+        assert_eq!(
+            db.applicant_get(a, first).await.unwrap().member_id,
+            Some(m.id)
+        );
+        assert!(matches!(
+            db.applicant_link_member(b, first, m.id).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}

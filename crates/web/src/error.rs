@@ -43,7 +43,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Invalid(_) => StatusCode::BAD_REQUEST,
         AppError::Conflict(_) => StatusCode::CONFLICT,
         AppError::Throttled(_) | AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
-        AppError::ImportRejected(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::ImportRejected(_) | AppError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
         AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -12,6 +12,7 @@ use axum::routing::MethodRouter;
 
 use routes::route_table;
 
+pub mod admission;
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -106,6 +107,10 @@ route_table! { pub ROUTES, fn page_router;
     "/members/{id}/dues/waivers", Session => POST(dues::dues_waiver);
     "/members/{id}/restrictions", Session => POST(restrictions::restriction_create);
     "/members/{id}/restrictions/{restriction}/end", Session => POST(restrictions::restriction_end);
+    "/admission", Session => GET(admission::applicants).POST(admission::applicant_create);
+    "/admission/new", Session => GET(admission::applicant_new);
+    "/admission/{id}", Session => GET(admission::applicant_page);
+    "/admission/{id}/steps", Session => POST(admission::applicant_step);
     "/birthdays", Session => GET(birthdays::birthdays);
     "/birthdays/export.xlsx", Session => GET(birthdays::birthdays_export);
     "/orglife", Session => GET(orglife::orglife);

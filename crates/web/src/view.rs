@@ -45,6 +45,7 @@ impl Layout {
             "territory" => "区域网格",
             "members" => "党员",
             "birthdays" => "政治生日",
+            "admission" => "发展党员",
             "import" => "导入导出",
             "users" => "用户",
             "audit" => "审计日志",

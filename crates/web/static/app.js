@@ -6,6 +6,8 @@
 //   data-back               a link that goes back in history when there is history
 //   data-searchable         a long <select> that gets a box to find its options by name,
 //                           full pinyin or initials (each option's data-keys)
+//   data-step-select        the step chosen in a 发展党员 file's form: only the fieldsets
+//                           whose data-for lists it are shown and sent
 (function () {
   'use strict';
 
@@ -36,8 +38,21 @@
       }
     });
   }
+  // A step's own fields: the others are hidden and disabled, so they are not sent either.
+  // Without script every fieldset shows, each saying when it applies.
+  function showStepFields(select) {
+    var form = select.form;
+    if (!form) return;
+    Array.prototype.forEach.call(form.querySelectorAll('fieldset[data-for]'), function (set) {
+      var on = set.getAttribute('data-for').split(' ').indexOf(select.value) >= 0;
+      set.hidden = !on;
+      set.disabled = !on;
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
     Array.prototype.forEach.call(document.querySelectorAll('select[data-searchable]'), searchable);
+    Array.prototype.forEach.call(document.querySelectorAll('select[data-step-select]'), showStepFields);
   });
 
   document.addEventListener('change', function (event) {
@@ -45,6 +60,9 @@
     if (!(el instanceof Element)) return;
     if (el.hasAttribute('data-autosubmit') && el.form) {
       el.form.submit();
+    }
+    if (el.hasAttribute('data-step-select')) {
+      showStepFields(el);
     }
     if (el.hasAttribute('data-file-count')) {
       var field = el.closest('.file-field');

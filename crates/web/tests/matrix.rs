@@ -54,6 +54,8 @@ struct Objects {
     photo: i64,
     /// A login on this side that the user-management routes act on.
     user: i64,
+    /// A 发展党员 file in the branch.
+    applicant: i64,
 }
 
 enum Payload {
@@ -191,7 +193,13 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("GET", "/api/v1/dues/notice")
         | ("GET", "/api/v1/stats/overview")
         | ("GET", "/api/v1/reports")
-        | ("GET", "/api/v1/reports/{id}") => Scoped,
+        | ("GET", "/api/v1/reports/{id}")
+        | ("POST", "/admission")
+        | ("GET", "/admission/{id}")
+        | ("POST", "/admission/{id}/steps")
+        | ("POST", "/api/v1/applicants")
+        | ("GET", "/api/v1/applicants/{id}")
+        | ("POST", "/api/v1/applicants/{id}/steps") => Scoped,
         ("POST", "/logout")
         | ("GET", "/orgs")
         | ("GET", "/territory")
@@ -224,7 +232,10 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("GET", "/audit/export.xlsx")
         | ("GET", "/api/v1/users")
         | ("GET", "/api/v1/calls")
-        | ("GET", "/api/v1/calls/figures") => Own,
+        | ("GET", "/api/v1/calls/figures")
+        | ("GET", "/admission")
+        | ("GET", "/admission/new")
+        | ("GET", "/api/v1/applicants") => Own,
         _ => return None,
     })
 }
@@ -255,6 +266,35 @@ fn every_route_has_a_case() {
 }
 
 /// A unique suffix for names and numbers made by the walk.
+/// An identity number no other walk request uses, for someone born in the 1960s or 70s.
+fn fresh_id_number() -> String {
+    let n = serial();
+    domain::idcard::make_id_number(
+        "110105",
+        chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap() + chrono::Duration::days(n as i64),
+        (n % 900) as u16 + 1,
+        domain::Gender::Female,
+    )
+}
+
+/// A new 发展党员 file in `branch`, received today.
+async fn open_applicant(f: &Fixture, admin: &Actor, branch: i64) -> i64 {
+    f.app
+        .open_applicant(
+            admin,
+            &app::admission::ApplicantInput {
+                branch_id: branch,
+                name: "走查申请人".into(),
+                id_number: fresh_id_number(),
+                category: "在职".into(),
+                applied_on: app::members::today().to_string(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+}
+
 fn serial() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -346,6 +386,7 @@ async fn objects(f: &Fixture, admin: &Actor, branch: i64, community: i64, tag: &
         .await
         .unwrap()
         .id;
+    let applicant = open_applicant(f, admin, branch).await;
     Objects {
         community,
         branch,
@@ -357,6 +398,7 @@ async fn objects(f: &Fixture, admin: &Actor, branch: i64, community: i64, tag: &
         call,
         photo,
         user,
+        applicant,
     }
 }
 
@@ -454,7 +496,45 @@ async fn attempt(
         Side::Foreign => (o.user, "target_foreign".to_string()),
     };
     let org_query = format!("org_id={}", o.branch);
+    let today = app::members::today().to_string();
+    let applicant_id_number = fresh_id_number();
     let (uri, payload) = match (method, path) {
+        ("GET", "/admission") => ("/admission?stage=open".into(), Payload::None),
+        ("GET", "/admission/new") => ("/admission/new".into(), Payload::None),
+        ("POST", "/admission") => (
+            "/admission".into(),
+            form(&[
+                ("branch_id", &branch),
+                ("name", "走查"),
+                ("id_number", &applicant_id_number),
+                ("category", "在职"),
+                ("applied_on", &today),
+            ]),
+        ),
+        ("GET", "/admission/{id}") => (format!("/admission/{}", o.applicant), Payload::None),
+        ("POST", "/admission/{id}/steps") => {
+            let id = open_applicant(f, &w.admin, o.branch).await;
+            (
+                format!("/admission/{id}/steps"),
+                form(&[("step", "talk"), ("on", &today), ("post", "secretary")]),
+            )
+        }
+        ("GET", "/api/v1/applicants") => ("/api/v1/applicants?stage=open".into(), Payload::None),
+        ("POST", "/api/v1/applicants") => (
+            "/api/v1/applicants".into(),
+            Payload::Json(json!({"branch_id": o.branch, "name": "走查",
+                "id_number": applicant_id_number, "category": "在职", "applied_on": today})),
+        ),
+        ("GET", "/api/v1/applicants/{id}") => {
+            (format!("/api/v1/applicants/{}", o.applicant), Payload::None)
+        }
+        ("POST", "/api/v1/applicants/{id}/steps") => {
+            let id = open_applicant(f, &w.admin, o.branch).await;
+            (
+                format!("/api/v1/applicants/{id}/steps"),
+                Payload::Json(json!({"step": "talk", "on": today, "post": "secretary"})),
+            )
+        }
         ("POST", "/logout") => ("/logout".into(), form(&[])),
         ("GET", "/") => (format!("/?{org_query}"), Payload::None),
         ("GET", "/dashboard/export") => (format!("/dashboard/export?{org_query}"), Payload::None),

@@ -1055,7 +1055,8 @@ async fn dues_base_payment_and_notice_through_the_pages_and_api() {
         let officer = f.app.actor_by_username("branch_secretary").await.unwrap();
         let this_month = domain::dues_ledger::Month::of(app::members::today());
         let month = this_month.to_string();
-        // The demo has this year's payments: take a member who has not paid this month.
+        // The demo has this year's payments: take a member of some years' standing (not one the
+        // demo has just admitted) who has not paid this month.
         let mut member = None;
         for candidate in f
             .app
@@ -1064,6 +1065,9 @@ async fn dues_base_payment_and_notice_through_the_pages_and_api() {
             .await
             .unwrap()
         {
+            if domain::dues_ledger::Month::of(candidate.admitted_on) > this_month.plus(-24) {
+                continue;
+            }
             let record = f
                 .app
                 .db
@@ -1932,14 +1936,15 @@ async fn votes_attachments_exemptions_and_rules_through_the_pages() {
             .await
             .unwrap();
         let uri = format!("/orglife/meetings/{meeting}/votes");
-        // The demo's branch has 预备党员 and a member under 留党察看: everyone is present, but
-        // only the 正式党员 without restriction vote, and the form is prefilled with them.
+        // The demo's branch has 预备党员 (two seeded, two admitted through its 发展党员 files)
+        // and a member under 留党察看: everyone is present, but only the 正式党员 without
+        // restriction vote, and the form is prefilled with them.
         let electorate = f.app.vote_electorate(&officer, meeting).await.unwrap();
         let listed = electorate.counts.listed;
         assert_eq!(listed.total as usize, roster.len());
-        assert_eq!((listed.probationary, listed.party_probation), (2, 1));
+        assert_eq!((listed.probationary, listed.party_probation), (4, 1));
         let voters = listed.voters;
-        assert_eq!(voters as usize, roster.len() - 3);
+        assert_eq!(voters as usize, roster.len() - 5);
         let (_, page) = f
             .page("branch_secretary", &format!("/orglife/meetings/{meeting}"))
             .await;
@@ -1953,7 +1958,7 @@ async fn votes_attachments_exemptions_and_rules_through_the_pages() {
         );
         assert!(
             page.contains(&format!(
-                "出席 {} 人，其中有表决权 {voters} 人，预备党员 2 人、受留党察看处分 1 人不参加表决",
+                "出席 {} 人，其中有表决权 {voters} 人，预备党员 4 人、受留党察看处分 1 人不参加表决",
                 roster.len()
             )),
             "the breakdown in words"
@@ -2233,7 +2238,7 @@ async fn members_sign_in_on_their_phone_and_the_sweep_fills_the_inboxes_once() {
         assert!(first.reminders_queued >= 1, "{first:?}");
         assert_eq!(
             first.delivered,
-            first.reminders_queued + first.greetings_queued
+            first.reminders_queued + first.greetings_queued + first.admission_reminders
         );
         let again = f.app.sweep(now).await.unwrap();
         assert_eq!(

@@ -3,6 +3,7 @@
 //! with Chinese names, valid 身份证号 and plausible dates. Seeded, so the same seed gives the same
 //! district.
 
+mod admission;
 mod calls;
 mod dues;
 mod orglife;
@@ -563,6 +564,16 @@ impl App {
             .await?;
         progress(format!("已生成群众呼声 {calls} 件"));
         self.db.reset_id_sequences().await?;
+        // Through the use cases, so after the ids are free to be taken by new rows.
+        let admin = self.actor_by_username("admin").await?;
+        let mut staffed: Vec<i64> = staffed_branches.keys().copied().collect();
+        staffed.sort_unstable();
+        let mut admission_branches = vec![member_branch];
+        admission_branches.extend(staffed.into_iter().filter(|b| *b != member_branch).take(12));
+        let files = self
+            .demo_admission(&mut rng, &admin, &admission_branches, today)
+            .await?;
+        progress(format!("已生成发展党员档案 {files} 份"));
         self.db
             .audit_event(
                 committee_id(&nodes),

@@ -623,6 +623,7 @@ fn deadlines_follow_the_stage() {
             what: "派人谈话",
             on: d(2023, 2, 10),
             basis: RULES_2014,
+            limit: true,
         }]
     );
     let (activist, _) = before(Step::Training);

@@ -49,6 +49,12 @@ fn with_empty(mut words: Vec<&'static str>) -> Vec<&'static str> {
     words
 }
 
+/// A stage filter also takes `open`: every file not yet ended.
+fn with_open(mut words: Vec<&'static str>) -> Vec<&'static str> {
+    words.push("open");
+    words
+}
+
 fn ethnic_words() -> Vec<&'static str> {
     let mut words: Vec<&'static str> = ETHNIC_GROUPS.to_vec();
     words.extend(ETHNIC_GROUPS.iter().filter_map(|n| n.strip_suffix('族')));
@@ -148,6 +154,31 @@ fn body_fields() -> Vec<(&'static str, &'static str, Accepts)> {
                     .collect(),
             ),
         ),
+        ("ApplicantInput", "name", Text(text::PERSON_NAME)),
+        ("ApplicantInput", "id_number", IdNumber),
+        ("ApplicantInput", "category", Words(MemberCategory::words())),
+        ("ApplicantInput", "applied_on", Date),
+        ("ApplicantInput", "work_unit", TextOrEmpty(text::WORK_UNIT)),
+        (
+            "ApplicantInput",
+            "rule_version",
+            WordsOrEmpty(domain::admission::RuleVersion::words()),
+        ),
+        (
+            "StepInput",
+            "step",
+            Words(
+                app::admission::STEPS
+                    .iter()
+                    .map(|(code, _)| *code)
+                    .collect(),
+            ),
+        ),
+        ("StepInput", "on", Date),
+        ("StepInput", "until", DateOrEmpty),
+        ("StepInput", "handled_by", TextOrEmpty(text::APPROVAL)),
+        ("StepInput", "document", TextOrEmpty(text::APPROVAL)),
+        ("StepInput", "number", TextOrEmpty(text::APPROVAL)),
         ("QuoteInput", "category", Words(DuesCategory::words())),
         (
             "QuoteInput",
@@ -176,6 +207,11 @@ fn query_params() -> Vec<(&'static str, &'static str, Accepts)> {
         ("/api/v1/dues/notice", "month", Month),
         ("/api/v1/orglife/ledger", "year", Year),
         ("/api/v1/reports", "kind", Words(report_kinds)),
+        (
+            "/api/v1/applicants",
+            "stage",
+            WordsOrEmpty(with_open(domain::admission::Stage::words())),
+        ),
     ]
 }
 
