@@ -116,6 +116,9 @@ pub struct StepInput {
     pub months: Option<u32>,
 }
 
+/// How far ahead a list of files falling due may look, in days: up to ten years.
+pub const DUE_WITHIN_DAYS: std::ops::RangeInclusive<i64> = 0..=3650;
+
 /// The steps a file page offers, with their names: (code, label).
 pub const STEPS: &[(&str, &str)] = &[
     ("talk", "党组织派人谈话"),
@@ -392,6 +395,15 @@ impl App {
         due_within: Option<i64>,
     ) -> Result<Vec<ApplicantLine>> {
         actor.require_staff()?;
+        if let Some(days) = due_within
+            && !DUE_WITHIN_DAYS.contains(&days)
+        {
+            return Err(AppError::Invalid(format!(
+                "到期天数应在 {} 至 {} 之间",
+                DUE_WITHIN_DAYS.start(),
+                DUE_WITHIN_DAYS.end()
+            )));
+        }
         if let Some(org) = org_id {
             self.db.org_get(actor.scope(), org).await?;
         }
@@ -506,6 +518,12 @@ impl App {
         let document = input.document.trim();
         within(text::APPROVAL, document)?;
         let step = input.step.trim();
+        // Contacts are one or two, introducers two: more names are a mistake, not work to do.
+        if input.member_ids.len() > 2 {
+            return Err(AppError::Invalid(
+                "培养联系人为一至二名，入党介绍人为两名".into(),
+            ));
+        }
         if belongs_above(step) {
             let approver = self.approver_org(&applicant, input.approver_org_id).await?;
             // The committee's own steps are recorded by someone whose scope holds it.

@@ -231,6 +231,12 @@ fn field_label(key: &str) -> &'static str {
         "display_name" => "显示名",
         "username" => "用户名",
         "active" => "启用",
+        "stage" => "阶段",
+        "action" => "步骤",
+        "rule_version" => "所依据的规定",
+        "applied_on" => "申请日期",
+        "next_due_on" => "下一时限",
+        "next_due_what" => "下一事项",
         _ => "其他信息",
     }
 }
@@ -259,6 +265,14 @@ fn code_label(key: &str, code: &str) -> Option<&'static str> {
         }
         "role" => Role::from_code(code).map(Role::label),
         "method" => Some(app::dues::method_label(code)).filter(|l| !l.is_empty()),
+        "stage" => admission::Stage::from_code(code).map(admission::Stage::label),
+        "action" => app::admission::STEPS
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, label)| *label),
+        "rule_version" => {
+            admission::RuleVersion::from_code(code).map(admission::RuleVersion::label)
+        }
         _ => None,
     }
 }
@@ -338,6 +352,18 @@ mod tests {
         assert_eq!(text, "入党日期：— → 1995-07-01；失联：否 → 是");
         assert_eq!(changes("not json", &names()), "");
         assert_eq!(crate::view::action("export"), "导出");
+    }
+
+    #[test]
+    fn an_admission_step_reads_in_words() {
+        let text = changes(
+            r#"{"stage":["activist","dev_object"],"action":[null,"name_dev_object"],
+                "rule_version":[null,"rules_2014"]}"#,
+            &names(),
+        );
+        assert!(text.contains("阶段：入党积极分子 → 发展对象"), "{text}");
+        assert!(text.contains("步骤：— → 确定为发展对象"), "{text}");
+        assert!(text.contains("所依据的规定：— → 2014年"), "{text}");
     }
 
     /// Issue 12: enum keys, field names and ids never reach the page.

@@ -291,6 +291,18 @@ async fn a_file_in_another_subtree_is_not_found_by_api_or_page() {
             assert_eq!(status, StatusCode::OK);
             assert!(!list.to_string().contains("赵六"), "{user}");
         }
+        // A look-ahead beyond ten years (or before today) is a slip, not an overflow.
+        for days in ["-1", "3651", "-9223372036854775808"] {
+            let (status, refused) = f
+                .api(
+                    "admin",
+                    "GET",
+                    &format!("/api/v1/applicants?due_within={days}"),
+                    None,
+                )
+                .await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{days}: {refused}");
+        }
         // Under eighteen on the day: refused under the Party Constitution.
         let (status, refused) = f
             .api(

@@ -34,6 +34,8 @@ enum Accepts {
     Month,
     /// A year the calendars cover.
     Year,
+    /// Whole numbers within a range.
+    Within(i64, i64),
     /// Text that must not be blank, within its limit.
     Text(TextLimit),
     /// Text within its limit, possibly empty.
@@ -209,6 +211,14 @@ fn query_params() -> Vec<(&'static str, &'static str, Accepts)> {
         ("/api/v1/reports", "kind", Words(report_kinds)),
         (
             "/api/v1/applicants",
+            "due_within",
+            Within(
+                *app::admission::DUE_WITHIN_DAYS.start(),
+                *app::admission::DUE_WITHIN_DAYS.end(),
+            ),
+        ),
+        (
+            "/api/v1/applicants",
             "stage",
             WordsOrEmpty(with_open(domain::admission::Stage::words())),
         ),
@@ -255,6 +265,10 @@ fn schema(accepts: &Accepts, description: Option<String>, nullable: bool) -> Sch
         Accepts::Date => one(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))),
         Accepts::DateOrEmpty => either(date(), empty()),
         Accepts::Month => one(string().pattern(Some("^[0-9]{4}-(0[1-9]|1[0-2])$"))),
+        Accepts::Within(min, max) => one(ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(*min))
+            .maximum(Some(*max))),
         Accepts::Year => one(ObjectBuilder::new()
             .schema_type(Type::Integer)
             .minimum(Some(*app::orglife::YEARS.start()))
