@@ -28,7 +28,9 @@ pub struct ApiApplicant {
     /// The earliest thing falling due, and when.
     pub next_due_what: Option<String>,
     pub next_due_on: Option<chrono::NaiveDate>,
-    /// The member record made at approval.
+    /// The member record made at approval; left out before it (not `null`), so that a client
+    /// following it to `/members/{id}` finds no link rather than the id `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub member_id: Option<i64>,
 }
 
