@@ -208,7 +208,7 @@ fn query_params() -> Vec<(&'static str, &'static str, Accepts)> {
         ("/api/v1/calls/figures", "year", Year),
         ("/api/v1/dues/notice", "month", Month),
         ("/api/v1/orglife/ledger", "year", Year),
-        ("/api/v1/reports", "kind", Words(report_kinds)),
+        ("/api/v1/reports", "kind", WordsOrEmpty(report_kinds)),
         (
             "/api/v1/applicants",
             "due_within",
