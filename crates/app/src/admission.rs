@@ -206,7 +206,7 @@ pub struct ApplicantLine {
     pub due: Option<DueView>,
 }
 
-fn rule_refused(e: admission::Refusal) -> AppError {
+pub(crate) fn rule_refused(e: admission::Refusal) -> AppError {
     AppError::Refused(e.to_string())
 }
 

@@ -657,7 +657,10 @@ impl App {
         if !actor.role.may_edit() {
             return Err(AppError::Forbidden);
         }
-        let fields = validate_member(input, today()).map_err(invalid)?;
+        let mut fields = validate_member(input, today()).map_err(invalid)?;
+        // A new record starts unflagged: the flags follow the search and the transfers.
+        fields.lost_contact = false;
+        fields.pocket = false;
         self.check_post_org(actor, &fields).await?;
         let created = self
             .db
@@ -683,7 +686,10 @@ impl App {
         }
         // Someone else's member is "not found" before any talk of what is wrong with the input.
         let current = self.db.member_get(actor.scope(), id).await?;
-        let fields = validate_member(input, today()).map_err(invalid)?;
+        let mut fields = validate_member(input, today()).map_err(invalid)?;
+        // The 失联 and 口袋 flags follow the lost-contact search and the transfers, not the form.
+        fields.lost_contact = current.lost_contact;
+        fields.pocket = current.pocket;
         self.check_post_org(actor, &fields).await?;
         let branch_move = branch_move(input, current.branch_id, fields.branch_id, today())?;
         let updated = self

@@ -35,6 +35,8 @@ pub struct SweepReport {
     pub reports_made: usize,
     /// 发展党员 time limits within a week or past, told to the officers who keep them.
     pub admission_reminders: usize,
+    /// Transfer letters that ran out unreceived; their members are flagged 口袋党员.
+    pub letters_expired: u64,
 }
 
 /// A way out for queued messages. The inbox is the one built in; an SMS gateway or a webhook
@@ -123,7 +125,10 @@ impl App {
     /// Safe to run any number of times a day.
     pub async fn sweep(&self, at: NaiveDateTime) -> Result<SweepReport> {
         let today = at.date();
-        let mut report = SweepReport::default();
+        let mut report = SweepReport {
+            letters_expired: self.sweep_transfers(today).await?,
+            ..SweepReport::default()
+        };
         for root in self.db.org_root_ids().await? {
             self.sweep_reminders(root, today, &mut report).await?;
             self.sweep_greetings(root, today, &mut report).await?;

@@ -65,6 +65,8 @@ pub enum HistoryError {
     NothingToCorrect,
     #[error("更正不能用于入党编入，请直接修改入党日期")]
     NotAChange,
+    #[error("该党员的组织关系已转出或已除名")]
+    AlreadyLeft,
 }
 
 /// The branch holding the member on `date`.
@@ -136,6 +138,30 @@ pub fn move_to(
         until: None,
         reason,
     });
+    Ok(out)
+}
+
+/// The history after the member left the roll on `on`: transferred to an organisation outside
+/// this database, or removed (DOMAIN.md §8, §17.1). The open span ends the day before `on` and
+/// no new one begins, so the branch keeps every month it held the member and none after.
+pub fn leave(spans: &[Span], on: NaiveDate, today: NaiveDate) -> Result<Vec<Span>, HistoryError> {
+    let open = spans.last().ok_or(HistoryError::Empty)?;
+    if open.until.is_some() {
+        return Err(HistoryError::AlreadyLeft);
+    }
+    if on > today {
+        return Err(HistoryError::InFuture);
+    }
+    if on <= open.from {
+        return Err(HistoryError::BeforeLastChange {
+            on,
+            last: open.from,
+        });
+    }
+    let mut out = spans.to_vec();
+    if let Some(last) = out.last_mut() {
+        last.until = Some(on);
+    }
     Ok(out)
 }
 
@@ -237,6 +263,21 @@ mod tests {
 
     fn today() -> NaiveDate {
         d(TODAY.0, TODAY.1, TODAY.2)
+    }
+
+    #[test]
+    fn a_member_who_leaves_keeps_the_months_the_branch_held_them() {
+        let spans = first_span(7, d(2020, 3, 1));
+        let left = leave(&spans, d(2026, 5, 20), today()).unwrap();
+        assert_eq!(left[0].until, Some(d(2026, 5, 20)));
+        assert_eq!(branch_on(&left, d(2026, 5, 19)), Some(7));
+        assert_eq!(branch_on(&left, d(2026, 5, 20)), None);
+        assert!(
+            leave(&left, d(2026, 6, 1), today()).is_err(),
+            "already left"
+        );
+        assert!(leave(&spans, d(2020, 3, 1), today()).is_err());
+        assert!(leave(&spans, d(2027, 1, 1), today()).is_err());
     }
 
     #[test]

@@ -131,6 +131,9 @@ pub struct MemberFacts {
     pub full_on: Option<NaiveDate>,
     pub lost_contact: bool,
     pub pocket: bool,
+    /// Left the roll (transferred out, removed): no figure of today counts them; the months
+    /// their branches held them still do, through the spans.
+    pub left: bool,
     pub education: Option<String>,
     pub spans: Vec<Span>,
     pub bases: Vec<BaseFact>,
@@ -274,47 +277,50 @@ pub fn member_contributions(facts: &MemberFacts, ctx: &RollupContext) -> Vec<Con
     };
     let as_of = ctx.as_of();
     let branch = facts.branch_id;
-    put(branch, NOW, "members".into(), 1);
-    put(branch, NOW, format!("status.{}", facts.status), 1);
-    put(branch, NOW, format!("category.{}", facts.category), 1);
-    put(branch, NOW, format!("gender.{}", facts.gender), 1);
-    put(
-        branch,
-        NOW,
-        format!("age.{}", age_band(facts.birth_date, as_of)),
-        1,
-    );
-    put(
-        branch,
-        NOW,
-        format!(
-            "party_age.{}",
-            party_age_band(&facts.status, facts.full_on, as_of)
-        ),
-        1,
-    );
-    put(
-        branch,
-        NOW,
-        format!(
-            "education.{}",
-            facts.education.as_deref().unwrap_or("unknown")
-        ),
-        1,
-    );
-    put(
-        branch,
-        NOW,
-        "flag.lost_contact".into(),
-        i64::from(facts.lost_contact),
-    );
-    put(branch, NOW, "flag.pocket".into(), i64::from(facts.pocket));
-    put(
-        branch,
-        NOW,
-        "flag.incomplete".into(),
-        i64::from(facts.status == "full" && facts.full_on.is_none()),
-    );
+    // A member who left is on no branch's roll today; the months before still count below.
+    if !facts.left {
+        put(branch, NOW, "members".into(), 1);
+        put(branch, NOW, format!("status.{}", facts.status), 1);
+        put(branch, NOW, format!("category.{}", facts.category), 1);
+        put(branch, NOW, format!("gender.{}", facts.gender), 1);
+        put(
+            branch,
+            NOW,
+            format!("age.{}", age_band(facts.birth_date, as_of)),
+            1,
+        );
+        put(
+            branch,
+            NOW,
+            format!(
+                "party_age.{}",
+                party_age_band(&facts.status, facts.full_on, as_of)
+            ),
+            1,
+        );
+        put(
+            branch,
+            NOW,
+            format!(
+                "education.{}",
+                facts.education.as_deref().unwrap_or("unknown")
+            ),
+            1,
+        );
+        put(
+            branch,
+            NOW,
+            "flag.lost_contact".into(),
+            i64::from(facts.lost_contact),
+        );
+        put(branch, NOW, "flag.pocket".into(), i64::from(facts.pocket));
+        put(
+            branch,
+            NOW,
+            "flag.incomplete".into(),
+            i64::from(facts.status == "full" && facts.full_on.is_none()),
+        );
+    }
 
     for month in ctx.months() {
         let period = month.to_string();
@@ -501,6 +507,7 @@ mod tests {
             full_on: Some(d(1976, 7, 1)),
             lost_contact: false,
             pocket: false,
+            left: false,
             education: None,
             spans: first_span(10, d(1975, 7, 1)),
             bases: vec![],

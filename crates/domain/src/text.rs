@@ -78,6 +78,15 @@ pub const APPROVAL: TextLimit = TextLimit::new("批准文号或批准人", 100);
 /// Why a member's rights were restricted (留党察看, 停止党员权利): the decision's grounds.
 pub const RESTRICTION_REASON: TextLimit = TextLimit::new("原因", 500);
 
+// 组织关系转接 and the search for 失联 members.
+pub const TRANSFER_REASON: TextLimit = TextLimit::new("转接原因", 200);
+/// An organisation outside named on a letter (接收或开具介绍信的党组织).
+pub const TRANSFER_ORG: TextLimit = TextLimit::new("党组织名称", 100);
+pub const TRANSFER_HANDLER: TextLimit = TextLimit::new("经办人", 60);
+pub const TRANSFER_DOCUMENT: TextLimit = TextLimit::new("介绍信编号或材料", 100);
+pub const CAMPAIGN_TITLE: TextLimit = TextLimit::new("排查名称", 60);
+pub const ATTEMPT_NOTE: TextLimit = TextLimit::new("查找情况", 500);
+
 // Dues (党费).
 /// Pay-slip items as typed (`基本工资=6000,…`): a real slip has a few dozen items.
 pub const DUES_COMPONENTS: TextLimit = TextLimit::new("工资构成", 2_000);

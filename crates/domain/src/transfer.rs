@@ -33,6 +33,69 @@ code_enum! {
     }
 }
 
+code_enum! {
+    /// Which way a transfer goes as seen from this database. DOMAIN.md §8.
+    pub enum Direction {
+        /// Both branches are here: the receiving branch accepts in dangjian itself.
+        Within => ("within", "区内转接"),
+        /// To an organisation outside: the member leaves the roll when received there.
+        Out => ("out", "转出"),
+        /// A letter from outside, registered here; the member joins a branch when received.
+        In => ("in", "转入"),
+    }
+}
+
+/// Which side records a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Sending,
+    Receiving,
+}
+
+/// Who records `action` on a transfer going `direction`. The sending organisation issues,
+/// reissues and gets the 回执; the receiving one receives. Where the other side is outside this
+/// database the side that is here records what it is told: a branch sending out records that
+/// the member was received there, and a branch receiving from outside registers the letter and
+/// sends the 回执 itself.
+pub fn side_for(direction: Direction, action: &TransferAction) -> Side {
+    match (direction, action) {
+        (Direction::In, _) => Side::Receiving,
+        (Direction::Out, _) => Side::Sending,
+        (Direction::Within, TransferAction::Receive { .. }) => Side::Receiving,
+        (Direction::Within, _) => Side::Sending,
+    }
+}
+
+/// A letter from outside registered on `registered_on`: issued on `issued_on` and valid until
+/// `valid_until` as written on it. A letter that claims more than the policy's months, ends
+/// before it starts, or is dated after it was registered is refused.
+pub fn register_incoming(
+    policy: &LetterPolicy,
+    reach: Reach,
+    issued_on: NaiveDate,
+    valid_until: NaiveDate,
+    registered_on: NaiveDate,
+) -> Result<Transfer, Refusal> {
+    if valid_until < issued_on {
+        return refuse("介绍信有效期截止日不能早于开具日期");
+    }
+    if issued_on > registered_on {
+        return refuse("介绍信开具日期不能晚于登记日期");
+    }
+    if valid_until > months_after(issued_on, policy.max_months) {
+        return refuse(format!(
+            "介绍信有效期一般不超过{}个月，请核对介绍信",
+            policy.max_months
+        ));
+    }
+    Ok(Transfer {
+        issued_on: Some(issued_on),
+        valid_until: Some(valid_until),
+        state: TransferState::Issued,
+        ..request(reach, issued_on)
+    })
+}
+
 /// The letter validity an office uses. DOMAIN.md §8: commonly 10 days within the city, 30
 /// outside, generally at most 3 months (S14 \[L\]); configurable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -225,13 +288,20 @@ pub fn apply(
     Ok(next)
 }
 
-/// 口袋党员 as §8 defines it: a letter issued (or expired) that never reached the receiving
-/// organisation, on `today`.
+/// 口袋党员: a letter that ran out without reaching the receiving organisation, on `today`.
+///
+/// DOMAIN.md §8 and §17.3 define it as a letter ISSUED or EXPIRED that never reached RECEIVED.
+/// Read literally that makes every member a 口袋党员 on the day their letter is issued, while
+/// they are still within its validity and on their way; officers would see the flag on every
+/// ordinary transfer. A letter within its validity is in transit ([`in_transit`]); one that ran
+/// out unreceived is the member who kept the letter in their pocket.
 pub fn is_pocket(t: &Transfer, today: NaiveDate) -> bool {
-    matches!(
-        state_on(t, today),
-        TransferState::Issued | TransferState::Expired
-    )
+    state_on(t, today) == TransferState::Expired
+}
+
+/// A letter issued and still valid, not yet received.
+pub fn in_transit(t: &Transfer, today: NaiveDate) -> bool {
+    state_on(t, today) == TransferState::Issued
 }
 
 /// Whether the member is a suspected lapse (§8, §1.4): the letter was issued at least six
@@ -241,8 +311,10 @@ pub fn suspected_lapse(t: &Transfer, today: NaiveDate, last_activity: Option<Nai
     let Some(issued) = t.issued_on else {
         return false;
     };
-    is_pocket(t, today)
-        && months_after(issued, 6) <= today
+    matches!(
+        state_on(t, today),
+        TransferState::Issued | TransferState::Expired
+    ) && months_after(issued, 6) <= today
         && last_activity.is_none_or(|last| months_after(last, 6) <= today)
 }
 
@@ -347,7 +419,16 @@ mod tests {
     #[test]
     fn a_letter_never_received_is_a_pocket_member_and_after_six_quiet_months_a_suspected_lapse() {
         let t = issued(Reach::OutsideCity, d(2026, 1, 15));
-        assert!(is_pocket(&t, d(2026, 2, 1)));
+        assert!(
+            !is_pocket(&t, d(2026, 2, 1)),
+            "within its validity: in transit"
+        );
+        assert!(in_transit(&t, d(2026, 2, 13)));
+        assert!(!in_transit(&t, d(2026, 2, 14)));
+        assert!(
+            is_pocket(&t, d(2026, 2, 14)),
+            "the day after the last valid day"
+        );
         assert!(is_pocket(&t, d(2026, 5, 1)), "expired, still not received");
         assert!(!suspected_lapse(&t, d(2026, 7, 14), None));
         assert!(suspected_lapse(&t, d(2026, 7, 15), None));
@@ -358,6 +439,70 @@ mod tests {
         let received = apply(&t, &TransferAction::Receive { on: d(2026, 1, 20) }, &p).unwrap();
         assert!(!is_pocket(&received, d(2026, 9, 30)));
         assert!(!suspected_lapse(&received, d(2026, 9, 30), None));
+    }
+
+    #[test]
+    fn an_incoming_letter_is_taken_as_written_within_the_policy() {
+        let p = LetterPolicy::default();
+        let t = register_incoming(
+            &p,
+            Reach::OutsideCity,
+            d(2026, 3, 1),
+            d(2026, 3, 30),
+            d(2026, 3, 5),
+        )
+        .unwrap();
+        assert_eq!(state_on(&t, d(2026, 3, 30)), TransferState::Issued);
+        assert!(apply(&t, &TransferAction::Receive { on: d(2026, 3, 6) }, &p).is_ok());
+        assert!(
+            register_incoming(
+                &p,
+                Reach::OutsideCity,
+                d(2026, 3, 1),
+                d(2026, 2, 28),
+                d(2026, 3, 5)
+            )
+            .is_err()
+        );
+        assert!(
+            register_incoming(
+                &p,
+                Reach::OutsideCity,
+                d(2026, 3, 1),
+                d(2026, 6, 2),
+                d(2026, 3, 5)
+            )
+            .is_err()
+        );
+        assert!(
+            register_incoming(
+                &p,
+                Reach::OutsideCity,
+                d(2026, 3, 9),
+                d(2026, 3, 30),
+                d(2026, 3, 5)
+            )
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn the_receiving_branch_receives_and_the_sending_one_does_the_rest() {
+        let receive = TransferAction::Receive { on: d(2026, 3, 1) };
+        let issue = TransferAction::Issue {
+            on: d(2026, 3, 1),
+            days: None,
+        };
+        assert_eq!(side_for(Direction::Within, &receive), Side::Receiving);
+        assert_eq!(side_for(Direction::Within, &issue), Side::Sending);
+        assert_eq!(side_for(Direction::Out, &receive), Side::Sending);
+        assert_eq!(
+            side_for(
+                Direction::In,
+                &TransferAction::Receipt { on: d(2026, 3, 1) }
+            ),
+            Side::Receiving
+        );
     }
 
     proptest! {

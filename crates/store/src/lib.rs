@@ -19,7 +19,9 @@ pub mod applicants;
 pub mod audit;
 pub mod calls;
 pub mod dues;
+pub mod lost_contact;
 pub mod meetings;
+pub mod member_effects;
 pub mod members;
 pub mod memberships;
 pub mod model;
@@ -33,6 +35,7 @@ pub mod seed;
 pub mod sessions;
 pub mod territory;
 pub mod testing;
+pub mod transfers;
 pub mod users;
 
 pub use applicants::{Applicant, ApplicantFilter, ApplicantStep, NewApplicant, StepRecord};
@@ -45,6 +48,7 @@ pub use dues::{
     NewExpense, NewPayment, NewWaiver,
 };
 pub use meetings::{Attendance, AttendanceEntry, Meeting, MeetingFields, MeetingRevision};
+pub use member_effects::MemberEffect;
 pub use members::MemberProblem;
 pub use memberships::{BranchMove, MembershipRow};
 pub use model::*;
@@ -58,6 +62,9 @@ pub use restrictions::{
     AttendeeFacts, EndCheck, MemberRestriction, NewRestriction, RestrictionCheck, RestrictionEnd,
 };
 pub use rollups::{RollupMeta, RollupRow};
+pub use transfers::{
+    NewTransfer, Transfer, TransferFacts, TransferFilter, TransferStep, TransferStepRecord,
+};
 
 /// Settings of every PostgreSQL session. Statements are prepared once per connection; after
 /// five runs PostgreSQL may switch to a generic plan, made without the parameters' values. For a

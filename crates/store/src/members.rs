@@ -13,7 +13,7 @@ pub(crate) const MEMBER_COLUMNS: &str = "m.id, m.root_org_id, m.branch_id, m.nam
      m.gender, m.id_number, m.birth_date, m.phone, m.category, m.management_mode, m.status, \
      m.admitted_on, m.full_on, m.lost_contact, m.pocket, m.work_unit, m.registered_community_id, \
      m.registered_on, m.ethnicity, m.education, m.native_place, m.party_post, m.party_post_org_id, \
-     m.work_started_on, m.created_at, m.updated_at";
+     m.work_started_on, m.left_on, m.created_at, m.updated_at";
 
 const ROW_COLUMNS: &str = "m.id, m.branch_id, o.name AS branch_name, m.name, m.gender, m.id_number, \
      m.birth_date, m.phone, m.category, m.management_mode, m.status, m.admitted_on, m.full_on, \
@@ -144,6 +144,9 @@ fn conditions(
         Drive::Branches => scope.member_condition("m", params),
         Drive::NameIndex => scope.member_condition_correlated("m", params),
     };
+    // A member who left the roll (transferred out of the district, removed) is kept with their
+    // history but listed by no branch.
+    sql.push_str(" AND m.left_on IS NULL");
     if let Some(org) = filter.org_id {
         params.push(Param::I64(org));
         let n = params.len();
@@ -862,6 +865,7 @@ fn new_member_facts(f: &MemberFields) -> domain::rollups::MemberFacts {
         full_on: f.full_on,
         lost_contact: f.lost_contact,
         pocket: f.pocket,
+        left: false,
         education: f.education.clone(),
         spans: membership::first_span(f.branch_id, f.admitted_on),
         bases: Vec::new(),

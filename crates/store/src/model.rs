@@ -100,6 +100,10 @@ pub struct Member {
     pub party_post_org_id: Option<i64>,
     /// 参加工作日期.
     pub work_started_on: Option<NaiveDate>,
+    /// The day the member left the roll (transferred out of the district, or removed); kept
+    /// with their history, listed by no branch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub left_on: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -231,10 +231,11 @@ pub(crate) struct FactsRow {
     pub lost_contact: bool,
     pub pocket: bool,
     pub education: Option<String>,
+    pub left_on: Option<NaiveDate>,
 }
 
 pub(crate) const FACTS_COLUMNS: &str = "m.id, m.root_org_id, m.branch_id, m.gender, m.category, \
-     m.status, m.birth_date, m.admitted_on, m.full_on, m.lost_contact, m.pocket, m.education";
+     m.status, m.birth_date, m.admitted_on, m.full_on, m.lost_contact, m.pocket, m.education, m.left_on";
 
 /// Puts one member's rows together into the facts the figures read.
 pub(crate) fn member_facts(
@@ -254,6 +255,7 @@ pub(crate) fn member_facts(
         full_on: row.full_on,
         lost_contact: row.lost_contact,
         pocket: row.pocket,
+        left: row.left_on.is_some(),
         education: row.education.clone(),
         spans,
         bases: bases

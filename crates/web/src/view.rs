@@ -46,6 +46,8 @@ impl Layout {
             "members" => "党员",
             "birthdays" => "政治生日",
             "admission" => "发展党员",
+            "transfers" => "组织关系转接",
+            "lost_contact" => "失联排查",
             "import" => "导入导出",
             "users" => "用户",
             "audit" => "审计日志",

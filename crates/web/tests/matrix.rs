@@ -56,6 +56,11 @@ struct Objects {
     user: i64,
     /// A 发展党员 file in the branch.
     applicant: i64,
+    /// A letter from outside registered for the branch.
+    transfer: i64,
+    /// A 摸查 under the branch, and one of its cases.
+    campaign: i64,
+    case: i64,
 }
 
 enum Payload {
@@ -199,7 +204,19 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("POST", "/admission/{id}/steps")
         | ("POST", "/api/v1/applicants")
         | ("GET", "/api/v1/applicants/{id}")
-        | ("POST", "/api/v1/applicants/{id}/steps") => Scoped,
+        | ("POST", "/api/v1/applicants/{id}/steps")
+        | ("POST", "/transfers")
+        | ("GET", "/transfers/new")
+        | ("GET", "/transfers/{id}")
+        | ("POST", "/transfers/{id}/steps")
+        | ("POST", "/api/v1/transfers")
+        | ("GET", "/api/v1/transfers/{id}")
+        | ("POST", "/api/v1/transfers/{id}/steps")
+        | ("POST", "/lost-contact")
+        | ("GET", "/lost-contact/{id}")
+        | ("GET", "/lost-contact/cases/{id}")
+        | ("POST", "/lost-contact/cases/{id}/attempts")
+        | ("POST", "/lost-contact/cases/{id}/decisions") => Scoped,
         ("POST", "/logout")
         | ("GET", "/orgs")
         | ("GET", "/territory")
@@ -235,7 +252,10 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("GET", "/api/v1/calls/figures")
         | ("GET", "/admission")
         | ("GET", "/admission/new")
-        | ("GET", "/api/v1/applicants") => Own,
+        | ("GET", "/api/v1/applicants")
+        | ("GET", "/transfers")
+        | ("GET", "/api/v1/transfers")
+        | ("GET", "/lost-contact") => Own,
         _ => return None,
     })
 }
@@ -295,6 +315,37 @@ async fn open_applicant(f: &Fixture, admin: &Actor, branch: i64) -> i64 {
         .unwrap()
 }
 
+/// A letter from outside for someone joining `branch`, registered today.
+async fn register_letter(f: &Fixture, admin: &Actor, branch: i64) -> i64 {
+    let today = app::members::today();
+    f.app
+        .open_transfer(admin, &letter_input(branch, &fresh_id_number(), today))
+        .await
+        .unwrap()
+}
+
+fn letter_input(
+    branch: i64,
+    id_number: &str,
+    today: chrono::NaiveDate,
+) -> app::transfers::TransferInput {
+    app::transfers::TransferInput {
+        direction: "in".into(),
+        to_org_id: Some(branch),
+        from_text: "外地某街道党工委".into(),
+        reason: "工作调动".into(),
+        name: "走查转入".into(),
+        id_number: id_number.into(),
+        category: "在职".into(),
+        status: "正式党员".into(),
+        admitted_on: "2001-07-01".into(),
+        full_on: "2002-07-01".into(),
+        issued_on: today.to_string(),
+        valid_until: (today + chrono::Duration::days(29)).to_string(),
+        ..Default::default()
+    }
+}
+
 fn serial() -> u64 {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
@@ -323,6 +374,38 @@ async fn objects(f: &Fixture, admin: &Actor, branch: i64, community: i64, tag: &
         .member_search(Scope::Subtree(branch), &MemberFilter::default(), 1, 0)
         .await
         .unwrap()[0]
+        .id;
+    // A member the data shows nowhere: no meeting, no dues, so the 摸查 lists them.
+    f.app
+        .create_member(
+            admin,
+            &app::members::MemberInput {
+                branch_id: branch,
+                name: "走查失联".into(),
+                id_number: fresh_id_number(),
+                category: "在职".into(),
+                status: "正式党员".into(),
+                admitted_on: "2001-07-01".into(),
+                full_on: "2002-07-01".into(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let campaign = f
+        .app
+        .start_campaign(
+            admin,
+            &app::lost_contact::CampaignInput {
+                org_id: branch,
+                title: format!("走查排查{tag}"),
+                quiet_months: "1".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let case = f.app.campaign(admin, campaign).await.unwrap().cases[0]
+        .case
         .id;
     let community_org = app.org(admin, community).await.unwrap();
     let territory = community_org
@@ -387,6 +470,7 @@ async fn objects(f: &Fixture, admin: &Actor, branch: i64, community: i64, tag: &
         .unwrap()
         .id;
     let applicant = open_applicant(f, admin, branch).await;
+    let transfer = register_letter(f, admin, branch).await;
     Objects {
         community,
         branch,
@@ -399,6 +483,9 @@ async fn objects(f: &Fixture, admin: &Actor, branch: i64, community: i64, tag: &
         photo,
         user,
         applicant,
+        transfer,
+        campaign,
+        case,
     }
 }
 
@@ -535,6 +622,79 @@ async fn attempt(
                 Payload::Json(json!({"step": "talk", "on": today, "post": "secretary"})),
             )
         }
+        ("GET", "/transfers") => ("/transfers?state=all".into(), Payload::None),
+        ("GET", "/transfers/new") => (format!("/transfers/new?member={}", o.member), Payload::None),
+        ("POST", "/transfers") => {
+            let input = letter_input(o.branch, &applicant_id_number, app::members::today());
+            (
+                "/transfers".into(),
+                form(&[
+                    ("direction", "in"),
+                    ("to_org_id", &branch),
+                    ("from_text", &input.from_text),
+                    ("reason", &input.reason),
+                    ("name", &input.name),
+                    ("id_number", &input.id_number),
+                    ("category", &input.category),
+                    ("status", &input.status),
+                    ("admitted_on", &input.admitted_on),
+                    ("full_on", &input.full_on),
+                    ("issued_on", &input.issued_on),
+                    ("valid_until", &input.valid_until),
+                ]),
+            )
+        }
+        ("GET", "/transfers/{id}") => (format!("/transfers/{}", o.transfer), Payload::None),
+        ("POST", "/transfers/{id}/steps") => {
+            let id = register_letter(f, &w.admin, o.branch).await;
+            (
+                format!("/transfers/{id}/steps"),
+                form(&[("step", "withdraw"), ("on", &today)]),
+            )
+        }
+        ("GET", "/api/v1/transfers") => ("/api/v1/transfers?state=all".into(), Payload::None),
+        ("POST", "/api/v1/transfers") => (
+            "/api/v1/transfers".into(),
+            Payload::Json(
+                serde_json::to_value(letter_input(
+                    o.branch,
+                    &applicant_id_number,
+                    app::members::today(),
+                ))
+                .unwrap(),
+            ),
+        ),
+        ("GET", "/api/v1/transfers/{id}") => {
+            (format!("/api/v1/transfers/{}", o.transfer), Payload::None)
+        }
+        ("POST", "/api/v1/transfers/{id}/steps") => {
+            let id = register_letter(f, &w.admin, o.branch).await;
+            (
+                format!("/api/v1/transfers/{id}/steps"),
+                Payload::Json(json!({"step": "withdraw", "on": today})),
+            )
+        }
+        ("GET", "/lost-contact") => ("/lost-contact".into(), Payload::None),
+        ("POST", "/lost-contact") => (
+            "/lost-contact".into(),
+            form(&[
+                ("org_id", &branch),
+                ("title", "走查排查"),
+                ("quiet_months", "6"),
+            ]),
+        ),
+        ("GET", "/lost-contact/{id}") => (format!("/lost-contact/{}", o.campaign), Payload::None),
+        ("GET", "/lost-contact/cases/{id}") => {
+            (format!("/lost-contact/cases/{}", o.case), Payload::None)
+        }
+        ("POST", "/lost-contact/cases/{id}/attempts") => (
+            format!("/lost-contact/cases/{}/attempts", o.case),
+            form(&[("on", &today), ("method", "phone"), ("note", "走查")]),
+        ),
+        ("POST", "/lost-contact/cases/{id}/decisions") => (
+            format!("/lost-contact/cases/{}/decisions", o.case),
+            form(&[("decision", "lost"), ("on", &today), ("cause", "moved")]),
+        ),
         ("POST", "/logout") => ("/logout".into(), form(&[])),
         ("GET", "/") => (format!("/?{org_query}"), Payload::None),
         ("GET", "/dashboard/export") => (format!("/dashboard/export?{org_query}"), Payload::None),

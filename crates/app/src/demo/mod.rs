@@ -4,6 +4,10 @@
 //! district.
 
 mod admission;
+mod transfers;
+
+/// The demo once set the 失联 and 口袋 flags at random; they now come from the workflows.
+const LEGACY_FLAGS: bool = false;
 mod calls;
 mod dues;
 mod orglife;
@@ -410,8 +414,10 @@ impl App {
                     Param::Text(if probationary { "probationary" } else { "full" }.into()),
                     Param::Date(admitted),
                     Param::opt_date(full_on),
-                    Param::Bool(rng.random_bool(0.003)),
-                    Param::Bool(rng.random_bool(0.002)),
+                    // The flags follow the demo's transfers and 摸查 below; the draws stay so the
+                    // rest of the district comes out as it always has.
+                    Param::Bool(rng.random_bool(0.003) && LEGACY_FLAGS),
+                    Param::Bool(rng.random_bool(0.002) && LEGACY_FLAGS),
                     Param::opt_text(
                         matches!(
                             category,
@@ -574,6 +580,22 @@ impl App {
             .demo_admission(&mut rng, &admin, &admission_branches, today)
             .await?;
         progress(format!("已生成发展党员档案 {files} 份"));
+        // Away from the logins' branch, whose members the walk-throughs count.
+        let movers: Vec<i64> = admission_branches[1..].iter().take(3).copied().collect();
+        let transfers = self.demo_transfers(&admin, &movers, today).await?;
+        progress(format!("已生成组织关系转接 {transfers} 件"));
+        if let Some(first) = movers.first() {
+            let community = self
+                .db
+                .org_get(store::Scope::Subtree(committee_id(&nodes)), *first)
+                .await?
+                .parent_id
+                .unwrap_or(*first);
+            let cases = self.demo_campaign(&admin, community).await?;
+            progress(format!(
+                "已开展失联党员排查，列出 {cases} 名疑似失联或口袋党员"
+            ));
+        }
         self.db
             .audit_event(
                 committee_id(&nodes),
