@@ -166,7 +166,12 @@ impl App {
                 });
                 let why = if letter_lapsed {
                     SuspectWhy::UnreceivedLetter
-                } else if lost_contact::is_quiet(last, quiet_months as u32, today) {
+                } else if lost_contact::is_quiet(
+                    // A member who only just came to the branch has not been quiet there.
+                    last.max(a.joined_on),
+                    quiet_months as u32,
+                    today,
+                ) {
                     SuspectWhy::Quiet
                 } else {
                     return None;

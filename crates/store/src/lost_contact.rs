@@ -82,6 +82,8 @@ pub struct Activity {
     pub last_paid: Option<NaiveDate>,
     /// A letter issued for the member that nobody received, and when.
     pub unreceived_letter_on: Option<NaiveDate>,
+    /// The day the member came to their present branch (admitted, or received on transfer).
+    pub joined_on: Option<NaiveDate>,
 }
 
 /// A decision on a case: the facts after it and what it does to the member.
@@ -119,7 +121,8 @@ impl Db {
               WHERE a.member_id = m.id AND a.present = $1) AS last_meeting, \
              (SELECT MAX(p.paid_on) FROM dues_payments p WHERE p.member_id = m.id) AS last_paid, \
              (SELECT MIN(t.issued_on) FROM transfers t WHERE t.member_id = m.id AND t.state IN ('issued', 'expired')) \
-              AS unreceived_letter_on \
+              AS unreceived_letter_on, \
+             (SELECT MAX(s.from_on) FROM memberships s WHERE s.member_id = m.id) AS joined_on \
              FROM members m WHERE {scope_sql} AND m.left_on IS NULL \
              AND m.branch_id IN (SELECT fc.descendant_id FROM org_closure fc WHERE fc.ancestor_id = ${}) \
              AND NOT EXISTS (SELECT 1 FROM lost_contact_cases c WHERE c.member_id = m.id \

@@ -3663,3 +3663,296 @@ async fn applicant_files_are_kept_in_their_branch_and_steps_append_under_a_versi
         ));
     }
 }
+
+fn transfer_request(
+    member: &store::Member,
+    to: Option<i64>,
+    direction: &str,
+) -> store::NewTransfer {
+    store::NewTransfer {
+        direction: direction.into(),
+        member_id: Some(member.id),
+        name: member.name.clone(),
+        id_number: member.id_number.clone(),
+        from_org_id: Some(member.branch_id),
+        from_text: None,
+        to_org_id: to,
+        to_text: to.is_none().then(|| "外地某党委".to_string()),
+        reach: "within_district".into(),
+        state: "requested".into(),
+        reason: "居住地变动".into(),
+        requested_on: NaiveDate::from_ymd_opt(2026, 10, 1).unwrap(),
+        issued_on: None,
+        valid_until: None,
+        letter_number: None,
+        incoming: None,
+    }
+}
+
+fn transfer_step(
+    action: &str,
+    on: NaiveDate,
+    state: &str,
+    effect: Option<store::MemberEffect>,
+) -> store::TransferStepRecord {
+    store::TransferStepRecord {
+        action: action.into(),
+        on_date: on,
+        handled_by: "书记".into(),
+        document: String::new(),
+        letter_number: None,
+        summary: action.into(),
+        facts: store::TransferFacts {
+            state: state.into(),
+            issued_on: NaiveDate::from_ymd_opt(2026, 10, 2),
+            valid_until: NaiveDate::from_ymd_opt(2026, 10, 11),
+            reissued: 0,
+            received_on: (state == "received").then_some(on),
+            receipt_on: None,
+            withdrawn_on: None,
+        },
+        member_effect: effect,
+        link_member: None,
+    }
+}
+
+#[tokio::test]
+async fn a_transfer_is_seen_from_both_ends_and_receiving_moves_the_member_with_history() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let (a, b) = (Scope::Subtree(t.street_a), Scope::Subtree(t.street_b));
+        let m = db
+            .member_create(
+                a,
+                &member(t.branch_a, "迁一", "qianyi", "qy", "110105194912310080"),
+                &author(),
+            )
+            .await
+            .unwrap();
+        // Requested by the sending street for a branch of the other street.
+        let id = db
+            .transfer_create(
+                a,
+                m.branch_id,
+                &transfer_request(&m, Some(t.branch_b), "within"),
+                &author(),
+            )
+            .await
+            .unwrap();
+        assert!(matches!(
+            db.transfer_create(
+                a,
+                m.branch_id,
+                &transfer_request(&m, Some(t.branch_b), "within"),
+                &author()
+            )
+            .await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            db.transfer_create(
+                b,
+                m.branch_id,
+                &transfer_request(&m, Some(t.branch_b), "within"),
+                &author()
+            )
+            .await,
+            Err(StoreError::NotFound)
+        ));
+        // Both ends see it; a scope with neither end does not.
+        assert_eq!(db.transfer_get(b, id).await.unwrap().state, "requested");
+        assert_eq!(db.transfers(a, &Default::default()).await.unwrap().len(), 1);
+        assert!(matches!(
+            db.transfer_get(Scope::Subtree(t.branch_a2), id).await,
+            Err(StoreError::NotFound)
+        ));
+        let issued_on = NaiveDate::from_ymd_opt(2026, 10, 2).unwrap();
+        let v = db.transfer_get(a, id).await.unwrap().version;
+        db.transfer_record_step(
+            a,
+            id,
+            v,
+            &transfer_step("issue", issued_on, "issued", None),
+            &author(),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            db.transfer_record_step(
+                a,
+                id,
+                v,
+                &transfer_step("issue", issued_on, "issued", None),
+                &author()
+            )
+            .await,
+            Err(StoreError::Conflict(_))
+        ));
+        // The receiving end receives; the member moves, keeping the sending branch's months.
+        let received = NaiveDate::from_ymd_opt(2026, 10, 5).unwrap();
+        let v = db.transfer_get(b, id).await.unwrap().version;
+        db.transfer_record_step(
+            b,
+            id,
+            v,
+            &transfer_step(
+                "receive",
+                received,
+                "received",
+                Some(store::MemberEffect::MoveTo {
+                    branch_id: t.branch_b,
+                    on: received,
+                }),
+            ),
+            &author(),
+        )
+        .await
+        .unwrap();
+        let moved = db.member_get(b, m.id).await.unwrap();
+        assert_eq!(moved.branch_id, t.branch_b);
+        let spans = db.member_history(b, m.id).await.unwrap();
+        assert_eq!(spans.len(), 2);
+        assert_eq!(spans[0].branch_id, t.branch_a);
+        assert_eq!(spans[0].until_on, Some(received));
+        let steps = db.transfer_steps(b, id).await.unwrap();
+        assert_eq!(
+            steps.iter().map(|s| s.action.as_str()).collect::<Vec<_>>(),
+            ["issue", "receive"]
+        );
+
+        // A letter to an organisation outside that nobody received expires and flags the member;
+        // received there, the member leaves the roll.
+        let other = db
+            .member_create(
+                a,
+                &member(t.branch_a, "迁二", "qianer", "qe", "110105195001010012"),
+                &author(),
+            )
+            .await
+            .unwrap();
+        let out = db
+            .transfer_create(
+                a,
+                other.branch_id,
+                &transfer_request(&other, None, "out"),
+                &author(),
+            )
+            .await
+            .unwrap();
+        let v = db.transfer_get(a, out).await.unwrap().version;
+        db.transfer_record_step(
+            a,
+            out,
+            v,
+            &transfer_step("issue", issued_on, "issued", None),
+            &author(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            db.transfers_expire(NaiveDate::from_ymd_opt(2026, 10, 12).unwrap(), &author())
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(db.member_get(a, other.id).await.unwrap().pocket);
+        assert_eq!(db.transfer_get(a, out).await.unwrap().state, "expired");
+        let left_on = NaiveDate::from_ymd_opt(2026, 10, 20).unwrap();
+        let v = db.transfer_get(a, out).await.unwrap().version;
+        db.transfer_record_step(
+            a,
+            out,
+            v,
+            &transfer_step(
+                "receive",
+                left_on,
+                "received",
+                Some(store::MemberEffect::Leave { on: left_on }),
+            ),
+            &author(),
+        )
+        .await
+        .unwrap();
+        let gone = db.member_get(a, other.id).await.unwrap();
+        assert_eq!(gone.left_on, Some(left_on));
+        assert!(!gone.pocket);
+        let listed = db
+            .member_search(a, &MemberFilter::default(), 50, 0)
+            .await
+            .unwrap();
+        assert!(listed.iter().all(|r| r.id != other.id), "off the roll");
+    }
+}
+
+#[tokio::test]
+async fn a_campaign_lists_quiet_members_and_its_cases_carry_the_lost_contact_flag() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let (a, b) = (Scope::Subtree(t.street_a), Scope::Subtree(t.street_b));
+        let m = db
+            .member_create(
+                a,
+                &member(t.branch_a, "寻一", "xunyi", "xy", "110105194912310080"),
+                &author(),
+            )
+            .await
+            .unwrap();
+        let activity = db.lost_contact_activity(a, t.street_a).await.unwrap();
+        assert_eq!(activity.len(), 1);
+        assert_eq!(activity[0].last_meeting, None);
+        assert!(matches!(
+            db.lost_contact_activity(b, t.street_a).await,
+            Err(StoreError::NotFound)
+        ));
+        let started = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+        let suspects = [store::lost_contact::Suspect {
+            member_id: m.id,
+            branch_id: m.branch_id,
+            why: "quiet".into(),
+            last_activity: None,
+        }];
+        let id = db
+            .lost_contact_campaign_create(a, t.street_a, "排查", started, 6, &suspects, &author())
+            .await
+            .unwrap();
+        assert_eq!(db.lost_contact_campaigns(a).await.unwrap()[0].cases, 1);
+        assert!(db.lost_contact_campaigns(b).await.unwrap().is_empty());
+        let case = db.lost_contact_cases(a, id).await.unwrap().remove(0);
+        assert!(matches!(
+            db.lost_contact_case(b, case.id).await,
+            Err(StoreError::NotFound)
+        ));
+        // A member in an open case is not listed again.
+        assert!(
+            db.lost_contact_activity(a, t.street_a)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        db.lost_contact_attempt_add(a, case.id, started, "phone", false, "停机", &author())
+            .await
+            .unwrap();
+        assert_eq!(db.lost_contact_attempts(a, case.id).await.unwrap().len(), 1);
+        let decision = store::lost_contact::CaseDecision {
+            state: "lost".into(),
+            cause: Some("moved".into()),
+            found_on: None,
+            lost_on: Some(started),
+            suspended_on: None,
+            removed_on: None,
+            summary: "确认失联".into(),
+            member_effects: vec![store::MemberEffect::LostContact(true)],
+        };
+        db.lost_contact_decide(a, case.id, case.version, &decision, &author())
+            .await
+            .unwrap();
+        assert!(db.member_get(a, m.id).await.unwrap().lost_contact);
+        let case = db.lost_contact_case(a, case.id).await.unwrap();
+        assert_eq!((case.state.as_str(), case.attempts), ("lost", 1));
+        assert!(matches!(
+            db.lost_contact_decide(a, case.id, case.version - 1, &decision, &author())
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+    }
+}
