@@ -573,6 +573,21 @@ impl App {
                 .applicant_link_member(actor.scope(), id, member.id)
                 .await?;
         }
+        // 取消预备党员资格: no longer a member from the day decided; the record and its history
+        // stay, on no branch's roll.
+        if next.stage == Stage::Cancelled
+            && file.stage != Stage::Cancelled
+            && let Some(member_id) = applicant.member_id
+        {
+            self.db
+                .member_apply_effect(
+                    Scope::Subtree(self.applicant_root(&applicant).await?),
+                    member_id,
+                    store::MemberEffect::Leave { on },
+                    &actor.author(),
+                )
+                .await?;
+        }
         if next.stage == Stage::Full
             && let (Some(member_id), Some(full_on)) = (applicant.member_id, next.full_on)
         {

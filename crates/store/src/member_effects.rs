@@ -125,3 +125,24 @@ macro_rules! apply_member_effect {
         )?;
     }};
 }
+
+impl crate::Db {
+    /// Applies one effect to a member of the scope on a transaction of its own: for a workflow
+    /// whose record lives elsewhere (a 发展党员 file ending in cancellation).
+    pub async fn member_apply_effect(
+        &self,
+        scope: crate::Scope,
+        member: i64,
+        effect: MemberEffect,
+        author: &crate::Author,
+    ) -> crate::Result<()> {
+        use crate::BeginWrite;
+        self.member_get(scope, member).await?;
+        crate::on_db!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            crate::apply_member_effect!(tx, member, effect, author);
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+}

@@ -354,3 +354,58 @@ async fn the_sweep_reminds_the_branch_of_an_overdue_talk_once() {
         assert!(message.title.contains("已逾期"), "{}", message.title);
     }
 }
+
+#[tokio::test]
+async fn a_cancelled_probation_takes_the_member_off_the_roll_with_the_history_kept() {
+    for f in fixtures().await {
+        let secretary = f.app.actor_by_username("branch_secretary").await.unwrap();
+        let file = f
+            .app
+            .applicants(&secretary, None, "probationary", None)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|l| l.applicant.member_id.is_some())
+            .expect("the demo branch has a 预备党员 admitted through a file");
+        let member_id = file.applicant.member_id.unwrap();
+        let today = app::members::today().to_string();
+        let (status, body) = step(
+            &f,
+            "branch_secretary",
+            file.applicant.id,
+            json!({"step": "conversion_vote", "on": today, "expected": 20, "present": 15,
+                "yes": 14, "decision": "cancel"}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        // The 支部大会's decision takes effect when the committee approves it.
+        let (status, body) = step(
+            &f,
+            "street_admin",
+            file.applicant.id,
+            json!({"step": "conversion_approve", "on": today}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["stage"], "cancelled");
+        let member = f
+            .app
+            .db
+            .member_get(secretary.scope(), member_id)
+            .await
+            .unwrap();
+        assert_eq!(member.left_on.map(|d| d.to_string()), Some(today));
+        let listed = f
+            .app
+            .db
+            .member_search(secretary.scope(), &MemberFilter::default(), 500, 0)
+            .await
+            .unwrap();
+        assert!(listed.iter().all(|m| m.id != member_id));
+        let (status, page) = f
+            .page("branch_secretary", &format!("/members/{member_id}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("已不在本区党员名册"), "{page}");
+    }
+}
