@@ -121,7 +121,8 @@ pub(crate) struct Names(HashMap<(Named, i64), String>);
 /// What an id-valued field names.
 fn named(key: &str) -> Option<Named> {
     match key {
-        "branch_id" | "party_post_org_id" | "parent_id" | "org_id" => Some(Named::Org),
+        "branch_id" | "party_post_org_id" | "parent_id" | "org_id" | "from_org_id"
+        | "to_org_id" => Some(Named::Org),
         "registered_community_id" | "territory_id" => Some(Named::Territory),
         "holder_unit_id" => Some(Named::CallUnit),
         _ => None,
@@ -237,6 +238,21 @@ fn field_label(key: &str) -> &'static str {
         "applied_on" => "申请日期",
         "next_due_on" => "下一时限",
         "next_due_what" => "下一事项",
+        "direction" => "转接类型",
+        "member_id" => "党员编号",
+        "from_org_id" => "转出党支部",
+        "to_org_id" => "转入党支部",
+        "from_text" => "开具介绍信的党组织",
+        "to_text" => "接收的党组织",
+        "reach" => "去向",
+        "state" => "办理状态",
+        "requested_on" => "申请日期",
+        "issued_on" => "介绍信开具日期",
+        "valid_until" => "有效期至",
+        "letter_number" => "介绍信编号",
+        "title" => "名称",
+        "quiet_months" => "未参加组织生活的月数",
+        "note" => "情况",
         _ => "其他信息",
     }
 }
@@ -264,12 +280,26 @@ fn code_label(key: &str, code: &str) -> Option<&'static str> {
             membership::MembershipReason::from_code(code).map(membership::MembershipReason::label)
         }
         "role" => Role::from_code(code).map(Role::label),
-        "method" => Some(app::dues::method_label(code)).filter(|l| !l.is_empty()),
+        "method" => Some(app::dues::method_label(code))
+            .filter(|l| !l.is_empty())
+            .or_else(|| lost_contact::Attempt::from_code(code).map(lost_contact::Attempt::label)),
         "stage" => admission::Stage::from_code(code).map(admission::Stage::label),
         "action" => app::admission::STEPS
             .iter()
             .find(|(c, _)| *c == code)
-            .map(|(_, label)| *label),
+            .map(|(_, label)| *label)
+            .or_else(|| {
+                app::transfers::STEPS
+                    .contains(&code)
+                    .then(|| app::transfers::step_label(transfer::Direction::Within, code))
+            }),
+        "direction" => transfer::Direction::from_code(code).map(transfer::Direction::label),
+        "reach" => transfer::Reach::from_code(code).map(transfer::Reach::label),
+        "state" => transfer::TransferState::from_code(code)
+            .map(transfer::TransferState::label)
+            .or_else(|| {
+                lost_contact::CaseState::from_code(code).map(lost_contact::CaseState::label)
+            }),
         "rule_version" => {
             admission::RuleVersion::from_code(code).map(admission::RuleVersion::label)
         }
