@@ -728,9 +728,17 @@ impl App {
             .iter()
             .filter(|o| o.id != applicant.branch_id)
             .collect();
+        let ids: Vec<i64> = above.iter().map(|o| o.id).collect();
+        let granted: Vec<i64> = self
+            .db
+            .admission_grants(&ids)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
         let approver = |o: &store::OrgNode| Approver {
             kind: OrgKind::from_code(&o.kind).unwrap_or(OrgKind::Branch),
-            granted: false,
+            granted: granted.contains(&o.id),
         };
         match named {
             Some(id) => above

@@ -6,6 +6,7 @@ use domain::Role;
 use store::{Author, Db, Scope, StoreError};
 
 pub mod admission;
+pub mod admission_plans;
 pub mod audit;
 pub mod auth;
 pub mod birthdays;

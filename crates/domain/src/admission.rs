@@ -171,6 +171,13 @@ pub fn may_approve(approver: Approver) -> bool {
     }
 }
 
+/// How far a yearly plan has got, in whole percent (rounded down, so 99.6% is not shown as
+/// done): `None` where the quota is nil. A plan may be exceeded. DOMAIN.md §3 (the yearly
+/// 发展党员 plan a 党委 sets for its subtree).
+pub fn plan_progress(quota: i64, done: i64) -> Option<i64> {
+    (quota > 0).then(|| done.max(0).saturating_mul(100) / quota)
+}
+
 /// What the 支部大会 decided on a 预备党员 at the end of the term. DOMAIN.md §3.2 (g).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Conversion {

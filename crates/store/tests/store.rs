@@ -3956,3 +3956,107 @@ async fn a_campaign_lists_quiet_members_and_its_cases_carry_the_lost_contact_fla
         ));
     }
 }
+
+#[tokio::test]
+async fn a_plan_is_kept_per_committee_and_year_and_progress_is_counted_from_the_steps() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let (a, b) = (Scope::Subtree(t.street_a), Scope::Subtree(t.street_b));
+        let quotas = store::admission_plans::Quotas {
+            activists: 10,
+            dev_objects: 5,
+            probationary: 3,
+        };
+        assert_eq!(db.admission_plan(a, t.street_a, 2026).await.unwrap(), None);
+        db.admission_plan_save(a, t.street_a, 2026, quotas, &author())
+            .await
+            .unwrap();
+        db.admission_plan_save(
+            a,
+            t.street_a,
+            2026,
+            store::admission_plans::Quotas {
+                activists: 12,
+                ..quotas
+            },
+            &author(),
+        )
+        .await
+        .unwrap();
+        let plan = db
+            .admission_plan(a, t.street_a, 2026)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(plan.quotas.activists, 12);
+        assert_eq!(db.admission_plan(a, t.street_a, 2025).await.unwrap(), None);
+        assert!(matches!(
+            db.admission_plan_save(b, t.street_a, 2026, quotas, &author())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        // A step of 2026 in a branch below counts; one of 2025 does not.
+        let file = db
+            .applicant_create(
+                a,
+                &applicant(t.branch_a, "林一", "110101199505010011", None),
+                &author(),
+            )
+            .await
+            .unwrap();
+        for on in [(2025, 12, 31), (2026, 1, 1)] {
+            let version = db.applicant_get(a, file).await.unwrap().version;
+            let step = store::StepRecord {
+                action: "name_activist".into(),
+                on_date: NaiveDate::from_ymd_opt(on.0, on.1, on.2).unwrap(),
+                handled_by: String::new(),
+                document: String::new(),
+                detail: "{}".into(),
+                summary: "确定入党积极分子".into(),
+                stage: "activist".into(),
+                next_due_on: None,
+                next_due_what: None,
+                file: "{}".into(),
+            };
+            db.applicant_record_step(a, file, version, &step, &author())
+                .await
+                .unwrap();
+        }
+        let done = db.admission_done(a, t.street_a, 2026).await.unwrap();
+        assert_eq!((done.activists, done.dev_objects), (1, 0));
+        assert_eq!(
+            db.admission_done(a, t.street_a, 2025)
+                .await
+                .unwrap()
+                .activists,
+            1
+        );
+        assert_eq!(
+            db.admission_done(a, t.branch_a2, 2026)
+                .await
+                .unwrap()
+                .activists,
+            0
+        );
+
+        // Grants: given with the document, withdrawn, and only in the scope.
+        db.admission_grant_set(a, t.street_a, Some("组织部〔2026〕5号"), &author())
+            .await
+            .unwrap();
+        assert_eq!(
+            db.admission_grants(&[t.street_a, t.street_b])
+                .await
+                .unwrap(),
+            vec![(t.street_a, "组织部〔2026〕5号".to_string())]
+        );
+        db.admission_grant_set(a, t.street_a, None, &author())
+            .await
+            .unwrap();
+        assert!(db.admission_grants(&[t.street_a]).await.unwrap().is_empty());
+        assert!(matches!(
+            db.admission_grant_set(b, t.street_a, Some("x"), &author())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}

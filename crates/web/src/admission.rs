@@ -333,3 +333,132 @@ pub async fn applicant_step(
         Err(e) => Err(e.into()),
     }
 }
+
+#[derive(Deserialize, Default)]
+pub struct PlanQuery {
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    saved: String,
+}
+
+#[derive(Template)]
+#[template(path = "admission_plan.html")]
+struct PlanPage {
+    layout: Layout,
+    v: app::admission_plans::PlanView,
+    error: String,
+}
+
+fn optional_number<T: std::str::FromStr>(text: &str, what: &str) -> Result<Option<T>, AppError> {
+    match text.trim() {
+        "" => Ok(None),
+        t => t
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::Invalid(format!("{what}「{}」无效", domain::text::echo(t)))),
+    }
+}
+
+async fn plan_page_with(
+    app: &App,
+    session: &Session,
+    org_id: Option<i64>,
+    year: Option<i32>,
+    flash: &str,
+    error: String,
+) -> PageResult {
+    let v = app.admission_plan(&session.actor, org_id, year).await?;
+    let status = form_status(&error);
+    let page = PlanPage {
+        layout: Layout::new(session, "发展党员年度计划", "admission").with_flash(flash),
+        v,
+        error,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+pub async fn plan(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<PlanQuery>,
+) -> PageResult {
+    let org_id = optional_number(&q.org_id, "党组织")?;
+    let year = optional_number(&q.year, "年份")?;
+    let flash = if q.saved.is_empty() { "" } else { "已保存" };
+    plan_page_with(&app, &session, org_id, year, flash, String::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct PlanForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    activists: String,
+    #[serde(default)]
+    dev_objects: String,
+    #[serde(default)]
+    probationary: String,
+}
+
+pub async fn plan_save(
+    State(app): State<App>,
+    session: Session,
+    Form(form): Form<PlanForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let org_id: i64 = optional_number(&form.org_id, "党组织")?.ok_or(AppError::NotFound)?;
+    let year: i32 = optional_number(&form.year, "年份")?
+        .ok_or_else(|| AppError::Invalid("请选择年份".into()))?;
+    let input = app::admission_plans::PlanInput {
+        activists: form.activists,
+        dev_objects: form.dev_objects,
+        probationary: form.probationary,
+    };
+    match app
+        .save_admission_plan(&session.actor, org_id, year, &input)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/admission/plan?org_id={org_id}&year={year}&saved=1"
+        ))
+        .into_response()),
+        Err(AppError::Invalid(e)) => {
+            plan_page_with(&app, &session, Some(org_id), Some(year), "", e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct GrantForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    document: String,
+}
+
+pub async fn grant_save(
+    State(app): State<App>,
+    session: Session,
+    Form(form): Form<GrantForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let org_id: i64 = optional_number(&form.org_id, "党组织")?.ok_or(AppError::NotFound)?;
+    match app
+        .set_admission_grant(&session.actor, org_id, &form.document)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/admission/plan?saved=1#grants").into_response()),
+        Err(AppError::Invalid(e)) => plan_page_with(&app, &session, None, None, "", e).await,
+        Err(e) => Err(e.into()),
+    }
+}

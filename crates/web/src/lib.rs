@@ -111,6 +111,8 @@ route_table! { pub ROUTES, fn page_router;
     "/members/{id}/restrictions/{restriction}/end", Session => POST(restrictions::restriction_end);
     "/admission", Session => GET(admission::applicants).POST(admission::applicant_create);
     "/admission/new", Session => GET(admission::applicant_new);
+    "/admission/plan", Session => GET(admission::plan).POST(admission::plan_save);
+    "/admission/grants", Session => POST(admission::grant_save);
     "/admission/{id}", Session => GET(admission::applicant_page);
     "/admission/{id}/steps", Session => POST(admission::applicant_step);
     "/transfers", Session => GET(transfers::transfers).POST(transfers::transfer_create);

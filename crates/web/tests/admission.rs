@@ -409,3 +409,116 @@ async fn a_cancelled_probation_takes_the_member_off_the_roll_with_the_history_ke
         assert!(page.contains("已不在本区党员名册"), "{page}");
     }
 }
+
+#[tokio::test]
+async fn a_committee_sets_its_plan_and_a_granted_community_committee_may_approve() {
+    for f in fixtures().await {
+        let community = f.app.actor_by_username("community_admin").await.unwrap();
+        let year = chrono::Datelike::year(&app::members::today()).to_string();
+        let (status, _) = f
+            .form(
+                "street_admin",
+                "/admission/plan",
+                &[
+                    ("org_id", &community.org_id.to_string()),
+                    ("year", &year),
+                    ("activists", "8"),
+                    ("dev_objects", "4"),
+                    ("probationary", "2"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, page) = f
+            .page(
+                "street_admin",
+                &format!("/admission/plan?org_id={}&year={year}", community.org_id),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("确定入党积极分子") && page.contains(">8<"),
+            "{page}"
+        );
+        let (status, page) = f
+            .form(
+                "street_admin",
+                "/admission/plan",
+                &[
+                    ("org_id", &community.org_id.to_string()),
+                    ("year", &year),
+                    ("activists", "-1"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(page.contains("应为 0 至 100000 的整数"), "{page}");
+        // A branch officer reads the plan but does not set it.
+        let (status, _) = f
+            .form(
+                "branch_secretary",
+                "/admission/plan",
+                &[
+                    ("org_id", &community.org_id.to_string()),
+                    ("year", &year),
+                    ("activists", "1"),
+                ],
+            )
+            .await;
+        assert!(support::refused(status));
+
+        // The community committee approves only once granted the power.
+        let secretary = f.app.actor_by_username("branch_secretary").await.unwrap();
+        let file = f
+            .app
+            .applicants(&secretary, None, "prob_pending", None)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|l| l.due.as_ref().is_some_and(|d| !d.overdue))
+            .expect("a demo file voted on by the branch, still within the approval's time");
+        let id = file.applicant.id;
+        let today = app::members::today().to_string();
+        let own = json!(community.org_id);
+        let (status, body) = step(&f, "community_admin", id,
+            json!({"step": "interview", "on": today, "interviewer": "organiser", "approver_org_id": own})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let approve = json!({"step": "approve", "on": today, "approver_org_id": own});
+        let (status, body) = step(&f, "community_admin", id, approve.clone()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert!(
+            body["error"].as_str().unwrap().contains("不能审批"),
+            "{body}"
+        );
+        // Not by itself: the grant comes from above.
+        let (status, _) = f
+            .form(
+                "community_admin",
+                "/admission/grants",
+                &[("org_id", &community.org_id.to_string()), ("document", "x")],
+            )
+            .await;
+        assert!(support::refused(status));
+        let (status, _) = f
+            .form(
+                "street_admin",
+                "/admission/grants",
+                &[
+                    ("org_id", &community.org_id.to_string()),
+                    ("document", "区委组织部〔2026〕5号"),
+                ],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, body) = step(&f, "community_admin", id, approve).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["stage"], "probationary");
+        let (_, page) = f
+            .page(
+                "street_admin",
+                &format!("/admission/plan?org_id={}&year={year}", community.org_id),
+            )
+            .await;
+        assert!(page.contains("区委组织部〔2026〕5号"), "{page}");
+    }
+}

@@ -205,6 +205,9 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("POST", "/api/v1/applicants")
         | ("GET", "/api/v1/applicants/{id}")
         | ("POST", "/api/v1/applicants/{id}/steps")
+        | ("GET", "/admission/plan")
+        | ("POST", "/admission/plan")
+        | ("POST", "/admission/grants")
         | ("POST", "/transfers")
         | ("GET", "/transfers/new")
         | ("GET", "/transfers/{id}")
@@ -622,6 +625,25 @@ async fn attempt(
                 Payload::Json(json!({"step": "talk", "on": today, "post": "secretary"})),
             )
         }
+        ("GET", "/admission/plan") => (
+            format!("/admission/plan?org_id={}", o.community),
+            Payload::None,
+        ),
+        ("POST", "/admission/plan") => (
+            "/admission/plan".into(),
+            form(&[
+                ("org_id", &o.community.to_string()),
+                ("year", "2026"),
+                ("activists", "3"),
+            ]),
+        ),
+        ("POST", "/admission/grants") => (
+            "/admission/grants".into(),
+            form(&[
+                ("org_id", &o.community.to_string()),
+                ("document", "走查〔2026〕1号"),
+            ]),
+        ),
         ("GET", "/transfers") => ("/transfers?state=all".into(), Payload::None),
         ("GET", "/transfers/new") => (format!("/transfers/new?member={}", o.member), Payload::None),
         ("POST", "/transfers") => {

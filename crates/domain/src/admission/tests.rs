@@ -768,3 +768,20 @@ fn shifted(action: &Action, days: i64) -> Action {
     }
     a
 }
+
+#[test]
+fn a_plan_shows_whole_percent_rounded_down_and_may_be_exceeded() {
+    assert_eq!(plan_progress(30, 0), Some(0));
+    assert_eq!(plan_progress(3, 2), Some(66));
+    assert_eq!(plan_progress(250, 249), Some(99), "not shown as done");
+    assert_eq!(plan_progress(10, 12), Some(120));
+    assert_eq!(plan_progress(0, 5), None);
+}
+
+proptest::proptest! {
+    /// Done only when the count reaches the quota.
+    #[test]
+    fn a_plan_is_done_exactly_when_the_quota_is_reached(quota in 1i64..10_000, done in 0i64..20_000) {
+        proptest::prop_assert_eq!(plan_progress(quota, done).unwrap() >= 100, done >= quota);
+    }
+}
