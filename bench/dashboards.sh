@@ -56,6 +56,10 @@ load dashboard_street "$street" /
 load orglife_rollup_admin "$admin" /orglife
 load stats_api_admin "$admin" /api/v1/stats/overview
 load dues_year_admin "$admin" /dues/year
+load admission_admin "$admin" "/admission?stage=open"
+load admission_plan_street "$street" /admission/plan
+load transfers_admin "$admin" "/transfers?state=all"
+load lost_contact_campaign_admin "$admin" /lost-contact/1
 DJ_COOKIE="$admin" wrk -t2 -c8 -d "$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" \
   | grep BENCH | sed "s/^BENCH /BENCH ${ENGINE}_search_admin /"
 grep -E "VmRSS|RssAnon" "/proc/$SERVER/status" | awk '{printf "BENCH server_%s_kb=%d\n", $1, $2}' | tr -d ":"

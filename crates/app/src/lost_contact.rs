@@ -51,11 +51,17 @@ pub struct DecisionInput {
     pub approved: bool,
 }
 
+/// The most cases a campaign page lists; the figures count them all.
+pub const CASES_SHOWN: usize = 500;
+
 /// A campaign with its cases and figures.
 #[derive(Debug, Clone, Serialize)]
 pub struct CampaignView {
     pub campaign: Campaign,
+    /// The first [`CASES_SHOWN`] cases, open ones first.
     pub cases: Vec<CaseLine>,
+    /// How many cases the reader's scope holds in all.
+    pub cases_total: usize,
     pub figures: Figures,
     /// Per branch: its name and figures.
     pub by_branch: Vec<(String, Figures)>,
@@ -237,7 +243,8 @@ impl App {
                 .into_iter()
                 .map(|(name, cases)| (name, lost_contact::figures(&cases)))
                 .collect(),
-            cases: cases.into_iter().map(line_of).collect(),
+            cases_total: cases.len(),
+            cases: cases.into_iter().take(CASES_SHOWN).map(line_of).collect(),
         })
     }
 
