@@ -82,6 +82,7 @@ test('a member moves between two branches and a letter from outside makes a memb
     const record = await page.locator('main').innerText();
     assert.ok(record.includes(target.text), `${name} is in ${target.text}`);
     assert.ok(record.includes(fromBranch), `the history keeps ${fromBranch}`);
+    assert.match(await page.locator('#member-transfers').innerText(), /区内转接.*已回执/);
 
     // A letter from outside, registered and received: a new member of the branch.
     await page.goto(url('/transfers'), { waitUntil: 'domcontentloaded' });

@@ -155,6 +155,7 @@ pub(crate) struct MemberView {
     history: Vec<AuditRow>,
     history_names: crate::audit::Names,
     memberships: Vec<store::MembershipRow>,
+    transfers: Vec<app::transfers::TransferLine>,
     dues: app::dues::MemberDues,
     dues_error: String,
     categories: Vec<(&'static str, &'static str)>,
@@ -273,6 +274,11 @@ pub(crate) async fn member_page_full(
         vec![]
     };
     let memberships = app.member_memberships(actor, id).await?;
+    let transfers = if actor.is_staff() {
+        app.transfers(actor, "all", "", Some(id)).await?
+    } else {
+        vec![]
+    };
     let this_month = domain::dues_ledger::Month::of(today);
     let dues = app.member_dues(actor, id, this_month).await?;
     let typed = form.quote_input();
@@ -351,6 +357,7 @@ pub(crate) async fn member_page_full(
             community,
             history,
             memberships,
+            transfers,
             dues,
             dues_error,
             categories: domain::dues::DuesCategory::ALL
