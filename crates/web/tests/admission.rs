@@ -355,9 +355,10 @@ async fn the_sweep_reminds_the_branch_of_an_overdue_talk_once() {
     }
 }
 
-#[tokio::test]
-async fn a_cancelled_probation_takes_the_member_off_the_roll_with_the_history_kept() {
-    for f in fixtures().await {
+async fn a_cancelled_probation_takes_the_member_off_the_roll_with_the_history_kept(
+    f: &support::Fixture,
+) {
+    {
         let secretary = f.app.actor_by_username("branch_secretary").await.unwrap();
         let file = f
             .app
@@ -370,7 +371,7 @@ async fn a_cancelled_probation_takes_the_member_off_the_roll_with_the_history_ke
         let member_id = file.applicant.member_id.unwrap();
         let today = app::members::today().to_string();
         let (status, body) = step(
-            &f,
+            f,
             "branch_secretary",
             file.applicant.id,
             json!({"step": "conversion_vote", "on": today, "expected": 20, "present": 15,
@@ -380,7 +381,7 @@ async fn a_cancelled_probation_takes_the_member_off_the_roll_with_the_history_ke
         assert_eq!(status, StatusCode::OK, "{body}");
         // The 支部大会's decision takes effect when the committee approves it.
         let (status, body) = step(
-            &f,
+            f,
             "street_admin",
             file.applicant.id,
             json!({"step": "conversion_approve", "on": today}),
@@ -410,9 +411,10 @@ async fn a_cancelled_probation_takes_the_member_off_the_roll_with_the_history_ke
     }
 }
 
-#[tokio::test]
-async fn a_committee_sets_its_plan_and_a_granted_community_committee_may_approve() {
-    for f in fixtures().await {
+async fn a_committee_sets_its_plan_and_a_granted_community_committee_may_approve(
+    f: &support::Fixture,
+) {
+    {
         let community = f.app.actor_by_username("community_admin").await.unwrap();
         let year = chrono::Datelike::year(&app::members::today()).to_string();
         let (status, _) = f
@@ -480,11 +482,11 @@ async fn a_committee_sets_its_plan_and_a_granted_community_committee_may_approve
         let id = file.applicant.id;
         let today = app::members::today().to_string();
         let own = json!(community.org_id);
-        let (status, body) = step(&f, "community_admin", id,
+        let (status, body) = step(f, "community_admin", id,
             json!({"step": "interview", "on": today, "interviewer": "organiser", "approver_org_id": own})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let approve = json!({"step": "approve", "on": today, "approver_org_id": own});
-        let (status, body) = step(&f, "community_admin", id, approve.clone()).await;
+        let (status, body) = step(f, "community_admin", id, approve.clone()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert!(
             body["error"].as_str().unwrap().contains("不能审批"),
@@ -510,7 +512,7 @@ async fn a_committee_sets_its_plan_and_a_granted_community_committee_may_approve
             )
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        let (status, body) = step(&f, "community_admin", id, approve).await;
+        let (status, body) = step(f, "community_admin", id, approve).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["stage"], "probationary");
         let (_, page) = f
@@ -520,5 +522,14 @@ async fn a_committee_sets_its_plan_and_a_granted_community_committee_may_approve
             )
             .await;
         assert!(page.contains("区委组织部〔2026〕5号"), "{page}");
+    }
+}
+
+// One demo (on each engine) for both flows, which touch different files, to keep CI's time.
+#[tokio::test]
+async fn a_cancelled_probation_and_a_granted_community_committee() {
+    for f in fixtures().await {
+        a_cancelled_probation_takes_the_member_off_the_roll_with_the_history_kept(&f).await;
+        a_committee_sets_its_plan_and_a_granted_community_committee_may_approve(&f).await;
     }
 }

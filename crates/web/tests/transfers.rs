@@ -23,9 +23,8 @@ fn days_ago(days: i64) -> String {
     (app::members::today() - chrono::Duration::days(days)).to_string()
 }
 
-#[tokio::test]
-async fn a_member_moves_to_another_branch_and_each_end_records_its_own_steps() {
-    for f in fixtures().await {
+async fn a_member_moves_to_another_branch_and_each_end_records_its_own_steps(f: &support::Fixture) {
+    {
         let secretary = f.app.actor_by_username("branch_secretary").await.unwrap();
         let community = f.app.actor_by_username("community_admin").await.unwrap();
         let receiving = f
@@ -62,7 +61,7 @@ async fn a_member_moves_to_another_branch_and_each_end_records_its_own_steps() {
         let id = created["id"].as_i64().unwrap();
         // The sending branch issues; it may not receive for the other end.
         let (status, body) = step(
-            &f,
+            f,
             "branch_secretary",
             id,
             json!({"step": "issue", "on": days_ago(5), "letter_number": "演〔2026〕1号"}),
@@ -75,15 +74,15 @@ async fn a_member_moves_to_another_branch_and_each_end_records_its_own_steps() {
             json!(["withdraw"]),
             "receiving is the other end's"
         );
-        let (status, _) = step(&f, "branch_secretary", id, json!({"step": "receive"})).await;
+        let (status, _) = step(f, "branch_secretary", id, json!({"step": "receive"})).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         // A receipt before the member is received breaks the rules: 422 in Chinese.
-        let (status, body) = step(&f, "branch_secretary", id, json!({"step": "receipt"})).await;
+        let (status, body) = step(f, "branch_secretary", id, json!({"step": "receipt"})).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert!(body["error"].as_str().unwrap().contains("接收"), "{body}");
 
         let (status, body) = step(
-            &f,
+            f,
             "community_admin",
             id,
             json!({"step": "receive", "on": days_ago(2)}),
@@ -114,7 +113,7 @@ async fn a_member_moves_to_another_branch_and_each_end_records_its_own_steps() {
                 .await
                 .is_err()
         );
-        let (status, body) = step(&f, "branch_secretary", id, json!({"step": "receipt"})).await;
+        let (status, body) = step(f, "branch_secretary", id, json!({"step": "receipt"})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         assert_eq!(body["state"], "closed");
 
@@ -136,9 +135,10 @@ async fn a_member_moves_to_another_branch_and_each_end_records_its_own_steps() {
     }
 }
 
-#[tokio::test]
-async fn an_expired_letter_is_refused_flags_the_member_and_can_be_issued_again() {
-    for f in fixtures().await {
+async fn an_expired_letter_is_refused_flags_the_member_and_can_be_issued_again(
+    f: &support::Fixture,
+) {
+    {
         let secretary = f.app.actor_by_username("branch_secretary").await.unwrap();
         let mover = f
             .app
@@ -241,9 +241,8 @@ async fn an_expired_letter_is_refused_flags_the_member_and_can_be_issued_again()
     }
 }
 
-#[tokio::test]
-async fn a_letter_from_outside_makes_a_member_of_the_branch_when_received() {
-    for f in fixtures().await {
+async fn a_letter_from_outside_makes_a_member_of_the_branch_when_received(f: &support::Fixture) {
+    {
         let secretary = f.app.actor_by_username("branch_secretary").await.unwrap();
         let first17 = "32010219860309123";
         let id_number = format!("{first17}{}", domain::idcard::check_char(first17).unwrap());
@@ -270,7 +269,7 @@ async fn a_letter_from_outside_makes_a_member_of_the_branch_when_received() {
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
-        let (status, body) = step(&f, "branch_secretary", id, json!({"step": "receive"})).await;
+        let (status, body) = step(f, "branch_secretary", id, json!({"step": "receive"})).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         let member_id = body["member_id"].as_i64().unwrap();
         let member = f
@@ -283,7 +282,7 @@ async fn a_letter_from_outside_makes_a_member_of_the_branch_when_received() {
             (member.name.as_str(), member.branch_id),
             ("韩雪", secretary.org_id)
         );
-        let (status, body) = step(&f, "branch_secretary", id, json!({"step": "receipt"})).await;
+        let (status, body) = step(f, "branch_secretary", id, json!({"step": "receipt"})).await;
         assert_eq!(
             (status, body["state"].as_str()),
             (StatusCode::OK, Some("closed"))
@@ -301,9 +300,10 @@ async fn a_letter_from_outside_makes_a_member_of_the_branch_when_received() {
     }
 }
 
-#[tokio::test]
-async fn a_search_sets_the_lost_contact_flag_and_finding_the_member_clears_it() {
-    for f in fixtures().await {
+async fn a_search_sets_the_lost_contact_flag_and_finding_the_member_clears_it(
+    f: &support::Fixture,
+) {
+    {
         let secretary = f.app.actor_by_username("branch_secretary").await.unwrap();
         let (status, page) = f
             .form(
@@ -386,5 +386,23 @@ async fn a_search_sets_the_lost_contact_flag_and_finding_the_member_clears_it() 
         // A member login does not see the search.
         let (status, _) = f.page("member", &uri).await;
         assert!(support::refused(status));
+    }
+}
+
+// Each test shares one demo (on each engine) between two flows that touch different members,
+// to keep CI's time: a fixture is a whole demo district.
+#[tokio::test]
+async fn transfers_by_api_within_the_district_and_from_outside() {
+    for f in fixtures().await {
+        a_member_moves_to_another_branch_and_each_end_records_its_own_steps(&f).await;
+        a_letter_from_outside_makes_a_member_of_the_branch_when_received(&f).await;
+    }
+}
+
+#[tokio::test]
+async fn transfers_out_by_the_pages_and_a_search_for_lost_members() {
+    for f in fixtures().await {
+        an_expired_letter_is_refused_flags_the_member_and_can_be_issued_again(&f).await;
+        a_search_sets_the_lost_contact_flag_and_finding_the_member_clears_it(&f).await;
     }
 }
