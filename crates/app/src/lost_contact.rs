@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::admission::rule_refused;
-use crate::members::{parse_date_cn, today};
+use crate::members::{done_on, today};
 use crate::{Actor, App, AppError, Result, within};
 use domain::admission::months_after;
 use domain::lost_contact::{
@@ -119,18 +119,6 @@ const DECISIONS: &[(&str, &str)] = &[
     ("suspend", "停止党籍"),
     ("remove", "按自行脱党除名"),
 ];
-
-fn day(text: &str, what: &str) -> Result<NaiveDate> {
-    let on = match text.trim() {
-        "" => today(),
-        t => parse_date_cn(t)
-            .ok_or_else(|| AppError::Invalid(format!("{what}「{}」不是有效日期", echo(t))))?,
-    };
-    if on > today() {
-        return Err(AppError::Invalid(format!("{what}不能晚于今天")));
-    }
-    Ok(on)
-}
 
 impl App {
     /// Starts a 摸查 under an org of the actor's scope: every member there on the roll whose
@@ -311,7 +299,7 @@ impl App {
         if CaseState::from_code(&case.state).is_some_and(|s| s.ended()) {
             return Err(AppError::Invalid("该党员的查找已办结".into()));
         }
-        let on = day(&input.on, "查找日期")?;
+        let on = done_on(&input.on, "查找日期")?;
         if on < case.opened_on {
             return Err(AppError::Invalid(format!(
                 "查找日期不能早于排查开始的日期（{}）",
@@ -343,7 +331,7 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let case = self.db.lost_contact_case(actor.scope(), id).await?;
-        let on = day(&input.on, "日期")?;
+        let on = done_on(&input.on, "日期")?;
         let action = match input.decision.trim() {
             "found" => CaseAction::Found { on },
             "lost" => CaseAction::ConfirmLost { on },

@@ -831,6 +831,21 @@ pub fn branch_move(
     Ok(Some(store::BranchMove { on, reason }))
 }
 
+/// A day typed for something already done: empty is today, a later day is refused. `what`
+/// names the field in the message.
+pub(crate) fn done_on(text: &str, what: &str) -> Result<NaiveDate> {
+    let day = match text.trim() {
+        "" => today(),
+        t => parse_date_cn(t).ok_or_else(|| {
+            AppError::Invalid(format!("{what}「{}」不是有效日期", domain::text::echo(t)))
+        })?,
+    };
+    if day > today() {
+        return Err(AppError::Invalid(format!("{what}不能晚于今天")));
+    }
+    Ok(day)
+}
+
 /// Today in China, where membership dates are reckoned.
 pub fn today() -> NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive()

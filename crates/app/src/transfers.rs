@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::admission::rule_refused;
-use crate::members::{MemberInput, parse_date_cn, today, validate_member};
+use crate::members::{MemberInput, done_on, parse_date_cn, today, validate_member};
 use crate::{Actor, App, AppError, Result, within};
 use domain::text::{self, echo};
 use domain::transfer::{
@@ -184,18 +184,6 @@ fn action_of(step: &str, on: NaiveDate, days: Option<u32>) -> Result<TransferAct
     })
 }
 
-fn date_or_today(text: &str, what: &str) -> Result<NaiveDate> {
-    let day = match text.trim() {
-        "" => today(),
-        t => parse_date_cn(t)
-            .ok_or_else(|| AppError::Invalid(format!("{what}「{}」不是有效日期", echo(t))))?,
-    };
-    if day > today() {
-        return Err(AppError::Invalid(format!("{what}不能晚于今天")));
-    }
-    Ok(day)
-}
-
 fn optional_text(limit: text::TextLimit, value: &str) -> Result<Option<String>> {
     match value.trim() {
         "" => Ok(None),
@@ -215,7 +203,7 @@ impl App {
         }
         let direction = Direction::from_label(input.direction.trim())
             .ok_or_else(|| AppError::Invalid("请选择转接类型（区内转接、转出或转入）".into()))?;
-        let requested_on = date_or_today(&input.requested_on, "申请日期")?;
+        let requested_on = done_on(&input.requested_on, "申请日期")?;
         let reason = input.reason.trim();
         if reason.is_empty() {
             return Err(AppError::Invalid(
@@ -279,7 +267,7 @@ impl App {
                 let from_text = optional_text(text::TRANSFER_ORG, &input.from_text)?
                     .ok_or_else(|| AppError::Invalid("请填写开具介绍信的党组织".into()))?;
                 let reach = out_reach(&input.reach)?;
-                let issued_on = date_or_today(&input.issued_on, "介绍信开具日期")?;
+                let issued_on = done_on(&input.issued_on, "介绍信开具日期")?;
                 let valid_until = parse_date_cn(input.valid_until.trim())
                     .ok_or_else(|| AppError::Invalid("请填写介绍信的有效期截止日期".into()))?;
                 let letter = transfer::register_incoming(
@@ -439,18 +427,16 @@ impl App {
         let facts = facts_of(&t);
         let mut next = Vec::new();
         if actor.role.may_edit() {
+            let held = self.ends_held(actor, &t).await;
             let today = today();
             for step in STEPS {
                 let Ok(action) = action_of(step, today, None) else {
                     continue;
                 };
-                let possible = transfer::apply(&facts, &action, &LetterPolicy::default()).is_ok()
-                    || (*step == "receive"
-                        && transfer::state_on(&facts, today) == TransferState::Issued)
-                    || (*step == "issue" && facts.state == TransferState::Requested);
+                let possible = transfer::apply(&facts, &action, &LetterPolicy::default()).is_ok();
                 // A letter from outside that ran out is sent back, not issued again here.
                 let reissue_here = !(direction == Direction::In && *step == "reissue");
-                if possible && reissue_here && self.holds_side(actor, &t, &action).await {
+                if possible && reissue_here && held.records(direction, &action) {
                     next.push((*step, step_label(direction, step)));
                 }
             }
@@ -471,15 +457,17 @@ impl App {
         })
     }
 
-    /// Whether the actor's scope holds the end of `t` that records `action`.
-    async fn holds_side(&self, actor: &Actor, t: &Transfer, action: &TransferAction) -> bool {
-        let org = match side_for(direction_of(&t.direction), action) {
-            Side::Sending => t.from_org_id,
-            Side::Receiving => t.to_org_id,
+    /// Which ends of `t` the actor's scope holds: one look-up per end.
+    async fn ends_held(&self, actor: &Actor, t: &Transfer) -> EndsHeld {
+        let holds = |org: Option<i64>| async move {
+            match org {
+                Some(org) => self.db.org_get(actor.scope(), org).await.is_ok(),
+                None => false,
+            }
         };
-        match org {
-            Some(org) => self.db.org_get(actor.scope(), org).await.is_ok(),
-            None => false,
+        EndsHeld {
+            sending: holds(t.from_org_id).await,
+            receiving: holds(t.to_org_id).await,
         }
     }
 
@@ -497,9 +485,13 @@ impl App {
         }
         let t = self.db.transfer_get(actor.scope(), id).await?;
         let step = input.step.trim();
-        let on = date_or_today(&input.on, "日期")?;
+        let on = done_on(&input.on, "日期")?;
         let action = action_of(step, on, input.days)?;
-        if !self.holds_side(actor, &t, &action).await {
+        if !self
+            .ends_held(actor, &t)
+            .await
+            .records(direction_of(&t.direction), &action)
+        {
             return Err(AppError::Forbidden);
         }
         let direction = direction_of(&t.direction);
@@ -529,8 +521,8 @@ impl App {
             (TransferAction::Receive { on }, Direction::Out) => {
                 Some(MemberEffect::Leave { on: *on })
             }
-            (TransferAction::Receive { on }, Direction::In) => {
-                link_member = Some(self.make_incoming_member(actor, &t, *on).await?);
+            (TransferAction::Receive { .. }, Direction::In) => {
+                link_member = Some(self.make_incoming_member(actor, &t).await?);
                 None
             }
             (TransferAction::Reissue { .. } | TransferAction::Withdraw { .. }, _)
@@ -573,13 +565,10 @@ impl App {
     }
 
     /// The member record for a letter from outside, made when the branch receives them: the
-    /// 入党日期 and status as the letter gives them, the branch from the day received.
-    async fn make_incoming_member(
-        &self,
-        actor: &Actor,
-        t: &Transfer,
-        on: NaiveDate,
-    ) -> Result<i64> {
+    /// 入党日期 and status as the letter gives them. Its history starts at admission in this
+    /// branch: the months before the day received were kept by an organisation outside this
+    /// database, which has no branch here to hold them.
+    async fn make_incoming_member(&self, actor: &Actor, t: &Transfer) -> Result<i64> {
         let incoming: Incoming = t
             .incoming
             .as_deref()
@@ -600,9 +589,6 @@ impl App {
             full_on: incoming.full_on,
             ..Default::default()
         };
-        // The record's history starts at admission in this branch: the months before `on` were
-        // kept by an organisation outside this database, which has no branch here to hold them.
-        let _received_on = on;
         Ok(self.create_member(actor, &input).await?.id)
     }
 
@@ -635,6 +621,22 @@ impl App {
             .into_iter()
             .filter(|o| o.id != member.branch_id)
             .collect())
+    }
+}
+
+/// Which ends of a transfer an actor's scope holds.
+struct EndsHeld {
+    sending: bool,
+    receiving: bool,
+}
+
+impl EndsHeld {
+    /// Whether the actor records `action` on a transfer going `direction`.
+    fn records(&self, direction: Direction, action: &TransferAction) -> bool {
+        match side_for(direction, action) {
+            Side::Sending => self.sending,
+            Side::Receiving => self.receiving,
+        }
     }
 }
 
