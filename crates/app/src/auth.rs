@@ -296,7 +296,16 @@ impl App {
 
     /// The actor behind a session cookie, with the session's CSRF token.
     pub async fn session_actor(&self, token: &str) -> Result<Option<(Actor, String)>> {
-        let Some(session) = self.db.session_get(&token_hash(token)).await? else {
+        let hash = token_hash(token);
+        // A session, its user and their role change only by a committed write, which moves the
+        // generation; its end is checked here.
+        let generation = self.changes.generation().await;
+        if let Some(kept) = self.sessions_seen.get(&hash, generation)
+            && kept.2 > chrono::Utc::now()
+        {
+            return Ok(Some((kept.0.clone(), kept.1.clone())));
+        }
+        let Some(session) = self.db.session_get(&hash).await? else {
             return Ok(None);
         };
         let Some(user) = self.db.user_by_id(session.user_id).await? else {
@@ -305,11 +314,23 @@ impl App {
         if !user.active {
             return Ok(None);
         }
-        Ok(Some((actor_from_user(&user)?, session.csrf_token)))
+        let actor = actor_from_user(&user)?;
+        self.sessions_seen.put(
+            hash,
+            generation,
+            (
+                actor.clone(),
+                session.csrf_token.clone(),
+                session.expires_at,
+            ),
+        );
+        Ok(Some((actor, session.csrf_token)))
     }
 
     pub async fn logout(&self, token: &str) -> Result<()> {
-        self.db.session_delete(&token_hash(token)).await?;
+        let hash = token_hash(token);
+        self.db.session_delete(&hash).await?;
+        self.sessions_seen.forget(&hash);
         Ok(())
     }
 

@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod demo;
 pub mod dues;
 pub mod export;
+pub mod freshness;
 pub mod import;
 pub mod limits;
 pub mod lost_contact;
@@ -173,12 +174,19 @@ pub struct App {
     pub public_upload_bytes_per_day: u64,
     /// Per-client and per-phone counts of the public call pages.
     pub public_calls: std::sync::Arc<calls::PublicCallLimits>,
+    /// The database's generation, under which looked-up sessions and drawn pages are kept.
+    pub changes: std::sync::Arc<freshness::Changes>,
+    /// Sessions looked up: the actor, the CSRF token and when the session ends, by token hash.
+    sessions_seen:
+        std::sync::Arc<freshness::Recent<(Actor, String, chrono::DateTime<chrono::Utc>)>>,
+    /// Pages drawn from the roll-ups (the dashboards, the organisational-life roll-up), by the
+    /// session and the address they were drawn for.
+    pub pages: std::sync::Arc<freshness::Recent<String>>,
 }
 
 impl App {
     pub fn new(db: Db) -> App {
         App {
-            db,
             throttle: Default::default(),
             dues: Default::default(),
             backfill_days: orglife::DEFAULT_BACKFILL_DAYS,
@@ -186,6 +194,10 @@ impl App {
             secure_cookies: false,
             public_upload_bytes_per_day: calls::DEFAULT_PUBLIC_UPLOAD_MB_PER_DAY * 1024 * 1024,
             public_calls: Default::default(),
+            changes: std::sync::Arc::new(freshness::Changes::new(db.clone())),
+            sessions_seen: Default::default(),
+            pages: Default::default(),
+            db,
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod admission_plans;
 pub mod applicants;
 pub mod audit;
 pub mod calls;
+pub mod commits;
 pub mod dues;
 pub mod lost_contact;
 pub mod meetings;

@@ -4060,3 +4060,57 @@ async fn a_plan_is_kept_per_committee_and_year_and_progress_is_counted_from_the_
         ));
     }
 }
+
+#[tokio::test]
+async fn the_commit_marker_moves_with_every_write_and_only_then() {
+    use store::commits::CommitWatch;
+    for db in test_dbs().await {
+        let watch = CommitWatch::new(db.db());
+        let first = watch.marker().await.unwrap();
+        // Reading does not move it: not a read through the pool, nor the marker's own.
+        db.org_list_kind(Scope::Nothing, "branch").await.unwrap();
+        assert_eq!(watch.marker().await.unwrap(), first, "{}", db.engine());
+        let t = tree(&db).await;
+        let after_write = watch.marker().await.unwrap();
+        assert_ne!(after_write, first, "{}", db.engine());
+        // Nor does a read that scope refuses.
+        assert!(
+            db.org_get(Scope::Subtree(t.street_a), t.branch_b)
+                .await
+                .is_err()
+        );
+        assert_eq!(
+            watch.marker().await.unwrap(),
+            after_write,
+            "{}",
+            db.engine()
+        );
+        // A second watcher, opened before the next write, sees it as the first does.
+        let other = CommitWatch::new(db.db());
+        let other_before = other.marker().await.unwrap();
+        db.org_create(
+            Scope::Subtree(t.street_a),
+            &org(
+                Some(t.street_a),
+                "branch",
+                Some("community"),
+                "标记测试支部",
+            ),
+            &author(),
+        )
+        .await
+        .unwrap();
+        assert_ne!(
+            watch.marker().await.unwrap(),
+            after_write,
+            "{}",
+            db.engine()
+        );
+        assert_ne!(
+            other.marker().await.unwrap(),
+            other_before,
+            "{}",
+            db.engine()
+        );
+    }
+}

@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::Session;
 use crate::error::PageError;
-use crate::pages::{XLSX, download, render};
+use crate::kept::kept_page;
+use crate::pages::{XLSX, download};
 use crate::view::Layout;
 use app::App;
 use app::dashboard::{Overview, Part};
@@ -295,26 +296,31 @@ pub async fn dashboard(
         Role::DeptHandler => return Ok(Redirect::to("/calls").into_response()),
         _ => {}
     }
-    let actor = &session.actor;
-    let o = app.overview(actor, q.org_id).await?;
-    let own = o.org_id == actor.org_id;
-    let todo = if own {
-        Some(app.workbench(actor).await?)
-    } else {
-        None
-    };
-    let path = if own {
-        Vec::new()
-    } else {
-        app.org_path(actor, o.org_id).await?
-    };
-    render(&DashboardPage {
-        layout: Layout::new(&session, if own { "首页" } else { "统计概览" }, "home"),
-        charts: charts(&o),
-        o,
-        path,
-        todo,
+    let address = format!("/?org_id={:?}", q.org_id);
+    kept_page(&app, &session, &address, || async {
+        let actor = &session.actor;
+        let o = app.overview(actor, q.org_id).await?;
+        let own = o.org_id == actor.org_id;
+        let todo = if own {
+            Some(app.workbench(actor).await?)
+        } else {
+            None
+        };
+        let path = if own {
+            Vec::new()
+        } else {
+            app.org_path(actor, o.org_id).await?
+        };
+        Ok(DashboardPage {
+            layout: Layout::new(&session, if own { "首页" } else { "统计概览" }, "home"),
+            charts: charts(&o),
+            o,
+            path,
+            todo,
+        }
+        .render()?)
     })
+    .await
 }
 
 pub async fn dashboard_export(

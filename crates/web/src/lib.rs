@@ -25,6 +25,7 @@ pub mod error;
 pub mod headers;
 pub mod import_export;
 pub mod inbox;
+pub(crate) mod kept;
 pub mod login;
 pub mod lost_contact;
 pub mod me;

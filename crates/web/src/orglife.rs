@@ -2,12 +2,14 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::auth::Session;
 use crate::error::PageError;
-use crate::pages::{XLSX, download, form_status, render_status};
+use crate::kept::kept_page;
+use crate::pages::{XLSX, download, form_status};
 use crate::view::Layout;
 use app::{App, AppError};
 use domain::Role;
@@ -57,7 +59,14 @@ pub async fn orglife(
     session: Session,
     Query(q): Query<LedgerQuery>,
 ) -> PageResult {
-    orglife_with(&app, &session, q, String::new()).await
+    if session.actor.role == Role::Member {
+        return Ok(Redirect::to("/me").into_response());
+    }
+    let address = format!("/orglife?org_id={:?}&year={:?}", q.org_id, q.year);
+    kept_page(&app, &session, &address, || async {
+        Ok(orglife_html(&app, &session, q, String::new()).await?.1)
+    })
+    .await
 }
 
 /// The ledger page, with `error` shown above it when a form on it was refused.
@@ -67,12 +76,22 @@ pub(crate) async fn orglife_with(
     q: LedgerQuery,
     error: String,
 ) -> PageResult {
+    if session.actor.role == Role::Member {
+        return Ok(Redirect::to("/me").into_response());
+    }
+    let (status, html) = orglife_html(app, session, q, error).await?;
+    Ok((status, Html(html)).into_response())
+}
+
+async fn orglife_html(
+    app: &App,
+    session: &Session,
+    q: LedgerQuery,
+    error: String,
+) -> Result<(StatusCode, String), PageError> {
     use app::orglife::Ledger;
     use app::permille_text;
     let actor = &session.actor;
-    if actor.role == Role::Member {
-        return Ok(Redirect::to("/me").into_response());
-    }
     let org_id = q.org_id.unwrap_or(actor.org_id);
     let year = q.year.unwrap_or_else(app::orglife::this_year);
     let ledger = app.ledger(actor, org_id, year).await?;
@@ -158,7 +177,7 @@ pub(crate) async fn orglife_with(
             may_edit: actor.role.may_edit(),
         },
     };
-    render_status(status, &page)
+    Ok((status, page.render()?))
 }
 
 pub async fn orglife_export(

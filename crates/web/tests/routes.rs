@@ -4403,3 +4403,109 @@ async fn organisational_life_is_recorded_and_read_through_the_api() {
         assert!(refused["error"].as_str().is_some_and(|e| !e.is_empty()));
     }
 }
+
+/// The number in `<b id="members-total">` on a dashboard.
+fn dashboard_total(page: &str) -> i64 {
+    let start = page.find("id=\"members-total\">").expect("a dashboard") + 19;
+    page[start..]
+        .split('<')
+        .next()
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a count")
+}
+
+#[tokio::test]
+async fn kept_dashboards_and_sessions_follow_every_committed_write() {
+    use app::App;
+    for f in fixtures().await {
+        let total_now = || async {
+            let (status, page) = f.page("street_admin", "/").await;
+            assert_eq!(status, StatusCode::OK);
+            let (status, json) = f.page("street_admin", "/api/v1/stats/overview").await;
+            assert_eq!(status, StatusCode::OK);
+            let json: Value = serde_json::from_str(&json).unwrap();
+            let total = dashboard_total(&page);
+            assert_eq!(json["members_total"], total, "the page and the API agree");
+            total
+        };
+        let before = total_now().await;
+        assert_eq!(total_now().await, before, "served again unchanged");
+        assert!(!f.app.pages.is_empty(), "the dashboard was kept");
+
+        // Another user's form: the street admin's kept page counts the new member at once.
+        let street = f.app.actor_by_username("street_admin").await.unwrap();
+        let branch = f
+            .app
+            .db
+            .org_list_kind(street.scope(), "branch")
+            .await
+            .unwrap()[0]
+            .id;
+        let id_number = |serial| {
+            domain::idcard::make_id_number(
+                "500103",
+                chrono::NaiveDate::from_ymd_opt(1975, 3, 4).unwrap(),
+                serial,
+                domain::Gender::Female,
+            )
+        };
+        let (status, body) = f
+            .form(
+                "admin",
+                "/members",
+                &[
+                    ("branch_id", &branch.to_string()),
+                    ("name", "新登记"),
+                    ("id_number", &id_number(801)),
+                    ("category", "在职"),
+                    ("status", "预备党员"),
+                    ("admitted_on", "2026-01-10"),
+                ],
+            )
+            .await;
+        assert!(
+            status.is_redirection() || status.is_success(),
+            "{status} {body}"
+        );
+        assert_eq!(total_now().await, before + 1);
+
+        // A write from outside this server (another process on the same database, here a
+        // second app with no tie to the first): counted on the next load too.
+        let elsewhere = App::new(f.app.db.clone());
+        let admin = elsewhere.actor_by_username("admin").await.unwrap();
+        elsewhere
+            .create_member(
+                &admin,
+                &app::members::MemberInput {
+                    branch_id: branch,
+                    name: "另一进程".into(),
+                    id_number: id_number(802),
+                    category: "在职".into(),
+                    status: "预备党员".into(),
+                    admitted_on: "2026-01-10".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(total_now().await, before + 2);
+
+        // A kept session ends with the logout, and with a password reset from elsewhere.
+        let (status, _) = f.form("street_admin", "/logout", &[]).await;
+        assert!(status.is_redirection(), "{status}");
+        let (status, _) = f.page("street_admin", "/").await;
+        assert!(refused(status) || status.is_redirection(), "{status}");
+        let (status, _) = f.page("branch_secretary", "/").await;
+        assert_eq!(status, StatusCode::OK);
+        let secretary = elsewhere
+            .actor_by_username("branch_secretary")
+            .await
+            .unwrap();
+        elsewhere
+            .reset_password(&admin, secretary.user_id, "Another2026pass", None)
+            .await
+            .unwrap();
+        let (status, _) = f.page("branch_secretary", "/").await;
+        assert!(refused(status) || status.is_redirection(), "{status}");
+    }
+}

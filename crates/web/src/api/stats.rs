@@ -5,14 +5,16 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
+use axum::response::Response;
 use serde::{Deserialize, Serialize};
 
 use super::ApiResult;
 use crate::auth::ApiActor;
-use crate::error::ApiErrorBody;
-use app::App;
+use crate::error::{ApiError, ApiErrorBody};
+use crate::kept::kept_json;
 use app::dashboard::{Overview, Part};
 use app::reports::{Report, ReportListEntry};
+use app::{App, AppError};
 
 /// The figures of one org: the headline counts, then everything the dashboard shows.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -48,17 +50,24 @@ pub(super) async fn stats_overview(
     State(app): State<App>,
     ApiActor(actor): ApiActor,
     Query(p): Query<OverviewParams>,
-) -> ApiResult<StatsOverview> {
-    let figures = app.overview(&actor, p.org_id).await?;
-    Ok(Json(StatsOverview {
-        org_id: figures.org_id,
-        org_name: figures.org_name.clone(),
-        month: figures.month.clone(),
-        members_total: figures.members.total,
-        by_category: by_code(&figures.members.by_category),
-        by_status: by_code(&figures.members.by_status),
-        figures,
-    }))
+) -> Result<Response, ApiError> {
+    let address = format!("/api/v1/stats/overview?org_id={:?}", p.org_id);
+    kept_json(&app, &actor, &address, || async {
+        let figures = app.overview(&actor, p.org_id).await?;
+        let overview = StatsOverview {
+            org_id: figures.org_id,
+            org_name: figures.org_name.clone(),
+            month: figures.month.clone(),
+            members_total: figures.members.total,
+            by_category: by_code(&figures.members.by_category),
+            by_status: by_code(&figures.members.by_status),
+            figures,
+        };
+        // Strings, numbers and maps keyed by strings: this cannot fail, and says so if it does.
+        serde_json::to_string(&overview)
+            .map_err(|e| ApiError(AppError::Invalid(format!("统计数据无法输出：{e}"))))
+    })
+    .await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
