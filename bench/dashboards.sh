@@ -39,11 +39,14 @@ login() {
   echo "dj_session=$(awk '$6 == "dj_session" {print $7}' "$jar")"
 }
 
-# name, cookie (or -), path: a warm-up, then wrk for $DURATION.
+# name, cookie (or -), path: a warm-up, then wrk for $DURATION. The warm-up is the first load of
+# the page for that session, drawn from the database (the kept pages of app::freshness serve the
+# rest until something is committed); its time is printed as first_draw_ms.
 load() {
-  local name="$1" cookie="$2" path="$3"
+  local name="$1" cookie="$2" path="$3" first
   [ "$cookie" = "-" ] && cookie=""
-  curl -fsS -o /dev/null -H "Cookie: $cookie" "http://127.0.0.1:$PORT$path"
+  first=$(curl -fsS -o /dev/null -w '%{time_total}' -H "Cookie: $cookie" "http://127.0.0.1:$PORT$path")
+  echo "BENCH ${ENGINE}_${name} first_draw_ms=$(awk -v s="$first" 'BEGIN {printf "%.1f", s * 1000}')"
   DJ_COOKIE="$cookie" wrk -t2 -c8 -d "$DURATION" --latency -s bench/page.lua "http://127.0.0.1:$PORT$path" \
     | grep BENCH | sed "s/^BENCH /BENCH ${ENGINE}_${name} /"
 }

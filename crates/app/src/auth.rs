@@ -296,10 +296,19 @@ impl App {
 
     /// The actor behind a session cookie, with the session's CSRF token.
     pub async fn session_actor(&self, token: &str) -> Result<Option<(Actor, String)>> {
+        let generation = self.changes.generation().await;
+        self.session_actor_in(token, generation).await
+    }
+
+    /// [`App::session_actor`] with the database's generation already read for this request.
+    pub async fn session_actor_in(
+        &self,
+        token: &str,
+        generation: u64,
+    ) -> Result<Option<(Actor, String)>> {
         let hash = token_hash(token);
         // A session, its user and their role change only by a committed write, which moves the
         // generation; its end is checked here.
-        let generation = self.changes.generation().await;
         if let Some(kept) = self.sessions_seen.get(&hash, generation)
             && kept.2 > chrono::Utc::now()
         {

@@ -35,6 +35,9 @@ pub struct Session {
     pub actor: Actor,
     pub csrf: String,
     pub token: String,
+    /// The database's generation when the request came in (`app::freshness`), read once for the
+    /// session and the page.
+    pub generation: u64,
 }
 
 impl Session {
@@ -61,13 +64,19 @@ impl FromRequestParts<App> for Session {
         let token = cookie(parts, SESSION_COOKIE)
             .ok_or(PageError(AppError::Unauthenticated))?
             .to_string();
+        let generation = app.changes.generation().await;
         let (actor, csrf) = app
-            .session_actor(&token)
+            .session_actor_in(&token, generation)
             .await
             .map_err(PageError)?
             .ok_or(PageError(AppError::Unauthenticated))?;
         crate::request_log::note_user(parts, actor.user_id);
-        Ok(Session { actor, csrf, token })
+        Ok(Session {
+            actor,
+            csrf,
+            token,
+            generation,
+        })
     }
 }
 

@@ -27,7 +27,7 @@ where
     Fut: Future<Output = Result<String, PageError>>,
 {
     let who = format!("{}\u{1f}{}", session.actor.user_id, session.csrf);
-    kept(app, &who, address, HTML, draw).await
+    kept(app, session.generation, &who, address, HTML, draw).await
 }
 
 /// An API answer at `address` for this user, kept as [`kept_page`] keeps a page. It carries no
@@ -43,7 +43,10 @@ where
     Fut: Future<Output = Result<String, ApiError>>,
 {
     let who = format!("{}\u{1f}api", actor.user_id);
-    kept(app, &who, address, JSON, draw).await
+    // Read before drawing: a write committed while the page is drawn moves the generation past
+    // the one the page is kept under.
+    let generation = app.changes.generation().await;
+    kept(app, generation, &who, address, JSON, draw).await
 }
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -52,6 +55,7 @@ const JSON: &str = "application/json";
 /// The key also holds the day, so that a page counting "today" is drawn again after midnight.
 async fn kept<F, Fut, E>(
     app: &App,
+    generation: u64,
     who: &str,
     address: &str,
     content_type: &'static str,
@@ -62,9 +66,6 @@ where
     Fut: Future<Output = Result<String, E>>,
 {
     let key = format!("{who}\u{1f}{}\u{1f}{address}", app::members::today());
-    // Read before drawing: a write committed while the page is drawn moves the generation past
-    // the one the page is kept under.
-    let generation = app.changes.generation().await;
     let page = match app.pages.get(&key, generation) {
         Some(page) => page,
         None => app.pages.put(key, generation, draw().await?),
