@@ -720,7 +720,7 @@ async fn api_reads_and_writes_with_masking_and_snapshots() {
 
 #[tokio::test]
 async fn openapi_and_swagger_are_served_locally() {
-    let f = fixtures().await.remove(0);
+    let f = fixture().await;
     let (status, body) = f
         .call(
             Request::get("/api/openapi.json")
@@ -749,7 +749,7 @@ async fn openapi_and_swagger_are_served_locally() {
 
 #[tokio::test]
 async fn login_needs_the_form_token_and_throttles_guessing() {
-    let f = fixtures().await.remove(0);
+    let f = fixture().await;
     let (status, _) = f.call(Request::get("/").body(Body::empty()).unwrap()).await;
     assert_eq!(
         status,
@@ -827,7 +827,7 @@ async fn login_needs_the_form_token_and_throttles_guessing() {
 
 #[tokio::test]
 async fn pages_render_in_chinese_for_each_role() {
-    let f = fixtures().await.remove(0);
+    let f = fixture().await;
     for (user, uri, expect) in [
         ("admin", "/".to_string(), "党员类别"),
         ("street_admin", "/reports".to_string(), "生成报告"),
@@ -919,7 +919,7 @@ async fn pages_render_in_chinese_for_each_role() {
 
 #[tokio::test]
 async fn import_rejects_a_bad_file_whole_and_accepts_a_good_one() {
-    let f = fixtures().await.remove(0);
+    let f = fixture().await;
     let actor = f.app.actor_by_username("community_admin").await.unwrap();
     let branch = f.app.branches(&actor).await.unwrap()[0].name.clone();
     let id1 = domain::idcard::make_id_number(
@@ -1491,7 +1491,7 @@ async fn the_base_form_asks_for_unrecognised_pay_slip_items() {
 /// The classification table is readable by staff and refused to a member.
 #[tokio::test]
 async fn the_pay_slip_table_is_shown_to_staff() {
-    let f = fixtures().await.remove(0);
+    let f = fixture().await;
     for user in ["admin", "street_admin", "branch_secretary"] {
         let (status, page) = f.page(user, "/dues/items").await;
         assert_eq!(status, StatusCode::OK, "{user}");
@@ -1517,7 +1517,7 @@ async fn the_pay_slip_table_is_shown_to_staff() {
 
 #[tokio::test]
 async fn political_birthdays_list_only_the_scope() {
-    let f = fixtures().await.remove(0);
+    let f = fixture().await;
     let today = app::members::today();
     let street = f.app.actor_by_username("street_admin").await.unwrap();
     let admin = f.app.actor_by_username("admin").await.unwrap();
@@ -2861,7 +2861,7 @@ fn user_id_of(body: &str, username: &str) -> i64 {
 
 #[tokio::test]
 async fn a_guesser_locks_only_their_own_client_and_an_admin_unlocks() {
-    let f = fixtures().await.remove(0);
+    let f = fixture().await;
     for _ in 0..5 {
         let (status, body) =
             login_from(&f, "203.0.113.7", "branch_secretary", "wrong-password1").await;
@@ -2903,7 +2903,7 @@ async fn a_guesser_locks_only_their_own_client_and_an_admin_unlocks() {
 
 #[tokio::test]
 async fn one_client_spraying_names_is_throttled_and_long_names_are_refused_at_the_door() {
-    let f = fixtures().await.remove(0);
+    let f = fixture().await;
     // A megabyte of name is over the form's body limit and never reaches the login at all.
     let huge = "n".repeat(1024 * 1024);
     let (status, body) = login_from(&f, "203.0.113.9", &huge, "whatever1").await;
@@ -2931,7 +2931,7 @@ async fn one_client_spraying_names_is_throttled_and_long_names_are_refused_at_th
 
 #[tokio::test]
 async fn many_clients_guessing_one_name_meet_the_slower_global_back_off() {
-    let f = fixtures().await.remove(0);
+    let f = fixture().await;
     let mut locked_at = None;
     'outer: for client in 0..40 {
         for _ in 0..5 {
@@ -3344,7 +3344,7 @@ async fn a_taken_id_number_is_refused_without_saying_where_and_the_admin_sees_th
 
 #[tokio::test]
 async fn every_response_carries_the_security_headers() {
-    let f = fixtures().await.remove(0);
+    let f = fixture().await;
     for uri in [
         "/login",
         "/healthz",
@@ -3426,7 +3426,7 @@ fn has_inline_handler(line: &str) -> bool {
 
 #[tokio::test]
 async fn behind_https_cookies_are_secure_and_hsts_is_sent() {
-    let mut f = fixtures().await.remove(0);
+    let mut f = fixture().await;
     f.app.secure_cookies = true;
     f.router = web::router(f.app.clone());
     let response = f
@@ -3628,7 +3628,7 @@ fn chinese_page(status: StatusCode, body: &str, expected: StatusCode, words: &st
 /// 413 in Chinese; only the upload routes keep room for files.
 #[tokio::test]
 async fn bodies_over_their_route_s_limit_get_413_in_chinese() {
-    let f = fixtures().await.remove(0);
+    let f = fixture().await;
     let components = "基本工资=1,".repeat(30_000);
     let (status, body) = f
         .api(
@@ -3673,7 +3673,7 @@ async fn bodies_over_their_route_s_limit_get_413_in_chinese() {
 /// error page, or for the API as the documented JSON error body.
 #[tokio::test]
 async fn the_framework_s_own_refusals_come_out_in_chinese() {
-    let f = fixtures().await.remove(0);
+    let f = fixture().await;
     let (status, body) = f.page("admin", "/members?org_id=abc").await;
     chinese_page(status, &body, StatusCode::BAD_REQUEST, "网址中的参数有误");
     let (status, body) = f.page("admin", "/members/abc").await;
@@ -3746,7 +3746,7 @@ async fn the_framework_s_own_refusals_come_out_in_chinese() {
 /// Issue 9, finding 1: this 2 KB workbook aborted the server when an org admin imported it.
 #[tokio::test]
 async fn a_workbook_declaring_all_of_excel_is_refused_and_the_server_carries_on() {
-    let f = fixtures().await.remove(0);
+    let f = fixture().await;
     let data = format!(
         r#"<row r="1">{}</row><row r="1048576">{}</row>"#,
         app::tabular::testing::text_cell("A1", "姓名"),
@@ -3764,7 +3764,7 @@ async fn a_workbook_declaring_all_of_excel_is_refused_and_the_server_carries_on(
 /// (the CLI side is in crates/cli/tests/cli.rs).
 #[tokio::test]
 async fn text_fields_are_held_to_their_lengths_through_the_api() {
-    let f = fixtures().await.remove(0);
+    let f = fixture().await;
     let components = "基本工资=1,".repeat(300);
     let (status, body) = f
         .api(

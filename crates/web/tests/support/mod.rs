@@ -35,83 +35,94 @@ pub struct Fixture {
     pub _db: store::testing::TestDb,
 }
 
+/// The district on every engine under test.
 pub async fn fixtures() -> Vec<Fixture> {
     let mut out = Vec::new();
     for db in store::testing::test_dbs().await {
-        let app = App::new(db.db());
-        let options = DemoOptions {
-            members: 400,
-            seed: 7,
-            password: Some(PASSWORD.into()),
-        };
-        app.generate_demo(&options, &|_| {}).await.unwrap();
-        let mut tokens = std::collections::HashMap::new();
-        let mut sessions = std::collections::HashMap::new();
-        for user in [
-            "admin",
-            "street_admin",
-            "community_admin",
-            "branch_secretary",
-            "member",
-        ] {
-            let actor = app.actor_by_username(user).await.unwrap();
-            tokens.insert(
-                user,
-                app.create_api_token(&actor, "test", 90).await.unwrap(),
-            );
-            let (_, session) = app.login(user, PASSWORD, LOCAL).await.unwrap();
-            sessions.insert(
-                user,
-                (format!("dj_session={}", session.token), session.csrf_token),
-            );
-        }
-        let admin = app.actor_by_username("admin").await.unwrap();
-        let street_admin = app.actor_by_username("street_admin").await.unwrap();
-        let whole = admin.scope();
-        let streets = app.db.org_children(whole, admin.org_id).await.unwrap();
-        let foreign_street = streets
-            .iter()
-            .find(|s| s.kind == "street_committee" && s.id != street_admin.org_id)
-            .unwrap();
-        let foreign_branch = app
-            .db
-            .org_list_kind(Scope::Subtree(foreign_street.id), "branch")
-            .await
-            .unwrap()[0]
-            .id;
-        let foreign_member = app
-            .db
-            .member_search(
-                Scope::Subtree(foreign_street.id),
-                &MemberFilter::default(),
-                1,
-                0,
-            )
-            .await
-            .unwrap()[0]
-            .id;
-        let own_member = app
-            .db
-            .member_search(street_admin.scope(), &MemberFilter::default(), 1, 0)
-            .await
-            .unwrap()[0]
-            .id;
-        let foreign_territory = foreign_street.territory_id.unwrap();
-        out.push(Fixture {
-            router: web::router(app.clone()),
-            app,
-            tokens,
-            sessions,
-            own_member,
-            foreign_org: foreign_street.id,
-            foreign_branch,
-            foreign_member,
-            foreign_territory,
-            admin_user: admin.user_id,
-            _db: db,
-        });
+        out.push(fixture_on(db).await);
     }
     out
+}
+
+/// The district on SQLite only, for what the web layer does the same on any engine (a page's
+/// markup, a header, a throttle): half the set-up of [`fixtures`].
+pub async fn fixture() -> Fixture {
+    fixture_on(store::testing::test_sqlite().await).await
+}
+
+async fn fixture_on(db: store::testing::TestDb) -> Fixture {
+    let app = App::new(db.db());
+    let options = DemoOptions {
+        members: 400,
+        seed: 7,
+        password: Some(PASSWORD.into()),
+    };
+    app.generate_demo(&options, &|_| {}).await.unwrap();
+    let mut tokens = std::collections::HashMap::new();
+    let mut sessions = std::collections::HashMap::new();
+    for user in [
+        "admin",
+        "street_admin",
+        "community_admin",
+        "branch_secretary",
+        "member",
+    ] {
+        let actor = app.actor_by_username(user).await.unwrap();
+        tokens.insert(
+            user,
+            app.create_api_token(&actor, "test", 90).await.unwrap(),
+        );
+        let (_, session) = app.login(user, PASSWORD, LOCAL).await.unwrap();
+        sessions.insert(
+            user,
+            (format!("dj_session={}", session.token), session.csrf_token),
+        );
+    }
+    let admin = app.actor_by_username("admin").await.unwrap();
+    let street_admin = app.actor_by_username("street_admin").await.unwrap();
+    let whole = admin.scope();
+    let streets = app.db.org_children(whole, admin.org_id).await.unwrap();
+    let foreign_street = streets
+        .iter()
+        .find(|s| s.kind == "street_committee" && s.id != street_admin.org_id)
+        .unwrap();
+    let foreign_branch = app
+        .db
+        .org_list_kind(Scope::Subtree(foreign_street.id), "branch")
+        .await
+        .unwrap()[0]
+        .id;
+    let foreign_member = app
+        .db
+        .member_search(
+            Scope::Subtree(foreign_street.id),
+            &MemberFilter::default(),
+            1,
+            0,
+        )
+        .await
+        .unwrap()[0]
+        .id;
+    let own_member = app
+        .db
+        .member_search(street_admin.scope(), &MemberFilter::default(), 1, 0)
+        .await
+        .unwrap()[0]
+        .id;
+    let foreign_territory = foreign_street.territory_id.unwrap();
+    Fixture {
+        router: web::router(app.clone()),
+        app,
+        tokens,
+        sessions,
+        own_member,
+        foreign_org: foreign_street.id,
+        foreign_branch,
+        foreign_member,
+        foreign_territory,
+        admin_user: admin.user_id,
+        _db: db,
+    }
 }
 
 impl Fixture {
