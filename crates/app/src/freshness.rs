@@ -15,8 +15,6 @@ use store::commits::CommitWatch;
 
 /// How long a kept value may be served while nothing is committed.
 pub const KEEP_FOR: Duration = Duration::from_secs(30);
-/// Values kept at most per cache; beyond, stale ones go first, then all of them.
-pub const KEEP_AT_MOST: usize = 2_000;
 
 /// The database's generation: one number that changes whenever a write was committed.
 pub struct Changes {
@@ -56,6 +54,8 @@ impl Changes {
 /// Values kept by key, each valid for the generation it was made in and for [`KEEP_FOR`].
 pub struct Recent<V> {
     entries: Mutex<HashMap<String, Kept<V>>>,
+    /// Values kept at most; beyond, stale ones go first, then all of them.
+    capacity: usize,
 }
 
 struct Kept<V> {
@@ -64,15 +64,14 @@ struct Kept<V> {
     value: Arc<V>,
 }
 
-impl<V> Default for Recent<V> {
-    fn default() -> Self {
+impl<V> Recent<V> {
+    pub fn new(capacity: usize) -> Recent<V> {
         Recent {
             entries: Mutex::new(HashMap::new()),
+            capacity,
         }
     }
-}
 
-impl<V> Recent<V> {
     pub fn get(&self, key: &str, generation: u64) -> Option<Arc<V>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries
@@ -87,10 +86,10 @@ impl<V> Recent<V> {
     pub fn put(&self, key: String, generation: u64, value: V) -> Arc<V> {
         let value = Arc::new(value);
         let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if entries.len() >= KEEP_AT_MOST && !entries.contains_key(&key) {
+        if entries.len() >= self.capacity && !entries.contains_key(&key) {
             entries
                 .retain(|_, kept| kept.generation == generation && kept.made.elapsed() < KEEP_FOR);
-            if entries.len() >= KEEP_AT_MOST {
+            if entries.len() >= self.capacity {
                 entries.clear();
             }
         }
@@ -128,7 +127,7 @@ mod tests {
 
     #[test]
     fn a_value_is_served_only_in_its_generation() {
-        let recent = Recent::default();
+        let recent = Recent::new(10);
         recent.put("a".into(), 3, "drawn at 3".to_string());
         assert_eq!(
             recent.get("a", 3).as_deref().map(String::as_str),
@@ -142,12 +141,12 @@ mod tests {
 
     #[test]
     fn a_full_cache_drops_stale_values_first() {
-        let recent = Recent::default();
-        for i in 0..KEEP_AT_MOST - 1 {
+        let recent = Recent::new(100);
+        for i in 0..99 {
             recent.put(format!("old{i}"), 1, i);
         }
         recent.put("current".into(), 2, 0);
-        assert_eq!(recent.len(), KEEP_AT_MOST);
+        assert_eq!(recent.len(), 100);
         recent.put("next".into(), 2, 1);
         assert_eq!(recent.len(), 2, "only the current generation's values stay");
         assert!(recent.get("current", 2).is_some());

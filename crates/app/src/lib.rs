@@ -195,8 +195,9 @@ impl App {
             public_upload_bytes_per_day: calls::DEFAULT_PUBLIC_UPLOAD_MB_PER_DAY * 1024 * 1024,
             public_calls: Default::default(),
             changes: std::sync::Arc::new(freshness::Changes::new(db.clone())),
-            sessions_seen: Default::default(),
-            pages: Default::default(),
+            // A session is a few hundred bytes, a dashboard some tens of kilobytes.
+            sessions_seen: std::sync::Arc::new(freshness::Recent::new(10_000)),
+            pages: std::sync::Arc::new(freshness::Recent::new(300)),
             db,
         }
     }
