@@ -1,6 +1,8 @@
 //! What each fuzz target checks, as plain functions: the targets in `fuzz_targets/` run them under
 //! libFuzzer, and `crates/app/tests/fuzz_corpus.rs` replays the committed corpus through them on
 //! every `cargo test`. Kept in one file that both include, so that the two cannot drift apart.
+// Each fuzz target is its own binary and calls one of these.
+#![allow(dead_code)]
 
 use app::members::{MemberQuery, parse_date_cn};
 use app::orglife::{MeetingInput, attendance_from_form, validate_meeting};
