@@ -4065,11 +4065,20 @@ async fn a_plan_is_kept_per_committee_and_year_and_progress_is_counted_from_the_
 async fn the_commit_marker_moves_with_every_write_and_only_then() {
     use store::commits::CommitWatch;
     for db in test_dbs().await {
+        // On PostgreSQL the snapshot also moves with the writes of the tests running beside this
+        // one on the same server (a miss, never a stale page, see store::commits), so that it
+        // stays put is checked on SQLite only; that it moves, on both.
+        let alone = matches!(*db, store::Db::Sqlite(_));
+        let unchanged = |now: &str, before: &str| {
+            if alone {
+                assert_eq!(now, before);
+            }
+        };
         let watch = CommitWatch::new(db.db());
         let first = watch.marker().await.unwrap();
         // Reading does not move it: not a read through the pool, nor the marker's own.
         db.org_list_kind(Scope::Nothing, "branch").await.unwrap();
-        assert_eq!(watch.marker().await.unwrap(), first, "{}", db.engine());
+        unchanged(&watch.marker().await.unwrap(), &first);
         let t = tree(&db).await;
         let after_write = watch.marker().await.unwrap();
         assert_ne!(after_write, first, "{}", db.engine());
@@ -4079,12 +4088,7 @@ async fn the_commit_marker_moves_with_every_write_and_only_then() {
                 .await
                 .is_err()
         );
-        assert_eq!(
-            watch.marker().await.unwrap(),
-            after_write,
-            "{}",
-            db.engine()
-        );
+        unchanged(&watch.marker().await.unwrap(), &after_write);
         // A second watcher, opened before the next write, sees it as the first does.
         let other = CommitWatch::new(db.db());
         let other_before = other.marker().await.unwrap();
