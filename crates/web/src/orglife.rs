@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
@@ -64,7 +63,7 @@ pub async fn orglife(
     }
     let address = format!("/orglife?org_id={:?}&year={:?}", q.org_id, q.year);
     kept_page(&app, &session, &address, || async {
-        Ok(orglife_html(&app, &session, q, String::new()).await?.1)
+        orglife_html(&app, &session, q, String::new()).await
     })
     .await
 }
@@ -79,7 +78,8 @@ pub(crate) async fn orglife_with(
     if session.actor.role == Role::Member {
         return Ok(Redirect::to("/me").into_response());
     }
-    let (status, html) = orglife_html(app, session, q, error).await?;
+    let status = form_status(&error);
+    let html = orglife_html(app, session, q, error).await?;
     Ok((status, Html(html)).into_response())
 }
 
@@ -88,7 +88,7 @@ async fn orglife_html(
     session: &Session,
     q: LedgerQuery,
     error: String,
-) -> Result<(StatusCode, String), PageError> {
+) -> Result<String, PageError> {
     use app::orglife::Ledger;
     use app::permille_text;
     let actor = &session.actor;
@@ -101,7 +101,6 @@ async fn orglife_html(
         .iter()
         .map(|i| (i.code(), i.label()))
         .collect();
-    let status = form_status(&error);
     let (from, to) = (
         chrono::NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default(),
         chrono::NaiveDate::from_ymd_opt(year, 12, 31).unwrap_or_default(),
@@ -177,7 +176,7 @@ async fn orglife_html(
             may_edit: actor.role.may_edit(),
         },
     };
-    Ok((status, page.render()?))
+    Ok(page.render()?)
 }
 
 pub async fn orglife_export(
