@@ -553,7 +553,12 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .unwrap_or_default();
             match app.import_members(&actor, &name, &bytes).await {
                 Ok(report) => {
-                    eprintln!("导入成功：{} 名党员。", report.imported);
+                    eprintln!(
+                        "导入成功：{} 名党员，用时 {:.1} 秒，其中更新统计汇总 {:.1} 秒。",
+                        report.imported,
+                        report.took.as_secs_f64(),
+                        report.figures_took.as_secs_f64()
+                    );
                     Ok(())
                 }
                 Err(app::AppError::ImportRejected(rows)) => {

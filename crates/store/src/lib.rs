@@ -51,7 +51,7 @@ pub use dues::{
 };
 pub use meetings::{Attendance, AttendanceEntry, Meeting, MeetingFields, MeetingRevision};
 pub use member_effects::MemberEffect;
-pub use members::MemberProblem;
+pub use members::{MemberImport, MemberProblem};
 pub use memberships::{BranchMove, MembershipRow};
 pub use model::*;
 pub use orglife::{

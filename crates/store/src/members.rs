@@ -479,7 +479,7 @@ impl Db {
         rows: &[MemberFields],
         author: &Author,
     ) -> Result<Vec<i64>> {
-        self.insert_members(scope, rows, author, None).await
+        Ok(self.insert_members(scope, rows, author, None).await?.ids)
     }
 
     /// The import of a file: [`Db::member_insert_many`] plus the import's summary audit row
@@ -491,7 +491,7 @@ impl Db {
         author: &Author,
         org_id: i64,
         summary: &str,
-    ) -> Result<Vec<i64>> {
+    ) -> Result<MemberImport> {
         self.insert_members(scope, rows, author, Some((org_id, summary)))
             .await
     }
@@ -502,7 +502,7 @@ impl Db {
         rows: &[MemberFields],
         author: &Author,
         import_summary: Option<(i64, &str)>,
-    ) -> Result<Vec<i64>> {
+    ) -> Result<MemberImport> {
         let mut branches: Vec<i64> = rows.iter().map(|r| r.branch_id).collect();
         branches.sort_unstable();
         branches.dedup();
@@ -510,6 +510,7 @@ impl Db {
         let at = now();
         let rows_per_statement =
             (self.max_params_per_statement() / (FIELD_COLUMNS.len() + 3)).max(1);
+        let figures_time: std::time::Duration;
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
             for branch in &branches {
@@ -589,6 +590,7 @@ impl Db {
                 query.execute(&mut *tx).await?;
             }
             // The new members' figures, added up the tree in one pass per branch.
+            let figures_started = std::time::Instant::now();
             if let Some(first) = rows.first() {
                 let (root,): (i64,) = sqlx::query_as("SELECT root_org_id FROM orgs WHERE id = $1")
                     .bind(first.branch_id)
@@ -601,12 +603,13 @@ impl Db {
                     .collect();
                 crate::apply_rollups!(tx, root, &added);
             }
+            figures_time = figures_started.elapsed();
             if let Some((org_id, summary)) = import_summary {
                 write_audit!(&mut *tx, org_id, author, "import", "member", None::<i64>, summary, "{}")?;
             }
             tx.commit().await?;
         });
-        Ok(ids)
+        Ok(MemberImport { ids, figures_time })
     }
 
     /// Changes a member in the scope; a move to another branch must also stay in the scope, and
@@ -842,6 +845,14 @@ impl Db {
         }
         Ok(counts.into_iter().collect())
     }
+}
+
+/// What an import wrote, and how long keeping the roll-up figures took inside its
+/// transaction, so that an operator can see what the figures cost (issue 11's bound).
+#[derive(Debug, Clone)]
+pub struct MemberImport {
+    pub ids: Vec<i64>,
+    pub figures_time: std::time::Duration,
 }
 
 /// A member on the data-quality list, with what is wrong (`missing_full_on`,

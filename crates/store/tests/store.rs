@@ -306,7 +306,8 @@ async fn an_import_and_its_summary_row_are_written_together_or_not_at_all() {
                 "从「a.xlsx」导入 2 名党员",
             )
             .await
-            .unwrap();
+            .unwrap()
+            .ids;
         assert_eq!(ids.len(), 2);
         let log = db.audit_list(whole, Some("member"), 10, 0).await.unwrap();
         let summary: Vec<_> = log.iter().filter(|r| r.action == "import").collect();
