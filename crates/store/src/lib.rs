@@ -30,6 +30,7 @@ pub mod model;
 pub mod orglife;
 pub mod orgs;
 pub mod outbox;
+pub mod points;
 pub mod reports;
 pub mod restrictions;
 pub mod rollups;

@@ -191,6 +191,14 @@ pub async fn load_script(db: &Db, sql: &str) {
     });
 }
 
+/// Runs one statement and says whether the database accepted it: a test that checks what the
+/// schema itself refuses (the points ledger's append-only triggers) needs to try it.
+pub async fn try_statement(db: &Db, sql: &str) -> bool {
+    crate::on_db!(db, pool => {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(pool).await.is_ok()
+    })
+}
+
 /// Where each member below `org` is, with their 入党日期 and 转正日期, by id: read with only the columns
 /// every release has had, so that a test can compare a database before and after an upgrade.
 pub async fn member_placements(

@@ -4119,3 +4119,214 @@ async fn the_commit_marker_moves_with_every_write_and_only_then() {
         );
     }
 }
+
+fn points_entry(member_id: i64, on: (i32, u32, u32), points: i64) -> store::points::NewPointsEntry {
+    store::points::NewPointsEntry {
+        member_id,
+        branch_id: None,
+        on_date: NaiveDate::from_ymd_opt(on.0, on.1, on.2).unwrap(),
+        item_code: "manual_award".into(),
+        points,
+        source: "manual".into(),
+        source_key: None,
+        reason: "带头参加防汛".into(),
+        approver: Some("王书记".into()),
+        reverses: None,
+    }
+}
+
+#[tokio::test]
+async fn the_points_ledger_only_grows_records_each_fact_once_and_stays_in_scope() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let (a, b) = (Scope::Subtree(t.street_a), Scope::Subtree(t.street_b));
+        let m = db
+            .member_create(
+                a,
+                &member(t.branch_a, "钱一", "qianyi", "qy", "110105194912310021"),
+                &author(),
+            )
+            .await
+            .unwrap();
+        let first = db
+            .points_entry_add(a, &points_entry(m.id, (2026, 3, 5), 300), &author())
+            .await
+            .unwrap()
+            .unwrap();
+        // A correction is a second entry that points back at the first.
+        let reversal = store::points::NewPointsEntry {
+            points: -300,
+            reverses: Some(first),
+            reason: "登记错误".into(),
+            ..points_entry(m.id, (2026, 3, 6), 0)
+        };
+        db.points_entry_add(a, &reversal, &author())
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            db.points_entry_add(a, &reversal, &author()).await.is_err(),
+            "reversed twice"
+        );
+        // An automatic entry is recorded once however often its source reports it.
+        let attended = store::points::NewPointsEntry {
+            item_code: "meeting_attended".into(),
+            source: "meeting".into(),
+            source_key: Some("meeting:7".into()),
+            approver: None,
+            ..points_entry(m.id, (2026, 4, 1), 100)
+        };
+        assert!(
+            db.points_entry_add(a, &attended, &author())
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(
+            db.points_entry_add(a, &attended, &author()).await.unwrap(),
+            None
+        );
+        // Another year's entry is that year's.
+        db.points_entry_add(a, &points_entry(m.id, (2025, 12, 31), 100), &author())
+            .await
+            .unwrap();
+
+        let entries = db.points_entries_of_member(a, m.id, 2026).await.unwrap();
+        assert_eq!(
+            entries.iter().map(|e| e.points).collect::<Vec<_>>(),
+            [300, -300, 100]
+        );
+        assert_eq!(entries[1].reverses, Some(first));
+        assert_eq!(entries[0].branch_id, t.branch_a);
+        let march = db
+            .points_entries_of_branch(
+                a,
+                t.branch_a,
+                NaiveDate::from_ymd_opt(2026, 3, 1).unwrap(),
+                NaiveDate::from_ymd_opt(2026, 3, 31).unwrap(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(march.len(), 2);
+        // The member sees their own ledger; another street sees nothing of it.
+        assert_eq!(
+            db.points_entries_of_member(Scope::SelfOnly(m.id), m.id, 2026)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        assert!(matches!(
+            db.points_entries_of_member(b, m.id, 2026).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.points_entry_add(b, &points_entry(m.id, (2026, 5, 1), 100), &author())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.points_entry_get(b, first).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(db.points_entry_get(a, first).await.unwrap().points, 300);
+        // The database itself refuses to change or remove an entry.
+        assert!(!store::testing::try_statement(&db, "UPDATE points_entries SET points = 0").await);
+        assert!(!store::testing::try_statement(&db, "DELETE FROM points_entries").await);
+        assert!(store::testing::try_statement(&db, "SELECT COUNT(*) FROM points_entries").await);
+        assert_eq!(
+            db.points_entries_of_member(a, m.id, 2026)
+                .await
+                .unwrap()
+                .len(),
+            3
+        );
+        let log = db.audit_list(a, Some("points_entry"), 10, 0).await.unwrap();
+        assert_eq!(log.len(), 3, "manual entries and corrections are audited");
+    }
+}
+
+#[tokio::test]
+async fn points_schemes_are_versioned_by_year_and_read_nearest_org_first() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let (whole, a, b) = (
+            Scope::Subtree(t.district),
+            Scope::Subtree(t.street_a),
+            Scope::Subtree(t.street_b),
+        );
+        db.points_scheme_save(
+            whole,
+            t.district,
+            None,
+            2025,
+            Some("company"),
+            "{\"v\":1}",
+            "区积分方案",
+            &author(),
+        )
+        .await
+        .unwrap();
+        db.points_scheme_save(
+            a,
+            t.branch_a,
+            Some("retired"),
+            2026,
+            None,
+            "{\"v\":2}",
+            "离退休方案",
+            &author(),
+        )
+        .await
+        .unwrap();
+        // Saving the same version again replaces it rather than adding one.
+        db.points_scheme_save(
+            a,
+            t.branch_a,
+            Some("retired"),
+            2026,
+            None,
+            "{\"v\":3}",
+            "离退休方案",
+            &author(),
+        )
+        .await
+        .unwrap();
+        let over = db.points_schemes_over(a, t.branch_a).await.unwrap();
+        assert_eq!(
+            over.iter()
+                .map(|s| (s.org_id, s.body.as_str()))
+                .collect::<Vec<_>>(),
+            [(t.branch_a, "{\"v\":3}"), (t.district, "{\"v\":1}")]
+        );
+        assert!(matches!(
+            db.points_schemes_over(b, t.branch_a).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.points_scheme_save(b, t.branch_a, None, 2026, None, "{}", "x", &author())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        db.points_register_confirm(a, t.branch_a, "2026-03", 4, &author())
+            .await
+            .unwrap();
+        db.points_register_confirm(a, t.branch_a, "2026-03", 5, &author())
+            .await
+            .unwrap();
+        let registers = db.points_registers(a, t.branch_a, 2026).await.unwrap();
+        assert_eq!(registers.len(), 1);
+        assert_eq!(registers[0].entries, 5);
+        assert!(
+            db.points_registers(a, t.branch_a, 2025)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            db.points_register_confirm(b, t.branch_a, "2026-04", 1, &author())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}

@@ -1,0 +1,326 @@
+//! 党员积分制 (DOMAIN.md §5): the schemes an org sets, versioned by year, and the append-only
+//! ledger of points with the monthly register (一月一登记). The rules (caps, totals, grades) are
+//! `domain::points`; this module keeps the facts.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::{
+    Author, BeginWrite, Db, Param, Result, Scope, StoreError, bind_params, now, on_db, write_audit,
+};
+
+/// A saved version of a scheme: the org's rules for its members (or for one category of them)
+/// from `from_year` on, until a later version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct PointsSchemeRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub category: Option<String>,
+    pub from_year: i64,
+    pub preset: Option<String>,
+    /// The scheme itself, as `domain::points::Scheme` serialises it.
+    pub body: String,
+    pub saved_by: String,
+    pub saved_at: DateTime<Utc>,
+}
+
+/// An entry of the ledger, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct PointsEntry {
+    pub id: i64,
+    pub member_id: i64,
+    pub branch_id: i64,
+    pub year: i64,
+    pub on_date: NaiveDate,
+    pub item_code: String,
+    /// Hundredths of a point, signed: a deduction or a reversal is negative.
+    pub points: i64,
+    pub source: String,
+    pub source_key: Option<String>,
+    pub reason: String,
+    pub approver: Option<String>,
+    pub reverses: Option<i64>,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// An entry to record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPointsEntry {
+    pub member_id: i64,
+    /// The branch the fact belongs to (a meeting's branch); `None` for the member's own branch.
+    pub branch_id: Option<i64>,
+    pub on_date: NaiveDate,
+    pub item_code: String,
+    pub points: i64,
+    /// `meeting`, `dues`, `service` or `manual`.
+    pub source: String,
+    /// Set for an automatic entry: the fact it comes from, so that it is recorded once.
+    pub source_key: Option<String>,
+    pub reason: String,
+    pub approver: Option<String>,
+    pub reverses: Option<i64>,
+}
+
+/// A month the branch confirmed (一月一登记).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct PointsRegister {
+    pub branch_id: i64,
+    pub month: String,
+    pub entries: i64,
+    pub confirmed_by: String,
+    pub confirmed_at: DateTime<Utc>,
+}
+
+const ENTRY_COLUMNS: &str = "e.id, e.member_id, e.branch_id, e.year, e.on_date, e.item_code, e.points, \
+     e.source, e.source_key, e.reason, e.approver, e.reverses, e.recorded_by, e.recorded_at";
+
+impl Db {
+    /// Saves a version of an org's scheme, applying from `from_year`; a version for the same
+    /// org, category and year replaces the earlier save of it. Audited.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn points_scheme_save(
+        &self,
+        scope: Scope,
+        org_id: i64,
+        category: Option<&str>,
+        from_year: i32,
+        preset: Option<&str>,
+        body: &str,
+        summary: &str,
+        author: &Author,
+    ) -> Result<()> {
+        let org = self.org_get(scope, org_id).await?;
+        on_db!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "DELETE FROM points_schemes WHERE org_id = $1 AND COALESCE(category, '') = COALESCE($2, '') AND from_year = $3",
+            )
+            .bind(org_id)
+            .bind(category)
+            .bind(i64::from(from_year))
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO points_schemes (root_org_id, org_id, category, from_year, preset, body, saved_by, saved_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(org.root_org_id)
+            .bind(org_id)
+            .bind(category)
+            .bind(i64::from(from_year))
+            .bind(preset)
+            .bind(body)
+            .bind(&author.name)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+            write_audit!(&mut *tx, org_id, author, "update", "points_scheme", Some(org_id), summary, "{}")?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Every scheme version saved by the org or by any org above it, nearest org first and
+    /// latest year first within an org: whoever picks the scheme in force reads down the list.
+    pub async fn points_schemes_over(
+        &self,
+        scope: Scope,
+        org_id: i64,
+    ) -> Result<Vec<PointsSchemeRow>> {
+        self.org_get(scope, org_id).await?;
+        let rows = on_db!(self, pool => {
+            sqlx::query_as::<_, PointsSchemeRow>(
+                "SELECT s.id, s.org_id, s.category, s.from_year, s.preset, s.body, s.saved_by, s.saved_at \
+                 FROM points_schemes s JOIN org_closure c ON c.ancestor_id = s.org_id \
+                 WHERE c.descendant_id = $1 ORDER BY c.depth ASC, s.from_year DESC",
+            )
+            .bind(org_id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Records an entry for a member of the scope, in the branch that holds them. An automatic
+    /// entry whose fact was already recorded is not recorded again: `None`.
+    pub async fn points_entry_add(
+        &self,
+        scope: Scope,
+        entry: &NewPointsEntry,
+        author: &Author,
+    ) -> Result<Option<i64>> {
+        let member = self.member_get(scope, entry.member_id).await?;
+        let year = i64::from(chrono::Datelike::year(&entry.on_date));
+        let summary = format!(
+            "{}：{}{} 分（{}）",
+            member.name,
+            if entry.points >= 0 { "+" } else { "" },
+            hundredths(entry.points),
+            entry.reason
+        );
+        let result = on_db!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let inserted: std::result::Result<(i64,), sqlx::Error> = sqlx::query_as(
+                "INSERT INTO points_entries (root_org_id, member_id, branch_id, year, on_date, item_code, points, source, \
+                 source_key, reason, approver, reverses, recorded_by, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+            )
+            .bind(member.root_org_id)
+            .bind(member.id)
+            .bind(entry.branch_id.unwrap_or(member.branch_id))
+            .bind(year)
+            .bind(entry.on_date)
+            .bind(&entry.item_code)
+            .bind(entry.points)
+            .bind(&entry.source)
+            .bind(&entry.source_key)
+            .bind(&entry.reason)
+            .bind(&entry.approver)
+            .bind(entry.reverses)
+            .bind(&author.name)
+            .bind(now())
+            .fetch_one(&mut *tx)
+            .await;
+            match inserted {
+                Ok((id,)) => {
+                    // Automatic entries are the sources' own consequences, already audited there.
+                    if entry.source == "manual" {
+                        let action = if entry.reverses.is_some() { "reverse" } else { "create" };
+                        write_audit!(&mut *tx, member.branch_id, author, action, "points_entry", Some(id), summary, "{}")?;
+                    }
+                    tx.commit().await?;
+                    Some(id)
+                }
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() && entry.reverses.is_none() => None,
+                Err(e) => return Err(StoreError::from(e)),
+            }
+        });
+        Ok(result)
+    }
+
+    /// One entry of a member of the scope.
+    pub async fn points_entry_get(&self, scope: Scope, id: i64) -> Result<PointsEntry> {
+        let mut params = vec![Param::I64(id)];
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS} FROM points_entries e JOIN members m ON m.id = e.member_id \
+             WHERE e.id = $1 AND {}",
+            scope.member_condition("m", &mut params)
+        );
+        let row = on_db!(self, pool => {
+            bind_params!(sqlx::query_as::<_, PointsEntry>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_optional(pool).await?
+        });
+        row.ok_or(StoreError::NotFound)
+    }
+
+    /// A member's entries of a year, in the order they were recorded.
+    pub async fn points_entries_of_member(
+        &self,
+        scope: Scope,
+        member_id: i64,
+        year: i32,
+    ) -> Result<Vec<PointsEntry>> {
+        self.member_get(scope, member_id).await?;
+        let rows = on_db!(self, pool => {
+            sqlx::query_as::<_, PointsEntry>(sqlx::AssertSqlSafe(format!(
+                "SELECT {ENTRY_COLUMNS} FROM points_entries e WHERE e.member_id = $1 AND e.year = $2 ORDER BY e.id"
+            )))
+            .bind(member_id)
+            .bind(i64::from(year))
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// The entries recorded in a branch of the scope between two dates (inclusive), in the
+    /// order they were recorded: the facts behind the branch's table for a period.
+    pub async fn points_entries_of_branch(
+        &self,
+        scope: Scope,
+        branch_id: i64,
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<Vec<PointsEntry>> {
+        self.org_get(scope, branch_id).await?;
+        let rows = on_db!(self, pool => {
+            sqlx::query_as::<_, PointsEntry>(sqlx::AssertSqlSafe(format!(
+                "SELECT {ENTRY_COLUMNS} FROM points_entries e WHERE e.branch_id = $1 AND e.year BETWEEN $2 AND $3 \
+                 AND e.on_date >= $4 AND e.on_date <= $5 ORDER BY e.id"
+            )))
+            .bind(branch_id)
+            .bind(i64::from(chrono::Datelike::year(&from)))
+            .bind(i64::from(chrono::Datelike::year(&until)))
+            .bind(from)
+            .bind(until)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+
+    /// Confirms a branch's month (`YYYY-MM`) with the number of entries it then held; confirming
+    /// again records the later count. Audited.
+    pub async fn points_register_confirm(
+        &self,
+        scope: Scope,
+        branch_id: i64,
+        month: &str,
+        entries: i64,
+        author: &Author,
+    ) -> Result<()> {
+        let branch = self.org_get(scope, branch_id).await?;
+        on_db!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            sqlx::query(
+                "INSERT INTO points_registers (root_org_id, branch_id, month, entries, confirmed_by, confirmed_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (branch_id, month) DO UPDATE SET \
+                 entries = excluded.entries, confirmed_by = excluded.confirmed_by, confirmed_at = excluded.confirmed_at",
+            )
+            .bind(branch.root_org_id)
+            .bind(branch_id)
+            .bind(month)
+            .bind(entries)
+            .bind(&author.name)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+            write_audit!(&mut *tx, branch_id, author, "confirm", "points_register", Some(branch_id),
+                format!("{} 积分登记确认（{entries} 条）", month), "{}")?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The months a branch of the scope confirmed in a year.
+    pub async fn points_registers(
+        &self,
+        scope: Scope,
+        branch_id: i64,
+        year: i32,
+    ) -> Result<Vec<PointsRegister>> {
+        self.org_get(scope, branch_id).await?;
+        let rows = on_db!(self, pool => {
+            sqlx::query_as::<_, PointsRegister>(
+                "SELECT branch_id, month, entries, confirmed_by, confirmed_at FROM points_registers \
+                 WHERE branch_id = $1 AND month LIKE $2 ORDER BY month",
+            )
+            .bind(branch_id)
+            .bind(format!("{year}-%"))
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+}
+
+/// Hundredths as the audit log shows them ("3", "-2.5").
+fn hundredths(v: i64) -> String {
+    let sign = if v < 0 { "-" } else { "" };
+    let (whole, part) = (v.unsigned_abs() / 100, v.unsigned_abs() % 100);
+    match part {
+        0 => format!("{sign}{whole}"),
+        p if p % 10 == 0 => format!("{sign}{whole}.{}", p / 10),
+        p => format!("{sign}{whole}.{p:02}"),
+    }
+}
