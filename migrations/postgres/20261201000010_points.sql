@@ -31,6 +31,8 @@ CREATE TABLE points_entries (
     -- What produced an automatic entry (a meeting's attendance, a dues payment), so that each
     -- fact gives its entry exactly once.
     source_key    TEXT,
+    -- The record the fact is part of (the meeting), to find what a source already gave.
+    source_id     BIGINT,
     reason        TEXT NOT NULL,
     approver      TEXT,
     reverses      BIGINT REFERENCES points_entries(id),
@@ -41,6 +43,7 @@ CREATE UNIQUE INDEX points_entries_source ON points_entries(member_id, source_ke
 CREATE UNIQUE INDEX points_entries_reverses ON points_entries(reverses) WHERE reverses IS NOT NULL;
 CREATE INDEX points_entries_member_year ON points_entries(member_id, year);
 CREATE INDEX points_entries_branch_year ON points_entries(branch_id, year);
+CREATE INDEX points_entries_source_record ON points_entries(source, source_id) WHERE source_id IS NOT NULL;
 CREATE FUNCTION points_entries_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'points entries are append-only';

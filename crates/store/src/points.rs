@@ -37,6 +37,7 @@ pub struct PointsEntry {
     pub points: i64,
     pub source: String,
     pub source_key: Option<String>,
+    pub source_id: Option<i64>,
     pub reason: String,
     pub approver: Option<String>,
     pub reverses: Option<i64>,
@@ -57,6 +58,8 @@ pub struct NewPointsEntry {
     pub source: String,
     /// Set for an automatic entry: the fact it comes from, so that it is recorded once.
     pub source_key: Option<String>,
+    /// The record the fact is part of (a meeting's id).
+    pub source_id: Option<i64>,
     pub reason: String,
     pub approver: Option<String>,
     pub reverses: Option<i64>,
@@ -73,7 +76,7 @@ pub struct PointsRegister {
 }
 
 const ENTRY_COLUMNS: &str = "e.id, e.member_id, e.branch_id, e.year, e.on_date, e.item_code, e.points, \
-     e.source, e.source_key, e.reason, e.approver, e.reverses, e.recorded_by, e.recorded_at";
+     e.source, e.source_key, e.source_id, e.reason, e.approver, e.reverses, e.recorded_by, e.recorded_at";
 
 impl Db {
     /// Saves a version of an org's scheme, applying from `from_year`; a version for the same
@@ -163,8 +166,8 @@ impl Db {
             let mut tx = pool.begin_write().await?;
             let inserted: std::result::Result<(i64,), sqlx::Error> = sqlx::query_as(
                 "INSERT INTO points_entries (root_org_id, member_id, branch_id, year, on_date, item_code, points, source, \
-                 source_key, reason, approver, reverses, recorded_by, recorded_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+                 source_key, source_id, reason, approver, reverses, recorded_by, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
             )
             .bind(member.root_org_id)
             .bind(member.id)
@@ -175,6 +178,7 @@ impl Db {
             .bind(entry.points)
             .bind(&entry.source)
             .bind(&entry.source_key)
+            .bind(entry.source_id)
             .bind(&entry.reason)
             .bind(&entry.approver)
             .bind(entry.reverses)
@@ -322,5 +326,61 @@ fn hundredths(v: i64) -> String {
         0 => format!("{sign}{whole}"),
         p if p % 10 == 0 => format!("{sign}{whole}.{}", p / 10),
         p => format!("{sign}{whole}.{p:02}"),
+    }
+}
+
+/// A member on a branch's points table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct PointsMember {
+    pub id: i64,
+    pub name: String,
+    pub category: String,
+    pub birth_date: NaiveDate,
+}
+
+impl Db {
+    /// The members a branch of the scope scores for a year: those it holds now, and those who
+    /// left it during the year but have entries there, since their points are the branch's past.
+    pub async fn points_members_of_branch(
+        &self,
+        scope: Scope,
+        branch_id: i64,
+        year: i32,
+    ) -> Result<Vec<PointsMember>> {
+        self.org_get(scope, branch_id).await?;
+        let rows = on_db!(self, pool => {
+            sqlx::query_as::<_, PointsMember>(
+                "SELECT m.id, m.name, m.category, m.birth_date FROM members m \
+                 WHERE (m.branch_id = $1 AND m.left_on IS NULL) \
+                 OR m.id IN (SELECT e.member_id FROM points_entries e WHERE e.branch_id = $1 AND e.year = $2) \
+                 ORDER BY m.name_pinyin, m.id",
+            )
+            .bind(branch_id)
+            .bind(i64::from(year))
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+}
+
+impl Db {
+    /// Every automatic entry a source record gave (`meeting`, its id), reversals included: what
+    /// the source already recorded, for it to reconcile against its facts.
+    pub async fn points_entries_from_source(
+        &self,
+        source: &str,
+        source_id: i64,
+    ) -> Result<Vec<PointsEntry>> {
+        let rows = on_db!(self, pool => {
+            sqlx::query_as::<_, PointsEntry>(sqlx::AssertSqlSafe(format!(
+                "SELECT {ENTRY_COLUMNS} FROM points_entries e WHERE e.source = $1 AND e.source_id = $2 ORDER BY e.id"
+            )))
+            .bind(source)
+            .bind(source_id)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
     }
 }

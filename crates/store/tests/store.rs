@@ -4129,6 +4129,7 @@ fn points_entry(member_id: i64, on: (i32, u32, u32), points: i64) -> store::poin
         points,
         source: "manual".into(),
         source_key: None,
+        source_id: None,
         reason: "带头参加防汛".into(),
         approver: Some("王书记".into()),
         reverses: None,
@@ -4172,7 +4173,8 @@ async fn the_points_ledger_only_grows_records_each_fact_once_and_stays_in_scope(
         let attended = store::points::NewPointsEntry {
             item_code: "meeting_attended".into(),
             source: "meeting".into(),
-            source_key: Some("meeting:7".into()),
+            source_key: Some("meeting:7:0".into()),
+            source_id: Some(7),
             approver: None,
             ..points_entry(m.id, (2026, 4, 1), 100)
         };
@@ -4241,6 +4243,21 @@ async fn the_points_ledger_only_grows_records_each_fact_once_and_stays_in_scope(
                 .len(),
             3
         );
+        let scored = db
+            .points_members_of_branch(a, t.branch_a, 2026)
+            .await
+            .unwrap();
+        assert_eq!(scored.iter().map(|m| m.id).collect::<Vec<_>>(), [m.id]);
+        assert!(
+            db.points_members_of_branch(a, t.branch_a2, 2026)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(matches!(
+            db.points_members_of_branch(b, t.branch_a, 2026).await,
+            Err(StoreError::NotFound)
+        ));
         let log = db.audit_list(a, Some("points_entry"), 10, 0).await.unwrap();
         assert_eq!(log.len(), 3, "manual entries and corrections are audited");
     }
