@@ -1,8 +1,9 @@
 //! Pure domain rules of dangjian: vocabularies, identity and personal-data
 //! checks, pinyin search keys, political-birthday dates, party dues,
 //! organisational life and who votes at it, the Chinese work calendar, residents' calls
-//! (你呼我应: lifecycle, time limits, figures, catalogue, 查询码) and 党员积分制 (points
-//! schemes, the points ledger, yearly scores and proposed grades).
+//! (你呼我应: lifecycle, time limits, figures, catalogue, 查询码), 党员积分制 (points schemes,
+//! the points ledger, yearly scores and proposed grades) and 民主评议党员 (ballots, weighted
+//! appraisal scores, sealed results).
 //!
 //! No IO and no clock: callers pass `today` (or `now`) in. Money is integer
 //! 分 ([`dues::Fen`]) and points integer hundredths ([`points::Points`]). Each
@@ -11,6 +12,7 @@
 //! them.
 
 pub mod admission;
+pub mod appraisal;
 pub mod calls;
 pub mod dates;
 pub mod dues;

@@ -691,7 +691,7 @@ fn weighted(points: Points, weight: u8) -> Points {
 
 /// A member's score for one year from that year's `entries`: base, each item's net limited to its
 /// cap, the appraisal share, then floor and ceiling, and 一票否决 last, which sets the total to 0
-/// whatever the floor. `appraisal` is the 民主评议 score (0–100) from 民主评议;
+/// whatever the floor. `appraisal` is the 民主评议 score (0–100) from [`crate::appraisal`];
 /// `veto` is the ground, which must be one of the scheme's. DOMAIN.md §5 (S15a–c).
 pub fn score(
     scheme: &Scheme,
