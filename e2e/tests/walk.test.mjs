@@ -19,7 +19,7 @@ const EXTRA = {
   street_admin: ['/members/new', '/members/quality', '/dues/year', '/calls/figures'],
   community_admin: ['/members/new', '/dues/year'],
   branch_secretary: [],
-  member: [],
+  member: ['/points'],
 };
 
 /** Problems of the page now open, as strings. */

@@ -654,6 +654,10 @@ impl App {
         self.db
             .dues_pay(actor.scope(), member_id, &payment, &actor.author())
             .await?;
+        if !history {
+            self.points_after_dues(actor.scope(), member_id, &months, paid_on)
+                .await;
+        }
         Ok(months.len())
     }
 

@@ -25,6 +25,7 @@ pub mod orglife;
 pub mod orglife_rules;
 pub mod orgs;
 pub mod photos;
+pub mod points;
 pub mod reminders;
 pub mod reports;
 pub mod restrictions;

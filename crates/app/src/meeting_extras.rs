@@ -408,10 +408,13 @@ impl App {
             Some(member) if actor.role == Role::Member => member,
             _ => return Err(AppError::Forbidden),
         };
-        Ok(self
-            .db
+        self.db
             .meeting_sign_in(member, meeting_id, today(), &actor.author())
-            .await?)
+            .await?;
+        // Signing in is attending: the meeting's points follow, read from the member's tree.
+        let root = self.db.member_get(actor.scope(), member).await?.root_org_id;
+        self.points_after_meeting(root, meeting_id).await;
+        Ok(())
     }
 }
 

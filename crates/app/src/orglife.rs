@@ -228,6 +228,7 @@ impl App {
             .meeting_create(actor.scope(), org_id, &fields, &attendance, &actor.author())
             .await?;
         self.ledgers_touched(org_id, Some(&[org_id])).await;
+        self.points_after_meeting(org_id, id).await;
         Ok(id)
     }
 
@@ -255,6 +256,7 @@ impl App {
             .meeting_update(actor.scope(), id, &fields, &attendance, &actor.author())
             .await?;
         self.ledgers_touched(old.org_id, Some(&[old.org_id])).await;
+        self.points_after_meeting(old.org_id, id).await;
         Ok(())
     }
 

@@ -941,10 +941,46 @@ pub fn period_key(period: Period) -> String {
     }
 }
 
+// ---------------------------------------------------------------------------
+// Facts from other modules
+
+/// The item a month's dues payment scores: on time when paid in or before the month it covers
+/// (dues are paid monthly, and paying ahead for a quarter is allowed with the branch's consent),
+/// late when paid after that month ended (a back-payment). DOMAIN.md §1.3 (payment is monthly;
+/// quarterly, by proxy or back-paid with consent), §5 (items).
+pub fn dues_item(
+    month_covered: crate::dues_ledger::Month,
+    paid_on: chrono::NaiveDate,
+) -> &'static str {
+    if crate::dues_ledger::Month::of(paid_on) <= month_covered {
+        "dues_on_time"
+    } else {
+        "dues_late"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::NaiveDate;
+
+    #[test]
+    fn dues_paid_in_or_before_their_month_are_on_time_and_after_it_late() {
+        let m = |y, n| crate::dues_ledger::Month::new(y, n).unwrap();
+        let d = |y, mo, day| NaiveDate::from_ymd_opt(y, mo, day).unwrap();
+        assert_eq!(dues_item(m(2026, 7), d(2026, 7, 31)), "dues_on_time");
+        assert_eq!(
+            dues_item(m(2026, 9), d(2026, 7, 1)),
+            "dues_on_time",
+            "paid ahead"
+        );
+        assert_eq!(dues_item(m(2026, 7), d(2026, 8, 1)), "dues_late");
+        assert_eq!(
+            dues_item(m(2025, 12), d(2026, 1, 5)),
+            "dues_late",
+            "across the year"
+        );
+    }
     use proptest::prelude::*;
     use serde::Deserialize;
     use serde::de::IntoDeserializer;

@@ -25,6 +25,7 @@ pub(crate) struct MePage {
     year: Vec<store::SignInMeeting>,
     attended: usize,
     dues: app::dues::MemberDues,
+    points: app::points::MemberPoints,
     unread: i64,
 }
 
@@ -47,6 +48,13 @@ pub async fn me(State(app): State<App>, session: Session, Query(q): Query<MeQuer
         attended: year.iter().filter(|m| m.present == Some(true)).count(),
         year,
         dues: app.member_dues(actor, member_id, this_month).await?,
+        points: app
+            .member_points(
+                actor,
+                member_id,
+                chrono::Datelike::year(&app::members::today()),
+            )
+            .await?,
         unread: app.inbox_unread(actor).await?,
     })
 }

@@ -53,6 +53,7 @@ impl Layout {
             "audit" => "审计日志",
             "orglife" => "组织生活",
             "dues" => "党费",
+            "points" => "党员积分",
             "calls" => "居民呼声",
             "tokens" => "API",
             "me" => "我的",

@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
+use chrono::Datelike;
 use serde_json::{Value, json};
 
 use app::Actor;
@@ -219,7 +220,16 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("GET", "/lost-contact/{id}")
         | ("GET", "/lost-contact/cases/{id}")
         | ("POST", "/lost-contact/cases/{id}/attempts")
-        | ("POST", "/lost-contact/cases/{id}/decisions") => Scoped,
+        | ("POST", "/lost-contact/cases/{id}/decisions")
+        | ("GET", "/points")
+        | ("GET", "/points/export")
+        | ("POST", "/points/registers")
+        | ("POST", "/points/entries")
+        | ("POST", "/points/entries/{id}/reverse")
+        | ("GET", "/points/members/{id}")
+        | ("GET", "/api/v1/members/{id}/points")
+        | ("GET", "/api/v1/orgs/{id}/points")
+        | ("POST", "/api/v1/points/entries") => Scoped,
         ("POST", "/logout")
         | ("GET", "/orgs")
         | ("GET", "/territory")
@@ -628,6 +638,55 @@ async fn attempt(
         ("GET", "/admission/plan") => (
             format!("/admission/plan?org_id={}", o.community),
             Payload::None,
+        ),
+        ("GET", "/points") => (format!("/points?org_id={}", o.branch), Payload::None),
+        ("GET", "/points/export") => (format!("/points/export?org_id={}", o.branch), Payload::None),
+        ("POST", "/points/registers") => {
+            let last_month = app::members::today()
+                .with_day(1)
+                .unwrap()
+                .pred_opt()
+                .unwrap();
+            (
+                "/points/registers".into(),
+                form(&[
+                    ("org_id", &branch),
+                    ("month", &last_month.format("%Y-%m").to_string()),
+                ]),
+            )
+        }
+        ("POST", "/points/entries") => (
+            "/points/entries".into(),
+            form(&[
+                ("member_id", &o.member.to_string()),
+                ("item_code", "manual_deduction"),
+                ("points", "-1"),
+                ("reason", "走查"),
+                ("approver", "某书记"),
+            ]),
+        ),
+        ("POST", "/points/entries/{id}/reverse") => {
+            let entry = fresh_points_entry(f, w, o.member).await;
+            (
+                format!("/points/entries/{entry}/reverse"),
+                form(&[("member_id", &o.member.to_string()), ("reason", "走查")]),
+            )
+        }
+        ("GET", "/points/members/{id}") => (format!("/points/members/{}", o.member), Payload::None),
+        ("GET", "/api/v1/members/{id}/points") => (
+            format!("/api/v1/members/{}/points?year=2026", o.member),
+            Payload::None,
+        ),
+        ("GET", "/api/v1/orgs/{id}/points") => (
+            format!("/api/v1/orgs/{}/points?period=2026-Q4", o.branch),
+            Payload::None,
+        ),
+        ("POST", "/api/v1/points/entries") => (
+            "/api/v1/points/entries".into(),
+            Payload::Json(
+                json!({"member_id": o.member, "item_code": "manual_deduction",
+                "points": "-1", "reason": "走查", "approver": "某书记"}),
+            ),
         ),
         ("POST", "/admission/plan") => (
             "/admission/plan".into(),
@@ -1135,6 +1194,19 @@ async fn attempt(
 
 /// A day from which a new restriction of `member` overlaps none before it: any still open is
 /// ended first (an accepted request of the walk may have left one).
+/// A manual entry on a member, made by the district admin, for a correction to reverse.
+async fn fresh_points_entry(f: &Fixture, w: &World, member: i64) -> i64 {
+    let input = app::points::ManualEntryInput {
+        member_id: member,
+        item_code: "manual_deduction".into(),
+        points: "-1".into(),
+        reason: "走查".into(),
+        approver: "某书记".into(),
+        on_date: String::new(),
+    };
+    f.app.add_points_entry(&w.admin, &input).await.unwrap()
+}
+
 async fn free_restriction_day(f: &Fixture, w: &World, member: i64) -> chrono::NaiveDate {
     let day = chrono::Duration::days(1);
     let mut latest = f.app.member(&w.admin, member).await.unwrap().admitted_on;

@@ -1,0 +1,310 @@
+//! 党员积分 pages: a branch's table for a month, quarter or year with proposed grades and its
+//! Excel export, the monthly register, and a member's ledger with awards, deductions and
+//! corrections. Members reach their own ledger from `/me`.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::Datelike;
+use serde::Deserialize;
+
+use crate::auth::Session;
+use crate::error::PageError;
+use crate::pages::{XLSX, download, form_status, render};
+use crate::view::Layout;
+use app::points::{BranchPoints, ManualEntryInput, MemberPoints};
+use app::{App, AppError};
+use domain::Role;
+
+type PageResult = Result<Response, PageError>;
+
+#[derive(Template)]
+#[template(path = "points.html")]
+struct PointsPage {
+    layout: Layout,
+    v: BranchPoints,
+    branches: Vec<store::OrgNode>,
+    /// Months of the year that have ended and may be confirmed, latest first.
+    months: Vec<String>,
+    may_edit: bool,
+    error: String,
+}
+
+#[derive(Template)]
+#[template(path = "points_member.html")]
+struct MemberPointsPage {
+    layout: Layout,
+    v: MemberPoints,
+    may_edit: bool,
+    error: String,
+    today: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct PointsQuery {
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    period: String,
+    #[serde(default)]
+    done: String,
+}
+
+fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<Option<T>, AppError> {
+    match text.trim() {
+        "" => Ok(None),
+        t => t
+            .parse()
+            .map(Some)
+            .map_err(|_| AppError::Invalid(format!("{what}「{}」无效", domain::text::echo(t)))),
+    }
+}
+
+/// The branch a page is about: the one asked for, else the officer's own, else the first in
+/// the scope.
+async fn chosen_branch(
+    app: &App,
+    session: &Session,
+    asked: Option<i64>,
+) -> Result<(i64, Vec<store::OrgNode>), AppError> {
+    let branches = app.branches(&session.actor).await?;
+    let id = asked
+        .or_else(|| {
+            branches
+                .iter()
+                .find(|b| b.id == session.actor.org_id)
+                .map(|b| b.id)
+        })
+        .or_else(|| branches.first().map(|b| b.id))
+        .ok_or_else(|| AppError::Invalid("管理范围内还没有党支部".into()))?;
+    Ok((id, branches))
+}
+
+fn ended_months(today: chrono::NaiveDate) -> Vec<String> {
+    (1..today.month())
+        .rev()
+        .map(|m| format!("{}-{m:02}", today.year()))
+        .collect()
+}
+
+async fn table_page(
+    app: &App,
+    session: &Session,
+    q: &PointsQuery,
+    flash: &str,
+    error: String,
+) -> PageResult {
+    let (branch, branches) = chosen_branch(app, session, number(&q.org_id, "党支部")?).await?;
+    let today = app::members::today();
+    let period = match q.period.trim() {
+        "" => today.year().to_string(),
+        p => p.to_string(),
+    };
+    let v = app.branch_points(&session.actor, branch, &period).await?;
+    let status = form_status(&error);
+    let page = PointsPage {
+        layout: Layout::new(session, "党员积分", "points").with_flash(flash),
+        months: ended_months(today),
+        may_edit: session.actor.role.may_edit(),
+        v,
+        branches,
+        error,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+pub async fn points(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<PointsQuery>,
+) -> PageResult {
+    if session.actor.role == Role::Member {
+        return match session.actor.member_id {
+            Some(me) => Ok(Redirect::to(&format!("/points/members/{me}")).into_response()),
+            None => Err(AppError::Forbidden.into()),
+        };
+    }
+    let flash = if q.done.is_empty() {
+        ""
+    } else {
+        "已确认本月积分登记"
+    };
+    table_page(&app, &session, &q, flash, String::new()).await
+}
+
+pub async fn export(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<PointsQuery>,
+) -> PageResult {
+    let (branch, _) = chosen_branch(&app, &session, number(&q.org_id, "党支部")?).await?;
+    let period = match q.period.trim() {
+        "" => app::members::today().year().to_string(),
+        p => p.to_string(),
+    };
+    let (bytes, name) = app
+        .branch_points_xlsx(&session.actor, branch, &period)
+        .await?;
+    Ok(download(bytes, XLSX, &name, "points.xlsx"))
+}
+
+#[derive(Deserialize)]
+pub struct RegisterForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    month: String,
+}
+
+pub async fn confirm_month(
+    State(app): State<App>,
+    session: Session,
+    Form(form): Form<RegisterForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let branch: i64 = number(&form.org_id, "党支部")?.ok_or(AppError::NotFound)?;
+    match app
+        .confirm_points_month(&session.actor, branch, &form.month)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/points?org_id={branch}&period={}&done=1",
+            &form.month.get(..4).unwrap_or_default()
+        ))
+        .into_response()),
+        Err(AppError::Invalid(e) | AppError::Refused(e)) => {
+            let q = PointsQuery {
+                org_id: branch.to_string(),
+                ..Default::default()
+            };
+            table_page(&app, &session, &q, "", e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub struct MemberQuery {
+    #[serde(default)]
+    year: String,
+    #[serde(default)]
+    saved: String,
+}
+
+async fn member_page_with(
+    app: &App,
+    session: &Session,
+    member_id: i64,
+    year: Option<i32>,
+    flash: &str,
+    error: String,
+) -> PageResult {
+    let today = app::members::today();
+    let v = app
+        .member_points(&session.actor, member_id, year.unwrap_or(today.year()))
+        .await?;
+    let status = form_status(&error);
+    let page = MemberPointsPage {
+        layout: Layout::new(
+            session,
+            "党员积分",
+            if session.actor.role == Role::Member {
+                "me"
+            } else {
+                "points"
+            },
+        )
+        .with_flash(flash),
+        may_edit: session.actor.role.may_edit() && session.actor.member_id != Some(member_id),
+        v,
+        error,
+        today: today.to_string(),
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+pub async fn member(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Query(q): Query<MemberQuery>,
+) -> PageResult {
+    let year = number(&q.year, "年份")?;
+    let flash = if q.saved.is_empty() { "" } else { "已登记" };
+    member_page_with(&app, &session, id, year, flash, String::new()).await
+}
+
+#[derive(Deserialize)]
+pub struct EntryForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    member_id: String,
+    #[serde(default)]
+    item_code: String,
+    #[serde(default)]
+    points: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    approver: String,
+    #[serde(default)]
+    on_date: String,
+}
+
+pub async fn add_entry(
+    State(app): State<App>,
+    session: Session,
+    Form(form): Form<EntryForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let member_id: i64 = number(&form.member_id, "党员")?.ok_or(AppError::NotFound)?;
+    let input = ManualEntryInput {
+        member_id,
+        item_code: form.item_code,
+        points: form.points,
+        reason: form.reason,
+        approver: form.approver,
+        on_date: form.on_date,
+    };
+    match app.add_points_entry(&session.actor, &input).await {
+        Ok(_) => Ok(Redirect::to(&format!("/points/members/{member_id}?saved=1")).into_response()),
+        Err(AppError::Invalid(e) | AppError::Refused(e) | AppError::Conflict(e)) => {
+            member_page_with(&app, &session, member_id, None, "", e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReverseForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    member_id: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn reverse_entry(
+    State(app): State<App>,
+    session: Session,
+    Path(id): Path<i64>,
+    Form(form): Form<ReverseForm>,
+) -> PageResult {
+    session.check_csrf(&form.csrf)?;
+    let member_id: i64 = number(&form.member_id, "党员")?.ok_or(AppError::NotFound)?;
+    match app
+        .reverse_points_entry(&session.actor, id, &form.reason)
+        .await
+    {
+        Ok(_) => Ok(Redirect::to(&format!("/points/members/{member_id}?saved=1")).into_response()),
+        Err(AppError::Invalid(e) | AppError::Refused(e) | AppError::Conflict(e)) => {
+            member_page_with(&app, &session, member_id, None, "", e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,228 @@
+//! 党员积分 through the router: the branch's table and its export, an award entered on the form
+//! and refused without a reason, a correction, the member's own card and ledger, the API's
+//! three routes, and what a member and another street are refused. Scope for every route is
+//! also walked in `tests/matrix.rs`.
+
+mod support;
+
+use axum::http::StatusCode;
+use chrono::Datelike;
+use serde_json::json;
+use support::*;
+
+fn between<'a>(page: &'a str, start: &str, end: &str) -> &'a str {
+    let from = page.find(start).map_or(0, |i| i + start.len());
+    let to = page[from..].find(end).map_or(page.len(), |i| from + i);
+    &page[from..to]
+}
+
+#[tokio::test]
+async fn points_pages_enter_correct_and_show_points_within_scope() {
+    let f = fixture().await;
+    let secretary = f.app.actor_by_username("branch_secretary").await.unwrap();
+    let member = f.app.actor_by_username("member").await.unwrap();
+    let me = member.member_id.unwrap();
+    let branch = secretary.org_id;
+    let year = app::members::today().year();
+
+    // The officer's table: every member of the branch, with the period in words.
+    let (status, page) = f.page("branch_secretary", "/points").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"points-table\"") && page.contains(&format!("{year}年")));
+    assert!(page.contains("最终等次由支部党员大会决定"));
+    let (status, _) = f.page("branch_secretary", "/points?period=2026-13").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, xlsx) = f
+        .page(
+            "branch_secretary",
+            &format!("/points/export?org_id={branch}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(xlsx.starts_with("PK"));
+
+    // An award without a reason is refused on the form, in Chinese, and nothing is written.
+    let me_text = me.to_string();
+    let (status, page) = f
+        .form(
+            "branch_secretary",
+            "/points/entries",
+            &[
+                ("member_id", &me_text),
+                ("item_code", "manual_award"),
+                ("points", "2"),
+                ("reason", ""),
+                ("approver", "王书记"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("请填写加减分事由"),
+        "{}",
+        between(&page, "class=\"error\"", "</div>")
+    );
+    let (status, _) = f
+        .form(
+            "branch_secretary",
+            "/points/entries",
+            &[
+                ("member_id", &me_text),
+                ("item_code", "manual_award"),
+                ("points", "2"),
+                ("reason", "帮扶困难群众"),
+                ("approver", "王书记"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    // The member sees it on their own card and ledger, and cannot enter points.
+    let (status, page) = f.page("member", "/me").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"my-points\"") && page.contains("今年积分"));
+    let (status, ledger) = f.page("member", &format!("/points/members/{me}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ledger.contains("帮扶困难群众") && ledger.contains("+2"));
+    assert!(
+        !ledger.contains("id=\"points-entry-form\""),
+        "a member sees no entry form"
+    );
+    let (status, _) = f.page("member", "/points").await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "a member is sent to their own ledger"
+    );
+    let (status, _) = f
+        .form(
+            "member",
+            "/points/entries",
+            &[
+                ("member_id", &me_text),
+                ("item_code", "manual_award"),
+                ("points", "1"),
+                ("reason", "自评"),
+                ("approver", "我"),
+            ],
+        )
+        .await;
+    assert!(refused(status));
+
+    // The correction: the original stays, marked, beside its reversal.
+    let entry = f
+        .api(
+            "branch_secretary",
+            "GET",
+            &format!("/api/v1/members/{me}/points?year={year}"),
+            None,
+        )
+        .await
+        .1["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["reason"] == "帮扶困难群众")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let (status, _) = f
+        .form(
+            "branch_secretary",
+            &format!("/points/entries/{entry}/reverse"),
+            &[("member_id", &me_text), ("reason", "登记重复")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, ledger) = f
+        .page("branch_secretary", &format!("/points/members/{me}"))
+        .await;
+    assert!(ledger.contains("已冲正") && ledger.contains("冲正：登记重复"));
+    let (status, page) = f
+        .form(
+            "branch_secretary",
+            &format!("/points/entries/{entry}/reverse"),
+            &[("member_id", &me_text), ("reason", "再来一次")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("已经冲正过"));
+
+    // The API: a member's year with its entries, the branch table, and a manual entry.
+    let (status, body) = f
+        .api(
+            "member",
+            "GET",
+            &format!("/api/v1/members/{me}/points?year={year}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        body["total"].is_number() && body["grade"].is_string(),
+        "{body}"
+    );
+    let reversal = body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["reverses"] == entry)
+        .unwrap();
+    assert_eq!(reversal["points"], -2.0);
+    assert!(reversal["at"].is_string() && reversal["source"] == "手工登记");
+    let (status, table) = f
+        .api(
+            "branch_secretary",
+            "GET",
+            &format!("/api/v1/orgs/{branch}/points?period={year}-Q4"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        table["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["member_id"] == me)
+    );
+    let (status, created) = f
+        .api(
+            "branch_secretary",
+            "POST",
+            "/api/v1/points/entries",
+            Some(json!({"member_id": me, "item_code": "manual_deduction", "points": "-0.5", "reason": "迟到", "approver": "王书记"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let (status, body) = f
+        .api("branch_secretary", "POST", "/api/v1/points/entries", Some(json!({"member_id": me, "item_code": "manual_deduction", "points": "-0.5", "reason": "迟到", "approver": ""})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"], "请填写审核人", "{body}");
+
+    // Another street: its member and branch are as if they did not exist.
+    let foreign = f.foreign_member;
+    let (status, _) = f
+        .api(
+            "street_admin",
+            "GET",
+            &format!("/api/v1/members/{foreign}/points"),
+            None,
+        )
+        .await;
+    assert!(refused(status));
+    let (status, _) = f
+        .page("street_admin", &format!("/points/members/{foreign}"))
+        .await;
+    assert!(refused(status));
+    let (status, _) = f
+        .api(
+            "street_admin",
+            "GET",
+            &format!("/api/v1/orgs/{}/points", f.foreign_branch),
+            None,
+        )
+        .await;
+    assert!(refused(status));
+}
