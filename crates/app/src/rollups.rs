@@ -308,6 +308,59 @@ impl App {
         }
     }
 
+    /// The 正式党员 figures (`m.formal`) of some branches for every month the figures keep, as
+    /// they stand now: what the 支委会 requirement of their ledgers turns on (DOMAIN.md §4).
+    pub(crate) async fn formal_figures(
+        &self,
+        root: i64,
+        branches: &[i64],
+    ) -> Result<HashMap<(i64, String), i64>> {
+        let periods: Vec<String> = self
+            .rollup_context_now()
+            .months()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let mut figures = HashMap::new();
+        // Within SQLite's bound on a statement's parameters, with the periods beside them.
+        for chunk in branches.chunks(900 - periods.len()) {
+            for row in self
+                .db
+                .rollup_read_metrics(root, chunk, &periods, &["m.formal"])
+                .await?
+            {
+                figures.insert((row.org_id, row.period), row.value);
+            }
+        }
+        Ok(figures)
+    }
+
+    /// Of the branches an import added members to, those whose ledgers it can have changed:
+    /// adding members changes a branch's requirements only where its 正式党员 count crossed
+    /// the 支委会 threshold in some month (DOMAIN.md §4). The months ahead in this year count as
+    /// this month does, since members are never added with dates to come.
+    pub(crate) fn crossed_committee_threshold(
+        branches: &[i64],
+        before: &HashMap<(i64, String), i64>,
+        after: &HashMap<(i64, String), i64>,
+    ) -> Vec<i64> {
+        let threshold = i64::from(domain::orglife::COMMITTEE_MIN_FORMAL_MEMBERS);
+        let side = |figures: &HashMap<(i64, String), i64>, key: &(i64, String)| {
+            figures.get(key).copied().unwrap_or(0) >= threshold
+        };
+        let changed: std::collections::HashSet<i64> = before
+            .keys()
+            .chain(after.keys())
+            .filter(|key| side(before, key) != side(after, key))
+            .map(|(org, _)| *org)
+            .collect();
+        branches
+            .iter()
+            .copied()
+            .filter(|b| changed.contains(b))
+            .collect()
+    }
+
     /// After a write that changed what some branches owe or held (a meeting, an exemption, a
     /// member counted towards the 支委会 threshold, a 党小组 set up or dissolved), refreshes their
     /// ledger lights; `None` for a change that may touch every branch (a rule set). The write
@@ -351,5 +404,38 @@ impl App {
                 .await?;
         }
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_branches_whose_formal_count_crossed_the_committee_threshold_are_refreshed() {
+        let figures = |rows: &[(i64, &str, i64)]| -> HashMap<(i64, String), i64> {
+            rows.iter()
+                .map(|(o, p, v)| ((*o, p.to_string()), *v))
+                .collect()
+        };
+        let before = figures(&[
+            (1, "2026-10", 6),
+            (1, "2026-11", 6),
+            (2, "2026-11", 7),
+            (3, "2026-11", 2),
+        ]);
+        let after = figures(&[
+            (1, "2026-10", 6),
+            (1, "2026-11", 7),
+            (2, "2026-11", 30),
+            (3, "2026-11", 4),
+            (4, "2026-11", 9),
+        ]);
+        // 1 crossed in November; 2 was already over; 3 stayed under; 4 had no figures before.
+        assert_eq!(
+            App::crossed_committee_threshold(&[1, 2, 3, 4, 5], &before, &after),
+            vec![1, 4]
+        );
+        assert!(App::crossed_committee_threshold(&[1, 2], &before, &before).is_empty());
     }
 }

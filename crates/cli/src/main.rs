@@ -554,10 +554,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             match app.import_members(&actor, &name, &bytes).await {
                 Ok(report) => {
                     eprintln!(
-                        "导入成功：{} 名党员，用时 {:.1} 秒，其中更新统计汇总 {:.1} 秒。",
+                        "导入成功：{} 名党员，用时 {:.1} 秒，其中更新统计汇总 {:.1} 秒（组织生活台账 {:.1} 秒）。",
                         report.imported,
                         report.took.as_secs_f64(),
-                        report.figures_took.as_secs_f64()
+                        report.figures_took.as_secs_f64(),
+                        report.ledgers_took.as_secs_f64()
                     );
                     Ok(())
                 }

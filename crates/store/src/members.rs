@@ -511,6 +511,7 @@ impl Db {
         let rows_per_statement =
             (self.max_params_per_statement() / (FIELD_COLUMNS.len() + 3)).max(1);
         let figures_time: std::time::Duration;
+        let mut summing = self.sum_figures_aside(rows).await?;
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
             for branch in &branches {
@@ -597,11 +598,20 @@ impl Db {
                     .fetch_one(&mut *tx)
                     .await?;
                 let ctx = crate::rollup_context!(tx, root);
-                let added: Vec<domain::rollups::Contribution> = rows
-                    .iter()
-                    .flat_map(|f| domain::rollups::member_contributions(&new_member_facts(f), &ctx))
-                    .collect();
-                crate::apply_rollups!(tx, root, &added);
+                let leaves = match summing.take() {
+                    Some((summed_under, summed)) if summed_under == ctx => summed
+                        .await
+                        .map_err(|e| StoreError::Invalid(format!("统计汇总失败：{e}")))?,
+                    // The sweep took the figures into a new month meanwhile: summed again under it.
+                    _ => {
+                        let added: Vec<domain::rollups::Contribution> = rows
+                            .iter()
+                            .flat_map(|f| domain::rollups::member_contributions(&new_member_facts(f), &ctx))
+                            .collect();
+                        crate::rollups::by_leaf(&added)
+                    }
+                };
+                crate::apply_rollup_leaves!(tx, root, leaves);
             }
             figures_time = figures_started.elapsed();
             if let Some((org_id, summary)) = import_summary {
@@ -610,6 +620,43 @@ impl Db {
             tx.commit().await?;
         });
         Ok(MemberImport { ids, figures_time })
+    }
+
+    /// For a large insert, starts summing the new members' figures on a blocking thread, under
+    /// the figures' context as it stands now, so that the arithmetic (seconds for 100,000
+    /// members) runs while the rows are written instead of after. The write checks the context
+    /// again inside its transaction and sums afresh if the sweep moved it meanwhile.
+    async fn sum_figures_aside(&self, rows: &[MemberFields]) -> Result<Option<FiguresAside>> {
+        let Some(first) = rows.first().filter(|_| rows.len() >= SUM_ASIDE_FROM) else {
+            return Ok(None);
+        };
+        let root: Option<(i64,)> = on_db!(self, pool => {
+            sqlx::query_as("SELECT root_org_id FROM orgs WHERE id = $1")
+                .bind(first.branch_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        let Some((root,)) = root else {
+            return Ok(None);
+        };
+        let ctx = self
+            .rollup_meta(root)
+            .await?
+            .map(|m| m.context())
+            .unwrap_or_else(|| domain::rollups::RollupContext {
+                today: crate::today(),
+                fixing: Default::default(),
+            });
+        let facts: Vec<domain::rollups::MemberFacts> = rows.iter().map(new_member_facts).collect();
+        let summed_under = ctx.clone();
+        let summing = tokio::task::spawn_blocking(move || {
+            let added: Vec<domain::rollups::Contribution> = facts
+                .iter()
+                .flat_map(|f| domain::rollups::member_contributions(f, &ctx))
+                .collect();
+            crate::rollups::by_leaf(&added)
+        });
+        Ok(Some((summed_under, summing)))
     }
 
     /// Changes a member in the scope; a move to another branch must also stay in the scope, and
@@ -846,6 +893,15 @@ impl Db {
         Ok(counts.into_iter().collect())
     }
 }
+
+/// From how many rows an insert sums its figures on another thread while it writes.
+const SUM_ASIDE_FROM: usize = 1_000;
+
+/// The context figures are being summed under, and the summing.
+type FiguresAside = (
+    domain::rollups::RollupContext,
+    tokio::task::JoinHandle<Vec<(i64, crate::rollups::OrgFigures)>>,
+);
 
 /// What an import wrote, and how long keeping the roll-up figures took inside its
 /// transaction, so that an operator can see what the figures cost (issue 11's bound).

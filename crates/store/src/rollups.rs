@@ -80,6 +80,16 @@ macro_rules! rollup_context {
 macro_rules! apply_rollups {
     ($tx:expr, $root:expr, $contributions:expr) => {{
         let leaves = $crate::rollups::by_leaf($contributions);
+        $crate::apply_rollup_leaves!($tx, $root, leaves)
+    }};
+}
+
+/// [`apply_rollups!`] from contributions already summed per org by [`by_leaf`]: an import
+/// sums them on another thread while its rows are written.
+#[macro_export]
+macro_rules! apply_rollup_leaves {
+    ($tx:expr, $root:expr, $leaves:expr) => {{
+        let leaves: Vec<(i64, $crate::rollups::OrgFigures)> = $leaves;
         if leaves.len() > $crate::rollups::SUM_HERE_FROM_LEAVES {
             let mut ancestors: std::collections::HashMap<i64, Vec<i64>> =
                 std::collections::HashMap::new();
