@@ -8,13 +8,13 @@ import { TIMEOUT, launch, login, shot } from './helpers.mjs';
 
 test('a secretary awards and corrects points and the member sees them', { timeout: 180_000 }, async () => {
   const reason = `带头清理楼道 ${Date.now() % 100000}`;
-  let memberName;
+  let ledgerPath;
   {
     const { browser, page } = await launch({ mobile: true });
     try {
       await login(page, 'member');
       await page.waitForSelector('#my-points', { timeout: TIMEOUT });
-      memberName = (await page.locator('h1').innerText()).replace('同志', '').trim();
+      ledgerPath = await page.getAttribute('#my-points', 'href');
     } finally {
       await browser.close();
     }
@@ -28,7 +28,7 @@ test('a secretary awards and corrects points and the member sees them', { timeou
       await page.waitForSelector('#points-table tbody tr', { timeout: TIMEOUT });
       assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no sideways scrolling on the table');
       await shot(page, 'points-branch-mobile');
-      await page.click(`#points-table a:text-is("${memberName}")`);
+      await page.click(`#points-table a[href^="${ledgerPath}?"]`);
       await page.waitForSelector('#points-entry-form', { timeout: TIMEOUT });
       // Without a reason the form is refused and says why.
       await page.selectOption('#points-entry-form select[name=item_code]', 'manual_award');
@@ -53,7 +53,8 @@ test('a secretary awards and corrects points and the member sees them', { timeou
       const marked = page.locator('#points-ledger tbody tr', { hasText: reason }).first();
       assert.match(await marked.innerText(), /已冲正/);
       assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1), 'no sideways scrolling on the ledger');
-      await shot(page, 'points-ledger-mobile');
+      await marked.scrollIntoViewIfNeeded();
+      await shot(page, 'points-ledger-mobile', { fullPage: false });
     } finally {
       await browser.close();
     }
@@ -67,7 +68,8 @@ test('a secretary awards and corrects points and the member sees them', { timeou
       const text = await page.locator('#points-ledger').innerText();
       assert.ok(text.includes(reason) && text.includes('冲正：登记错误'), 'the member sees the award and its correction');
       assert.equal(await page.locator('#points-entry-form').count(), 0, 'a member cannot enter points');
-      await shot(page, 'points-member-mobile');
+      await page.locator('#points-ledger tbody tr', { hasText: reason }).first().scrollIntoViewIfNeeded();
+      await shot(page, 'points-member-mobile', { fullPage: false });
     } finally {
       await browser.close();
     }

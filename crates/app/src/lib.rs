@@ -7,6 +7,7 @@ use store::{Author, Db, Scope, StoreError};
 
 pub mod admission;
 pub mod admission_plans;
+pub mod appraisal;
 pub mod audit;
 pub mod auth;
 pub mod birthdays;

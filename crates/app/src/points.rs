@@ -58,6 +58,10 @@ pub struct MemberPoints {
     pub excluded: bool,
     pub scoring: Option<Scoring>,
     pub grade: Option<Grade>,
+    /// The grade the 支部党员大会 decided, once it has.
+    pub decided: Option<Grade>,
+    /// How the appraisal score was reached, once the campaign has closed.
+    pub appraisal_working: Vec<String>,
     /// Rank in the branch, and how many members the branch scores.
     pub rank: Option<(u32, u32)>,
     pub lines: Vec<LedgerLine>,
@@ -209,6 +213,16 @@ impl App {
                 today().year()
             )));
         }
+        if self
+            .db
+            .points_year_reviewed_under(org_id, from_year)
+            .await?
+        {
+            return Err(AppError::Refused(format!(
+                "{from_year}年的党员评定已经作出，这一年的积分不能再按新方案重算；新方案可从{}年起施行",
+                from_year + 1
+            )));
+        }
         let body = serde_json::to_string(scheme).map_err(|e| AppError::Invalid(e.to_string()))?;
         let whom = category.map_or("全体党员".to_string(), |c| c.label().to_string());
         self.db
@@ -273,14 +287,26 @@ impl App {
             rules::is_excluded(scheme, c, age_on(member.birth_date, year_end.min(today())))
         });
         let rule_entries: Vec<Entry> = entries.iter().map(as_rule_entry).collect();
+        let appraisal = self
+            .appraisal_scores(member.branch_id, year)
+            .await?
+            .remove(&member_id);
         let scoring = if excluded {
             None
         } else {
+            let score = appraisal.as_ref().map(|a| a.score);
             Some(
-                rules::score(scheme, &rule_entries, None, None)
+                rules::score(scheme, &rule_entries, score, None)
                     .map_err(|e| AppError::Invalid(e.to_string()))?,
             )
         };
+        let decided = self
+            .db
+            .points_reviews(Scope::Subtree(member.branch_id), member.branch_id, year)
+            .await?
+            .into_iter()
+            .find(|r| r.member_id == member_id)
+            .and_then(|r| Grade::from_code(&r.decided));
         // The rank is the branch's: read with the branch's own scope, shown as a number only.
         let table = self
             .branch_table(member.branch_id, year, &format!("{year}"))
@@ -293,6 +319,8 @@ impl App {
             scheme_name: scheme.name.clone(),
             excluded,
             grade: mine.map(|p| p.grade),
+            decided,
+            appraisal_working: appraisal.map(|a| a.working).unwrap_or_default(),
             rank: mine.map(|p| (p.rank, u32::try_from(table.len()).unwrap_or(u32::MAX))),
             scoring,
             lines: Self::ledger_lines(scheme, &entries),
@@ -305,7 +333,9 @@ impl App {
         Ok(self.branch_scores(branch_id, year, period).await?.0)
     }
 
-    async fn branch_scores(
+    /// Proposals and table rows for a branch's period. A year's totals include the appraisal
+    /// score once the branch's campaign has closed; a month or quarter has no appraisal part.
+    pub(crate) async fn branch_scores(
         &self,
         branch_id: i64,
         year: i32,
@@ -322,6 +352,11 @@ impl App {
             .points_entries_of_branch(scope, branch_id, parsed.start(), parsed.end())
             .await?;
         let general = self.scheme_in_force(branch_id, None, year).await?;
+        let appraised = if parsed.frequency == domain::orglife::Frequency::Yearly {
+            self.appraisal_scores(branch_id, year).await?
+        } else {
+            Default::default()
+        };
         let mut scored = Vec::new();
         let mut rows = Vec::new();
         let day = parsed.end().min(today());
@@ -343,7 +378,8 @@ impl App {
             let total = if excluded {
                 None
             } else {
-                let s = rules::score(&in_force.scheme, &mine, None, None)
+                let appraisal = appraised.get(&m.id).map(|a| a.score);
+                let s = rules::score(&in_force.scheme, &mine, appraisal, None)
                     .map_err(|e| AppError::Invalid(e.to_string()))?;
                 scored.push((m.id, s.total));
                 Some(s.total)

@@ -40,6 +40,17 @@ async fn points_are_entered_corrected_and_earned_by_attending_within_scope() {
         let other = roster.iter().find(|m| m.id != me).unwrap().id;
         let year = today().year();
         let before = app.member_points(&secretary, other, year).await.unwrap();
+        // The demo's own facts scored as they would have: its members' dues payments.
+        let demo_dues = before
+            .lines
+            .iter()
+            .filter(|l| l.source == "党费交纳")
+            .count();
+        assert!(demo_dues > 0, "{:?}", before.lines);
+        assert!(
+            before.lines.iter().any(|l| l.source == "手工登记"),
+            "the demo's own awards"
+        );
 
         // Refusals, each with its own message, and nothing written.
         let refused = |r: Result<i64, AppError>| match r {

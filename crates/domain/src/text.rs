@@ -96,6 +96,7 @@ pub const APPROVED_BY: TextLimit = TextLimit::new("批准人", 60);
 pub const WAIVER_REASON: TextLimit = TextLimit::new("减免原因", 500);
 pub const APPROVAL_REF: TextLimit = TextLimit::new("批准文号", 100);
 pub const POINTS_REASON: TextLimit = TextLimit::new("加减分事由", 200);
+pub const SELF_REVIEW: TextLimit = TextLimit::new("个人自评", 1_000);
 
 /// Any short coded value (a category, a status, a date, a count) echoed in a message: longer
 /// input is certainly wrong, and quoting it whole would make the message as long as the input.

@@ -17,6 +17,7 @@ use sqlx::{PgPool, SqlitePool};
 
 pub mod admission_plans;
 pub mod applicants;
+pub mod appraisal;
 pub mod audit;
 pub mod calls;
 pub mod commits;

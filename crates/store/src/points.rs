@@ -384,3 +384,79 @@ impl Db {
         Ok(rows)
     }
 }
+
+/// What a generated district's facts score, for [`Db::points_seed_from_facts`].
+#[derive(Debug, Clone, Copy)]
+pub struct SeedPoints {
+    pub meeting_attended: i64,
+    pub dues_on_time: i64,
+    pub dues_late: i64,
+}
+
+impl Db {
+    /// Gives every attendance and dues payment already on record the entry it would have got
+    /// when it was recorded, in one statement per source: for a generated demo, whose facts
+    /// are written in bulk rather than through the use cases. History entered from before the
+    /// system (历史补录) scores nothing, as in the use case. Returns the entries written.
+    pub async fn points_seed_from_facts(&self, points: SeedPoints, author: &str) -> Result<u64> {
+        let (year_of_meeting, year_of_payment, day_text, month_of_payment) = match self {
+            Db::Sqlite(_) => (
+                "CAST(substr(mt.held_on, 1, 4) AS INTEGER)",
+                "CAST(substr(p.paid_on, 1, 4) AS INTEGER)",
+                "mt.held_on",
+                "substr(p.paid_on, 1, 7)",
+            ),
+            Db::Postgres(_) => (
+                "EXTRACT(YEAR FROM mt.held_on)::bigint",
+                "EXTRACT(YEAR FROM p.paid_on)::bigint",
+                "to_char(mt.held_on, 'YYYY-MM-DD')",
+                "to_char(p.paid_on, 'YYYY-MM')",
+            ),
+        };
+        let institution_label = {
+            let arms: Vec<String> = domain::orglife::Institution::ALL
+                .iter()
+                .map(|i| format!("WHEN '{}' THEN '{}'", i.code(), i.label()))
+                .collect();
+            format!("CASE mt.institution {} ELSE '组织生活' END", arms.join(" "))
+        };
+        let meetings = format!(
+            "INSERT INTO points_entries (root_org_id, member_id, branch_id, year, on_date, item_code, points, source, \
+             source_key, source_id, reason, approver, reverses, recorded_by, recorded_at) \
+             SELECT m.root_org_id, a.member_id, mt.org_id, {year_of_meeting}, mt.held_on, 'meeting_attended', CAST($1 AS BIGINT), 'meeting', \
+             'meeting:' || mt.id || ':0', mt.id, '出席' || {institution_label} || '（' || {day_text} || '）', NULL, NULL, $2, $3 \
+             FROM meeting_attendance a JOIN meetings mt ON mt.id = a.meeting_id JOIN members m ON m.id = a.member_id \
+             WHERE a.present"
+        );
+        let dues = format!(
+            "INSERT INTO points_entries (root_org_id, member_id, branch_id, year, on_date, item_code, points, source, \
+             source_key, source_id, reason, approver, reverses, recorded_by, recorded_at) \
+             SELECT p.root_org_id, p.member_id, p.branch_id, {year_of_payment}, p.paid_on, \
+             CASE WHEN {month_of_payment} <= p.month THEN 'dues_on_time' ELSE 'dues_late' END, \
+             CASE WHEN {month_of_payment} <= p.month THEN CAST($1 AS BIGINT) ELSE CAST($2 AS BIGINT) END, 'dues', 'dues:' || p.month, NULL, \
+             CASE WHEN {month_of_payment} <= p.month THEN '按时交纳 ' || p.month || ' 党费' ELSE p.month || ' 党费补交' END, \
+             NULL, NULL, $3, $4 FROM dues_payments p WHERE p.method <> 'history'"
+        );
+        let written = on_db!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let a = sqlx::query(sqlx::AssertSqlSafe(meetings.as_str()))
+                .bind(points.meeting_attended)
+                .bind(author)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let b = sqlx::query(sqlx::AssertSqlSafe(dues.as_str()))
+                .bind(points.dues_on_time)
+                .bind(points.dues_late)
+                .bind(author)
+                .bind(now())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            tx.commit().await?;
+            a + b
+        });
+        Ok(written)
+    }
+}

@@ -4347,3 +4347,258 @@ async fn points_schemes_are_versioned_by_year_and_read_nearest_org_first() {
         ));
     }
 }
+
+#[tokio::test]
+async fn appraisal_ballots_are_sealed_until_close_and_cast_once() {
+    use store::appraisal::{BallotLine, ReviewLine};
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let (a, b) = (Scope::Subtree(t.street_a), Scope::Subtree(t.street_b));
+        let m1 = db
+            .member_create(
+                a,
+                &member(t.branch_a, "钱一", "qianyi", "qy", "110105194912310021"),
+                &author(),
+            )
+            .await
+            .unwrap();
+        let m2 = db
+            .member_create(
+                a,
+                &member(t.branch_a, "孙二", "suner", "se", "110105194912310048"),
+                &author(),
+            )
+            .await
+            .unwrap();
+        let id = db
+            .appraisal_open(a, t.branch_a, 2026, "{}", "{}", &author())
+            .await
+            .unwrap();
+        assert!(matches!(
+            db.appraisal_open(a, t.branch_a, 2026, "{}", "{}", &author())
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            db.appraisal_open(b, t.branch_a, 2025, "{}", "{}", &author())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        let line = |m: i64, g: &str| BallotLine {
+            subject_member_id: m,
+            grade: g.into(),
+            comment: None,
+        };
+        db.appraisal_cast(
+            id,
+            "self",
+            &format!("member:{}", m1.id),
+            &[line(m1.id, "excellent")],
+        )
+        .await
+        .unwrap();
+        db.appraisal_cast(
+            id,
+            "peers",
+            &format!("member:{}", m1.id),
+            &[line(m2.id, "qualified")],
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            db.appraisal_cast(
+                id,
+                "peers",
+                &format!("member:{}", m1.id),
+                &[line(m2.id, "excellent")]
+            )
+            .await,
+            Err(StoreError::Conflict(_))
+        ));
+        db.appraisal_masses_record(id, m2.id, [3, 5, 1, 0], &author())
+            .await
+            .unwrap();
+        db.appraisal_masses_record(id, m2.id, [4, 5, 1, 0], &author())
+            .await
+            .unwrap();
+        assert!(
+            db.appraisal_has_voted(id, "peers", &format!("member:{}", m1.id))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.appraisal_has_voted(id, "peers", &format!("member:{}", m2.id))
+                .await
+                .unwrap()
+        );
+        // While open only the turnout can be read, by anyone.
+        let turnout = db.appraisal_turnout(id).await.unwrap();
+        assert_eq!(
+            (
+                turnout.self_reviews,
+                turnout.peer_raters,
+                turnout.organisation,
+                turnout.masses_members
+            ),
+            (1, 1, false, 1)
+        );
+        assert!(matches!(
+            db.appraisal_tallies(id).await,
+            Err(StoreError::Conflict(_))
+        ));
+        db.appraisal_set_state(a, id, "open", "closed", &author())
+            .await
+            .unwrap();
+        assert!(matches!(
+            db.appraisal_set_state(a, id, "open", "closed", &author())
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(matches!(
+            db.appraisal_cast(
+                id,
+                "peers",
+                &format!("member:{}", m2.id),
+                &[line(m1.id, "excellent")]
+            )
+            .await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert!(
+            db.appraisal_masses_record(id, m1.id, [1, 0, 0, 0], &author())
+                .await
+                .is_err()
+        );
+        let mut tallies: Vec<(i64, String, String, i64)> = db
+            .appraisal_tallies(id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|t| (t.subject_member_id, t.grp, t.grade, t.count))
+            .collect();
+        tallies.sort();
+        let mut expected = vec![
+            (m1.id, "self".to_string(), "excellent".to_string(), 1),
+            (m2.id, "peers".into(), "qualified".into(), 1),
+            (m2.id, "masses".into(), "excellent".into(), 4),
+            (m2.id, "masses".into(), "qualified".into(), 5),
+            (m2.id, "masses".into(), "basic".into(), 1),
+        ];
+        expected.sort();
+        assert_eq!(tallies, expected);
+        // A member reaches their own branch's campaign; another street does not.
+        assert_eq!(
+            db.appraisal_get(Scope::SelfOnly(m1.id), id)
+                .await
+                .unwrap()
+                .state,
+            "closed"
+        );
+        assert!(matches!(
+            db.appraisal_get(b, id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            db.appraisal_of(a, t.branch_a, 2026)
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            id
+        );
+
+        // The decision, and the 公示.
+        let lines = vec![
+            ReviewLine {
+                member_id: m1.id,
+                total: Some(9_000),
+                proposed: Some("excellent".into()),
+                decided: "excellent".into(),
+            },
+            ReviewLine {
+                member_id: m2.id,
+                total: Some(8_000),
+                proposed: Some("qualified".into()),
+                decided: "qualified".into(),
+            },
+        ];
+        let on = NaiveDate::from_ymd_opt(2026, 12, 20).unwrap();
+        assert!(
+            !db.points_year_reviewed_under(t.district, 2026)
+                .await
+                .unwrap()
+        );
+        db.points_review_record(
+            a,
+            t.branch_a,
+            2026,
+            &lines,
+            on,
+            "2026年12月支部党员大会",
+            &author(),
+        )
+        .await
+        .unwrap();
+        db.points_review_record(
+            a,
+            t.branch_a,
+            2026,
+            &lines,
+            on,
+            "2026年12月支部党员大会",
+            &author(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            db.points_reviews(a, t.branch_a, 2026).await.unwrap().len(),
+            2
+        );
+        assert!(
+            db.points_year_reviewed_under(t.district, 2026)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !db.points_year_reviewed_under(t.street_b, 2026)
+                .await
+                .unwrap()
+        );
+        assert!(matches!(
+            db.points_reviews(b, t.branch_a, 2026).await,
+            Err(StoreError::NotFound)
+        ));
+        let q3 = (
+            NaiveDate::from_ymd_opt(2026, 10, 8).unwrap(),
+            NaiveDate::from_ymd_opt(2026, 10, 14).unwrap(),
+        );
+        let p = db
+            .points_publish(a, t.branch_a, "2026-Q3", q3.0, q3.1, "[]", &author())
+            .await
+            .unwrap();
+        assert!(matches!(
+            db.points_publish(a, t.branch_a, "2026-Q3", q3.0, q3.1, "[]", &author())
+                .await,
+            Err(StoreError::Conflict(_))
+        ));
+        assert_eq!(
+            db.points_publication(Scope::SelfOnly(m2.id), p)
+                .await
+                .unwrap()
+                .period,
+            "2026-Q3"
+        );
+        assert!(matches!(
+            db.points_publication(b, p).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            db.points_publications(a, t.branch_a).await.unwrap().len(),
+            1
+        );
+        assert!(matches!(
+            db.points_publications(b, t.branch_a).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}

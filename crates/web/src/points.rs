@@ -27,6 +27,10 @@ struct PointsPage {
     branches: Vec<store::OrgNode>,
     /// Months of the year that have ended and may be confirmed, latest first.
     months: Vec<String>,
+    /// Quarters begun this year, latest first, for the 公示 form.
+    quarters: Vec<String>,
+    publications: Vec<store::appraisal::Publication>,
+    today: String,
     may_edit: bool,
     error: String,
 }
@@ -106,12 +110,32 @@ async fn table_page(
     let page = PointsPage {
         layout: Layout::new(session, "党员积分", "points").with_flash(flash),
         months: ended_months(today),
+        quarters: (1..=today.month().div_ceil(3))
+            .rev()
+            .map(|q| format!("{}-Q{q}", today.year()))
+            .collect(),
+        publications: app.points_publications(&session.actor, branch).await?,
+        today: today.to_string(),
         may_edit: session.actor.role.may_edit(),
         v,
         branches,
         error,
     };
     Ok((status, render(&page)?).into_response())
+}
+
+/// The branch's table again with a refusal shown (a 公示 the rules turned down).
+pub(crate) async fn table_page_with_error(
+    app: &App,
+    session: &Session,
+    branch: i64,
+    error: String,
+) -> PageResult {
+    let q = PointsQuery {
+        org_id: branch.to_string(),
+        ..Default::default()
+    };
+    table_page(app, session, &q, "", error).await
 }
 
 pub async fn points(

@@ -229,7 +229,17 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("GET", "/points/members/{id}")
         | ("GET", "/api/v1/members/{id}/points")
         | ("GET", "/api/v1/orgs/{id}/points")
-        | ("POST", "/api/v1/points/entries") => Scoped,
+        | ("POST", "/api/v1/points/entries")
+        | ("GET", "/points/appraisal")
+        | ("POST", "/points/appraisal")
+        | ("POST", "/points/appraisal/{id}/close")
+        | ("POST", "/points/appraisal/{id}/organisation")
+        | ("POST", "/points/appraisal/{id}/masses")
+        | ("POST", "/points/appraisal/{id}/self")
+        | ("POST", "/points/appraisal/{id}/peers")
+        | ("POST", "/points/reviews")
+        | ("POST", "/points/publications")
+        | ("GET", "/points/publications/{id}") => Scoped,
         ("POST", "/logout")
         | ("GET", "/orgs")
         | ("GET", "/territory")
@@ -673,6 +683,118 @@ async fn attempt(
             )
         }
         ("GET", "/points/members/{id}") => (format!("/points/members/{}", o.member), Payload::None),
+        ("GET", "/points/appraisal") => (
+            format!("/points/appraisal?org_id={}", o.branch),
+            Payload::None,
+        ),
+        ("POST", "/points/appraisal") => (
+            "/points/appraisal".into(),
+            form(&[
+                ("org_id", &branch),
+                ("year", &app::members::today().year().to_string()),
+            ]),
+        ),
+        ("POST", "/points/appraisal/{id}/close") => {
+            let (id, _) = fresh_campaign(f, w, o.branch).await;
+            (format!("/points/appraisal/{id}/close"), form(&[]))
+        }
+        ("POST", "/points/appraisal/{id}/organisation") => {
+            let (id, members) = fresh_campaign(f, w, o.branch).await;
+            let grades: Vec<(String, String)> = members
+                .iter()
+                .map(|m| (format!("grade_{m}"), "qualified".to_string()))
+                .collect();
+            (
+                format!("/points/appraisal/{id}/organisation"),
+                Payload::Form(grades),
+            )
+        }
+        ("POST", "/points/appraisal/{id}/masses") => {
+            let (id, _) = fresh_campaign(f, w, o.branch).await;
+            (
+                format!("/points/appraisal/{id}/masses"),
+                form(&[
+                    ("member_id", &o.member.to_string()),
+                    ("excellent", "3"),
+                    ("qualified", "2"),
+                ]),
+            )
+        }
+        ("POST", "/points/appraisal/{id}/self") => {
+            let (id, _) = fresh_campaign(f, w, o.branch).await;
+            (
+                format!("/points/appraisal/{id}/self"),
+                form(&[("grade", "qualified"), ("comment", "走查")]),
+            )
+        }
+        ("POST", "/points/appraisal/{id}/peers") => {
+            let (id, members) = fresh_campaign(f, w, o.branch).await;
+            let grades: Vec<(String, String)> = members
+                .iter()
+                .filter(|m| Some(**m) != acting.member_id)
+                .map(|m| (format!("grade_{m}"), "qualified".to_string()))
+                .collect();
+            (
+                format!("/points/appraisal/{id}/peers"),
+                Payload::Form(grades),
+            )
+        }
+        ("POST", "/points/reviews") => {
+            // A year without a campaign, so that every walk's decision stands on its own.
+            let year = (1900 + serial() % 100).to_string();
+            let members = f
+                .app
+                .db
+                .points_members_of_branch(Scope::Subtree(o.branch), o.branch, 1900)
+                .await
+                .unwrap();
+            let mut fields: Vec<(String, String)> = members
+                .iter()
+                .map(|m| (format!("grade_{}", m.id), "qualified".to_string()))
+                .collect();
+            fields.push(("org_id".into(), branch.clone()));
+            fields.push(("year".into(), year));
+            fields.push(("decided_on".into(), today.clone()));
+            fields.push(("meeting".into(), "走查支部党员大会".into()));
+            ("/points/reviews".into(), Payload::Form(fields))
+        }
+        ("POST", "/points/publications") => {
+            let today_date = app::members::today();
+            (
+                "/points/publications".into(),
+                form(&[
+                    ("org_id", &branch),
+                    (
+                        "quarter",
+                        &format!(
+                            "{}-Q{}",
+                            today_date.year(),
+                            (today_date.month() - 1) / 3 + 1
+                        ),
+                    ),
+                    ("from", &today),
+                    ("until", &today),
+                ]),
+            )
+        }
+        ("GET", "/points/publications/{id}") => {
+            let day = app::members::today();
+            let id = f
+                .app
+                .db
+                .points_publish(
+                    Scope::Subtree(o.branch),
+                    o.branch,
+                    &format!("{}-Q1", 1000 + serial()),
+                    day,
+                    day,
+                    "[]",
+                    &w.admin.author(),
+                )
+                .await
+                .unwrap();
+            (format!("/points/publications/{id}"), Payload::None)
+        }
         ("GET", "/api/v1/members/{id}/points") => (
             format!("/api/v1/members/{}/points?year=2026", o.member),
             Payload::None,
@@ -1192,8 +1314,30 @@ async fn attempt(
     Attempt { uri, payload }
 }
 
-/// A day from which a new restriction of `member` overlaps none before it: any still open is
-/// ended first (an accepted request of the walk may have left one).
+/// An open appraisal campaign in a branch, under a year of its own so that each walk request
+/// gets a fresh one, with the members it appraises. Opened as the district admin, whose
+/// set-up the foreign street's audit check leaves aside.
+async fn fresh_campaign(f: &Fixture, w: &World, branch: i64) -> (i64, Vec<i64>) {
+    let year = 1000 + serial() as i32;
+    let author = w.admin.author();
+    let id = f
+        .app
+        .db
+        .appraisal_open(Scope::Subtree(branch), branch, year, "{}", "{}", &author)
+        .await
+        .unwrap();
+    let members = f
+        .app
+        .db
+        .points_members_of_branch(Scope::Subtree(branch), branch, year)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    (id, members)
+}
+
 /// A manual entry on a member, made by the district admin, for a correction to reverse.
 async fn fresh_points_entry(f: &Fixture, w: &World, member: i64) -> i64 {
     let input = app::points::ManualEntryInput {
@@ -1207,6 +1351,8 @@ async fn fresh_points_entry(f: &Fixture, w: &World, member: i64) -> i64 {
     f.app.add_points_entry(&w.admin, &input).await.unwrap()
 }
 
+/// A day from which a new restriction of `member` overlaps none before it: any still open is
+/// ended first (an accepted request of the walk may have left one).
 async fn free_restriction_day(f: &Fixture, w: &World, member: i64) -> chrono::NaiveDate {
     let day = chrono::Duration::days(1);
     let mut latest = f.app.member(&w.admin, member).await.unwrap().admitted_on;
@@ -1487,8 +1633,12 @@ async fn every_state_changing_route_needs_the_csrf_token() {
             if !Route::changes_state(method) {
                 continue;
             }
-            // Signing in to a meeting is a member's own act; everything else the admin may do.
-            let role = if route.path.ends_with("/signin") {
+            // Signing in to a meeting and voting on one's branch are a member's own acts;
+            // everything else the admin may do.
+            let role = if route.path.ends_with("/signin")
+                || route.path.ends_with("/self")
+                || route.path.ends_with("/peers")
+            {
                 "member"
             } else {
                 "admin"

@@ -226,3 +226,140 @@ async fn points_pages_enter_correct_and_show_points_within_scope() {
         .await;
     assert!(refused(status));
 }
+
+#[tokio::test]
+async fn an_appraisal_runs_from_the_pages_and_stays_sealed_until_closed() {
+    let f = fixture().await;
+    let secretary = f.app.actor_by_username("branch_secretary").await.unwrap();
+    let member = f.app.actor_by_username("member").await.unwrap();
+    let branch = secretary.org_id.to_string();
+    let year = app::members::today().year().to_string();
+
+    let (status, page) = f.page("branch_secretary", "/points/appraisal").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"appraisal-open\""));
+    let (status, _) = f
+        .form(
+            "branch_secretary",
+            "/points/appraisal",
+            &[("org_id", &branch), ("year", &year)],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let campaign = f
+        .app
+        .db
+        .appraisal_of(
+            store::Scope::Subtree(secretary.org_id),
+            secretary.org_id,
+            year.parse().unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+
+    // The member is asked on their own page, and votes there.
+    let (_, home) = f.page("member", "/me").await;
+    assert!(home.contains("id=\"self-review-form\"") && home.contains("id=\"peer-form\""));
+    let (status, _) = f
+        .form(
+            "member",
+            &format!("/points/appraisal/{campaign}/self"),
+            &[("grade", "qualified"), ("comment", "按时参加组织生活")],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let others: Vec<i64> = f
+        .app
+        .my_appraisal(&member)
+        .await
+        .unwrap()
+        .unwrap()
+        .others
+        .iter()
+        .map(|m| m.id)
+        .collect();
+    let all_excellent: Vec<(String, String)> = others
+        .iter()
+        .map(|m| (format!("grade_{m}"), "excellent".to_string()))
+        .collect();
+    let (status, page) = f
+        .form_owned(
+            "member",
+            &format!("/points/appraisal/{campaign}/peers"),
+            all_excellent,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("优秀"), "the refusal says why");
+    let fair: Vec<(String, String)> = others
+        .iter()
+        .map(|m| (format!("grade_{m}"), "qualified".to_string()))
+        .collect();
+    let (status, _) = f
+        .form_owned(
+            "member",
+            &format!("/points/appraisal/{campaign}/peers"),
+            fair,
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, home) = f.page("member", "/me").await;
+    assert!(home.contains("已完成个人自评") && home.contains("已完成党员互评"));
+
+    // Sealed: the officer sees how many voted, not how.
+    let (_, page) = f.page("branch_secretary", "/points/appraisal").await;
+    assert!(page.contains("id=\"turnout\"") && !page.contains("id=\"appraisal-results\""));
+    let (status, _) = f
+        .form(
+            "branch_secretary",
+            &format!("/points/appraisal/{campaign}/close"),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = f.page("branch_secretary", "/points/appraisal").await;
+    assert!(page.contains("id=\"appraisal-results\"") && page.contains("id=\"decision-form\""));
+    let (status, page) = f
+        .form(
+            "member",
+            &format!("/points/appraisal/{campaign}/self"),
+            &[("grade", "excellent")],
+        )
+        .await;
+    assert!(
+        status == StatusCode::BAD_REQUEST || refused(status),
+        "{status}: no ballot after close"
+    );
+    let _ = page;
+
+    // The 公示: published from the table, read by the branch's members.
+    let today = app::members::today();
+    let quarter = format!("{}-Q{}", today.year(), (today.month() - 1) / 3 + 1);
+    let (status, _) = f
+        .form(
+            "branch_secretary",
+            "/points/publications",
+            &[
+                ("org_id", &branch),
+                ("quarter", &quarter),
+                ("from", &today.to_string()),
+                ("until", &today.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, home) = f.page("member", "/me").await;
+    let link = between(
+        &home,
+        "id=\"points-publication\">支部积分公示：<a href=\"",
+        "\"",
+    )
+    .to_string();
+    let (status, publication) = f.page("member", &link).await;
+    assert_eq!(status, StatusCode::OK, "{link}");
+    assert!(publication.contains("id=\"publication\"") && !publication.contains("身份证"));
+    let (status, _) = f.page("street_admin", &link).await;
+    assert_eq!(status, StatusCode::OK, "staff over the branch read it too");
+}

@@ -11,6 +11,7 @@ const LEGACY_FLAGS: bool = false;
 mod calls;
 mod dues;
 mod orglife;
+mod points;
 mod record;
 mod tree;
 
@@ -596,6 +597,9 @@ impl App {
                 "已开展失联党员排查，列出 {cases} 名疑似失联或口袋党员"
             ));
         }
+        let secretary = self.actor_by_username("branch_secretary").await?;
+        let points = self.demo_points(&secretary, member_branch, today).await?;
+        progress(format!("已生成党员积分记录 {points} 条"));
         self.db
             .audit_event(
                 committee_id(&nodes),

@@ -1,0 +1,65 @@
+//! The demo's points (积分): what its meetings and dues payments score, as if each had been
+//! recorded through the use cases, and a few awards and deductions by the logins' branch
+//! secretary, one of them corrected, so that a ledger shows every kind of line.
+
+use chrono::{Datelike, Duration, NaiveDate};
+
+use crate::points::{DEFAULT_PRESET, ManualEntryInput};
+use crate::{Actor, App, Result};
+
+impl App {
+    pub(super) async fn demo_points(
+        &self,
+        secretary: &Actor,
+        branch: i64,
+        today: NaiveDate,
+    ) -> Result<u64> {
+        let scheme = domain::points::presets()
+            .into_iter()
+            .find(|(code, _)| *code == DEFAULT_PRESET)
+            .map(|(_, s)| s)
+            .unwrap_or_else(domain::points::company);
+        let points = |code: &str| scheme.item(code).map_or(0, |i| i.signed_points().0);
+        let mut written = self
+            .db
+            .points_seed_from_facts(
+                store::points::SeedPoints {
+                    meeting_attended: points("meeting_attended"),
+                    dues_on_time: points("dues_on_time"),
+                    dues_late: points("dues_late"),
+                },
+                "系统（演示数据）",
+            )
+            .await?;
+        let roster = self.meeting_roster(secretary, branch).await?;
+        // Dated this year but never in the future, even on 1 January.
+        let day = |days_ago: i64| {
+            (today - Duration::days(days_ago)).max(today.with_ordinal(1).unwrap_or(today))
+        };
+        let manual: [(&str, &str, &str, i64); 4] = [
+            ("manual_award", "2", "带头参加社区防汛值守", 40),
+            ("manual_award", "1", "结对帮扶困难群众", 25),
+            ("manual_deduction", "-1", "未按要求完成学习任务", 15),
+            ("manual_award", "1", "参加社区垃圾分类宣传", 5),
+        ];
+        for (k, member) in roster.iter().take(8).enumerate() {
+            let (item, value, reason, days_ago) = manual[k % manual.len()];
+            let input = ManualEntryInput {
+                member_id: member.id,
+                item_code: item.into(),
+                points: value.into(),
+                reason: reason.into(),
+                approver: "支部委员会".into(),
+                on_date: day(days_ago + k as i64).to_string(),
+            };
+            let id = self.add_points_entry(secretary, &input).await?;
+            written += 1;
+            if k == 3 {
+                self.reverse_points_entry(secretary, id, "事项登记错人，已改记")
+                    .await?;
+                written += 1;
+            }
+        }
+        Ok(written)
+    }
+}
