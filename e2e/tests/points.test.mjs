@@ -39,7 +39,7 @@ test('a secretary awards and corrects points and the member sees them', { timeou
       await page.waitForSelector('.error', { timeout: TIMEOUT });
       assert.match(await page.locator('.error').innerText(), /请填写加减分事由/);
       await page.selectOption('#points-entry-form select[name=item_code]', 'manual_award');
-      await page.fill('#points-entry-form input[name=points]', '2');
+      await page.fill('#points-entry-form input[name=points]', '1');
       await page.fill('#points-entry-form input[name=reason]', reason);
       await page.fill('#points-entry-form input[name=approver]', '王书记');
       await page.click('#points-entry-form button[type=submit]');

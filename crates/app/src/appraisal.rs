@@ -101,6 +101,25 @@ pub struct PublicationView {
     pub standings: Vec<Standing>,
 }
 
+/// One subordinate org's decided grades for a year.
+#[derive(Debug, Clone, Serialize)]
+pub struct GradeRow {
+    pub org_id: i64,
+    pub name: String,
+    /// 优秀, 合格, 基本合格, 不合格, in that order.
+    pub counts: [i64; 4],
+    pub total: i64,
+}
+
+/// The grades the branches below an org decided for a year, per subordinate org and in all.
+#[derive(Debug, Clone, Serialize)]
+pub struct GradeDistribution {
+    pub org: Org,
+    pub year: i32,
+    pub rows: Vec<GradeRow>,
+    pub total: GradeRow,
+}
+
 fn state_of(c: &Campaign) -> Result<CampaignState> {
     CampaignState::from_code(&c.state).ok_or_else(|| AppError::Invalid("民主评议状态无效".into()))
 }
@@ -649,6 +668,55 @@ impl App {
             branch_name,
             period_label,
             standings,
+        })
+    }
+
+    /// How the members below an org were graded for a year, per subordinate org: what a
+    /// street or district reports upward. Counts the grades the branches decided, not proposals.
+    pub async fn grade_distribution(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        year: i32,
+    ) -> Result<GradeDistribution> {
+        actor.require_staff()?;
+        let org = self.db.org_get(actor.scope(), org_id).await?;
+        let children = self.db.org_children(actor.scope(), org_id).await?;
+        let counts = self
+            .db
+            .points_grades_by_child(actor.scope(), org_id, year)
+            .await?;
+        let slot = |code: &str| Grade::ALL.iter().position(|g| g.code() == code);
+        let mut rows: Vec<GradeRow> = children
+            .iter()
+            .filter(|c| c.kind != domain::OrgKind::PartyGroup.code())
+            .map(|c| GradeRow {
+                org_id: c.id,
+                name: c.name.clone(),
+                counts: [0; 4],
+                total: 0,
+            })
+            .collect();
+        let mut total = GradeRow {
+            org_id: org.id,
+            name: "合计".into(),
+            counts: [0; 4],
+            total: 0,
+        };
+        for c in counts {
+            let Some(i) = slot(&c.decided) else { continue };
+            if let Some(row) = rows.iter_mut().find(|r| r.org_id == c.org_id) {
+                row.counts[i] += c.count;
+                row.total += c.count;
+            }
+            total.counts[i] += c.count;
+            total.total += c.count;
+        }
+        Ok(GradeDistribution {
+            org,
+            year,
+            rows,
+            total,
         })
     }
 

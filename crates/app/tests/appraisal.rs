@@ -222,6 +222,18 @@ async fn an_appraisal_is_sealed_until_close_feeds_the_points_and_is_decided_with
         );
         let first = v.lines.iter().find(|l| l.member_id == scored[0]).unwrap();
         assert_eq!(first.decided, Some(Grade::Excellent));
+        // Rolled up the tree: the district sees the decided grades per street, and in all.
+        let d = app
+            .grade_distribution(&admin, admin.org_id, year)
+            .await
+            .unwrap();
+        assert_eq!(d.total.total, scored.len() as i64);
+        assert_eq!(d.total.counts[0], (scored.len() / 3) as i64, "优秀");
+        assert_eq!(d.rows.iter().map(|r| r.total).sum::<i64>(), d.total.total);
+        assert!(matches!(
+            app.grade_distribution(&member, admin.org_id, year).await,
+            Err(AppError::Forbidden)
+        ));
         // A decided year is never rescored by a new scheme.
         let scheme = domain::points::city_organs();
         let refused = app

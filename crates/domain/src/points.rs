@@ -422,21 +422,22 @@ fn deduction(code: &str, name: &str, points: i64, cap: Option<i64>) -> Item {
     item(code, name, ItemKind::Deduction, points, cap)
 }
 
-/// Company scheme (S15a): 100 points, 日常 80 + 民主评议 20. The year starts at the 80 日常
-/// points; awards make up for deductions but the ceiling keeps the total at 100. 老弱病残 members
-/// aged 70 or more are not scored. The member classes 骨干/普通/流动/特殊 are not modelled; item
+/// Company scheme (S15a): 100 points, 日常 80 + 民主评议 20. The 日常 part starts the year at
+/// 60 and its awards' yearly caps add up to exactly 20, so that it tops out at its 80 as the
+/// appraisal tops out at its 20 (a base of 80 would leave the awards nothing to earn, and
+/// totals would crowd at the ceiling). 老弱病残 members aged 70 or more are not scored. The member classes 骨干/普通/流动/特殊 are not modelled; item
 /// values are defaults for the branch to edit. DOMAIN.md §5.
 pub fn company() -> Scheme {
     Scheme {
         name: "企业党员积分（日常 80 分 + 民主评议 20 分）".to_owned(),
-        base: Points::from_whole(80),
+        base: Points::from_whole(60),
         items: vec![
-            award("meeting_attended", "出席组织生活", 100, Some(1_000)),
+            award("meeting_attended", "出席组织生活", 100, Some(800)),
             deduction("meeting_absent", "无故缺席组织生活", 200, None),
-            award("dues_on_time", "按时交纳党费", 50, Some(600)),
+            award("dues_on_time", "按时交纳党费", 50, Some(500)),
             deduction("dues_late", "逾期交纳党费", 200, None),
-            award("service_done", "志愿服务", 100, Some(1_000)),
-            award("manual_award", "其他加分", 100, Some(500)),
+            award("service_done", "志愿服务", 100, Some(400)),
+            award("manual_award", "其他加分", 100, Some(300)),
             deduction("manual_deduction", "其他减分", 100, None),
         ],
         vetoes: Vec::new(),
@@ -1147,7 +1148,7 @@ mod tests {
         let company = company();
         assert_eq!(
             (company.base, company.appraisal_weight, company.ceiling),
-            (Points::from_whole(80), 20, Some(Points::from_whole(100)))
+            (Points::from_whole(60), 20, Some(Points::from_whole(100)))
         );
         let foreign = city_foreign_affairs();
         assert_eq!(foreign.base, Points::from_whole(60));
@@ -1439,22 +1440,22 @@ mod tests {
                 contribution: p("14.47"),
             })
         );
-        // 80 + 5 − 6 + 5 − 4 + 2 + 14.47
-        assert_eq!(scoring.raw, p("96.47"));
-        assert_eq!(scoring.total, p("96.47"));
-        assert_eq!(grade_for(scoring.total, s.cutoffs), Grade::Excellent);
+        // 60 + 5 − 6 + 5 − 4 + 2 + 14.47
+        assert_eq!(scoring.raw, p("76.47"));
+        assert_eq!(scoring.total, p("76.47"));
+        assert_eq!(grade_for(scoring.total, s.cutoffs), Grade::Basic);
         assert_eq!(
             scoring.working,
             [
-                "基础分 80 分",
+                "基础分 60 分",
                 "出席组织生活：+5 分",
                 "无故缺席组织生活：-6 分",
                 "按时交纳党费：+5 分",
                 "逾期交纳党费：-4 分",
                 "志愿服务：+2 分",
                 "民主评议 72.33 分 × 20% = 14.47 分（四舍五入到 0.01 分）",
-                "合计 96.47 分",
-                "最终积分 96.47 分",
+                "合计 76.47 分",
+                "最终积分 76.47 分",
             ]
         );
     }
@@ -1465,26 +1466,35 @@ mod tests {
         let mut entries = occurrences(&s, "meeting_attended", 12, 1);
         entries.extend(occurrences(&s, "dues_on_time", 12, 20));
         entries.extend(occurrences(&s, "service_done", 15, 40));
+        entries.extend(occurrences(&s, "manual_award", 5, 60));
         let scoring = score(&s, &entries, Some(p("100")), None).unwrap();
         let attended = item_total(&scoring, "meeting_attended");
-        assert_eq!((attended.recorded, attended.counted), (p("12"), p("10")));
+        assert_eq!((attended.recorded, attended.counted), (p("12"), p("8")));
         let dues = item_total(&scoring, "dues_on_time");
-        assert_eq!((dues.recorded, dues.counted), (p("6"), p("6")));
-        // 80 + 10 + 6 + 10 + 20
-        assert_eq!(scoring.raw, p("126"));
+        assert_eq!((dues.recorded, dues.counted), (p("6"), p("5")));
+        // 60 + 8 + 5 + 4 + 3 + 20: the caps keep the 日常 part at its 80, so a perfect year is
+        // exactly 100 and the ceiling has nothing to cut.
+        assert_eq!(scoring.raw, p("100"));
         assert_eq!(scoring.bounded, p("100"));
         assert_eq!(scoring.total, p("100"));
         assert!(has_line(
             &scoring,
-            "出席组织生活：已记 +12 分，每年最多 10 分，计入 +10 分"
+            "出席组织生活：已记 +12 分，每年最多 8 分，计入 +8 分"
         ));
-        assert!(has_line(&scoring, "超过封顶分 100 分，按 100 分计"));
+        assert!(!scoring.working.iter().any(|l| l.contains("超过封顶分")));
+        let awards: Points = s
+            .items
+            .iter()
+            .filter(|i| i.kind == ItemKind::Award)
+            .filter_map(|i| i.cap_per_year)
+            .sum();
+        assert_eq!(s.base + awards, Points::from_whole(80), "日常 80");
     }
 
     #[test]
     fn worked_company_without_an_appraisal_yet() {
         let scoring = score(&company(), &[], None, None).unwrap();
-        assert_eq!(scoring.total, p("80"));
+        assert_eq!(scoring.total, p("60"));
         assert_eq!(
             scoring.appraisal.as_ref().unwrap().contribution,
             Points::ZERO

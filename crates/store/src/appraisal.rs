@@ -564,3 +564,37 @@ impl Db {
         Ok(rows)
     }
 }
+
+/// How many members of an org's subtree were given each grade for a year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct GradeCount {
+    pub org_id: i64,
+    pub decided: String,
+    pub count: i64,
+}
+
+impl Db {
+    /// The decided grades of a year counted for each child of an org of the scope, over the
+    /// child's whole subtree: the distribution an office above the branches reports upward.
+    pub async fn points_grades_by_child(
+        &self,
+        scope: Scope,
+        org_id: i64,
+        year: i32,
+    ) -> Result<Vec<GradeCount>> {
+        self.org_get(scope, org_id).await?;
+        let rows = on_db!(self, pool => {
+            sqlx::query_as::<_, GradeCount>(
+                "SELECT c.ancestor_id AS org_id, r.decided, COUNT(*) AS count FROM points_reviews r \
+                 JOIN org_closure c ON c.descendant_id = r.branch_id \
+                 JOIN orgs o ON o.id = c.ancestor_id AND o.parent_id = $1 \
+                 WHERE r.year = $2 GROUP BY c.ancestor_id, r.decided",
+            )
+            .bind(org_id)
+            .bind(i64::from(year))
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+}

@@ -30,6 +30,8 @@ struct PointsPage {
     /// Quarters begun this year, latest first, for the 公示 form.
     quarters: Vec<String>,
     publications: Vec<store::appraisal::Publication>,
+    /// For an office above the branches: the grades decided below it this year.
+    distribution: Option<app::appraisal::GradeDistribution>,
     today: String,
     may_edit: bool,
     error: String,
@@ -115,6 +117,14 @@ async fn table_page(
             .map(|q| format!("{}-Q{q}", today.year()))
             .collect(),
         publications: app.points_publications(&session.actor, branch).await?,
+        distribution: if branches.iter().any(|b| b.id == session.actor.org_id) {
+            None
+        } else {
+            Some(
+                app.grade_distribution(&session.actor, session.actor.org_id, v.year)
+                    .await?,
+            )
+        },
         today: today.to_string(),
         may_edit: session.actor.role.may_edit(),
         v,

@@ -69,7 +69,7 @@ async fn points_pages_enter_correct_and_show_points_within_scope() {
             &[
                 ("member_id", &me_text),
                 ("item_code", "manual_award"),
-                ("points", "2"),
+                ("points", "1"),
                 ("reason", "帮扶困难群众"),
                 ("approver", "王书记"),
             ],
@@ -83,7 +83,7 @@ async fn points_pages_enter_correct_and_show_points_within_scope() {
     assert!(page.contains("id=\"my-points\"") && page.contains("今年积分"));
     let (status, ledger) = f.page("member", &format!("/points/members/{me}")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(ledger.contains("帮扶困难群众") && ledger.contains("+2"));
+    assert!(ledger.contains("帮扶困难群众") && ledger.contains("+1"));
     assert!(
         !ledger.contains("id=\"points-entry-form\""),
         "a member sees no entry form"
@@ -168,7 +168,7 @@ async fn points_pages_enter_correct_and_show_points_within_scope() {
         .iter()
         .find(|e| e["reverses"] == entry)
         .unwrap();
-    assert_eq!(reversal["points"], -2.0);
+    assert_eq!(reversal["points"], -1.0);
     assert!(reversal["at"].is_string() && reversal["source"] == "手工登记");
     let (status, table) = f
         .api(
