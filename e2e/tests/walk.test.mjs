@@ -16,9 +16,9 @@ const MAX_BYTES = 2 * 1024 * 1024;
 // Pages a role reaches from the navigation, and a few a working day opens from them.
 const EXTRA = {
   admin: ['/orglife/rules', '/calls/catalogue', '/calls/calendar', '/calls/figures', '/dues/items'],
-  street_admin: ['/members/new', '/members/quality', '/dues/year', '/calls/figures'],
+  street_admin: ['/members/new', '/members/quality', '/dues/year', '/calls/figures', '/points/schemes', '/points/appraisal'],
   community_admin: ['/members/new', '/dues/year'],
-  branch_secretary: [],
+  branch_secretary: ['/points/appraisal', '/points/schemes'],
   member: ['/points'],
 };
 

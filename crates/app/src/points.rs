@@ -5,11 +5,11 @@
 //! The rules are `domain::points`; this module decides who may do what and keeps the facts.
 
 use chrono::{Datelike, NaiveDate};
-use domain::MemberCategory;
 use domain::dues_ledger::Month;
 use domain::points::{
     self as rules, Entry, Grade, Points, Proposal, ProposalNote, Scheme, Scoring,
 };
+use domain::{MemberCategory, Role};
 use serde::Serialize;
 use store::points::{NewPointsEntry, PointsEntry, PointsSchemeRow};
 use store::{Org, Scope};
@@ -901,5 +901,176 @@ mod tests {
             Some("district 2020")
         );
         assert_eq!(pick(None, 2019), None);
+    }
+}
+
+/// A scheme as the editing page shows it: the one in force for the org and category (or a
+/// preset to start from), where it comes from, and what the form offers.
+#[derive(Debug, Clone, Serialize)]
+pub struct SchemeEditor {
+    pub org: Org,
+    pub category: Option<MemberCategory>,
+    pub year: i32,
+    pub scheme: Scheme,
+    /// `None` when the page shows a preset or the built-in default rather than a saved version.
+    pub saved_by_org: Option<String>,
+    pub from_year: Option<i64>,
+    pub presets: Vec<(&'static str, String)>,
+    pub may_save: bool,
+}
+
+impl SchemeEditor {
+    /// Whether the scheme leaves a category out, and from what age (`Some(None)`: all of it).
+    pub fn exclusion(&self, category: MemberCategory) -> Option<Option<u32>> {
+        self.scheme
+            .excluded
+            .iter()
+            .find(|e| e.category == category)
+            .map(|e| e.min_age)
+    }
+}
+
+/// The scheme form as submitted: numbers as typed, items as rows.
+#[derive(Debug, Clone, Default)]
+pub struct SchemeInput {
+    pub name: String,
+    pub base: String,
+    pub floor: String,
+    pub ceiling: String,
+    pub appraisal_weight: String,
+    pub cutoffs: [String; 3],
+    pub vetoes: String,
+    /// (category code, minimum age as typed) for each category left out.
+    pub excluded: Vec<(String, String)>,
+    /// (code, name, kind code, points, cap) per row; rows with no name are skipped.
+    pub items: Vec<(String, String, String, String, String)>,
+}
+
+fn points_field(text: &str, what: &str) -> Result<Points> {
+    text.trim()
+        .parse::<Points>()
+        .map_err(|e| AppError::Invalid(format!("{what}：{e}")))
+}
+
+fn optional_points(text: &str, what: &str) -> Result<Option<Points>> {
+    if text.trim().is_empty() {
+        Ok(None)
+    } else {
+        points_field(text, what).map(Some)
+    }
+}
+
+impl SchemeInput {
+    /// The scheme the form describes, checked by the rules (DOMAIN.md §5).
+    pub fn to_scheme(&self) -> Result<Scheme> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err(AppError::Invalid("请填写方案名称".into()));
+        }
+        crate::within(domain::text::ORG_NAME, name)?;
+        let weight: u8 = match self.appraisal_weight.trim() {
+            "" => 0,
+            t => t
+                .parse()
+                .map_err(|_| AppError::Invalid("民主评议折算比例应为 0 至 100 的整数".into()))?,
+        };
+        let mut items = Vec::new();
+        for (k, (code, item_name, kind, points, cap)) in self.items.iter().enumerate() {
+            let item_name = item_name.trim();
+            if item_name.is_empty() {
+                continue;
+            }
+            crate::within(domain::text::POINTS_REASON, item_name)?;
+            let kind = rules::ItemKind::from_code(kind.trim())
+                .ok_or_else(|| AppError::Invalid(format!("「{item_name}」请选择加分或减分")))?;
+            let code = match code.trim() {
+                "" => format!("custom_{}", k + 1),
+                c => c.to_string(),
+            };
+            items.push(rules::Item {
+                code,
+                name: item_name.to_string(),
+                kind,
+                points: points_field(points, item_name)?,
+                cap_per_year: optional_points(cap, item_name)?,
+            });
+        }
+        let mut excluded = Vec::new();
+        for (category, age) in &self.excluded {
+            let category = MemberCategory::from_code(category)
+                .ok_or_else(|| AppError::Invalid("党员类别无效".into()))?;
+            let min_age = match age.trim() {
+                "" => None,
+                t => Some(t.parse::<u32>().map_err(|_| {
+                    AppError::Invalid(format!("「{}」的年龄应为整数", category.label()))
+                })?),
+            };
+            excluded.push(rules::Exclusion { category, min_age });
+        }
+        let scheme = Scheme {
+            name: name.to_string(),
+            base: points_field(&self.base, "基础分")?,
+            items,
+            vetoes: self
+                .vetoes
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string)
+                .collect(),
+            floor: optional_points(&self.floor, "保底分")?,
+            ceiling: optional_points(&self.ceiling, "封顶分")?,
+            appraisal_weight: weight,
+            cutoffs: rules::Cutoffs {
+                excellent: points_field(&self.cutoffs[0], "优秀分数线")?,
+                qualified: points_field(&self.cutoffs[1], "合格分数线")?,
+                basic: points_field(&self.cutoffs[2], "基本合格分数线")?,
+            },
+            excluded,
+            excellent_share: rules::Share::ONE_THIRD,
+        };
+        scheme
+            .validate()
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        Ok(scheme)
+    }
+}
+
+impl App {
+    /// The scheme page of an org: the version in force for `year` for every member or one
+    /// category, or a preset to start a new version from.
+    pub async fn scheme_editor(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        category: Option<MemberCategory>,
+        year: i32,
+        preset: Option<&str>,
+    ) -> Result<SchemeEditor> {
+        actor.require_staff()?;
+        let org = self.db.org_get(actor.scope(), org_id).await?;
+        let presets: Vec<(&'static str, Scheme)> = rules::presets();
+        let (scheme, saved_by_org, from_year) =
+            match preset.and_then(|p| presets.iter().find(|(code, _)| *code == p)) {
+                Some((_, s)) => (s.clone(), None, None),
+                None => {
+                    let in_force = self.scheme_in_force(org_id, category, year).await?;
+                    let by = match in_force.saved_by_org {
+                        Some(id) => Some(self.db.org_get(Scope::Subtree(id), id).await?.name),
+                        None => None,
+                    };
+                    (in_force.scheme, by, in_force.from_year)
+                }
+            };
+        Ok(SchemeEditor {
+            may_save: matches!(actor.role, Role::Admin | Role::OrgAdmin),
+            org,
+            category,
+            year,
+            scheme,
+            saved_by_org,
+            from_year,
+            presets: presets.into_iter().map(|(c, s)| (c, s.name)).collect(),
+        })
     }
 }

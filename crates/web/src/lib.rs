@@ -134,6 +134,7 @@ route_table! { pub ROUTES, fn page_router;
     "/points/entries", Session => POST(points::add_entry);
     "/points/entries/{id}/reverse", Session => POST(points::reverse_entry);
     "/points/members/{id}", Session => GET(points::member);
+    "/points/schemes", Session => GET(points::scheme).POST(points::scheme_save);
     "/points/appraisal", Session => GET(appraisal::appraisal).POST(appraisal::open);
     "/points/appraisal/{id}/close", Session => POST(appraisal::close);
     "/points/appraisal/{id}/organisation", Session => POST(appraisal::organisation);

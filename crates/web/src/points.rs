@@ -342,3 +342,163 @@ pub async fn reverse_entry(
         Err(e) => Err(e.into()),
     }
 }
+
+#[derive(Template)]
+#[template(path = "points_scheme.html")]
+struct SchemePage {
+    layout: Layout,
+    v: app::points::SchemeEditor,
+    categories: &'static [domain::MemberCategory],
+    kinds: &'static [domain::points::ItemKind],
+    /// Blank rows for new items under the scheme's own.
+    blank_rows: std::ops::Range<usize>,
+    error: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SchemeQuery {
+    #[serde(default)]
+    org_id: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    preset: String,
+    #[serde(default)]
+    saved: String,
+}
+
+fn category_of(code: &str) -> Result<Option<domain::MemberCategory>, AppError> {
+    match code.trim() {
+        "" => Ok(None),
+        c => domain::MemberCategory::from_code(c)
+            .map(Some)
+            .ok_or_else(|| AppError::Invalid("党员类别无效".into())),
+    }
+}
+
+async fn scheme_page(
+    app: &App,
+    session: &Session,
+    q: &SchemeQuery,
+    flash: &str,
+    error: String,
+) -> PageResult {
+    let org = number(&q.org_id, "党组织")?.unwrap_or(session.actor.org_id);
+    let year = app::members::today().year();
+    let preset = Some(q.preset.trim()).filter(|p| !p.is_empty());
+    let v = app
+        .scheme_editor(&session.actor, org, category_of(&q.category)?, year, preset)
+        .await?;
+    let status = form_status(&error);
+    let blank_from = v.scheme.items.len();
+    let page = SchemePage {
+        layout: Layout::new(session, "积分方案", "points").with_flash(flash),
+        v,
+        categories: domain::MemberCategory::ALL,
+        kinds: domain::points::ItemKind::ALL,
+        blank_rows: blank_from..blank_from + 2,
+        error,
+    };
+    Ok((status, render(&page)?).into_response())
+}
+
+pub async fn scheme(
+    State(app): State<App>,
+    session: Session,
+    Query(q): Query<SchemeQuery>,
+) -> PageResult {
+    let flash = if q.saved.is_empty() {
+        ""
+    } else {
+        "积分方案已保存"
+    };
+    scheme_page(&app, &session, &q, flash, String::new()).await
+}
+
+pub async fn scheme_save(
+    State(app): State<App>,
+    session: Session,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let field = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or(String::new(), |(_, v)| v.clone())
+    };
+    session.check_csrf(&field("csrf"))?;
+    let org: i64 = number(&field("org_id"), "党组织")?.ok_or(AppError::NotFound)?;
+    let category = category_of(&field("category"))?;
+    let rows = pairs
+        .iter()
+        .filter_map(|(k, _)| k.strip_prefix("item_name_")?.parse::<usize>().ok())
+        .max()
+        .map_or(0, |n| n + 1);
+    let input = app::points::SchemeInput {
+        name: field("name"),
+        base: field("base"),
+        floor: field("floor"),
+        ceiling: field("ceiling"),
+        appraisal_weight: field("appraisal_weight"),
+        cutoffs: [
+            field("cut_excellent"),
+            field("cut_qualified"),
+            field("cut_basic"),
+        ],
+        vetoes: field("vetoes"),
+        excluded: domain::MemberCategory::ALL
+            .iter()
+            .filter(|c| field(&format!("excluded_{}", c.code())) == "on")
+            .map(|c| {
+                (
+                    c.code().to_string(),
+                    field(&format!("excluded_age_{}", c.code())),
+                )
+            })
+            .collect(),
+        items: (0..rows)
+            .map(|i| {
+                (
+                    field(&format!("item_code_{i}")),
+                    field(&format!("item_name_{i}")),
+                    field(&format!("item_kind_{i}")),
+                    field(&format!("item_points_{i}")),
+                    field(&format!("item_cap_{i}")),
+                )
+            })
+            .collect(),
+    };
+    let from_year: i32 = number(&field("from_year"), "施行年份")?
+        .ok_or_else(|| AppError::Invalid("请填写施行年份".into()))?;
+    let preset = field("preset");
+    let back = SchemeQuery {
+        org_id: org.to_string(),
+        category: field("category"),
+        ..Default::default()
+    };
+    let saved = match input.to_scheme() {
+        Ok(scheme) => {
+            app.save_points_scheme(
+                &session.actor,
+                org,
+                category,
+                from_year,
+                Some(preset.as_str()).filter(|p| !p.is_empty()),
+                &scheme,
+            )
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    match saved {
+        Ok(()) => Ok(Redirect::to(&format!(
+            "/points/schemes?org_id={org}&category={}&saved=1",
+            back.category
+        ))
+        .into_response()),
+        Err(AppError::Invalid(e) | AppError::Refused(e)) => {
+            scheme_page(&app, &session, &back, "", e).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}

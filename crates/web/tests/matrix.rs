@@ -239,7 +239,9 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("POST", "/points/appraisal/{id}/peers")
         | ("POST", "/points/reviews")
         | ("POST", "/points/publications")
-        | ("GET", "/points/publications/{id}") => Scoped,
+        | ("GET", "/points/publications/{id}")
+        | ("GET", "/points/schemes")
+        | ("POST", "/points/schemes") => Scoped,
         ("POST", "/logout")
         | ("GET", "/orgs")
         | ("GET", "/territory")
@@ -687,6 +689,30 @@ async fn attempt(
             format!("/points/appraisal?org_id={}", o.branch),
             Payload::None,
         ),
+        ("GET", "/points/schemes") => (
+            format!("/points/schemes?org_id={}", o.community),
+            Payload::None,
+        ),
+        ("POST", "/points/schemes") => {
+            let next_year = (app::members::today().year() + 1).to_string();
+            (
+                "/points/schemes".into(),
+                form(&[
+                    ("org_id", &o.community.to_string()),
+                    ("name", "走查方案"),
+                    ("base", "60"),
+                    ("cut_excellent", "90"),
+                    ("cut_qualified", "80"),
+                    ("cut_basic", "60"),
+                    ("item_code_0", "meeting_attended"),
+                    ("item_name_0", "出席组织生活"),
+                    ("item_kind_0", "award"),
+                    ("item_points_0", "1"),
+                    ("item_cap_0", "10"),
+                    ("from_year", &next_year),
+                ]),
+            )
+        }
         ("POST", "/points/appraisal") => (
             "/points/appraisal".into(),
             form(&[

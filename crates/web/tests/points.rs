@@ -363,3 +363,115 @@ async fn an_appraisal_runs_from_the_pages_and_stays_sealed_until_closed() {
     let (status, _) = f.page("street_admin", &link).await;
     assert_eq!(status, StatusCode::OK, "staff over the branch read it too");
 }
+
+#[tokio::test]
+async fn an_org_admin_saves_a_scheme_for_next_year_from_a_preset_and_bad_numbers_are_refused() {
+    let f = fixture().await;
+    let street = f.app.actor_by_username("street_admin").await.unwrap();
+    let org = street.org_id.to_string();
+    let next_year = (app::members::today().year() + 1).to_string();
+
+    let (status, page) = f.page("street_admin", "/points/schemes?preset=unit").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("id=\"scheme-form\"")
+            && page.contains("其他贡献")
+            && page.contains("有违法犯罪行为")
+    );
+    let form = |base: &str, cap: &str| -> Vec<(String, String)> {
+        [
+            ("org_id", org.as_str()),
+            ("category", "retired"),
+            ("name", "离退休党员积分"),
+            ("base", base),
+            ("ceiling", "100"),
+            ("appraisal_weight", "20"),
+            ("cut_excellent", "90"),
+            ("cut_qualified", "80"),
+            ("cut_basic", "60"),
+            ("item_code_0", "meeting_attended"),
+            ("item_name_0", "出席组织生活"),
+            ("item_kind_0", "award"),
+            ("item_points_0", "1"),
+            ("item_cap_0", cap),
+            ("item_name_1", "参加社区服务"),
+            ("item_kind_1", "award"),
+            ("item_points_1", "0.5"),
+            ("vetoes", "受到党纪处分并被通报\n"),
+            ("excluded_elderly_infirm", "on"),
+            ("excluded_age_elderly_infirm", "75"),
+            ("from_year", next_year.as_str()),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    // A cap below one occurrence, and junk in a number: refused in Chinese, nothing saved.
+    let (status, page) = f
+        .form_owned("street_admin", "/points/schemes", form("70", "0.5"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        page.contains("每年最多"),
+        "{}",
+        between(&page, "class=\"error\"", "</div>")
+    );
+    let (status, page) = f
+        .form_owned("street_admin", "/points/schemes", form("七十", "10"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("基础分"));
+    // A branch secretary reads the scheme but cannot save one.
+    let (status, _) = f.page("branch_secretary", "/points/schemes").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = f
+        .form_owned("branch_secretary", "/points/schemes", form("70", "10"))
+        .await;
+    assert!(refused(status));
+
+    let (status, _) = f
+        .form_owned("street_admin", "/points/schemes", form("70", "10"))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let year: i32 = next_year.parse().unwrap();
+    let saved = f
+        .app
+        .scheme_editor(
+            &street,
+            street.org_id,
+            Some(domain::MemberCategory::Retired),
+            year,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(saved.scheme.name, "离退休党员积分");
+    assert_eq!(saved.scheme.items.len(), 2);
+    assert_eq!(saved.scheme.items[1].code, "custom_2");
+    assert_eq!(
+        saved.exclusion(domain::MemberCategory::ElderlyInfirm),
+        Some(Some(75))
+    );
+    // This year is still scored by the scheme it had.
+    let this_year = f
+        .app
+        .scheme_editor(
+            &street,
+            street.org_id,
+            Some(domain::MemberCategory::Retired),
+            year - 1,
+            None,
+        )
+        .await
+        .unwrap();
+    assert_ne!(this_year.scheme.name, "离退休党员积分");
+    // A year already begun cannot be given a new scheme after the fact.
+    let mut last_year = form("70", "10");
+    last_year.retain(|(k, _)| k != "from_year");
+    last_year.push(("from_year".into(), (year - 2).to_string()));
+    let (status, page) = f
+        .form_owned("street_admin", "/points/schemes", last_year)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(page.contains("不能更改"));
+}
