@@ -254,6 +254,19 @@ impl App {
     /// Opens a branch's campaign for a year with the default weights (自评 10、互评 40、组织
     /// 30、群众 20) and grade points.
     pub async fn open_appraisal(&self, actor: &Actor, branch_id: i64, year: i32) -> Result<i64> {
+        self.open_appraisal_weighted(actor, branch_id, year, Weights::default())
+            .await
+    }
+
+    /// [`App::open_appraisal`] with the branch's own weights for the four groups, which must
+    /// add up to 100 (DOMAIN.md §2; the split is local practice).
+    pub async fn open_appraisal_weighted(
+        &self,
+        actor: &Actor,
+        branch_id: i64,
+        year: i32,
+        weights: Weights,
+    ) -> Result<i64> {
         if !actor.role.may_edit() {
             return Err(AppError::Forbidden);
         }
@@ -261,8 +274,11 @@ impl App {
         if year > today().year() || year < today().year() - 1 {
             return Err(AppError::Invalid("只能为今年或上一年开展民主评议".into()));
         }
-        let weights = serde_json::to_string(&Weights::default())
+        weights
+            .validate()
             .map_err(|e| AppError::Invalid(e.to_string()))?;
+        let weights =
+            serde_json::to_string(&weights).map_err(|e| AppError::Invalid(e.to_string()))?;
         let points = serde_json::to_string(&GradePoints::default())
             .map_err(|e| AppError::Invalid(e.to_string()))?;
         Ok(self

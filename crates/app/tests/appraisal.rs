@@ -28,6 +28,14 @@ async fn an_appraisal_is_sealed_until_close_feeds_the_points_and_is_decided_with
         let me = member.member_id.unwrap();
 
         assert!(app.my_appraisal(&member).await.unwrap().is_none());
+        // The demo's last year: closed in every branch, its scores readable.
+        let last = app.appraisal(&secretary, branch, year - 1).await.unwrap();
+        assert_eq!(last.state.map(|s| s.code()), Some("closed"));
+        assert!(
+            last.lines.iter().any(|l| l.score.is_some()),
+            "{:?}",
+            last.lines
+        );
         let id = app.open_appraisal(&secretary, branch, year).await.unwrap();
         assert!(matches!(
             app.open_appraisal(&secretary, branch, year).await,

@@ -598,3 +598,67 @@ impl Db {
         Ok(rows)
     }
 }
+
+impl Db {
+    /// A closed campaign for each branch named, with the 支委会's grade for each of its members
+    /// (`(branch, member, grade)`): a generated demo's last year, written in bulk. Returns the
+    /// campaigns written.
+    pub async fn appraisal_seed_closed(
+        &self,
+        year: i32,
+        weights: &str,
+        grade_points: &str,
+        grades: &[(i64, i64, &str)],
+        author: &str,
+    ) -> Result<usize> {
+        let mut branches: Vec<i64> = grades.iter().map(|(b, _, _)| *b).collect();
+        branches.sort_unstable();
+        branches.dedup();
+        let per_row = 5;
+        let chunk = (self.max_params_per_statement() / per_row).max(1);
+        let at = now();
+        on_db!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let mut campaign_of = std::collections::HashMap::new();
+            for branch in &branches {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO appraisal_campaigns (root_org_id, branch_id, year, state, weights, grade_points, opened_by, opened_at, closed_at) \
+                     SELECT o.root_org_id, o.id, $2, 'closed', $3, $4, $5, $6, $6 FROM orgs o WHERE o.id = $1 RETURNING id",
+                )
+                .bind(branch)
+                .bind(i64::from(year))
+                .bind(weights)
+                .bind(grade_points)
+                .bind(author)
+                .bind(at)
+                .fetch_one(&mut *tx)
+                .await?;
+                campaign_of.insert(*branch, id);
+            }
+            for rows in grades.chunks(chunk) {
+                let values: Vec<String> = (0..rows.len())
+                    .map(|r| {
+                        let b = r * per_row;
+                        format!("(${}, 'organisation', 'committee', ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5)
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO appraisal_ballots (campaign_id, grp, rater_key, subject_member_id, grade, comment, cast_at) VALUES {}",
+                    values.join(", ")
+                );
+                let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for (branch, member, grade) in rows {
+                    query = query
+                        .bind(campaign_of.get(branch).copied().unwrap_or_default())
+                        .bind(*member)
+                        .bind(*grade)
+                        .bind(None::<String>)
+                        .bind(at);
+                }
+                query.execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(branches.len())
+    }
+}

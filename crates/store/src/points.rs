@@ -460,3 +460,19 @@ impl Db {
         Ok(written)
     }
 }
+
+impl Db {
+    /// Every member on a roll in the tree under `root`, as (branch, member), by branch: what a
+    /// generated demo's last appraisal grades.
+    pub async fn points_members_by_branch(&self, root: i64) -> Result<Vec<(i64, i64)>> {
+        let rows = on_db!(self, pool => {
+            sqlx::query_as::<_, (i64, i64)>(
+                "SELECT branch_id, id FROM members WHERE root_org_id = $1 AND left_on IS NULL ORDER BY branch_id, id",
+            )
+            .bind(root)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows)
+    }
+}

@@ -137,6 +137,26 @@ pub struct OpenForm {
     org_id: String,
     #[serde(default)]
     year: String,
+    #[serde(default)]
+    weight_self: String,
+    #[serde(default)]
+    weight_peers: String,
+    #[serde(default)]
+    weight_organisation: String,
+    #[serde(default)]
+    weight_masses: String,
+}
+
+/// A weight as typed: a whole percent, the default when left empty.
+fn weight(text: &str, default: u8, what: &str) -> Result<u8, AppError> {
+    match text.trim() {
+        "" => Ok(default),
+        t => t
+            .parse()
+            .ok()
+            .filter(|w| *w <= 100)
+            .ok_or_else(|| AppError::Invalid(format!("{what}的权重应为 0 至 100 的整数"))),
+    }
 }
 
 pub async fn open(
@@ -147,10 +167,22 @@ pub async fn open(
     session.check_csrf(&form.csrf)?;
     let branch: i64 = number(&form.org_id, "党支部")?.ok_or(AppError::NotFound)?;
     let year: i32 = number(&form.year, "年份")?.unwrap_or(app::members::today().year());
-    let result = app
-        .open_appraisal(&session.actor, branch, year)
-        .await
-        .map(|_| ());
+    let default = domain::appraisal::Weights::default();
+    let weights = (|| -> Result<domain::appraisal::Weights, AppError> {
+        Ok(domain::appraisal::Weights {
+            self_: weight(&form.weight_self, default.self_, "个人自评")?,
+            peers: weight(&form.weight_peers, default.peers, "党员互评")?,
+            organisation: weight(&form.weight_organisation, default.organisation, "组织评价")?,
+            masses: weight(&form.weight_masses, default.masses, "群众评议")?,
+        })
+    })();
+    let result = match weights {
+        Ok(w) => app
+            .open_appraisal_weighted(&session.actor, branch, year, w)
+            .await
+            .map(|_| ()),
+        Err(e) => Err(e),
+    };
     after(&app, &session, branch, year, result).await
 }
 

@@ -238,11 +238,31 @@ async fn an_appraisal_runs_from_the_pages_and_stays_sealed_until_closed() {
     let (status, page) = f.page("branch_secretary", "/points/appraisal").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("id=\"appraisal-open\""));
+    let (status, page) = f
+        .form(
+            "branch_secretary",
+            "/points/appraisal",
+            &[("org_id", &branch), ("year", &year), ("weight_self", "50")],
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "weights must add up to 100"
+    );
+    assert!(page.contains("100"));
     let (status, _) = f
         .form(
             "branch_secretary",
             "/points/appraisal",
-            &[("org_id", &branch), ("year", &year)],
+            &[
+                ("org_id", &branch),
+                ("year", &year),
+                ("weight_self", "0"),
+                ("weight_peers", "50"),
+                ("weight_organisation", "30"),
+                ("weight_masses", "20"),
+            ],
         )
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER);
@@ -311,6 +331,10 @@ async fn an_appraisal_runs_from_the_pages_and_stays_sealed_until_closed() {
     // Sealed: the officer sees how many voted, not how.
     let (_, page) = f.page("branch_secretary", "/points/appraisal").await;
     assert!(page.contains("id=\"turnout\"") && !page.contains("id=\"appraisal-results\""));
+    assert!(
+        page.contains("个人自评 0%、党员互评 50%"),
+        "the branch's own weights"
+    );
     let (status, _) = f
         .form(
             "branch_secretary",

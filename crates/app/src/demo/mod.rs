@@ -600,6 +600,8 @@ impl App {
         let secretary = self.actor_by_username("branch_secretary").await?;
         let points = self.demo_points(&secretary, member_branch, today).await?;
         progress(format!("已生成党员积分记录 {points} 条"));
+        let appraisals = self.demo_appraisals(committee_id(&nodes), today).await?;
+        progress(format!("已生成上年度民主评议 {appraisals} 个党支部"));
         self.db
             .audit_event(
                 committee_id(&nodes),

@@ -62,4 +62,38 @@ impl App {
         }
         Ok(written)
     }
+
+    /// Last year's 民主评议 in every branch, closed: the 支委会's grades, a fifth of each
+    /// branch 优秀 (within the third the rules allow), one 基本合格 in a branch of five or more.
+    pub(super) async fn demo_appraisals(&self, root: i64, today: NaiveDate) -> Result<usize> {
+        let members = self.db.points_members_by_branch(root).await?;
+        let mut grades: Vec<(i64, i64, &str)> = Vec::with_capacity(members.len());
+        for branch in members.chunk_by(|a, b| a.0 == b.0) {
+            let n = branch.len();
+            for (k, (branch_id, member)) in branch.iter().enumerate() {
+                let grade = if k < n / 5 {
+                    "excellent"
+                } else if n >= 5 && k == n - 1 {
+                    "basic"
+                } else {
+                    "qualified"
+                };
+                grades.push((*branch_id, *member, grade));
+            }
+        }
+        let weights =
+            serde_json::to_string(&domain::appraisal::Weights::default()).unwrap_or_default();
+        let points =
+            serde_json::to_string(&domain::appraisal::GradePoints::default()).unwrap_or_default();
+        Ok(self
+            .db
+            .appraisal_seed_closed(
+                today.year() - 1,
+                &weights,
+                &points,
+                &grades,
+                "系统（演示数据）",
+            )
+            .await?)
+    }
 }
