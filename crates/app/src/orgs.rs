@@ -214,7 +214,9 @@ impl App {
                 OrgKind::from_code(&self.db.org_get(actor.scope(), parent).await?.kind)
                     .ok_or_else(|| AppError::Invalid("上级组织类型未知".into()))?,
             ),
-            None if actor.role == Role::Admin => None,
+            // The top org is made once, when the instance starts on an empty database
+            // (`App::bootstrap`); a second one would lie outside every login's scope, its
+            // creator's included.
             None => return Err(AppError::Forbidden),
         };
         let new = validate_org(input, parent_kind)?;

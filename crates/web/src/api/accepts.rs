@@ -44,6 +44,8 @@ enum Accepts {
     IdNumber,
     /// One of these whole numbers.
     Numbers(&'static [i64]),
+    /// Text of this shape (a regular expression, anchored).
+    Shaped(&'static str),
 }
 
 fn with_empty(mut words: Vec<&'static str>) -> Vec<&'static str> {
@@ -181,6 +183,20 @@ fn body_fields() -> Vec<(&'static str, &'static str, Accepts)> {
         ("StepInput", "handled_by", TextOrEmpty(text::APPROVAL)),
         ("StepInput", "document", TextOrEmpty(text::APPROVAL)),
         ("StepInput", "number", TextOrEmpty(text::APPROVAL)),
+        (
+            "ApiPointsEntryInput",
+            "item_code",
+            Text(text::POINTS_REASON),
+        ),
+        // What `domain::points::Points` parses: at most two decimals, a sign for a deduction.
+        (
+            "ApiPointsEntryInput",
+            "points",
+            Shaped(r"^[+-]?[0-9]{1,6}(\.[0-9]{1,2})?$"),
+        ),
+        ("ApiPointsEntryInput", "reason", Text(text::POINTS_REASON)),
+        ("ApiPointsEntryInput", "approver", Text(text::APPROVED_BY)),
+        ("ApiPointsEntryInput", "on_date", DateOrEmpty),
         ("QuoteInput", "category", Words(DuesCategory::words())),
         (
             "QuoteInput",
@@ -208,6 +224,13 @@ fn query_params() -> Vec<(&'static str, &'static str, Accepts)> {
         ("/api/v1/calls/figures", "year", Year),
         ("/api/v1/dues/notice", "month", Month),
         ("/api/v1/orglife/ledger", "year", Year),
+        ("/api/v1/members/{id}/points", "year", Year),
+        // What `domain::points::parse_period` reads: a year, a month or a quarter, or empty.
+        (
+            "/api/v1/orgs/{id}/points",
+            "period",
+            Shaped(r"^([0-9]{4}(-(0[1-9]|1[0-2]|Q[1-4]))?)?$"),
+        ),
         ("/api/v1/reports", "kind", WordsOrEmpty(report_kinds)),
         (
             "/api/v1/applicants",
@@ -278,6 +301,7 @@ fn schema(accepts: &Accepts, description: Option<String>, nullable: bool) -> Sch
             .pattern(Some(r"\S"))
             .max_length(Some(limit.max_chars))),
         Accepts::TextOrEmpty(limit) => one(string().max_length(Some(limit.max_chars))),
+        Accepts::Shaped(pattern) => one(string().pattern(Some(*pattern))),
         Accepts::IdNumber => one(string().pattern(Some("^[0-9]{17}[0-9Xx]$"))),
         Accepts::Numbers(numbers) => one(ObjectBuilder::new()
             .schema_type(Type::Integer)
