@@ -360,13 +360,15 @@ impl App {
         let mut scored = Vec::new();
         let mut rows = Vec::new();
         let day = parsed.end().min(today());
+        // One lookup per category, not per member: a branch's members share a few schemes.
+        let mut schemes: std::collections::HashMap<Option<MemberCategory>, SchemeInForce> =
+            std::collections::HashMap::from([(None, general.clone())]);
         for m in &members {
             let category = MemberCategory::from_code(&m.category);
-            let in_force = if category.is_some() {
-                self.scheme_in_force(branch_id, category, year).await?
-            } else {
-                general.clone()
-            };
+            if let std::collections::hash_map::Entry::Vacant(slot) = schemes.entry(category) {
+                slot.insert(self.scheme_in_force(branch_id, category, year).await?);
+            }
+            let in_force = &schemes[&category];
             let excluded = category.is_some_and(|c| {
                 rules::is_excluded(&in_force.scheme, c, age_on(m.birth_date, day))
             });

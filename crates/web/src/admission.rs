@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::Session;
 use crate::error::PageError;
-use crate::pages::{form_field, form_status, render};
+use crate::pages::{form_field, form_status, optional_number, render};
 use crate::view::Layout;
 use app::admission::{ApplicantInput, ApplicantLine, ApplicantView, StepInput};
 use app::{App, AppError};
@@ -350,16 +350,6 @@ struct PlanPage {
     layout: Layout,
     v: app::admission_plans::PlanView,
     error: String,
-}
-
-fn optional_number<T: std::str::FromStr>(text: &str, what: &str) -> Result<Option<T>, AppError> {
-    match text.trim() {
-        "" => Ok(None),
-        t => t
-            .parse()
-            .map(Some)
-            .map_err(|_| AppError::Invalid(format!("{what}「{}」无效", domain::text::echo(t)))),
-    }
 }
 
 async fn plan_page_with(

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use crate::auth::Session;
 use crate::error::PageError;
-use crate::pages::{form_status, render};
+use crate::pages::{form_status, optional_number, render};
 use crate::view::Layout;
 use app::appraisal::{AppraisalView, PublicationView};
 use app::{App, AppError};
@@ -38,16 +38,6 @@ struct PublicationPage {
 
 const GRADES: &[Grade] = Grade::ALL;
 
-fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<Option<T>, AppError> {
-    match text.trim() {
-        "" => Ok(None),
-        t => t
-            .parse()
-            .map(Some)
-            .map_err(|_| AppError::Invalid(format!("{what}「{}」无效", domain::text::echo(t)))),
-    }
-}
-
 #[derive(Deserialize, Default)]
 pub struct AppraisalQuery {
     #[serde(default)]
@@ -66,16 +56,7 @@ async fn page_with(
     flash: &str,
     error: String,
 ) -> PageResult {
-    let branches = app.branches(&session.actor).await?;
-    let branch = branch
-        .or_else(|| {
-            branches
-                .iter()
-                .find(|b| b.id == session.actor.org_id)
-                .map(|b| b.id)
-        })
-        .or_else(|| branches.first().map(|b| b.id))
-        .ok_or_else(|| AppError::Invalid("管理范围内还没有党支部".into()))?;
+    let (branch, branches) = crate::points::chosen_branch(app, session, branch).await?;
     let today = app::members::today();
     let v = app
         .appraisal(&session.actor, branch, year.unwrap_or(today.year()))
@@ -101,8 +82,8 @@ pub async fn appraisal(
     page_with(
         &app,
         &session,
-        number(&q.org_id, "党支部")?,
-        number(&q.year, "年份")?,
+        optional_number(&q.org_id, "党支部")?,
+        optional_number(&q.year, "年份")?,
         flash,
         String::new(),
     )
@@ -165,8 +146,8 @@ pub async fn open(
     axum::Form(form): axum::Form<OpenForm>,
 ) -> PageResult {
     session.check_csrf(&form.csrf)?;
-    let branch: i64 = number(&form.org_id, "党支部")?.ok_or(AppError::NotFound)?;
-    let year: i32 = number(&form.year, "年份")?.unwrap_or(app::members::today().year());
+    let branch: i64 = optional_number(&form.org_id, "党支部")?.ok_or(AppError::NotFound)?;
+    let year: i32 = optional_number(&form.year, "年份")?.unwrap_or(app::members::today().year());
     let default = domain::appraisal::Weights::default();
     let weights = (|| -> Result<domain::appraisal::Weights, AppError> {
         Ok(domain::appraisal::Weights {
@@ -264,7 +245,7 @@ pub async fn masses(
 ) -> PageResult {
     session.check_csrf(&form.csrf)?;
     let (branch, year) = campaign_place(&app, &session, id).await?;
-    let member: i64 = number(&form.member_id, "党员")?.ok_or(AppError::NotFound)?;
+    let member: i64 = optional_number(&form.member_id, "党员")?.ok_or(AppError::NotFound)?;
     let counts = [
         form.excellent.as_str(),
         form.qualified.as_str(),
@@ -281,8 +262,9 @@ pub async fn decide(
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> PageResult {
     session.check_csrf(csrf_of(&pairs))?;
-    let branch: i64 = number(field(&pairs, "org_id"), "党支部")?.ok_or(AppError::NotFound)?;
-    let year: i32 = number(field(&pairs, "year"), "年份")?
+    let branch: i64 =
+        optional_number(field(&pairs, "org_id"), "党支部")?.ok_or(AppError::NotFound)?;
+    let year: i32 = optional_number(field(&pairs, "year"), "年份")?
         .ok_or_else(|| AppError::Invalid("请选择年份".into()))?;
     let result = app
         .decide_year(
@@ -361,7 +343,7 @@ pub async fn publish(
     axum::Form(form): axum::Form<PublishForm>,
 ) -> PageResult {
     session.check_csrf(&form.csrf)?;
-    let branch: i64 = number(&form.org_id, "党支部")?.ok_or(AppError::NotFound)?;
+    let branch: i64 = optional_number(&form.org_id, "党支部")?.ok_or(AppError::NotFound)?;
     match app
         .publish_points(
             &session.actor,

@@ -60,6 +60,20 @@ pub(crate) fn form_field<'a>(pairs: &'a [(String, String)], key: &str) -> &'a st
 
 /// A form page comes back with 400 when it carries an error, so that scripts and tests see
 /// the refusal without reading the page.
+/// A number typed in a form field or a query: `None` when left empty, a Chinese refusal naming
+/// the field when it is not a number.
+pub(crate) fn optional_number<T: std::str::FromStr>(
+    text: &str,
+    what: &str,
+) -> Result<Option<T>, app::AppError> {
+    match text.trim() {
+        "" => Ok(None),
+        t => t.parse().map(Some).map_err(|_| {
+            app::AppError::Invalid(format!("{what}「{}」无效", domain::text::echo(t)))
+        }),
+    }
+}
+
 pub(crate) fn form_status(error: &str) -> StatusCode {
     if error.is_empty() {
         StatusCode::OK

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::auth::Session;
 use crate::error::PageError;
-use crate::pages::{XLSX, download, form_status, render};
+use crate::pages::{XLSX, download, form_status, optional_number, render};
 use crate::view::Layout;
 use app::points::{BranchPoints, ManualEntryInput, MemberPoints};
 use app::{App, AppError};
@@ -57,19 +57,9 @@ pub struct PointsQuery {
     done: String,
 }
 
-fn number<T: std::str::FromStr>(text: &str, what: &str) -> Result<Option<T>, AppError> {
-    match text.trim() {
-        "" => Ok(None),
-        t => t
-            .parse()
-            .map(Some)
-            .map_err(|_| AppError::Invalid(format!("{what}「{}」无效", domain::text::echo(t)))),
-    }
-}
-
 /// The branch a page is about: the one asked for, else the officer's own, else the first in
 /// the scope.
-async fn chosen_branch(
+pub(crate) async fn chosen_branch(
     app: &App,
     session: &Session,
     asked: Option<i64>,
@@ -101,7 +91,8 @@ async fn table_page(
     flash: &str,
     error: String,
 ) -> PageResult {
-    let (branch, branches) = chosen_branch(app, session, number(&q.org_id, "党支部")?).await?;
+    let (branch, branches) =
+        chosen_branch(app, session, optional_number(&q.org_id, "党支部")?).await?;
     let today = app::members::today();
     let period = match q.period.trim() {
         "" => today.year().to_string(),
@@ -172,7 +163,7 @@ pub async fn export(
     session: Session,
     Query(q): Query<PointsQuery>,
 ) -> PageResult {
-    let (branch, _) = chosen_branch(&app, &session, number(&q.org_id, "党支部")?).await?;
+    let (branch, _) = chosen_branch(&app, &session, optional_number(&q.org_id, "党支部")?).await?;
     let period = match q.period.trim() {
         "" => app::members::today().year().to_string(),
         p => p.to_string(),
@@ -199,7 +190,7 @@ pub async fn confirm_month(
     Form(form): Form<RegisterForm>,
 ) -> PageResult {
     session.check_csrf(&form.csrf)?;
-    let branch: i64 = number(&form.org_id, "党支部")?.ok_or(AppError::NotFound)?;
+    let branch: i64 = optional_number(&form.org_id, "党支部")?.ok_or(AppError::NotFound)?;
     match app
         .confirm_points_month(&session.actor, branch, &form.month)
         .await
@@ -266,7 +257,7 @@ pub async fn member(
     Path(id): Path<i64>,
     Query(q): Query<MemberQuery>,
 ) -> PageResult {
-    let year = number(&q.year, "年份")?;
+    let year = optional_number(&q.year, "年份")?;
     let flash = if q.saved.is_empty() { "" } else { "已登记" };
     member_page_with(&app, &session, id, year, flash, String::new()).await
 }
@@ -295,7 +286,7 @@ pub async fn add_entry(
     Form(form): Form<EntryForm>,
 ) -> PageResult {
     session.check_csrf(&form.csrf)?;
-    let member_id: i64 = number(&form.member_id, "党员")?.ok_or(AppError::NotFound)?;
+    let member_id: i64 = optional_number(&form.member_id, "党员")?.ok_or(AppError::NotFound)?;
     let input = ManualEntryInput {
         member_id,
         item_code: form.item_code,
@@ -330,7 +321,7 @@ pub async fn reverse_entry(
     Form(form): Form<ReverseForm>,
 ) -> PageResult {
     session.check_csrf(&form.csrf)?;
-    let member_id: i64 = number(&form.member_id, "党员")?.ok_or(AppError::NotFound)?;
+    let member_id: i64 = optional_number(&form.member_id, "党员")?.ok_or(AppError::NotFound)?;
     match app
         .reverse_points_entry(&session.actor, id, &form.reason)
         .await
@@ -383,7 +374,7 @@ async fn scheme_page(
     flash: &str,
     error: String,
 ) -> PageResult {
-    let org = number(&q.org_id, "党组织")?.unwrap_or(session.actor.org_id);
+    let org = optional_number(&q.org_id, "党组织")?.unwrap_or(session.actor.org_id);
     let year = app::members::today().year();
     let preset = Some(q.preset.trim()).filter(|p| !p.is_empty());
     let v = app
@@ -427,7 +418,7 @@ pub async fn scheme_save(
             .map_or(String::new(), |(_, v)| v.clone())
     };
     session.check_csrf(&field("csrf"))?;
-    let org: i64 = number(&field("org_id"), "党组织")?.ok_or(AppError::NotFound)?;
+    let org: i64 = optional_number(&field("org_id"), "党组织")?.ok_or(AppError::NotFound)?;
     let category = category_of(&field("category"))?;
     let rows = pairs
         .iter()
@@ -468,7 +459,7 @@ pub async fn scheme_save(
             })
             .collect(),
     };
-    let from_year: i32 = number(&field("from_year"), "施行年份")?
+    let from_year: i32 = optional_number(&field("from_year"), "施行年份")?
         .ok_or_else(|| AppError::Invalid("请填写施行年份".into()))?;
     let preset = field("preset");
     let back = SchemeQuery {
