@@ -31,6 +31,7 @@ pub mod reminders;
 pub mod reports;
 pub mod restrictions;
 pub mod rollups;
+pub mod service;
 pub mod tabular;
 pub mod transfers;
 pub mod users;

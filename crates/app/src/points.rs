@@ -789,6 +789,63 @@ impl App {
     /// `dues_on_time` / `dues_late` items (DOMAIN.md §1.3, §5). Each month's payment scores
     /// once. History entered from before the system (历史补录) scores nothing: how it was paid
     /// then is not known. A failure is logged; the payment itself stands.
+    /// Confirmed volunteer service gives the scheme's `service_done` points once per claim
+    /// (DOMAIN.md §5, §10.4). The confirmer is the posting unit, which need not hold the member,
+    /// so the entry is written in the member's whole tree. A failure is logged, not raised: the
+    /// hours stand whatever happens to the points.
+    pub(crate) async fn points_after_service(&self, claim: &store::service::Claim) {
+        if let Err(e) = self.record_service_points(claim).await {
+            tracing::warn!(claim_id = claim.id, error = %e, "points from confirmed service not recorded");
+        }
+    }
+
+    async fn record_service_points(&self, claim: &store::service::Claim) -> Result<()> {
+        let scope = Scope::Subtree(claim.root_org_id);
+        let member = self.db.member_get(scope, claim.member_id).await?;
+        let on_date = claim
+            .checked_out_at
+            .map_or(claim.ends_at.date(), |t| t.date());
+        let scheme = self
+            .scheme_in_force(
+                member.branch_id,
+                MemberCategory::from_code(&member.category),
+                on_date.year(),
+            )
+            .await?
+            .scheme;
+        let Some(item) = scheme.item("service_done") else {
+            return Ok(());
+        };
+        let author = store::Author {
+            user_id: None,
+            name: "系统（志愿服务）".into(),
+        };
+        self.db
+            .points_entry_add(
+                scope,
+                &NewPointsEntry {
+                    member_id: member.id,
+                    branch_id: Some(claim.branch_id),
+                    on_date,
+                    item_code: item.code.clone(),
+                    points: item.signed_points().0,
+                    source: "service".into(),
+                    source_key: Some(format!("service:{}", claim.id)),
+                    source_id: Some(claim.id),
+                    reason: format!(
+                        "志愿服务「{}」，确认时长 {}",
+                        claim.need_title,
+                        domain::service::hours_label(claim.confirmed_minutes.unwrap_or(0))
+                    ),
+                    approver: claim.confirmed_by.clone(),
+                    reverses: None,
+                },
+                &author,
+            )
+            .await?;
+        Ok(())
+    }
+
     pub(crate) async fn points_after_dues(
         &self,
         scope: Scope,

@@ -43,6 +43,8 @@ pub struct Difference {
 pub struct RebuildReport {
     pub members: usize,
     pub calls: usize,
+    /// Registrations, needs, claims and wishes of 一呼百应.
+    pub service: usize,
     pub branches: usize,
     pub figures: usize,
 }
@@ -97,6 +99,12 @@ impl App {
             );
         }
         report.calls += self.recount_calls(root, &ancestors, &mut totals).await?;
+        let service = self
+            .db
+            .service_facts(root, &self.reporting_context(root, ctx.today).await?)
+            .await?;
+        report.service += service.rows;
+        sum_up_tree(service.contributions, &ancestors, &mut totals);
         for (_, contributions) in self.ledger_figures(root, None, ledger_day).await? {
             report.branches += 1;
             sum_up_tree(contributions, &ancestors, &mut totals);

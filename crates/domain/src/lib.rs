@@ -2,8 +2,9 @@
 //! checks, pinyin search keys, political-birthday dates, party dues,
 //! organisational life and who votes at it, the Chinese work calendar, residents' calls
 //! (你呼我应: lifecycle, time limits, figures, catalogue, 查询码), 党员积分制 (points schemes,
-//! the points ledger, yearly scores and proposed grades) and 民主评议党员 (ballots, weighted
-//! appraisal scores, sealed results).
+//! the points ledger, yearly scores and proposed grades), 民主评议党员 (ballots, weighted
+//! appraisal scores, sealed results) and 一呼百应 volunteer service (报到, needs and claims,
+//! hours, 微心愿).
 //!
 //! No IO and no clock: callers pass `today` (or `now`) in. Money is integer
 //! 分 ([`dues::Fen`]) and points integer hundredths ([`points::Points`]). Each
@@ -30,6 +31,7 @@ pub mod record;
 pub mod reports;
 pub mod rights;
 pub mod rollups;
+pub mod service;
 pub mod text;
 pub mod transfer;
 pub mod workcal;

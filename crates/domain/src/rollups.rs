@@ -400,6 +400,153 @@ pub fn call_contributions(
 }
 
 // ---------------------------------------------------------------------------
+// 一呼百应 volunteer service (DOMAIN.md §10)
+
+/// A registration (报到) as the figures see it. Only a registration the community confirmed and
+/// that has not ended counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistrationFigures {
+    pub community_id: i64,
+    /// The unit branch that held the member when they registered.
+    pub branch_id: i64,
+    pub live: bool,
+    /// Reported in the reporting period that contains the figures' day (§10.4).
+    pub reported_this_period: bool,
+}
+
+/// What one registration adds, for the register as it stands now: to its community
+/// `service.registered` and `service.reported`, to the member's unit `service.unit_registered`
+/// and `service.unit_reported` (a unit's reporting rate is the last over its members who must
+/// report).
+pub fn registration_contributions(r: &RegistrationFigures) -> Vec<Contribution> {
+    if !r.live {
+        return Vec::new();
+    }
+    let reported = i64::from(r.reported_this_period);
+    [
+        (r.community_id, "service.registered", 1),
+        (r.community_id, "service.reported", reported),
+        (r.branch_id, "service.unit_registered", 1),
+        (r.branch_id, "service.unit_reported", reported),
+    ]
+    .into_iter()
+    .filter(|(_, _, v)| *v != 0)
+    .map(|(org_id, metric, value)| Contribution {
+        org_id,
+        period: NOW.into(),
+        metric: metric.into(),
+        value,
+    })
+    .collect()
+}
+
+/// A need as the figures see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedFigures {
+    pub community_id: i64,
+    pub posted: Month,
+    pub cancelled: bool,
+    /// Some member holds or held a claim on it.
+    pub claimed: bool,
+    /// Whole hours from posting to the first confirmed service, once there is one.
+    pub hours_to_fulfil: Option<i64>,
+}
+
+/// What one need adds, for its community and the month it was posted: `service.needs`,
+/// `service.needs_claimed`, `service.needs_fulfilled` and `service.fulfil_hours` (for the mean
+/// time to fulfil). A need withdrawn before anyone claimed it counts nowhere.
+pub fn need_contributions(n: &NeedFigures) -> Vec<Contribution> {
+    if n.cancelled && !n.claimed {
+        return Vec::new();
+    }
+    let period = n.posted.to_string();
+    [
+        ("service.needs", 1),
+        ("service.needs_claimed", i64::from(n.claimed)),
+        (
+            "service.needs_fulfilled",
+            i64::from(n.hours_to_fulfil.is_some()),
+        ),
+        ("service.fulfil_hours", n.hours_to_fulfil.unwrap_or(0)),
+    ]
+    .into_iter()
+    .filter(|(_, v)| *v != 0)
+    .map(|(metric, value)| Contribution {
+        org_id: n.community_id,
+        period: period.clone(),
+        metric: metric.into(),
+        value,
+    })
+    .collect()
+}
+
+/// A claim as the figures see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimFigures {
+    pub community_id: i64,
+    /// The member's branch when they claimed.
+    pub branch_id: i64,
+    pub year: i32,
+    /// Set once the posting unit confirmed the hours.
+    pub confirmed_minutes: Option<i64>,
+}
+
+/// What one confirmed claim adds for the year it was served: to the community where it was
+/// served `service.minutes` and `service.services`, to the member's branch `service.unit_minutes`
+/// and `service.unit_services`.
+pub fn claim_contributions(c: &ClaimFigures) -> Vec<Contribution> {
+    let Some(minutes) = c.confirmed_minutes else {
+        return Vec::new();
+    };
+    let period = c.year.to_string();
+    [
+        (c.community_id, "service.minutes", minutes),
+        (c.community_id, "service.services", 1),
+        (c.branch_id, "service.unit_minutes", minutes),
+        (c.branch_id, "service.unit_services", 1),
+    ]
+    .into_iter()
+    .filter(|(_, _, v)| *v != 0)
+    .map(|(org_id, metric, value)| Contribution {
+        org_id,
+        period: period.clone(),
+        metric: metric.into(),
+        value,
+    })
+    .collect()
+}
+
+/// A 微心愿 as the figures see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WishFigures {
+    pub community_id: i64,
+    pub posted: Month,
+    pub withdrawn: bool,
+    pub fulfilled: bool,
+}
+
+/// What one wish adds, for its community and the month it was posted: `wishes.posted` and
+/// `wishes.fulfilled`.
+pub fn wish_contributions(w: &WishFigures) -> Vec<Contribution> {
+    if w.withdrawn {
+        return Vec::new();
+    }
+    [
+        ("wishes.posted", 1),
+        ("wishes.fulfilled", i64::from(w.fulfilled)),
+    ]
+    .into_iter()
+    .filter(|(_, v)| *v != 0)
+    .map(|(metric, value)| Contribution {
+        org_id: w.community_id,
+        period: w.posted.to_string(),
+        metric: metric.into(),
+        value,
+    })
+    .collect()
+}
+
+// ---------------------------------------------------------------------------
 // Organisational life
 
 /// What one branch's ledger for `year` adds (DOMAIN.md §2, 台账):

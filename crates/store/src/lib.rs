@@ -36,6 +36,7 @@ pub mod reports;
 pub mod restrictions;
 pub mod rollups;
 pub mod seed;
+pub mod service;
 pub mod sessions;
 pub mod territory;
 pub mod testing;
@@ -110,6 +111,7 @@ macro_rules! bind_params {
                 $crate::Param::Bool(v) => query.bind(*v),
                 $crate::Param::Date(v) => query.bind(*v),
                 $crate::Param::Time(v) => query.bind(*v),
+                $crate::Param::Moment(v) => query.bind(*v),
                 $crate::Param::NullI64 => query.bind(None::<i64>),
                 $crate::Param::NullText => query.bind(None::<String>),
                 $crate::Param::NullDate => query.bind(None::<::chrono::NaiveDate>),
@@ -127,6 +129,8 @@ pub enum Param {
     Bool(bool),
     Date(NaiveDate),
     Time(DateTime<Utc>),
+    /// A local wall-clock time (a need's start and end).
+    Moment(chrono::NaiveDateTime),
     /// Typed NULLs: PostgreSQL checks a parameter's declared type against its column.
     NullI64,
     NullText,
