@@ -163,6 +163,8 @@ pub struct Overview {
     pub orglife: Orglife,
     pub dues: Dues,
     pub calls: Calls,
+    /// 一呼百应: registrations now, needs and hours this year.
+    pub service: crate::service::ServiceFigures,
     pub children: Vec<Child>,
 }
 
@@ -489,7 +491,12 @@ impl App {
                 }
             })
             .collect();
+        let service_rules = self.service_rules(root).await?;
+        let service = self
+            .service_figures(&org.id, &org.name, root, year, &service_rules)
+            .await?;
         Ok(Overview {
+            service,
             org_id: org.id,
             org_name: org.name,
             org_kind: org.kind,
@@ -647,6 +654,15 @@ impl Overview {
                     .chain(&self.calls.trend)
                     .map(calls_row)
                     .collect(),
+            },
+            FigureSheet {
+                name: "志愿服务".into(),
+                title: title("志愿服务（报到为当前数，其余为本年）"),
+                headers: crate::service::ServiceFigures::HEADERS
+                    .iter()
+                    .map(|h| h.to_string())
+                    .collect(),
+                rows: vec![self.service.row()],
             },
             FigureSheet {
                 name: "下级党组织".into(),

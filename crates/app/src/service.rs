@@ -1710,3 +1710,167 @@ fn registration_view(
         feedback,
     }
 }
+
+/// A yearly hour target typed by a person ("50", "12.5"), as minutes; up to 1,000 hours.
+pub fn parse_hours_total(value: &str) -> Result<u32> {
+    let v = value.trim();
+    let bad = || AppError::Invalid("年度服务时长目标应为小时数，如 50 或 12.5".into());
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    if whole.is_empty() || frac.len() > 1 || !frac.chars().all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let whole: u32 = whole.parse().map_err(|_| bad())?;
+    let tenths: u32 = if frac.is_empty() {
+        0
+    } else {
+        frac.parse().map_err(|_| bad())?
+    };
+    if whole > 1000 {
+        return Err(AppError::Invalid(
+            "年度服务时长目标不能超过 1000 小时".into(),
+        ));
+    }
+    Ok(whole * 60 + tenths * 6)
+}
+
+fn rate(permille: Option<i64>) -> Option<u32> {
+    permille.and_then(|p| u32::try_from(p).ok())
+}
+
+impl ServiceFigures {
+    /// One line of the figures workbook.
+    pub(crate) fn row(&self) -> Vec<crate::tabular::Figure> {
+        use crate::tabular::Figure;
+        vec![
+            Figure::Text(self.name.clone()),
+            Figure::Count(self.registered),
+            Figure::Count(self.obliged),
+            Figure::Count(self.unit_registered),
+            Figure::Count(self.unit_reported),
+            Figure::Rate(rate(self.reporting_rate_permille)),
+            Figure::Count(self.needs),
+            Figure::Count(self.needs_claimed),
+            Figure::Count(self.needs_fulfilled),
+            Figure::Rate(rate(self.fulfil_rate_permille)),
+            self.mean_hours_to_fulfil
+                .map_or(Figure::Text(String::new()), Figure::Count),
+            Figure::Count(self.services),
+            Figure::Hours(self.minutes),
+            Figure::Count(self.unit_services),
+            Figure::Hours(self.unit_minutes),
+            Figure::Count(self.wishes_posted),
+            Figure::Count(self.wishes_fulfilled),
+        ]
+    }
+
+    pub const HEADERS: [&'static str; 17] = [
+        "党组织",
+        "在本社区报到",
+        "应报到",
+        "已报到",
+        "本期已报到",
+        "报到率",
+        "发布需求",
+        "已认领需求",
+        "已完成需求",
+        "需求完成率",
+        "平均完成用时（小时）",
+        "服务人次（在本辖区）",
+        "服务时长（小时）",
+        "服务人次（本单位党员）",
+        "本单位党员服务时长（小时）",
+        "微心愿",
+        "已实现微心愿",
+    ];
+}
+
+impl App {
+    /// The actor's tree.
+    pub async fn org_root_of(&self, actor: &Actor) -> Result<i64> {
+        self.actor_root(actor).await
+    }
+
+    /// The figures of an org and its subordinates, and hours per station, as a workbook.
+    pub async fn service_report_xlsx(
+        &self,
+        actor: &Actor,
+        org_id: Option<i64>,
+        year: i32,
+    ) -> Result<(Vec<u8>, String)> {
+        use crate::tabular::{Figure, FigureSheet};
+        let report = self.service_report(actor, org_id, year).await?;
+        let mut rows = vec![report.total.row()];
+        rows.extend(report.children.iter().map(ServiceFigures::row));
+        let headers: Vec<String> = ServiceFigures::HEADERS
+            .iter()
+            .map(|h| h.to_string())
+            .collect();
+        let sheets = vec![
+            FigureSheet {
+                name: "报到与服务".into(),
+                title: format!(
+                    "{} {} 年志愿服务（报到为当前数，其余为全年）",
+                    report.org.name, year
+                ),
+                headers,
+                rows,
+            },
+            FigureSheet {
+                name: "服务站".into(),
+                title: format!("{} {} 年各志愿服务站服务时长", report.org.name, year),
+                headers: ["社区", "服务站", "服务人次", "服务时长（小时）"]
+                    .iter()
+                    .map(|h| h.to_string())
+                    .collect(),
+                rows: report
+                    .stations
+                    .iter()
+                    .map(|s| {
+                        vec![
+                            Figure::Text(s.community_name.clone()),
+                            Figure::Text(if s.station.is_empty() {
+                                "（未填服务站）".into()
+                            } else {
+                                s.station.clone()
+                            }),
+                            Figure::Count(s.services),
+                            Figure::Hours(s.minutes),
+                        ]
+                    })
+                    .collect(),
+            },
+        ];
+        let bytes = crate::tabular::figures_xlsx(&sheets)?;
+        self.db
+            .audit_event(
+                report.org.id,
+                &actor.author(),
+                "export",
+                "service",
+                &format!("导出志愿服务统计 {} {year}", report.org.name),
+            )
+            .await?;
+        Ok((bytes, format!("{}志愿服务统计{year}.xlsx", report.org.name)))
+    }
+
+    /// A 志愿服务记录证明: the member's confirmed service in a year as the posting units
+    /// confirmed it, issued free (志愿服务条例 Art19, DOMAIN.md §10.5). Only confirmed service
+    /// is certified. Returns the year and who issues it (the member's tree).
+    pub async fn service_certificate(
+        &self,
+        actor: &Actor,
+        member_id: i64,
+        year: i32,
+    ) -> Result<(MemberServiceYear, String)> {
+        let mut v = self.member_service_year(actor, member_id, year).await?;
+        v.orders.retain(|o| o.state == ClaimState::Confirmed.code());
+        let root = self.actor_root(actor).await?;
+        let issuer = self
+            .db
+            .org_get(Scope::Subtree(root), root)
+            .await
+            .map(|o| o.name)
+            .unwrap_or_default();
+        Ok((v, issuer))
+    }
+}

@@ -640,6 +640,8 @@ pub enum Figure {
     Yuan(i64),
     /// A rate in ‰, written as a percentage with one decimal (or empty when there is none).
     Rate(Option<u32>),
+    /// A duration in minutes, written in hours.
+    Hours(i64),
 }
 
 /// One sheet of a figures workbook.
@@ -658,6 +660,7 @@ pub fn figures_xlsx(sheets: &[FigureSheet]) -> Result<Vec<u8>> {
     let bold = Format::new().set_bold();
     let yuan = Format::new().set_num_format("#,##0.00");
     let percent = Format::new().set_num_format("0.0%");
+    let hours = Format::new().set_num_format("0.0#");
     for s in sheets {
         let sheet = workbook
             .add_worksheet()
@@ -684,6 +687,9 @@ pub fn figures_xlsx(sheets: &[FigureSheet]) -> Result<Vec<u8>> {
                         .write_with_format(r, c, f64::from(*p) / 1000.0, &percent)
                         .map(|_| ()),
                     Figure::Rate(None) => Ok(()),
+                    Figure::Hours(minutes) => sheet
+                        .write_with_format(r, c, *minutes as f64 / 60.0, &hours)
+                        .map(|_| ()),
                 }
                 .map_err(xlsx_error)?;
             }

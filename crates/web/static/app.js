@@ -1,6 +1,7 @@
 // dangjian's own page behaviour. It lives here rather than in on…= attributes because the
 // Content-Security-Policy allows no inline script. Elements opt in with data- attributes:
 //   data-autosubmit         a filter field that submits its form when changed
+//   data-confirm="…"        a form that asks before it is sent (withdrawing, ending)
 //   data-busy-text="…"      a submit button whose label changes while its form is sent
 //   data-file-count         a file input whose choice is counted in the .file-names beside it
 //   data-back               a link that goes back in history when there is history
@@ -76,6 +77,10 @@
   document.addEventListener('submit', function (event) {
     var form = event.target;
     if (!(form instanceof HTMLFormElement)) return;
+    if (form.hasAttribute('data-confirm') && !window.confirm(form.getAttribute('data-confirm'))) {
+      event.preventDefault();
+      return;
+    }
     var button = event.submitter || form.querySelector('button[data-busy-text]');
     if (button && button.hasAttribute('data-busy-text')) {
       button.textContent = button.getAttribute('data-busy-text');

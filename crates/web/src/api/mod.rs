@@ -17,6 +17,7 @@ mod admission;
 mod calls;
 mod orglife;
 mod points;
+mod service;
 mod stats;
 mod transfers;
 
@@ -38,8 +39,8 @@ type ApiResult<T> = Result<Json<T>, ApiError>;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "dangjian API", version = "1", description = "党建工作平台数据接口。所有数据均限于调用者账号的管理范围。"),
-    paths(me, admission::applicants_list, admission::applicant_create, admission::applicant_get, admission::applicant_step, transfers::transfers_list, transfers::transfer_create, transfers::transfer_get, transfers::transfer_step, org_get, org_children, org_create, org_update, members_search, member_get, member_create, member_update, member_restrictions, member_restriction_create, member_restriction_end, users_list, user_create, dues_quote, dues_notice, stats::stats_overview, stats::reports_list, stats::report_get, calls::calls_list, calls::call_get, calls::call_act, calls::call_figures, orglife::ledger, orglife::meeting_get, orglife::meeting_create, points::member_points, points::org_points, points::entry_create),
-    components(schemas(Me, admission::ApiApplicant, admission::ApiApplicantFile, admission::ApiStep, admission::ApiDue, app::admission::ApplicantInput, app::admission::StepInput, transfers::ApiTransfer, transfers::ApiTransferStep, transfers::ApiTransferDetail, store::Transfer, app::transfers::TransferInput, app::transfers::TransferStepInput, Org, OrgNode, OrgInput, Member, MemberInput, MemberPage, MemberRestriction, RestrictionInput, RestrictionEndInput, User, UserInput, ApiErrorBody, QuoteInput, QuoteResult, Notice, NoticeRow, stats::StatsOverview, app::dashboard::Overview, app::dashboard::Part, app::dashboard::Composition, app::dashboard::MemberMonth, app::dashboard::Orglife, app::dashboard::InstitutionFigures, app::dashboard::CompletionMonth, app::dashboard::Dues, app::dashboard::DuesMonth, app::dashboard::Calls, app::dashboard::CallFigures, app::dashboard::Child, ReportListEntry, Report, calls::ApiCall, calls::ApiCallPage, calls::ApiCallDetail, calls::ApiCallEvent, calls::ApiCallFigures, app::calls::ActionInput, orglife::ApiLedger, orglife::ApiLedgerCell, orglife::ApiLedgerRow, orglife::ApiMeeting, orglife::ApiAttendance, orglife::ApiMeetingInput, orglife::Created, store::Meeting, points::ApiPointsEntry, points::ApiMemberPoints, points::ApiPointsRow, points::ApiBranchPoints, points::ApiPointsEntryInput)),
+    paths(me, admission::applicants_list, admission::applicant_create, admission::applicant_get, admission::applicant_step, transfers::transfers_list, transfers::transfer_create, transfers::transfer_get, transfers::transfer_step, org_get, org_children, org_create, org_update, members_search, member_get, member_create, member_update, member_restrictions, member_restriction_create, member_restriction_end, users_list, user_create, dues_quote, dues_notice, stats::stats_overview, stats::reports_list, stats::report_get, calls::calls_list, calls::call_get, calls::call_act, calls::call_figures, orglife::ledger, orglife::meeting_get, orglife::meeting_create, points::member_points, points::org_points, points::entry_create, service::needs_list, service::need_create, service::claim_create, service::member_service),
+    components(schemas(Me, admission::ApiApplicant, admission::ApiApplicantFile, admission::ApiStep, admission::ApiDue, app::admission::ApplicantInput, app::admission::StepInput, transfers::ApiTransfer, transfers::ApiTransferStep, transfers::ApiTransferDetail, store::Transfer, app::transfers::TransferInput, app::transfers::TransferStepInput, Org, OrgNode, OrgInput, Member, MemberInput, MemberPage, MemberRestriction, RestrictionInput, RestrictionEndInput, User, UserInput, ApiErrorBody, QuoteInput, QuoteResult, Notice, NoticeRow, stats::StatsOverview, app::dashboard::Overview, app::dashboard::Part, app::dashboard::Composition, app::dashboard::MemberMonth, app::dashboard::Orglife, app::dashboard::InstitutionFigures, app::dashboard::CompletionMonth, app::dashboard::Dues, app::dashboard::DuesMonth, app::dashboard::Calls, app::dashboard::CallFigures, app::dashboard::Child, ReportListEntry, Report, calls::ApiCall, calls::ApiCallPage, calls::ApiCallDetail, calls::ApiCallEvent, calls::ApiCallFigures, app::calls::ActionInput, orglife::ApiLedger, orglife::ApiLedgerCell, orglife::ApiLedgerRow, orglife::ApiMeeting, orglife::ApiAttendance, orglife::ApiMeetingInput, orglife::Created, store::Meeting, points::ApiPointsEntry, points::ApiMemberPoints, points::ApiPointsRow, points::ApiBranchPoints, points::ApiPointsEntryInput, app::service::NeedView, app::service::NeedInput, app::service::ClaimView, app::service::MemberServiceYear)),
     modifiers(&BearerAuth, &CommonErrors, &AcceptedValues),
     security(("bearer" = []))
 )]
@@ -126,6 +127,9 @@ route_table! { pub ROUTES, fn api_routes;
     "/api/v1/members/{id}/points", Api => GET(points::member_points);
     "/api/v1/orgs/{id}/points", Api => GET(points::org_points);
     "/api/v1/points/entries", Api => POST(points::entry_create);
+    "/api/v1/service/needs", Api => GET(service::needs_list).POST(service::need_create);
+    "/api/v1/service/needs/{id}/claims", Api => POST(service::claim_create);
+    "/api/v1/members/{id}/service", Api => GET(service::member_service);
     "/api/v1/users", Api => GET(users_list).POST(user_create);
     "/api/v1/dues/quote", Api => POST(dues_quote);
     "/api/v1/dues/notice", Api => GET(dues_notice);
