@@ -26,6 +26,9 @@ use crate::{Actor, App, AppError, Result};
 /// Org kinds whose members are "the community's own" (DOMAIN.md §10.2).
 const COMMUNITY_KINDS: [&str; 2] = ["community_committee", "village_committee"];
 
+/// Org kinds that bound a member's neighbourhood of needs.
+const STREET_KINDS: [&str; 2] = ["street_committee", "town_committee"];
+
 /// Wall-clock time in China, the time needs are posted in and members check in by.
 pub fn china_now() -> NaiveDateTime {
     (Utc::now() + Duration::hours(8)).naive_utc()
@@ -476,7 +479,8 @@ impl App {
         Ok(())
     }
 
-    /// The communities (社区/村 party committees) of a tree, by name.
+    /// The communities (社区/村 party committees) at or below an org (a tree's, a street's),
+    /// by name.
     pub async fn service_communities(&self, root: i64) -> Result<Vec<OrgNode>> {
         let mut out = Vec::new();
         for kind in COMMUNITY_KINDS {
@@ -497,6 +501,49 @@ impl App {
     /// The tree the actor works in.
     async fn actor_root(&self, actor: &Actor) -> Result<i64> {
         Ok(self.db.org_root(actor.org_id).await?)
+    }
+
+    /// Where a member serves: the street (or town) of their unit, and the community they
+    /// registered with, which may lie in another street. Needs and wishes elsewhere are not
+    /// theirs to see: what a member is shown stays near them, and another street's offers stay
+    /// that street's.
+    async fn member_area(&self, member: &Member) -> Result<(i64, Option<i64>)> {
+        let street = self
+            .db
+            .service_community_of(member.branch_id, &STREET_KINDS)
+            .await?
+            .map_or(member.root_org_id, |s| s.id);
+        let registered = self
+            .db
+            .service_registration_of_member(member.id)
+            .await?
+            .filter(|r| r.state == "confirmed")
+            .map(|r| r.community_id);
+        Ok((street, registered))
+    }
+
+    async fn member_may_see(&self, member: &Member, community_id: i64) -> Result<bool> {
+        let (street, registered) = self.member_area(member).await?;
+        Ok(
+            registered == Some(community_id)
+                || self.db.org_in_subtree(street, community_id).await?,
+        )
+    }
+
+    /// The area whose needs and wishes an actor sees: a member's street and registered
+    /// community, or staff's own subtree.
+    async fn actor_area(&self, actor: &Actor) -> Result<(i64, Option<i64>)> {
+        if actor.is_staff() {
+            // Staff below a street see the wall of their street: a branch holds no community.
+            let street = self
+                .db
+                .service_community_of(actor.org_id, &STREET_KINDS)
+                .await?
+                .map_or(actor.org_id, |s| s.id);
+            return Ok((street, None));
+        }
+        let member = self.acting_member(actor).await?;
+        self.member_area(&member).await
     }
 
     async fn acting_member(&self, actor: &Actor) -> Result<Member> {
@@ -537,12 +584,14 @@ impl App {
             .filter(|k| k.state != "withdrawn")
             .map(|k| (k.need_id, k.id))
             .collect();
+        let (street, registered) = self.member_area(&member).await?;
         let needs = self
             .db
             .service_needs(
                 root,
                 &NeedFilter {
-                    within: None,
+                    within: Some(street),
+                    also_community: registered,
                     open_at: Some(now),
                     community_first: registration.as_ref().map(|r| r.registration.community_id),
                     limit: 30,
@@ -731,6 +780,9 @@ impl App {
             .db
             .service_need_get(Scope::SelfOnly(member.id), member.root_org_id, need_id)
             .await?;
+        if !self.member_may_see(&member, need.community_id).await? {
+            return Err(AppError::NotFound);
+        }
         let now = china_now();
         let slot = Slot {
             start: need.starts_at,
@@ -936,13 +988,24 @@ impl App {
         actor.require_staff()?;
         let org = self.db.org_get(actor.scope(), actor.org_id).await?;
         let community = match (self.community_of(org.id).await?, input.community_id) {
+            // A community's staff post in their own community; naming another is refused
+            // rather than quietly posted at home.
+            (Some(own), Some(asked)) if asked != own.id => return Err(AppError::NotFound),
             (Some(own), _) => own,
-            (None, Some(id)) => self
-                .service_communities(org.root_org_id)
-                .await?
-                .into_iter()
-                .find(|c| c.id == id)
-                .ok_or_else(|| AppError::Invalid("请选择需求所在的社区".into()))?,
+            (None, Some(id)) => {
+                let c = self
+                    .service_communities(org.root_org_id)
+                    .await?
+                    .into_iter()
+                    .find(|c| c.id == id)
+                    .ok_or_else(|| AppError::Invalid("请选择需求所在的社区".into()))?;
+                // A unit posts in the communities of its own street, never another's.
+                let (area, _) = self.actor_area(actor).await?;
+                if !self.db.org_in_subtree(area, c.id).await? {
+                    return Err(AppError::NotFound);
+                }
+                c
+            }
             (None, None) => return Err(AppError::Invalid("请选择需求所在的社区".into())),
         };
         let starts_at = parse_moment(&input.starts_at, "开始时间")?;
@@ -1005,6 +1068,12 @@ impl App {
             .db
             .service_need_get(actor.scope(), root, need_id)
             .await?;
+        if !actor.is_staff() {
+            let member = self.acting_member(actor).await?;
+            if !self.member_may_see(&member, need.community_id).await? {
+                return Err(AppError::NotFound);
+            }
+        }
         let claims = self.db.service_claims_of_need(need.id).await?;
         let poster = self.staff_of(actor, need.org_id).await?;
         let staff = poster || self.staff_of(actor, need.community_id).await?;
@@ -1031,19 +1100,16 @@ impl App {
                 .db
                 .member_get(Scope::SelfOnly(member_id), member_id)
                 .await?;
-            let community = self
-                .db
-                .service_registration_of_member(member.id)
-                .await?
-                .map(|r| r.community_id);
+            let (street, registered) = self.member_area(&member).await?;
             let needs = self
                 .db
                 .service_needs(
                     member.root_org_id,
                     &NeedFilter {
-                        within: None,
+                        within: Some(street),
+                        also_community: registered,
                         open_at: Some(now),
-                        community_first: community,
+                        community_first: registered,
                         limit: 100,
                     },
                 )
@@ -1061,6 +1127,7 @@ impl App {
                 org.root_org_id,
                 &NeedFilter {
                     within: Some(org.id),
+                    also_community: None,
                     open_at: open_only.then_some(now),
                     community_first: None,
                     limit: 200,
@@ -1125,7 +1192,7 @@ impl App {
             .db
             .service_wishes(
                 org.root_org_id,
-                Some(org.id),
+                Some((org.id, None)),
                 &["posted", "claimed", "contacted"],
                 200,
             )
@@ -1137,7 +1204,8 @@ impl App {
             communities: if community.is_some() {
                 Vec::new()
             } else {
-                self.service_communities(org.root_org_id).await?
+                self.service_communities(self.actor_area(actor).await?.0)
+                    .await?
             },
             org,
             community,
@@ -1335,7 +1403,7 @@ impl App {
         let day = today();
         let mut cards: Vec<WishCard> = self
             .db
-            .service_wishes(root, None, &["posted"], 300)
+            .service_wishes(root, Some(self.actor_area(actor).await?), &["posted"], 300)
             .await?
             .into_iter()
             .map(|w| self.wish_card(w, &rules, day, actor.member_id, false))
@@ -1392,6 +1460,9 @@ impl App {
         actor.require_staff()?;
         let org = self.db.org_get(actor.scope(), actor.org_id).await?;
         let community = match (self.community_of(org.id).await?, input.community_id) {
+            // A community's staff post in their own community; naming another is refused
+            // rather than quietly posted at home.
+            (Some(own), Some(asked)) if asked != own.id => return Err(AppError::NotFound),
             (Some(own), _) => own,
             (None, Some(id)) => {
                 let c = self
@@ -1401,7 +1472,7 @@ impl App {
                     .find(|c| c.id == id)
                     .ok_or_else(|| AppError::Invalid("请选择心愿所在的社区".into()))?;
                 if !self.db.org_in_subtree(org.id, c.id).await? {
-                    return Err(AppError::Forbidden);
+                    return Err(AppError::NotFound);
                 }
                 c
             }
@@ -1450,6 +1521,12 @@ impl App {
         let wish = self.db.service_wish_get(root, wish_id).await?;
         let rules = self.service_rules(root).await?;
         let community = self.staff_of(actor, wish.community_id).await?;
+        let (area, registered) = self.actor_area(actor).await?;
+        let nearby = registered == Some(wish.community_id)
+            || self.db.org_in_subtree(area, wish.community_id).await?;
+        if !community && !nearby && wish.claimed_by.is_none_or(|c| actor.member_id != Some(c)) {
+            return Err(AppError::NotFound);
+        }
         let note = optional(note, "说明", 300)?;
         let (from, member): (&str, Option<i64>) = match to {
             "claimed" => {

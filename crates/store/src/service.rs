@@ -139,9 +139,11 @@ pub struct NewNeed {
 /// Which needs a list shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct NeedFilter {
-    /// Needs posted by or held in orgs of this subtree; `None` for every need of the tree
-    /// (what a member browses: needs are public offers).
+    /// Needs posted by or held in orgs of this subtree; `None` for every need of the tree.
     pub within: Option<i64>,
+    /// A community whose needs are listed beside `within`'s (the one a member registered
+    /// with, which may lie in another street than their unit).
+    pub also_community: Option<i64>,
     /// Only needs still open to claims and not yet over at this time.
     pub open_at: Option<NaiveDateTime>,
     /// Listed first (a member's own community).
@@ -380,7 +382,7 @@ impl Db {
     /// True when `org` lies at or below `ancestor`.
     pub async fn org_in_subtree(&self, ancestor: i64, org: i64) -> Result<bool> {
         let row: Option<(i64,)> = on_db!(self, pool => {
-            sqlx::query_as("SELECT 1 FROM org_closure WHERE ancestor_id = $1 AND descendant_id = $2")
+            sqlx::query_as("SELECT descendant_id FROM org_closure WHERE ancestor_id = $1 AND descendant_id = $2")
                 .bind(ancestor)
                 .bind(org)
                 .fetch_optional(pool)
@@ -392,7 +394,7 @@ impl Db {
     async fn member_in_subtree(&self, ancestor: i64, member: i64) -> Result<bool> {
         let row: Option<(i64,)> = on_db!(self, pool => {
             sqlx::query_as(
-                "SELECT 1 FROM members m JOIN org_closure oc ON oc.descendant_id = m.branch_id \
+                "SELECT m.id FROM members m JOIN org_closure oc ON oc.descendant_id = m.branch_id \
                  WHERE m.id = $2 AND oc.ancestor_id = $1",
             )
             .bind(ancestor)
@@ -509,9 +511,20 @@ impl Db {
         ctx: &ReportingContext,
         author: &Author,
     ) -> Result<Registration> {
-        let before = self.registration_by_id(id).await?;
+        self.registration_by_id(id).await?;
+        let lock = self.for_update();
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            // Held, and read again, inside the transaction: the figures move from the row as
+            // this writer finds it, not as it was before a concurrent write (a report, a step).
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id FROM service_registrations WHERE id = $1{lock}")))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let before = sqlx::query_as::<_, Registration>(sqlx::AssertSqlSafe(format!("{REGISTRATION_SELECT} WHERE r.id = $1")))
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
             let updated = sqlx::query(
                 "UPDATE service_registrations SET state = $3, \
                  confirmed_on = CASE WHEN $3 = 'confirmed' THEN $4 ELSE confirmed_on END, \
@@ -569,8 +582,19 @@ impl Db {
         if before.state != "confirmed" {
             return Err(StoreError::Invalid("社区确认报到后才能登记定期报到".into()));
         }
+        let lock = self.for_update();
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            // Held, and read again, inside the transaction: the figures move from the row as
+            // this writer finds it, not as it was before a concurrent write (a report, a step).
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id FROM service_registrations WHERE id = $1{lock}")))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let before = sqlx::query_as::<_, Registration>(sqlx::AssertSqlSafe(format!("{REGISTRATION_SELECT} WHERE r.id = $1")))
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
             let inserted = sqlx::query(
                 "INSERT INTO service_reports (registration_id, reported_on, note, recorded_by, recorded_at) \
                  VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
@@ -743,9 +767,20 @@ impl Db {
     /// Stops a need taking claims: `closed` keeps it and its claims; `cancelled` withdraws it
     /// and is refused once anyone has claimed it.
     pub async fn service_need_close(&self, id: i64, to: &str, author: &Author) -> Result<Need> {
-        let before = self.need_by_id(id).await?;
+        self.need_by_id(id).await?;
+        let lock = self.for_update();
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            // Held, and read again, inside the transaction: the figures move from the need as
+            // this writer finds it, not as it was before a concurrent claim or confirmation.
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id FROM service_needs WHERE id = $1{lock}")))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let before = sqlx::query_as::<_, Need>(sqlx::AssertSqlSafe(format!("{NEED_SELECT} WHERE n.id = $1")))
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
             let guard = if to == "cancelled" { " AND first_claimed_at IS NULL" } else { "" };
             let updated = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE service_needs SET state = $2 WHERE id = $1 AND state = 'open'{guard}"
@@ -783,9 +818,12 @@ impl Db {
         if let Some(org) = filter.within {
             params.push(Param::I64(org));
             let p = params.len();
+            params.push(Param::I64(filter.also_community.unwrap_or(-1)));
+            let also = params.len();
             sql.push_str(&format!(
                 " AND (n.org_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ${p}) \
-                 OR n.community_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ${p}))"
+                 OR n.community_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ${p}) \
+                 OR n.community_id = ${also})"
             ));
         }
         let mut order = String::from(" ORDER BY ");
@@ -868,9 +906,25 @@ impl Db {
         cap: i64,
         author: &Author,
     ) -> Result<Claim> {
-        let before = self.need_by_id(need_id).await?;
+        self.need_by_id(need_id).await?;
+        let lock = self.for_update();
         let id = on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            // Held, and read again, inside the transaction: the figures move from the need as
+            // this writer finds it, not as it was before a concurrent claim or confirmation.
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id FROM service_needs WHERE id = $1{lock}")))
+                .bind(need_id)
+                .execute(&mut *tx)
+                .await?;
+            let before = sqlx::query_as::<_, Need>(sqlx::AssertSqlSafe(format!("{NEED_SELECT} WHERE n.id = $1")))
+                .bind(need_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            // The member's row too, so that two claims of theirs at once count each other.
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id FROM members WHERE id = $1{lock}")))
+                .bind(member_id)
+                .execute(&mut *tx)
+                .await?;
             let (open,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM service_claims WHERE member_id = $1 AND state = 'claimed'")
                 .bind(member_id)
                 .fetch_one(&mut *tx)
@@ -934,10 +988,28 @@ impl Db {
         change: &ClaimChange,
         author: &Author,
     ) -> Result<Claim> {
-        let before = self.claim_by_id(id).await?;
-        let need_before = self.need_by_id(before.need_id).await?;
+        let need_id = self.claim_by_id(id).await?.need_id;
+        let lock = self.for_update();
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            // Held, and read again, inside the transaction: the figures move from the need as
+            // this writer finds it, not as it was before a concurrent claim or confirmation.
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id FROM service_needs WHERE id = $1{lock}")))
+                .bind(need_id)
+                .execute(&mut *tx)
+                .await?;
+            let need_before = sqlx::query_as::<_, Need>(sqlx::AssertSqlSafe(format!("{NEED_SELECT} WHERE n.id = $1")))
+                .bind(need_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("SELECT id FROM service_claims WHERE id = $1{lock}")))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            let before = sqlx::query_as::<_, Claim>(sqlx::AssertSqlSafe(format!("{CLAIM_SELECT} WHERE k.id = $1")))
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
             let at = now();
             let confirming = change.state == "confirmed";
             let updated = sqlx::query(
@@ -1169,16 +1241,19 @@ impl Db {
     pub async fn service_wishes(
         &self,
         root: i64,
-        within: Option<i64>,
+        within: Option<(i64, Option<i64>)>,
         states: &[&str],
         limit: i64,
     ) -> Result<Vec<Wish>> {
         let mut params = vec![Param::I64(root)];
         let mut sql = format!("{WISH_SELECT} WHERE w.root_org_id = $1");
-        if let Some(org) = within {
+        if let Some((org, also_community)) = within {
             params.push(Param::I64(org));
+            params.push(Param::I64(also_community.unwrap_or(-1)));
             sql.push_str(&format!(
-                " AND w.community_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ${})",
+                " AND (w.community_id IN (SELECT descendant_id FROM org_closure WHERE ancestor_id = ${}) \
+                 OR w.community_id = ${})",
+                params.len() - 1,
                 params.len()
             ));
         }

@@ -241,7 +241,27 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("POST", "/points/publications")
         | ("GET", "/points/publications/{id}")
         | ("GET", "/points/schemes")
-        | ("POST", "/points/schemes") => Scoped,
+        | ("POST", "/points/schemes")
+        | ("POST", "/service/registrations/{id}/confirm")
+        | ("POST", "/service/registrations/{id}/report")
+        | ("POST", "/service/registrations/{id}/end")
+        | ("POST", "/service/registrations/{id}/feedback")
+        | ("POST", "/service/needs")
+        | ("GET", "/service/needs/{id}")
+        | ("POST", "/service/needs/{id}/claims")
+        | ("POST", "/service/needs/{id}/close")
+        | ("POST", "/service/claims/{id}/checkin")
+        | ("POST", "/service/claims/{id}/checkout")
+        | ("POST", "/service/claims/{id}/withdraw")
+        | ("POST", "/service/claims/{id}/confirm")
+        | ("POST", "/service/wishes")
+        | ("POST", "/service/wishes/{id}/{step}")
+        | ("GET", "/service/figures")
+        | ("GET", "/service/figures/export")
+        | ("GET", "/service/certificate")
+        | ("POST", "/api/v1/service/needs")
+        | ("POST", "/api/v1/service/needs/{id}/claims")
+        | ("GET", "/api/v1/members/{id}/service") => Scoped,
         ("POST", "/logout")
         | ("GET", "/orgs")
         | ("GET", "/territory")
@@ -280,7 +300,17 @@ fn case(method: &str, path: &str) -> Option<Case> {
         | ("GET", "/api/v1/applicants")
         | ("GET", "/transfers")
         | ("GET", "/api/v1/transfers")
-        | ("GET", "/lost-contact") => Own,
+        | ("GET", "/lost-contact")
+        | ("GET", "/service")
+        | ("GET", "/service/registrations")
+        | ("GET", "/service/wishes")
+        | ("GET", "/service/rules")
+        | ("POST", "/service/rules")
+        | ("GET", "/api/v1/service/needs")
+        // A member registers where they live, which may be any community of the district
+        // (双报到): the form names a community, but no other street's data is read or changed
+        // beyond the registration the member makes for themselves.
+        | ("POST", "/service/registrations") => Own,
         _ => return None,
     })
 }
@@ -1335,9 +1365,289 @@ async fn attempt(
             format!("/api/v1/calls/{}/actions", o.call),
             Payload::Json(json!({"action": "note", "text": "走查"})),
         ),
+        ("GET", "/service") => ("/service".into(), Payload::None),
+        ("GET", "/service/registrations") => {
+            ("/service/registrations?view=unit".into(), Payload::None)
+        }
+        ("POST", "/service/registrations") => (
+            "/service/registrations".into(),
+            form(&[
+                ("community_id", &o.community.to_string()),
+                ("skills", "走查"),
+            ]),
+        ),
+        ("POST", "/service/registrations/{id}/confirm") => {
+            let id = fresh_registration(f, w, o, false).await;
+            (format!("/service/registrations/{id}/confirm"), form(&[]))
+        }
+        ("POST", "/service/registrations/{id}/report") => {
+            let id = fresh_registration(f, w, o, true).await;
+            (format!("/service/registrations/{id}/report"), form(&[]))
+        }
+        ("POST", "/service/registrations/{id}/end") => {
+            let id = fresh_registration(f, w, o, true).await;
+            (format!("/service/registrations/{id}/end"), form(&[]))
+        }
+        ("POST", "/service/registrations/{id}/feedback") => {
+            let id = fresh_registration(f, w, o, true).await;
+            (
+                format!("/service/registrations/{id}/feedback"),
+                form(&[("rating", "良好"), ("comment", "走查")]),
+            )
+        }
+        ("POST", "/service/needs") => {
+            let (starts, ends) = need_times(0);
+            (
+                "/service/needs".into(),
+                form(&[
+                    ("title", "走查需求"),
+                    ("place", "党群服务中心"),
+                    ("starts_at", &starts),
+                    ("ends_at", &ends),
+                    ("people_needed", "3"),
+                    ("community_id", &o.community.to_string()),
+                ]),
+            )
+        }
+        ("GET", "/service/needs/{id}") => {
+            let id = fresh_need(f, w, o, 0).await;
+            (format!("/service/needs/{id}"), Payload::None)
+        }
+        ("POST", "/service/needs/{id}/claims") => {
+            let id = fresh_need(f, w, o, n as i64 * 3).await;
+            (format!("/service/needs/{id}/claims"), form(&[]))
+        }
+        ("POST", "/api/v1/service/needs/{id}/claims") => {
+            let id = fresh_need(f, w, o, n as i64 * 3).await;
+            (
+                format!("/api/v1/service/needs/{id}/claims"),
+                Payload::Json(json!({})),
+            )
+        }
+        ("POST", "/service/needs/{id}/close") => {
+            let id = fresh_need(f, w, o, 0).await;
+            (format!("/service/needs/{id}/close"), form(&[]))
+        }
+        ("POST", "/service/claims/{id}/checkin") => {
+            let id = fresh_claim(f, w, o, side, &acting, false).await;
+            (format!("/service/claims/{id}/checkin"), form(&[]))
+        }
+        ("POST", "/service/claims/{id}/checkout") => {
+            let id = fresh_claim(f, w, o, side, &acting, false).await;
+            (
+                format!("/service/claims/{id}/checkout"),
+                form(&[("travel_minutes", "5")]),
+            )
+        }
+        ("POST", "/service/claims/{id}/withdraw") => {
+            let id = fresh_claim(f, w, o, side, &acting, false).await;
+            (format!("/service/claims/{id}/withdraw"), form(&[]))
+        }
+        ("POST", "/service/claims/{id}/confirm") => {
+            let id = fresh_claim(f, w, o, side, &acting, true).await;
+            (
+                format!("/service/claims/{id}/confirm"),
+                form(&[("hours", "1")]),
+            )
+        }
+        ("GET", "/service/wishes") => ("/service/wishes".into(), Payload::None),
+        ("POST", "/service/wishes") => (
+            "/service/wishes".into(),
+            form(&[
+                ("community_id", &o.community.to_string()),
+                ("title", "走查心愿"),
+                ("wisher", "某阿姨"),
+                ("contact", "13912345678"),
+                ("consent", "1"),
+            ]),
+        ),
+        ("POST", "/service/wishes/{id}/{step}") => {
+            let id = f
+                .app
+                .post_wish(
+                    &w.admin,
+                    &app::service::WishInput {
+                        community_id: Some(o.community),
+                        title: "走查心愿".into(),
+                        story: String::new(),
+                        wisher: "某阿姨".into(),
+                        contact: "13912345678".into(),
+                        consent: true,
+                    },
+                )
+                .await
+                .unwrap()
+                .id;
+            (format!("/service/wishes/{id}/claim"), form(&[]))
+        }
+        ("GET", "/service/figures") => (
+            format!("/service/figures?org_id={}", o.community),
+            Payload::None,
+        ),
+        ("GET", "/service/figures/export") => (
+            format!("/service/figures/export?org_id={}", o.community),
+            Payload::None,
+        ),
+        ("GET", "/service/certificate") => (
+            format!("/service/certificate?member_id={}", o.member),
+            Payload::None,
+        ),
+        ("GET", "/service/rules") => ("/service/rules".into(), Payload::None),
+        ("POST", "/service/rules") => (
+            "/service/rules".into(),
+            form(&[
+                ("report_every_months", "6"),
+                ("categories", "in_service"),
+                ("open_claim_cap", "3"),
+                ("hour_unit_minutes", "30"),
+                ("wish_contact_days", "7"),
+                ("wish_round_months", "1"),
+            ]),
+        ),
+        ("GET", "/api/v1/service/needs") => ("/api/v1/service/needs".into(), Payload::None),
+        ("POST", "/api/v1/service/needs") => {
+            let (starts, ends) = need_times(0);
+            (
+                "/api/v1/service/needs".into(),
+                Payload::Json(json!({"title": "走查需求", "place": "党群服务中心",
+                    "starts_at": starts, "ends_at": ends, "people_needed": 3,
+                    "community_id": o.community})),
+            )
+        }
+        ("GET", "/api/v1/members/{id}/service") => (
+            format!("/api/v1/members/{}/service", o.member),
+            Payload::None,
+        ),
         _ => panic!("no request is built for {method} {path}"),
     };
     Attempt { uri, payload }
+}
+
+/// A need's start and end, `hours_ahead` hours from now (each walk claim gets a slot of its
+/// own, so that no claim clashes with the member's earlier ones).
+fn need_times(hours_ahead: i64) -> (String, String) {
+    let start = app::service::china_now() + chrono::Duration::hours(hours_ahead)
+        - chrono::Duration::minutes(10);
+    let end = start + chrono::Duration::hours(2);
+    (
+        start.format("%Y-%m-%dT%H:%M").to_string(),
+        end.format("%Y-%m-%dT%H:%M").to_string(),
+    )
+}
+
+/// A need in the side's community, posted by the district admin.
+async fn fresh_need(f: &Fixture, w: &World, o: &Objects, hours_ahead: i64) -> i64 {
+    let (starts_at, ends_at) = need_times(hours_ahead);
+    f.app
+        .post_need(
+            &w.admin,
+            &app::service::NeedInput {
+                title: "走查需求".into(),
+                place: "党群服务中心".into(),
+                starts_at,
+                ends_at,
+                people_needed: 50,
+                community_id: Some(o.community),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+/// A claim on a fresh need: the member login's own at home, the side's member on the other
+/// street; checked in and out when `done`, so that it waits for confirmation.
+async fn fresh_claim(
+    f: &Fixture,
+    w: &World,
+    o: &Objects,
+    side: Side,
+    acting: &Actor,
+    done: bool,
+) -> i64 {
+    let need = fresh_need(f, w, o, 0).await;
+    let member = match side {
+        Side::Own => acting.member_id.unwrap_or(o.member),
+        Side::Foreign => o.member,
+    };
+    let branch = f.app.member(&w.admin, member).await.unwrap().branch_id;
+    let claim = f
+        .app
+        .db
+        .service_claim_create(need, member, branch, 1_000, &w.admin.author())
+        .await
+        .unwrap();
+    if done {
+        let now = app::service::china_now();
+        f.app
+            .db
+            .service_claim_transition(
+                claim.id,
+                "claimed",
+                &store::service::ClaimChange {
+                    state: "done".into(),
+                    checked_in_at: Some(now - chrono::Duration::hours(2)),
+                    checked_out_at: Some(now),
+                    proposed_minutes: Some(120),
+                    ..Default::default()
+                },
+                &w.admin.author(),
+            )
+            .await
+            .unwrap();
+    }
+    claim.id
+}
+
+/// A registration of the side's member with the side's community, replacing any live one.
+async fn fresh_registration(f: &Fixture, w: &World, o: &Objects, confirmed: bool) -> i64 {
+    let db = &f.app.db;
+    let ctx = store::service::ReportingContext {
+        today: app::members::today(),
+        every_months: 6,
+    };
+    if let Some(live) = db.service_registration_of_member(o.member).await.unwrap() {
+        db.service_registration_set_state(
+            live.id,
+            &live.state,
+            "ended",
+            ctx.today,
+            &ctx,
+            &w.admin.author(),
+        )
+        .await
+        .unwrap();
+    }
+    let r = db
+        .service_registration_create(
+            &store::service::NewRegistration {
+                member_id: o.member,
+                branch_id: o.branch,
+                community_id: o.community,
+                grid_id: None,
+                skills: "走查".into(),
+                availability: String::new(),
+                phone: String::new(),
+                registered_on: ctx.today,
+            },
+            &w.admin.author(),
+        )
+        .await
+        .unwrap();
+    if confirmed {
+        db.service_registration_set_state(
+            r.id,
+            "pending",
+            "confirmed",
+            ctx.today,
+            &ctx,
+            &w.admin.author(),
+        )
+        .await
+        .unwrap();
+    }
+    r.id
 }
 
 /// An open appraisal campaign in a branch, under a year of its own so that each walk request
@@ -1664,6 +1974,12 @@ async fn every_state_changing_route_needs_the_csrf_token() {
             let role = if route.path.ends_with("/signin")
                 || route.path.ends_with("/self")
                 || route.path.ends_with("/peers")
+                || route.path.ends_with("/claims")
+                || route.path.ends_with("/checkin")
+                || route.path.ends_with("/checkout")
+                || route.path.ends_with("/withdraw")
+                || route.path == "/service/wishes/{id}/{step}"
+                || route.path == "/service/registrations"
             {
                 "member"
             } else {
