@@ -12,6 +12,7 @@ use domain::service::{
     self as rules, Busy, ClaimAction, ClaimAttempt, ClaimFacts, ClaimState, Obligation,
     ReportPeriod, ReportStatus, ServiceRules, Slot, TargetState,
 };
+use domain::text::{self, TextLimit};
 use serde::{Deserialize, Serialize};
 use store::service::{
     Claim, ClaimChange, Feedback, Need, NeedFilter, NewNeed, NewRegistration, NewWish,
@@ -38,23 +39,19 @@ fn refused(e: rules::ServiceError) -> AppError {
     AppError::Refused(e.to_string())
 }
 
-fn required(value: &str, label: &str, max: usize) -> Result<String> {
+fn required(value: &str, limit: TextLimit) -> Result<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(AppError::Invalid(format!("请填写{label}")));
+        return Err(AppError::Invalid(format!("请填写{}", limit.field)));
     }
-    if v.chars().count() > max {
-        return Err(AppError::Invalid(format!("{label}不能超过 {max} 个字")));
-    }
-    Ok(v.to_string())
+    optional(v, limit)
 }
 
-fn optional(value: &str, label: &str, max: usize) -> Result<String> {
-    let v = value.trim();
-    if v.chars().count() > max {
-        return Err(AppError::Invalid(format!("{label}不能超过 {max} 个字")));
-    }
-    Ok(v.to_string())
+fn optional(value: &str, limit: TextLimit) -> Result<String> {
+    limit
+        .check(value)
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
+    Ok(value.trim().to_string())
 }
 
 /// `2026-12-05T09:00` (a browser's datetime-local) or `2026-12-05 09:00`.
@@ -720,8 +717,8 @@ impl App {
                     branch_id: member.branch_id,
                     community_id: community.id,
                     grid_id: input.grid_id,
-                    skills: optional(&input.skills, "特长", 200)?,
-                    availability: optional(&input.availability, "可服务时间", 200)?,
+                    skills: optional(&input.skills, text::SERVICE_SKILLS)?,
+                    availability: optional(&input.availability, text::SERVICE_AVAILABILITY)?,
                     phone,
                     registered_on: today(),
                 },
@@ -1039,15 +1036,15 @@ impl App {
                     root_org_id: org.root_org_id,
                     org_id: org.id,
                     community_id: community.id,
-                    poster_unit: optional(&input.poster_unit, "驻区单位", 60)?,
-                    title: required(&input.title, "需求名称", 60)?,
-                    detail: optional(&input.detail, "需求说明", 1000)?,
-                    place: required(&input.place, "服务地点", 100)?,
-                    station: optional(&input.station, "志愿服务站", 60)?,
+                    poster_unit: optional(&input.poster_unit, text::POSTER_UNIT)?,
+                    title: required(&input.title, text::NEED_TITLE)?,
+                    detail: optional(&input.detail, text::NEED_DETAIL)?,
+                    place: required(&input.place, text::NEED_PLACE)?,
+                    station: optional(&input.station, text::SERVICE_STATION)?,
                     starts_at,
                     ends_at,
                     people_needed: input.people_needed,
-                    skills: optional(&input.skills, "所需特长", 100)?,
+                    skills: optional(&input.skills, text::NEED_SKILLS)?,
                     call_id: input.call_id,
                 },
                 &actor.author(),
@@ -1273,7 +1270,7 @@ impl App {
                 r.id,
                 &quarter,
                 rating,
-                &optional(comment, "反馈意见", 300)?,
+                &optional(comment, text::SERVICE_NOTE)?,
                 &actor.author(),
             )
             .await?;
@@ -1493,10 +1490,10 @@ impl App {
                 &NewWish {
                     root_org_id: org.root_org_id,
                     community_id: community.id,
-                    title: required(&input.title, "心愿内容", 60)?,
-                    story: optional(&input.story, "心愿说明", 300)?,
-                    wisher: required(&input.wisher, "公示称呼", 30)?,
-                    contact: required(&input.contact, "联系方式", 100)?,
+                    title: required(&input.title, text::WISH_TITLE)?,
+                    story: optional(&input.story, text::WISH_STORY)?,
+                    wisher: required(&input.wisher, text::WISH_NAME)?,
+                    contact: required(&input.contact, text::WISH_CONTACT)?,
                     posted_on: today(),
                 },
                 &actor.author(),
@@ -1527,7 +1524,7 @@ impl App {
         if !community && !nearby && wish.claimed_by.is_none_or(|c| actor.member_id != Some(c)) {
             return Err(AppError::NotFound);
         }
-        let note = optional(note, "说明", 300)?;
+        let note = optional(note, text::SERVICE_NOTE)?;
         let (from, member): (&str, Option<i64>) = match to {
             "claimed" => {
                 let m = actor.member_id.ok_or(AppError::Forbidden)?;

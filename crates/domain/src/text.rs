@@ -92,6 +92,21 @@ pub const ATTEMPT_NOTE: TextLimit = TextLimit::new("查找情况", 500);
 pub const DUES_COMPONENTS: TextLimit = TextLimit::new("工资构成", 2_000);
 pub const PROXY_NAME: TextLimit = TextLimit::new("代缴人", 30);
 pub const EXPENSE_PURPOSE: TextLimit = TextLimit::new("用途", 200);
+
+// 一呼百应 (volunteer service).
+pub const NEED_TITLE: TextLimit = TextLimit::new("需求名称", 60);
+pub const NEED_DETAIL: TextLimit = TextLimit::new("需求说明", 1_000);
+pub const NEED_PLACE: TextLimit = TextLimit::new("服务地点", 100);
+pub const SERVICE_STATION: TextLimit = TextLimit::new("志愿服务站", 60);
+pub const NEED_SKILLS: TextLimit = TextLimit::new("所需特长", 100);
+pub const POSTER_UNIT: TextLimit = TextLimit::new("驻区单位", 60);
+pub const SERVICE_SKILLS: TextLimit = TextLimit::new("特长", 200);
+pub const SERVICE_AVAILABILITY: TextLimit = TextLimit::new("可服务时间", 200);
+pub const WISH_TITLE: TextLimit = TextLimit::new("心愿内容", 60);
+pub const WISH_STORY: TextLimit = TextLimit::new("心愿说明", 300);
+pub const WISH_NAME: TextLimit = TextLimit::new("公示称呼", 30);
+pub const WISH_CONTACT: TextLimit = TextLimit::new("联系方式", 100);
+pub const SERVICE_NOTE: TextLimit = TextLimit::new("说明", 300);
 pub const APPROVED_BY: TextLimit = TextLimit::new("批准人", 60);
 pub const WAIVER_REASON: TextLimit = TextLimit::new("减免原因", 500);
 pub const APPROVAL_REF: TextLimit = TextLimit::new("批准文号", 100);

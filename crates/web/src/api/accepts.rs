@@ -197,6 +197,24 @@ fn body_fields() -> Vec<(&'static str, &'static str, Accepts)> {
         ("ApiPointsEntryInput", "reason", Text(text::POINTS_REASON)),
         ("ApiPointsEntryInput", "approver", Text(text::APPROVED_BY)),
         ("ApiPointsEntryInput", "on_date", DateOrEmpty),
+        ("NeedInput", "title", Text(text::NEED_TITLE)),
+        ("NeedInput", "detail", TextOrEmpty(text::NEED_DETAIL)),
+        ("NeedInput", "place", Text(text::NEED_PLACE)),
+        ("NeedInput", "station", TextOrEmpty(text::SERVICE_STATION)),
+        ("NeedInput", "skills", TextOrEmpty(text::NEED_SKILLS)),
+        ("NeedInput", "poster_unit", TextOrEmpty(text::POSTER_UNIT)),
+        // What `app::service::parse_moment` reads: a day and a time of day.
+        (
+            "NeedInput",
+            "starts_at",
+            Shaped(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?$"),
+        ),
+        (
+            "NeedInput",
+            "ends_at",
+            Shaped(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2})?$"),
+        ),
+        ("NeedInput", "people_needed", Within(1, 500)),
         ("QuoteInput", "category", Words(DuesCategory::words())),
         (
             "QuoteInput",
@@ -225,6 +243,7 @@ fn query_params() -> Vec<(&'static str, &'static str, Accepts)> {
         ("/api/v1/dues/notice", "month", Month),
         ("/api/v1/orglife/ledger", "year", Year),
         ("/api/v1/members/{id}/points", "year", Year),
+        ("/api/v1/members/{id}/service", "year", Year),
         // What `domain::points::parse_period` reads: a year, a month or a quarter, or empty.
         (
             "/api/v1/orgs/{id}/points",
