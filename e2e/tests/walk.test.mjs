@@ -16,10 +16,11 @@ const MAX_BYTES = 2 * 1024 * 1024;
 // Pages a role reaches from the navigation, and a few a working day opens from them.
 const EXTRA = {
   admin: ['/orglife/rules', '/calls/catalogue', '/calls/calendar', '/calls/figures', '/dues/items'],
-  street_admin: ['/members/new', '/members/quality', '/dues/year', '/calls/figures', '/points/schemes', '/points/appraisal'],
-  community_admin: ['/members/new', '/dues/year'],
-  branch_secretary: ['/points/appraisal', '/points/schemes'],
-  member: ['/points'],
+  street_admin: ['/members/new', '/members/quality', '/dues/year', '/calls/figures', '/points/schemes', '/points/appraisal',
+    '/service/registrations?view=unit', '/service/figures', '/service/wishes', '/service/rules'],
+  community_admin: ['/members/new', '/dues/year', '/service/registrations?view=community', '/service/wishes', '/service/figures'],
+  branch_secretary: ['/points/appraisal', '/points/schemes', '/service/registrations?view=unit'],
+  member: ['/points', '/service/wishes', '/service/certificate'],
 };
 
 /** Problems of the page now open, as strings. */
