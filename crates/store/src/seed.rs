@@ -51,6 +51,13 @@ impl Db {
                 "meetings",
                 "calls",
                 "call_events",
+                "points_entries",
+                "service_registrations",
+                "service_reports",
+                "service_feedback",
+                "service_needs",
+                "service_claims",
+                "service_wishes",
             ] {
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"

@@ -13,6 +13,7 @@ mod dues;
 mod orglife;
 mod points;
 mod record;
+mod service;
 mod tree;
 
 use std::collections::{HashMap, HashSet};
@@ -602,6 +603,13 @@ impl App {
         progress(format!("已生成党员积分记录 {points} 条"));
         let appraisals = self.demo_appraisals(committee_id(&nodes), today).await?;
         progress(format!("已生成上年度民主评议 {appraisals} 个党支部"));
+        let service = self
+            .demo_service(&mut rng, committee_id(&nodes), member, today)
+            .await?;
+        progress(format!(
+            "已生成志愿服务：{} 名党员报到，{} 项需求，{} 次服务",
+            service.registrations, service.needs, service.services
+        ));
         self.db
             .audit_event(
                 committee_id(&nodes),
