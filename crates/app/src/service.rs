@@ -769,7 +769,8 @@ impl App {
 
     /// Claims a place on a need. Refused in Chinese when the need is closed, over or full, when
     /// the member holds too many open claims, or when it clashes with their other claims or
-    /// their branch's meetings that day (meetings are recorded by day, so the whole day counts).
+    /// their branch's meetings that day (recorded by day, so the whole day counts, but for the
+    /// part after a meeting recorded on its own day).
     pub async fn claim_need(&self, actor: &Actor, need_id: i64) -> Result<ClaimView> {
         let member = self.acting_member(actor).await?;
         let rules = self.service_rules(member.root_org_id).await?;
@@ -818,16 +819,13 @@ impl App {
             )
             .await?
         {
-            let start = m.held_on.and_hms_opt(0, 0, 0).unwrap_or(need.starts_at);
             let label = domain::orglife::Institution::from_code(&m.institution)
                 .map(|i| i.label())
                 .unwrap_or("组织生活");
+            let recorded_at = (m.recorded_at + Duration::hours(8)).naive_utc();
             busy.push(Busy {
                 what: format!("本支部{} {}", label, m.held_on.format("%m月%d日")),
-                slot: Slot {
-                    start,
-                    end: start + Duration::days(1),
-                },
+                slot: rules::meeting_busy_slot(m.held_on, recorded_at),
             });
         }
         rules::check_claim(

@@ -11,6 +11,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, NaiveDateTime};
 use dangjian_app::members::today;
+use dangjian_app::orglife::MeetingInput;
 use dangjian_app::service::{NeedInput, RegistrationInput, WishInput, china_now};
 use dangjian_app::{Actor, App, AppError};
 use domain::Gender;
@@ -859,6 +860,64 @@ async fn needs_are_claimed_served_and_confirmed_by_the_posting_community() {
             ),
             (t.services, t.minutes, t.needs, t.needs_claimed)
         );
+    }
+}
+
+#[tokio::test]
+async fn a_branch_meeting_today_blocks_only_the_hours_before_it_was_recorded() {
+    for db in test_dbs().await {
+        let w = world(db).await;
+        let app = &w.app;
+        let engine = app.db.engine();
+        registered(&w, &w.zhang).await;
+        let now = china_now();
+        let underway = app
+            .post_need(
+                &w.community_admin,
+                &need_input(
+                    "上午开始的巡逻",
+                    now - Duration::hours(2),
+                    now + Duration::hours(1),
+                    3,
+                ),
+            )
+            .await
+            .unwrap();
+        let later = app
+            .post_need(
+                &w.community_admin,
+                &need_input(
+                    "稍后的宣讲",
+                    now + Duration::minutes(30),
+                    now + Duration::hours(2),
+                    3,
+                ),
+            )
+            .await
+            .unwrap();
+        let members = [World::member(&w.zhang), World::member(&w.li), w.zhao];
+        let meeting = MeetingInput {
+            institution: "themed_party_day".into(),
+            held_on: today().to_string(),
+            place: "党员活动室".into(),
+            chair: "书记".into(),
+            recorder: "组织委员".into(),
+            present: members.to_vec(),
+            ..Default::default()
+        };
+        app.record_meeting(&w.officer, w.unit_branch, &meeting)
+            .await
+            .unwrap();
+        // The meeting was held before it was recorded, so it clashes with what was already under
+        // way, and the rest of the day is free.
+        let m = refused(app.claim_need(&w.zhang, underway.id).await);
+        assert!(
+            m.contains("时间冲突") && m.contains("本支部"),
+            "{engine}: {m}"
+        );
+        let claimed = app.claim_need(&w.zhang, later.id).await.unwrap();
+        assert_eq!(claimed.state, "claimed", "{engine}");
+        assert_figures_match(&w, "a claim beside a meeting").await;
     }
 }
 

@@ -388,6 +388,23 @@ impl Slot {
     }
 }
 
+/// The part of its day a branch meeting keeps a member busy, for the clash check of a claim
+/// (DOMAIN.md §10.6: orders are offers a member takes when free). Meetings are recorded by day,
+/// with no time of day, so the whole day counts — except that a meeting is recorded once it has
+/// been held: recorded on its own day, it was over by the time of the recording, and the rest of
+/// that day is free. A correction recorded later only lengthens the span, which stays on the safe
+/// side.
+pub fn meeting_busy_slot(held_on: NaiveDate, recorded_at: NaiveDateTime) -> Slot {
+    let start = held_on.and_time(chrono::NaiveTime::MIN);
+    let whole_day = start + chrono::Duration::days(1);
+    let end = if recorded_at.date() == held_on {
+        recorded_at.min(whole_day)
+    } else {
+        whole_day
+    };
+    Slot { start, end }
+}
+
 /// Something already in the member's diary: a meeting or another active claim.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Busy {
@@ -1476,7 +1493,51 @@ mod tests {
         })
     }
 
+    #[test]
+    fn a_meeting_recorded_on_its_day_frees_the_rest_of_it() {
+        let day = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        let at = |d: NaiveDate, h, m| d.and_hms_opt(h, m, 0).unwrap();
+        let recorded_same_day = meeting_busy_slot(day, at(day, 11, 30));
+        assert_eq!(recorded_same_day.start, at(day, 0, 0));
+        assert_eq!(recorded_same_day.end, at(day, 11, 30));
+        let afternoon = Slot {
+            start: at(day, 14, 0),
+            end: at(day, 16, 0),
+        };
+        let morning = Slot {
+            start: at(day, 9, 0),
+            end: at(day, 11, 0),
+        };
+        assert!(!recorded_same_day.overlaps(&afternoon));
+        assert!(recorded_same_day.overlaps(&morning));
+        // Recorded ahead of the day, or only afterwards: the whole day is held.
+        let next = day.succ_opt().unwrap();
+        for recorded in [at(day.pred_opt().unwrap(), 20, 0), at(next, 9, 0)] {
+            let slot = meeting_busy_slot(day, recorded);
+            assert_eq!((slot.start, slot.end), (at(day, 0, 0), at(next, 0, 0)));
+            assert!(slot.overlaps(&afternoon));
+        }
+    }
+
     proptest! {
+        #[test]
+        fn a_meeting_holds_its_day_and_nothing_else(
+            day_offset in 0i64..3_000,
+            recorded_minutes in -5_000i64..5_000,
+        ) {
+            let held_on = NaiveDate::from_ymd_opt(2020, 1, 1).unwrap() + chrono::Duration::days(day_offset);
+            let midnight = held_on.and_hms_opt(0, 0, 0).unwrap();
+            let recorded = midnight + chrono::Duration::minutes(recorded_minutes);
+            let slot = meeting_busy_slot(held_on, recorded);
+            prop_assert_eq!(slot.start, midnight);
+            prop_assert!(slot.end >= slot.start);
+            prop_assert!(slot.end <= midnight + chrono::Duration::days(1));
+            // Anything before the recording on that day is always covered.
+            if recorded.date() == held_on {
+                prop_assert_eq!(slot.end, recorded);
+            }
+        }
+
         #[test]
         fn round_to_unit_never_adds(minutes in 0u32..1_000_000, unit in 1u32..=120) {
             let r = round_to_unit(minutes, unit);
