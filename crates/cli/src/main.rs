@@ -194,6 +194,28 @@ enum Command {
         #[command(flatten)]
         dues: DuesArgs,
     },
+    /// 把整个实例（含历史与审计记录）复制到一个空的 PostgreSQL 数据库：分批写入、显示进度、
+    /// 中断后可用 --resume 继续，结束时逐表核对行数、外键与统计数据，有差异则以非零状态退出。
+    /// 源库只读打开，复制期间请停止使用源库。
+    Copy {
+        /// 源库：sqlite://文件名 或 postgres://用户@主机/库
+        #[arg(long)]
+        from: String,
+        /// 目标库（PostgreSQL，须为空库）：postgres://用户@主机/库
+        #[arg(long)]
+        to: String,
+        /// 继续同一次被中断的复制
+        #[arg(long)]
+        resume: bool,
+        /// 每批复制的行数
+        #[arg(long, default_value_t = store::copy::DEFAULT_BATCH_ROWS)]
+        batch_rows: usize,
+        /// 结束时再逐行比对两库的每个值（多读两遍数据，较慢）
+        #[arg(long)]
+        check_values: bool,
+        #[command(flatten)]
+        dues: DuesArgs,
+    },
     /// 统计数据（各级党组织的汇总数字）：重新生成或与原始数据核对
     Rollups {
         #[command(subcommand)]
@@ -285,6 +307,155 @@ async fn main() -> ExitCode {
         Err(message) => {
             eprintln!("错误：{message}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// Prints every place where a stored figure differs from a recount of the facts, and says how
+/// many there were.
+async fn print_rollup_differences(app: &App) -> Result<usize, String> {
+    let mut differences = 0;
+    for root in app.db.org_root_ids().await.map_err(|e| e.to_string())? {
+        for d in app.rollups_verify(root).await.map_err(|e| e.to_string())? {
+            differences += 1;
+            println!(
+                "{}（{}）\t{}\t{}\t统计表 {}\t重新计数 {}",
+                d.org_name, d.org_id, d.period, d.metric, d.stored, d.recounted
+            );
+        }
+    }
+    Ok(differences)
+}
+
+/// `dangjian copy`: the whole instance into an empty PostgreSQL database, then the checks.
+async fn copy(
+    from: &str,
+    to: &str,
+    resume: bool,
+    batch_rows: usize,
+    check_values: bool,
+    dues: &DuesArgs,
+) -> Result<(), String> {
+    if from.trim_end_matches('/') == to.trim_end_matches('/') {
+        return Err("源库与目标库是同一个数据库".into());
+    }
+    let source = Db::connect_read_only(from)
+        .await
+        .map_err(|e| format!("无法打开源库：{e}"))?;
+    let target = Db::connect(to)
+        .await
+        .map_err(|e| format!("无法连接目标库：{e}"))?;
+    let options = store::copy::CopyOptions {
+        resume,
+        batch_rows,
+        source_label: without_password(from),
+        stop_after_batches: None,
+    };
+    let started = std::time::Instant::now();
+    let mut bar = ProgressBar::new();
+    let report = target
+        .copy_from(&source, &options, &mut |p| bar.show(p))
+        .await
+        .map_err(|e| e.to_string())?;
+    bar.finish();
+    let seconds = started.elapsed().as_secs_f64();
+    if report.already_finished {
+        eprintln!("目标库上的这次复制此前已经完成，以下为重新核对的结果。");
+    }
+    eprintln!(
+        "已核对 {} 张表共 {} 行（用时 {:.0} 秒）。",
+        report.tables.len(),
+        report.rows,
+        seconds
+    );
+    for d in &report.differences {
+        println!("{d}");
+    }
+    let mut problems = report.differences.len();
+    if check_values {
+        eprintln!("逐行比对两库的值……");
+        let differing = target
+            .tables_differing_from(&source)
+            .await
+            .map_err(|e| e.to_string())?;
+        for table in &differing {
+            println!("表 {table}：两库的值不一致");
+        }
+        problems += differing.len();
+    }
+    let mut app = App::new(target);
+    app.dues = dues.settings()?;
+    eprintln!("按复制过来的原始数据重新计数统计数据并核对……");
+    problems += print_rollup_differences(&app).await?;
+    if problems > 0 {
+        return Err(format!(
+            "复制结果有 {problems} 处与源库不一致（见上）；目标库不能使用，请换一个空库重新复制"
+        ));
+    }
+    eprintln!(
+        "复制完成，核对无误：现在可以用 --db {} 启动。",
+        without_password(to)
+    );
+    Ok(())
+}
+
+/// A database URL fit to print or to record: the password, if any, replaced.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let name = user.split(':').next().unwrap_or_default();
+            format!("{scheme}://{name}:***@{host}")
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The copy's progress on the terminal: one line redrawn in place, or on a log (no terminal)
+/// a line per table and per tenth of the whole.
+struct ProgressBar {
+    on_terminal: bool,
+    last_table: String,
+    last_tenth: u64,
+}
+
+impl ProgressBar {
+    fn new() -> Self {
+        use std::io::IsTerminal;
+        ProgressBar {
+            on_terminal: std::io::stderr().is_terminal(),
+            last_table: String::new(),
+            last_tenth: 0,
+        }
+    }
+
+    fn show(&mut self, p: &store::copy::CopyProgress<'_>) {
+        let whole = (p.rows * 100).checked_div(p.total).unwrap_or(100);
+        let filled = (whole / 5) as usize;
+        let line = format!(
+            "[{}{}] {whole:>3}%  {}/{} 行  表 {} {}/{}",
+            "#".repeat(filled),
+            ".".repeat(20 - filled.min(20)),
+            p.rows,
+            p.total,
+            p.table,
+            p.table_rows,
+            p.table_total
+        );
+        if self.on_terminal {
+            eprint!("\r{line}\x1b[K");
+        } else if p.table != self.last_table || whole / 10 > self.last_tenth {
+            eprintln!("{line}");
+        }
+        self.last_table = p.table.to_string();
+        self.last_tenth = whole / 10;
+    }
+
+    fn finish(&self) {
+        if self.on_terminal {
+            eprintln!();
         }
     }
 }
@@ -505,16 +676,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         } => {
             let mut app = open(&db).await?;
             app.dues = dues.settings()?;
-            let mut differences = 0;
-            for root in app.db.org_root_ids().await.map_err(|e| e.to_string())? {
-                for d in app.rollups_verify(root).await.map_err(|e| e.to_string())? {
-                    differences += 1;
-                    println!(
-                        "{}（{}）\t{}\t{}\t统计表 {}\t重新计数 {}",
-                        d.org_name, d.org_id, d.period, d.metric, d.stored, d.recounted
-                    );
-                }
-            }
+            let differences = print_rollup_differences(&app).await?;
             if differences > 0 {
                 return Err(format!(
                     "统计数据与原始数据有 {differences} 处不一致（见上）；可运行 dangjian rollups rebuild 重新生成"
@@ -523,6 +685,14 @@ async fn run(cli: Cli) -> Result<(), String> {
             eprintln!("统计数据与原始数据一致。");
             Ok(())
         }
+        Command::Copy {
+            from,
+            to,
+            resume,
+            batch_rows,
+            check_values,
+            dues,
+        } => copy(&from, &to, resume, batch_rows, check_values, &dues).await,
         Command::Migrate { db } => {
             open(&db).await?;
             eprintln!("数据库已迁移到最新版本。");

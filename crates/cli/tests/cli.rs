@@ -376,3 +376,100 @@ fn a_busy_port_is_reported_in_chinese_before_any_work() {
     drop(taken);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `dangjian copy` killed with SIGKILL in the middle resumes with `--resume` and ends with its
+/// checks passing; a second plain run is refused rather than mixing two copies. Needs
+/// `DANGJIAN_TEST_PG` (the target of a copy is PostgreSQL); each run uses a database of its own.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_killed_midway_resumes_and_checks_out() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let Ok(server) = std::env::var("DANGJIAN_TEST_PG") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set DANGJIAN_TEST_PG"
+        );
+        eprintln!("DANGJIAN_TEST_PG not set: skipped");
+        return;
+    };
+    let dir = temp("copy");
+    let source = format!("sqlite://{}", dir.join("office.db").display());
+    let out = dangjian(&[
+        "demo",
+        "--members",
+        "300",
+        "--db",
+        &source,
+        "--no-serve",
+        "--password",
+        "Cli2026pass",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let name = format!("dangjian_copy_{}", std::process::id());
+    let admin = sqlx::PgPool::connect(&server).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .execute(&admin)
+    .await
+    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let (base, _) = server.rsplit_once('/').unwrap();
+    let target = format!("{base}/{name}");
+
+    // Small batches, so that the copy is still running when it is killed.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dangjian"))
+        .args([
+            "copy",
+            "--from",
+            &source,
+            "--to",
+            &target,
+            "--batch-rows",
+            "10",
+        ])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut progress = BufReader::new(child.stderr.take().unwrap()).lines();
+    for _ in 0..3 {
+        let line = progress.next().unwrap().unwrap();
+        assert!(line.contains('%'), "{line}");
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let again = dangjian(&["copy", "--from", &source, "--to", &target]);
+    assert!(!again.status.success());
+    assert!(text(&again).contains("--resume"), "{}", text(&again));
+    let resumed = dangjian(&[
+        "copy",
+        "--from",
+        &source,
+        "--to",
+        &target,
+        "--resume",
+        "--check-values",
+    ]);
+    let printed = text(&resumed);
+    assert!(resumed.status.success(), "{printed}");
+    assert!(
+        printed.contains("核对无误") && !printed.contains("此前已经完成"),
+        "{printed}"
+    );
+
+    admin.close().await;
+    let admin = sqlx::PgPool::connect(&server).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE {name} WITH (FORCE)"
+    )))
+    .execute(&admin)
+    .await
+    .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -21,6 +21,7 @@ pub mod appraisal;
 pub mod audit;
 pub mod calls;
 pub mod commits;
+pub mod copy;
 pub mod dues;
 pub mod lost_contact;
 pub mod meetings;

@@ -128,6 +128,27 @@ async fn test_dbs_at(version: Option<i64>) -> Vec<TestDb> {
     dbs
 }
 
+/// A fresh PostgreSQL schema with no tables, as a newly created database is: the target of a
+/// copy. `None` without `DANGJIAN_TEST_PG` (an error under CI, as for [`test_dbs`]).
+pub async fn test_postgres_empty() -> Option<TestDb> {
+    match std::env::var("DANGJIAN_TEST_PG") {
+        Ok(url) if !url.is_empty() => {
+            let schema = format!("t_{}", uuid_like());
+            let db = Db::connect_postgres_schema(&url, &schema)
+                .await
+                .unwrap_or_else(|e| panic!("PostgreSQL at DANGJIAN_TEST_PG unusable: {e}"));
+            Some(TestDb {
+                db,
+                cleanup: Cleanup::Schema { url, schema },
+            })
+        }
+        _ if std::env::var_os("CI").is_some() => {
+            panic!("CI must set DANGJIAN_TEST_PG so that store tests also run on PostgreSQL")
+        }
+        _ => None,
+    }
+}
+
 /// Makes a call look as if it had been made, and received by its current holder, at `at` (China's
 /// time), so that a test can run the sweep as of instants around its deadlines. The change goes
 /// through the ordinary transition, so the call's log shows it.
