@@ -1580,6 +1580,7 @@ impl App {
         member_id: i64,
         year: i32,
     ) -> Result<MemberServiceYear> {
+        let year = crate::orglife::kept_year(year)?;
         let member = self.db.member_get(actor.scope(), member_id).await?;
         let rules = self.service_rules(member.root_org_id).await?;
         let claims = self
@@ -1617,6 +1618,7 @@ impl App {
         year: i32,
     ) -> Result<ServiceReport> {
         actor.require_staff()?;
+        let year = crate::orglife::kept_year(year)?;
         let org = self
             .db
             .org_get(actor.scope(), org_id.unwrap_or(actor.org_id))

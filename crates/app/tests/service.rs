@@ -687,6 +687,13 @@ async fn needs_are_claimed_served_and_confirmed_by_the_posting_community() {
             app.member_service_year(&w.stranger, zhang, year).await,
             Err(AppError::NotFound)
         ));
+        // A year outside the kept ones is a slip, refused rather than answered with nothing.
+        for slip in [-460, 1920, 2101] {
+            assert!(matches!(
+                app.member_service_year(&w.zhang, zhang, slip).await,
+                Err(AppError::Invalid(_))
+            ));
+        }
 
         // The last place is taken once.
         let sweep = app
