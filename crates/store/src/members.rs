@@ -514,17 +514,19 @@ impl Db {
         let mut summing = self.sum_figures_aside(rows).await?;
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
+            // Each row is written with its root from the start: on a distributed database the
+            // root is where the row lives, and a row cannot be moved there afterwards.
+            let mut root_of_branch = std::collections::HashMap::with_capacity(branches.len());
             for branch in &branches {
                 let mut params = vec![Param::I64(*branch)];
                 let sql = format!(
-                    "SELECT COUNT(*) FROM orgs o WHERE o.id = $1 AND o.kind = 'branch' AND {}",
+                    "SELECT o.root_org_id FROM orgs o WHERE o.id = $1 AND o.kind = 'branch' AND {}",
                     scope.org_condition("o.id", &mut params)
                 );
-                let (n,): (i64,) = bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_one(&mut *tx).await?;
-                if n != 1 {
-                    // Out-of-scope targets look exactly like missing ones.
-                    return Err(StoreError::NotFound);
-                }
+                let root: Option<(i64,)> = bind_params!(sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_optional(&mut *tx).await?;
+                // Out-of-scope targets look exactly like missing ones.
+                let (root,) = root.ok_or(StoreError::NotFound)?;
+                root_of_branch.insert(*branch, root);
             }
             for chunk in rows.chunks(rows_per_statement) {
                 let width = FIELD_COLUMNS.len() + 3;
@@ -543,7 +545,7 @@ impl Db {
                 let mut query = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.as_str()));
                 for f in chunk {
                     query = bind_fields!(query, f);
-                    query = query.bind(0_i64).bind(at).bind(at);
+                    query = query.bind(root_of_branch[&f.branch_id]).bind(at).bind(at);
                 }
                 let returned = query.fetch_all(&mut *tx).await.map_err(|e| {
                     let e = StoreError::from(e);
@@ -564,12 +566,6 @@ impl Db {
                     )?;
                 }
             }
-            sqlx::query(
-                "UPDATE members SET root_org_id = (SELECT root_org_id FROM orgs WHERE orgs.id = members.branch_id) \
-                 WHERE root_org_id = 0",
-            )
-            .execute(&mut *tx)
-            .await?;
             // Each member's history starts with the admission in the branch they are
             // registered with (DOMAIN.md §8).
             let span_width = 6;
@@ -577,7 +573,7 @@ impl Db {
                 let values: Vec<String> = (0..chunk.len())
                     .map(|r| {
                         let cols: Vec<String> = (1..=span_width).map(|c| format!("${}", r * span_width + c)).collect();
-                        format!("((SELECT root_org_id FROM orgs WHERE id = {}), {}, NULL, 'admission', {})", cols[0], cols[1..4].join(", "), cols[4..].join(", "))
+                        format!("({}, NULL, 'admission', {})", cols[..4].join(", "), cols[4..].join(", "))
                     })
                     .collect();
                 let sql = format!(
@@ -586,7 +582,7 @@ impl Db {
                 );
                 let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
                 for (id, f) in chunk {
-                    query = query.bind(f.branch_id).bind(**id).bind(f.branch_id).bind(f.admitted_on).bind(author.name.clone()).bind(at);
+                    query = query.bind(root_of_branch[&f.branch_id]).bind(**id).bind(f.branch_id).bind(f.admitted_on).bind(author.name.clone()).bind(at);
                 }
                 query.execute(&mut *tx).await?;
             }
