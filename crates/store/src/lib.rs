@@ -78,7 +78,18 @@ pub use transfers::{
 /// every branch's members instead of the index the values point to (measured on the
 /// 50,000-member demo: today's political birthdays 27 ms against 0.9 ms, and far worse at a
 /// million). Planning each run with its values costs well under a millisecond.
-const PG_SESSION_SETTINGS: [(&str, &str); 1] = [("plan_cache_mode", "force_custom_plan")];
+///
+/// On a Citus coordinator, a worker that is down would hold a page for Citus' default 30 s
+/// before the error; 5 s is already longer than anyone waits for a page. Plain PostgreSQL keeps
+/// the setting as an unused placeholder.
+const PG_SESSION_SETTINGS: [(&str, &str); 2] = [
+    ("plan_cache_mode", "force_custom_plan"),
+    ("citus.node_connection_timeout", "5000"),
+];
+
+/// How long a request waits for a free database connection before it is told the database is
+/// unavailable (sqlx waits 30 s by default, which a user takes for a hang).
+const PG_ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The open database. Cheap to clone (both arms are pools).
 #[derive(Clone, Debug)]
@@ -174,6 +185,26 @@ impl StoreError {
     /// True when a unique index refused the row: callers turn that into a user-facing message.
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Sqlx(sqlx::Error::Database(e)) if e.is_unique_violation())
+    }
+
+    /// True when the database (or, on a distributed one, a node behind the coordinator) could
+    /// not be reached, rather than refusing the statement: the page says so, and that trying
+    /// again later may work, instead of reporting an internal error.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Sqlx(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed,
+            ) => true,
+            StoreError::Sqlx(sqlx::Error::Database(e)) => {
+                let code = e.code().unwrap_or_default();
+                // Class 08 is "connection exception"; 57P01–57P03 a server shutting down or
+                // not yet accepting; Citus reports a worker it cannot reach as a "remote node".
+                code.starts_with("08")
+                    || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                    || e.message().contains("remote node")
+            }
+            _ => false,
+        }
     }
 }
 
@@ -319,6 +350,7 @@ impl Db {
             Db::Postgres(
                 PgPoolOptions::new()
                     .max_connections(16)
+                    .acquire_timeout(PG_ACQUIRE_TIMEOUT)
                     .connect_with(options)
                     .await?,
             )

@@ -45,6 +45,7 @@ pub fn status_of(e: &AppError) -> StatusCode {
         AppError::Throttled(_) | AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
         AppError::ImportRejected(_) | AppError::Refused(_) => StatusCode::UNPROCESSABLE_ENTITY,
         AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+        AppError::Store(inner) if inner.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
         AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -52,6 +53,16 @@ pub fn status_of(e: &AppError) -> StatusCode {
 /// The message a user sees; internal errors are replaced by a reference to the log.
 fn public_message(e: &AppError) -> (String, Option<String>) {
     match e {
+        AppError::Store(inner) if inner.is_unavailable() => {
+            let request_id = uuid::Uuid::now_v7().to_string();
+            tracing::error!(%request_id, error = %inner, "database unavailable");
+            (
+                format!(
+                    "数据库暂时无法连接，请稍后再试；如持续出现，请联系管理员并提供编号 {request_id}"
+                ),
+                Some(request_id),
+            )
+        }
         AppError::Store(inner) => {
             let request_id = uuid::Uuid::now_v7().to_string();
             tracing::error!(%request_id, error = %inner, "request failed");
@@ -95,6 +106,7 @@ fn error_page(status: StatusCode, message: String, rows: Vec<RowError>) -> Respo
         StatusCode::NOT_FOUND => "未找到",
         StatusCode::PAYLOAD_TOO_LARGE => "内容过大",
         StatusCode::INTERNAL_SERVER_ERROR => "系统错误",
+        StatusCode::SERVICE_UNAVAILABLE => "暂时无法访问",
         _ => "操作未完成",
     };
     let page = ErrorPage {
@@ -300,6 +312,30 @@ fn field_hint(detail: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A database that cannot be reached (here a port nothing listens on, as a Citus worker or
+    /// a PostgreSQL server that is down) gives a Chinese "try again later" page with 503, fast,
+    /// not an internal error and not a hang.
+    #[tokio::test]
+    async fn an_unreachable_database_is_said_to_be_unavailable() {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .acquire_timeout(std::time::Duration::from_secs(3))
+            .connect_lazy("postgres://postgres@127.0.0.1:9/nowhere")
+            .unwrap();
+        let started = std::time::Instant::now();
+        let failed = store::Db::Postgres(pool).org_root_ids().await.unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+        assert!(failed.is_unavailable(), "{failed:?}");
+        let page = PageError(AppError::from(failed)).into_response();
+        assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(page.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("数据库暂时无法连接"), "{body}");
+        let refused = store::StoreError::Invalid("x".into());
+        assert!(!refused.is_unavailable());
+    }
     use axum::extract::{FromRequest, FromRequestParts, Json as JsonX, Query};
     use axum::http::Request as HttpRequest;
 
