@@ -544,8 +544,13 @@ impl Db {
             return Ok(Vec::new());
         };
         let columns: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT table_name::text, column_name::text, data_type::text FROM information_schema.columns \
-             WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position",
+            // Tables only: an extension may keep views in the schema (Citus keeps citus_tables
+            // and others in public).
+            "SELECT c.table_name::text, c.column_name::text, c.data_type::text \
+             FROM information_schema.columns c JOIN information_schema.tables t \
+             ON t.table_schema = c.table_schema AND t.table_name = c.table_name \
+             WHERE c.table_schema = current_schema() AND t.table_type = 'BASE TABLE' \
+             ORDER BY c.table_name, c.ordinal_position",
         )
         .fetch_all(pool)
         .await?;
