@@ -727,6 +727,25 @@ impl App {
             .await?)
     }
 
+    /// A registration the actor may act on: its community's staff, and with `or_member` the
+    /// registered member themself. Anyone else in scope is refused.
+    async fn registration_to_act_on(
+        &self,
+        actor: &Actor,
+        registration_id: i64,
+        or_member: bool,
+    ) -> Result<Registration> {
+        let r = self
+            .db
+            .service_registration_get(actor.scope(), registration_id)
+            .await?;
+        let is_member = or_member && actor.member_id == Some(r.member_id);
+        if !is_member && !self.staff_of(actor, r.community_id).await? {
+            return Err(AppError::Forbidden);
+        }
+        Ok(r)
+    }
+
     /// Records a report for this period: the member's own, or one the community records.
     pub async fn report_for_service(
         &self,
@@ -734,12 +753,8 @@ impl App {
         registration_id: i64,
     ) -> Result<Registration> {
         let r = self
-            .db
-            .service_registration_get(actor.scope(), registration_id)
+            .registration_to_act_on(actor, registration_id, true)
             .await?;
-        if actor.member_id != Some(r.member_id) && !self.staff_of(actor, r.community_id).await? {
-            return Err(AppError::Forbidden);
-        }
         let ctx = self.reporting_context(r.root_org_id, today()).await?;
         Ok(self
             .db
@@ -754,12 +769,8 @@ impl App {
         registration_id: i64,
     ) -> Result<Registration> {
         let r = self
-            .db
-            .service_registration_get(actor.scope(), registration_id)
+            .registration_to_act_on(actor, registration_id, true)
             .await?;
-        if actor.member_id != Some(r.member_id) && !self.staff_of(actor, r.community_id).await? {
-            return Err(AppError::Forbidden);
-        }
         let ctx = self.reporting_context(r.root_org_id, today()).await?;
         Ok(self
             .db
@@ -1218,12 +1229,8 @@ impl App {
         registration_id: i64,
     ) -> Result<Registration> {
         let r = self
-            .db
-            .service_registration_get(actor.scope(), registration_id)
+            .registration_to_act_on(actor, registration_id, false)
             .await?;
-        if !self.staff_of(actor, r.community_id).await? {
-            return Err(AppError::Forbidden);
-        }
         let ctx = self.reporting_context(r.root_org_id, today()).await?;
         Ok(self
             .db
@@ -1247,12 +1254,8 @@ impl App {
         comment: &str,
     ) -> Result<()> {
         let r = self
-            .db
-            .service_registration_get(actor.scope(), registration_id)
+            .registration_to_act_on(actor, registration_id, false)
             .await?;
-        if !self.staff_of(actor, r.community_id).await? {
-            return Err(AppError::Forbidden);
-        }
         if r.state != "confirmed" {
             return Err(AppError::Invalid("确认报到后才能反馈".into()));
         }
