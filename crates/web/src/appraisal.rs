@@ -9,7 +9,7 @@ use chrono::Datelike;
 use serde::Deserialize;
 
 use crate::auth::Session;
-use crate::error::PageError;
+use crate::error::{PageError, correctable};
 use crate::pages::{form_status, optional_number, render};
 use crate::view::Layout;
 use app::appraisal::{AppraisalView, PublicationView};
@@ -103,10 +103,10 @@ async fn after(
             "/points/appraisal?org_id={branch}&year={year}&done=1"
         ))
         .into_response()),
-        Err(AppError::Invalid(e) | AppError::Refused(e) | AppError::Conflict(e)) => {
+        Err(e) => {
+            let e = correctable(e)?;
             page_with(app, session, Some(branch), Some(year), "", e).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -355,10 +355,10 @@ pub async fn publish(
         .await
     {
         Ok(id) => Ok(Redirect::to(&format!("/points/publications/{id}")).into_response()),
-        Err(AppError::Invalid(e) | AppError::Refused(e) | AppError::Conflict(e)) => {
+        Err(e) => {
+            let e = correctable(e)?;
             crate::points::table_page_with_error(&app, &session, branch, e).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 

@@ -75,6 +75,15 @@ fn public_message(e: &AppError) -> (String, Option<String>) {
     }
 }
 
+/// A refusal the user can correct on the page they came from gives its message, to show there
+/// beside the form; anything else becomes the error page.
+pub fn correctable(e: AppError) -> Result<String, PageError> {
+    match e {
+        AppError::Invalid(m) | AppError::Refused(m) | AppError::Conflict(m) => Ok(m),
+        other => Err(PageError(other)),
+    }
+}
+
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {

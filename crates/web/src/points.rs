@@ -10,7 +10,7 @@ use chrono::Datelike;
 use serde::Deserialize;
 
 use crate::auth::Session;
-use crate::error::PageError;
+use crate::error::{PageError, correctable};
 use crate::pages::{XLSX, download, form_status, optional_number, render};
 use crate::view::Layout;
 use app::points::{BranchPoints, ManualEntryInput, MemberPoints};
@@ -297,10 +297,10 @@ pub async fn add_entry(
     };
     match app.add_points_entry(&session.actor, &input).await {
         Ok(_) => Ok(Redirect::to(&format!("/points/members/{member_id}?saved=1")).into_response()),
-        Err(AppError::Invalid(e) | AppError::Refused(e) | AppError::Conflict(e)) => {
+        Err(e) => {
+            let e = correctable(e)?;
             member_page_with(&app, &session, member_id, None, "", e).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -327,10 +327,10 @@ pub async fn reverse_entry(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/points/members/{member_id}?saved=1")).into_response()),
-        Err(AppError::Invalid(e) | AppError::Refused(e) | AppError::Conflict(e)) => {
+        Err(e) => {
+            let e = correctable(e)?;
             member_page_with(&app, &session, member_id, None, "", e).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 

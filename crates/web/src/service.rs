@@ -11,7 +11,7 @@ use chrono::Datelike;
 use serde::Deserialize;
 
 use crate::auth::Session;
-use crate::error::PageError;
+use crate::error::{PageError, correctable};
 use crate::pages::{CsrfOnly, XLSX, download, form_status, optional_number, render};
 use crate::view::Layout;
 use app::service::{
@@ -205,7 +205,8 @@ async fn desk_page(
 async fn after(app: &App, session: &Session, result: Result<String, AppError>) -> PageResult {
     match result {
         Ok(to) => Ok(Redirect::to(&to).into_response()),
-        Err(AppError::Invalid(e) | AppError::Refused(e) | AppError::Conflict(e)) => {
+        Err(e) => {
+            let e = correctable(e)?;
             if session.actor.is_staff() {
                 desk_page(
                     app,
@@ -220,7 +221,6 @@ async fn after(app: &App, session: &Session, result: Result<String, AppError>) -
                 my_page(app, session, None, "", e).await
             }
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -351,10 +351,10 @@ pub async fn feedback(
         Ok(()) => {
             Ok(Redirect::to("/service/registrations?view=community&done=feedback").into_response())
         }
-        Err(AppError::Invalid(e) | AppError::Refused(e) | AppError::Conflict(e)) => {
+        Err(e) => {
+            let e = correctable(e)?;
             registrations_page(&app, &session, true, "", e).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -456,10 +456,10 @@ pub async fn post_need(
     .await;
     match result {
         Ok(to) => Ok(Redirect::to(&to).into_response()),
-        Err(AppError::Invalid(e) | AppError::Refused(e) | AppError::Conflict(e)) => {
+        Err(e) => {
+            let e = correctable(e)?;
             desk_page(&app, &session, "", form, WishForm::default(), e).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -499,10 +499,10 @@ pub async fn claim(
     session.check_csrf(&form.csrf)?;
     match app.claim_need(&session.actor, id).await {
         Ok(_) => Ok(Redirect::to("/service?done=claimed").into_response()),
-        Err(AppError::Invalid(e) | AppError::Refused(e) | AppError::Conflict(e)) => {
+        Err(e) => {
+            let e = correctable(e)?;
             need_page(&app, &session, id, "", e).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -528,10 +528,10 @@ pub async fn close_need(
             if cancel { "cancelled" } else { "closed" }
         ))
         .into_response()),
-        Err(AppError::Invalid(e) | AppError::Refused(e) | AppError::Conflict(e)) => {
+        Err(e) => {
+            let e = correctable(e)?;
             need_page(&app, &session, id, "", e).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -610,7 +610,8 @@ pub async fn confirm(
         Ok(c) => Ok(
             Redirect::to(&format!("/service/needs/{}?done=confirmed", c.need_id)).into_response(),
         ),
-        Err(AppError::Invalid(e) | AppError::Refused(e) | AppError::Conflict(e)) => {
+        Err(e) => {
+            let e = correctable(e)?;
             desk_page(
                 &app,
                 &session,
@@ -621,7 +622,6 @@ pub async fn confirm(
             )
             .await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -689,10 +689,10 @@ pub async fn post_wish(
     .await;
     match result {
         Ok(()) => Ok(Redirect::to("/service?done=wish_posted").into_response()),
-        Err(AppError::Invalid(e) | AppError::Refused(e) | AppError::Conflict(e)) => {
+        Err(e) => {
+            let e = correctable(e)?;
             desk_page(&app, &session, "", NeedForm::default(), form, e).await
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -725,14 +725,14 @@ pub async fn wish_step(
             "/service?done=wish#my-wishes"
         })
         .into_response()),
-        Err(AppError::Invalid(e) | AppError::Refused(e) | AppError::Conflict(e)) => {
+        Err(e) => {
+            let e = correctable(e)?;
             if to == "claimed" {
                 wishes_page(&app, &session, "", e).await
             } else {
                 after(&app, &session, Err(AppError::Invalid(e))).await
             }
         }
-        Err(e) => Err(e.into()),
     }
 }
 
