@@ -89,6 +89,12 @@ macro_rules! apply_member_effect {
                         .execute(&mut *$tx)
                         .await?;
                 }
+                match effect {
+                    MemberEffect::MoveTo { branch_id, .. } => {
+                        $crate::service_registration_follows_member!($tx, root, member, Some(branch_id), None)
+                    }
+                    _ => $crate::service_registration_follows_member!($tx, root, member, None, Some(on)),
+                }
                 let names = $crate::branch_names!($tx, before.iter().chain(&after));
                 changes.insert(
                     "membership".into(),

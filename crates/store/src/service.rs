@@ -57,7 +57,7 @@ pub struct Registration {
     pub last_reported_on: Option<NaiveDate>,
 }
 
-const REGISTRATION_SELECT: &str = "SELECT r.id, r.root_org_id, r.member_id, m.name AS member_name, r.branch_id, \
+pub(crate) const REGISTRATION_SELECT: &str = "SELECT r.id, r.root_org_id, r.member_id, m.name AS member_name, r.branch_id, \
      b.name AS branch_name, r.community_id, c.name AS community_name, r.grid_id, t.name AS grid_name, r.skills, \
      r.availability, r.phone, r.state, r.registered_on, r.confirmed_on, r.confirmed_by, r.ended_on, \
      (SELECT MAX(p.reported_on) FROM service_reports p WHERE p.registration_id = r.id) AS last_reported_on \
@@ -258,10 +258,72 @@ pub struct StationHours {
     pub minutes: i64,
 }
 
+/// A member's live registration follows their 组织关系 (DOMAIN.md §10.2: the unit is the branch
+/// that holds it): moved to the branch that receives them, so that the unit's figures and its
+/// list agree, and ended on the day they leave the roll. On the member effect's transaction,
+/// with the figures moved from the row as it was.
+#[macro_export]
+macro_rules! service_registration_follows_member {
+    ($tx:expr, $root:expr, $member:expr, $moved_to:expr, $left_on:expr) => {{
+        let moved_to: Option<i64> = $moved_to;
+        let left_on: Option<chrono::NaiveDate> = $left_on;
+        let live: Option<$crate::service::Registration> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "{} WHERE r.member_id = $1 AND r.state <> 'ended'",
+            $crate::service::REGISTRATION_SELECT
+        )))
+        .bind($member)
+        .fetch_optional(&mut *$tx)
+        .await?;
+        if let Some(before) = live {
+            match (moved_to, left_on) {
+                (Some(branch), _) => {
+                    sqlx::query("UPDATE service_registrations SET branch_id = $2 WHERE id = $1")
+                        .bind(before.id)
+                        .bind(branch)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+                (None, Some(on)) => {
+                    sqlx::query("UPDATE service_registrations SET state = 'ended', ended_on = $2 WHERE id = $1")
+                        .bind(before.id)
+                        .bind(on)
+                        .execute(&mut *$tx)
+                        .await?;
+                }
+                (None, None) => {}
+            }
+            let rules: Option<(String,)> =
+                sqlx::query_as("SELECT body FROM service_rules WHERE root_org_id = $1")
+                    .bind($root)
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+            let rules: domain::service::ServiceRules = rules
+                .and_then(|(body,)| serde_json::from_str(&body).ok())
+                .unwrap_or_default();
+            let ctx = $crate::service::ReportingContext {
+                today: $crate::today(),
+                every_months: rules.report_every_months,
+            };
+            let after: $crate::service::Registration = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "{} WHERE r.id = $1",
+                $crate::service::REGISTRATION_SELECT
+            )))
+            .bind(before.id)
+            .fetch_one(&mut *$tx)
+            .await?;
+            let change = domain::rollups::difference(
+                &$crate::service::registration_figures(&before, &ctx),
+                &$crate::service::registration_figures(&after, &ctx),
+            );
+            $crate::apply_rollups!($tx, $root, &change);
+        }
+    }};
+}
+
 // ---------------------------------------------------------------------------
 // Figures of one row
 
-fn registration_figures(r: &Registration, ctx: &ReportingContext) -> Vec<Contribution> {
+pub(crate) fn registration_figures(r: &Registration, ctx: &ReportingContext) -> Vec<Contribution> {
     registration_contributions(&RegistrationFigures {
         community_id: r.community_id,
         branch_id: r.branch_id,

@@ -15,6 +15,7 @@ use chrono::{Datelike, Days, NaiveDate, NaiveDateTime};
 use dangjian_store as store;
 use domain::Gender;
 use domain::rollups::{NOW, Totals};
+use store::member_effects::MemberEffect;
 use store::service::{
     ClaimChange, NeedFilter, NewNeed, NewRegistration, NewWish, ReportingContext, WishStep,
 };
@@ -1837,6 +1838,100 @@ async fn concurrent_writes_move_each_figure_once_and_keep_the_cap() {
         assert_eq!(
             fig(&db, root, t.community_a, NOW, "service.reported").await,
             1,
+            "{}",
+            db.engine()
+        );
+        assert_recount(&db, root).await;
+    }
+}
+
+/// A registration follows the member's 组织关系: a transfer moves it, and its unit figures, to
+/// the receiving branch; leaving the roll ends it. The recount agrees after each.
+#[tokio::test]
+async fn a_registration_follows_its_member_to_a_new_branch_and_ends_when_they_leave() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let root = t.district;
+        let ctx = reporting();
+        let zhang = member(&db, &t, t.branch_b, "张三", 1).await;
+        let unit_registered = |org: i64| fig(&db, root, org, NOW, "service.unit_registered");
+        let unit_reported = |org: i64| fig(&db, root, org, NOW, "service.unit_reported");
+        let r = db
+            .service_registration_create(
+                &registration(zhang, t.branch_b, t.community_a, this_period().from),
+                &author(),
+            )
+            .await
+            .unwrap();
+        db.service_registration_set_state(
+            r.id,
+            "pending",
+            "confirmed",
+            this_period().from,
+            &ctx,
+            &author(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (
+                unit_registered(t.branch_b).await,
+                unit_reported(t.branch_b).await
+            ),
+            (1, 1),
+            "{}",
+            db.engine()
+        );
+
+        let whole = Scope::Subtree(root);
+        let moved = MemberEffect::MoveTo {
+            branch_id: t.branch_c,
+            on: store::today() - Days::new(1),
+        };
+        db.member_apply_effect(whole, zhang, moved, &author())
+            .await
+            .unwrap();
+        let after = db.service_registration_get(whole, r.id).await.unwrap();
+        assert_eq!(
+            (
+                after.branch_id,
+                after.branch_name.as_str(),
+                after.state.as_str()
+            ),
+            (t.branch_c, "丙街道机关党支部", "confirmed")
+        );
+        assert_eq!(
+            (
+                unit_registered(t.branch_b).await,
+                unit_registered(t.branch_c).await,
+                unit_reported(t.branch_c).await,
+                fig(&db, root, t.community_a, NOW, "service.registered").await
+            ),
+            (0, 1, 1, 1),
+            "{}",
+            db.engine()
+        );
+        assert_recount(&db, root).await;
+
+        db.member_apply_effect(
+            whole,
+            zhang,
+            MemberEffect::Leave { on: store::today() },
+            &author(),
+        )
+        .await
+        .unwrap();
+        let ended = db.service_registration_get(whole, r.id).await.unwrap();
+        assert_eq!(
+            (ended.state.as_str(), ended.ended_on),
+            ("ended", Some(store::today()))
+        );
+        assert_eq!(
+            (
+                unit_registered(t.branch_c).await,
+                fig(&db, root, t.community_a, NOW, "service.registered").await
+            ),
+            (0, 0),
             "{}",
             db.engine()
         );
