@@ -121,6 +121,16 @@ pub fn validate_meeting(
     }
     // A set, so that checking each absentee against those present is not quadratic.
     let present: std::collections::HashSet<i64> = input.present.iter().copied().collect();
+    let mut absent = std::collections::HashSet::with_capacity(input.absent.len());
+    // A member listed twice (an API client's slip; the form cannot send it) would be refused by
+    // the attendance table's key as an internal error.
+    if present.len() != input.present.len()
+        || !input.absent.iter().all(|(id, _)| absent.insert(*id))
+    {
+        return Err(AppError::Invalid(
+            "出席或缺席名单中有重复的党员，请核对".into(),
+        ));
+    }
     let mut attendance: Vec<AttendanceEntry> = input
         .present
         .iter()
@@ -665,6 +675,27 @@ mod tests {
         odd.institution = "会".repeat(10_000);
         let err = validate_meeting(&odd, today(), 30).unwrap_err();
         assert!(err.to_string().chars().count() < 60, "{err}");
+    }
+
+    /// Found by Schemathesis: a member listed five times reached the attendance table's key
+    /// and came back as an internal error.
+    #[test]
+    fn a_member_listed_twice_is_refused_in_chinese() {
+        let mut twice_present = meeting();
+        twice_present.present = vec![394, 394];
+        let mut twice_absent = meeting();
+        twice_absent.absent = vec![(394, "出差".into()), (394, "病假".into())];
+        for input in [twice_present, twice_absent] {
+            let err = validate_meeting(&input, today(), 30).unwrap_err();
+            assert!(err.to_string().contains("重复"), "{err}");
+        }
+        // Present and also given a reason (the form sends both for a ticked row): present.
+        let mut both = meeting();
+        both.present = vec![394];
+        both.absent = vec![(394, String::new())];
+        let (_, attendance) = validate_meeting(&both, today(), 30).unwrap();
+        assert_eq!(attendance.len(), 1);
+        assert!(attendance[0].present);
     }
 
     /// A meeting form of 1 MB could list 50,000 members present and 50,000 absent; each

@@ -18,7 +18,7 @@ const PASSWORD: &str = "Copy2026pass";
 async fn demo_source(db: &TestDb) -> App {
     let app = App::new(db.db());
     let options = DemoOptions {
-        members: 120,
+        members: 60,
         seed: 5,
         password: Some(PASSWORD.into()),
     };
@@ -30,6 +30,26 @@ fn author() -> Author {
     Author {
         user_id: None,
         name: "测试".into(),
+    }
+}
+
+/// A street under `parent`, or a top organisation without one.
+fn new_org(parent: Option<i64>, name: &str) -> NewOrg {
+    NewOrg {
+        parent_id: parent,
+        kind: if parent.is_some() {
+            "street_committee"
+        } else {
+            "district_committee"
+        }
+        .into(),
+        branch_kind: None,
+        name: name.into(),
+        territory_id: None,
+        founded_on: None,
+        dissolved_on: None,
+        secretary: None,
+        phone: None,
     }
 }
 
@@ -130,17 +150,7 @@ async fn a_district_moves_up_whole_and_resumes_after_an_interruption() {
         let org = target
             .org_create(
                 Scope::Subtree(root),
-                &NewOrg {
-                    parent_id: Some(root),
-                    kind: "street_committee".into(),
-                    branch_kind: None,
-                    name: "复制后新建街道".into(),
-                    territory_id: None,
-                    founded_on: None,
-                    dissolved_on: None,
-                    secretary: None,
-                    phone: None,
-                },
+                &new_org(Some(root), "复制后新建街道"),
                 &author(),
             )
             .await
@@ -172,20 +182,16 @@ async fn the_copy_refuses_a_target_or_source_it_must_not_touch() {
         let m = invalid(copy(&source, &other, &small_batches(false, None)).await);
         assert!(m.contains("payroll"), "{engine}: {m}");
 
-        // A target the program already uses (one that was started and has its admin).
+        // A target the program already uses (one that was started and has its top org).
         let used = test_postgres_empty().await.unwrap();
         used.migrate().await.unwrap();
-        App::new(used.db())
-            .generate_demo(
-                &DemoOptions {
-                    members: 30,
-                    seed: 1,
-                    password: Some(PASSWORD.into()),
-                },
-                &|_| {},
-            )
-            .await
-            .unwrap();
+        used.org_create(
+            Scope::Nothing,
+            &new_org(None, "中共某某区委员会"),
+            &author(),
+        )
+        .await
+        .unwrap();
         let m = invalid(copy(&source, &used, &small_batches(false, None)).await);
         assert!(m.contains("不是空库"), "{engine}: {m}");
 
@@ -196,17 +202,7 @@ async fn the_copy_refuses_a_target_or_source_it_must_not_touch() {
         app.db
             .org_create(
                 Scope::Subtree(admin.org_id),
-                &NewOrg {
-                    parent_id: Some(admin.org_id),
-                    kind: "street_committee".into(),
-                    branch_kind: None,
-                    name: "复制中途新建".into(),
-                    territory_id: None,
-                    founded_on: None,
-                    dissolved_on: None,
-                    secretary: None,
-                    phone: None,
-                },
+                &new_org(Some(admin.org_id), "复制中途新建"),
                 &author(),
             )
             .await
