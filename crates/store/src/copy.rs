@@ -351,7 +351,7 @@ impl Db {
                 "复制的目标须为 PostgreSQL 数据库（SQLite 文件请用 dangjian backup 备份）".into(),
             ));
         };
-        let foreign = self.tables_without_migrations().await?;
+        let foreign = self.base_tables().await?;
         let target_version = self.schema_version().await?;
         if target_version.is_none() && !foreign.is_empty() {
             return Err(StoreError::Invalid(format!(
@@ -524,8 +524,9 @@ impl Db {
         Ok(differing)
     }
 
-    /// Tables in the target's schema that the program's migrations did not make.
-    async fn tables_without_migrations(&self) -> Result<Vec<String>> {
+    /// The tables of the schema; on a database without the migrations' record, none of them
+    /// are the program's.
+    async fn base_tables(&self) -> Result<Vec<String>> {
         let Db::Postgres(pool) = self else {
             return Ok(Vec::new());
         };

@@ -174,6 +174,30 @@ fn registration(member_id: i64, branch: i64, community: i64, on: NaiveDate) -> N
     }
 }
 
+/// A registration made on `on` and confirmed by its community today.
+async fn confirmed_registration(
+    db: &Db,
+    member_id: i64,
+    branch: i64,
+    community: i64,
+    on: NaiveDate,
+) -> store::service::Registration {
+    let r = db
+        .service_registration_create(&registration(member_id, branch, community, on), &author())
+        .await
+        .unwrap();
+    db.service_registration_set_state(
+        r.id,
+        "pending",
+        "confirmed",
+        store::today(),
+        &reporting(),
+        &author(),
+    )
+    .await
+    .unwrap()
+}
+
 fn reporting() -> ReportingContext {
     ReportingContext {
         today: store::today(),
@@ -411,23 +435,7 @@ async fn a_member_has_one_live_registration_whose_confirmation_and_end_move_the_
         // A member who registered in the last period counts as registered but not reported,
         // until they report in this one.
         let before_period = period.from.pred_opt().unwrap();
-        let r2 = db
-            .service_registration_create(
-                &registration(li, t.branch_b, t.community_a, before_period),
-                &author(),
-            )
-            .await
-            .unwrap();
-        db.service_registration_set_state(
-            r2.id,
-            "pending",
-            "confirmed",
-            store::today(),
-            &ctx,
-            &author(),
-        )
-        .await
-        .unwrap();
+        let r2 = confirmed_registration(&db, li, t.branch_b, t.community_a, before_period).await;
         assert_eq!(registered(t.community_a).await, 2);
         assert_eq!(reported(t.community_a).await, 1);
         assert_eq!(unit_registered(t.branch_b).await, 2);
@@ -1433,23 +1441,7 @@ async fn the_recount_equals_the_figures_every_kind_of_write_moved() {
             (zhang, t.branch_b, t.community_a),
             (li, t.branch_c, t.community_b),
         ] {
-            let r = db
-                .service_registration_create(
-                    &registration(m, branch, community, store::today()),
-                    &author(),
-                )
-                .await
-                .unwrap();
-            db.service_registration_set_state(
-                r.id,
-                "pending",
-                "confirmed",
-                store::today(),
-                &ctx,
-                &author(),
-            )
-            .await
-            .unwrap();
+            confirmed_registration(&db, m, branch, community, store::today()).await;
         }
         let d = service_day();
         let n = db
@@ -1856,23 +1848,8 @@ async fn a_registration_follows_its_member_to_a_new_branch_and_ends_when_they_le
         let zhang = member(&db, &t, t.branch_b, "张三", 1).await;
         let unit_registered = |org: i64| fig(&db, root, org, NOW, "service.unit_registered");
         let unit_reported = |org: i64| fig(&db, root, org, NOW, "service.unit_reported");
-        let r = db
-            .service_registration_create(
-                &registration(zhang, t.branch_b, t.community_a, this_period().from),
-                &author(),
-            )
-            .await
-            .unwrap();
-        db.service_registration_set_state(
-            r.id,
-            "pending",
-            "confirmed",
-            this_period().from,
-            &ctx,
-            &author(),
-        )
-        .await
-        .unwrap();
+        let r =
+            confirmed_registration(&db, zhang, t.branch_b, t.community_a, this_period().from).await;
         assert_eq!(
             (
                 unit_registered(t.branch_b).await,
