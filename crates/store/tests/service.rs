@@ -1433,7 +1433,6 @@ async fn the_recount_equals_the_figures_every_kind_of_write_moved() {
     for db in test_dbs().await {
         let t = tree(&db).await;
         let root = t.district;
-        let ctx = reporting();
         let zhang = member(&db, &t, t.branch_b, "张三", 1).await;
         let li = member(&db, &t, t.branch_c, "李四", 2).await;
         assert_eq!(assert_recount(&db, root).await, 0);
@@ -1844,7 +1843,6 @@ async fn a_registration_follows_its_member_to_a_new_branch_and_ends_when_they_le
     for db in test_dbs().await {
         let t = tree(&db).await;
         let root = t.district;
-        let ctx = reporting();
         let zhang = member(&db, &t, t.branch_b, "张三", 1).await;
         let unit_registered = |org: i64| fig(&db, root, org, NOW, "service.unit_registered");
         let unit_reported = |org: i64| fig(&db, root, org, NOW, "service.unit_reported");
