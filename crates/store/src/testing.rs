@@ -193,6 +193,64 @@ async fn test_sqlite_at(version: Option<i64>) -> TestDb {
     }
 }
 
+/// A fresh SQLite file that starts as a copy of `template` (a file no one writes to any more),
+/// for tests that each need the same generated data: copying it takes milliseconds where
+/// generating it again takes seconds.
+pub async fn test_sqlite_copy_of(template: &std::path::Path) -> TestDb {
+    let path = std::env::temp_dir().join(format!("dangjian-test-{}.db", uuid_like()));
+    std::fs::copy(template, &path).expect("copy the template database");
+    let db = Db::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .expect("open test sqlite");
+    TestDb {
+        db,
+        cleanup: Cleanup::File(path),
+    }
+}
+
+/// A fresh PostgreSQL schema holding what the SQLite `template` holds, moved by the program's own
+/// copy (`dangjian copy`); `None` without `DANGJIAN_TEST_PG`, as for [`test_postgres_empty`].
+pub async fn test_postgres_copy_of(template: &std::path::Path) -> Option<TestDb> {
+    let target = test_postgres_empty().await?;
+    let source = Db::connect_read_only(&format!("sqlite://{}", template.display()))
+        .await
+        .expect("open the template database");
+    let options = crate::copy::CopyOptions {
+        source_label: "测试模板".into(),
+        ..Default::default()
+    };
+    let report = target
+        .copy_from(&source, &options, &mut |_| {})
+        .await
+        .expect("copy the template into PostgreSQL");
+    assert!(
+        report.differences.is_empty(),
+        "the template's copy differs: {:?}",
+        report.differences
+    );
+    source.close().await;
+    Some(target)
+}
+
+/// Writes a test database's whole content into one self-contained file at `path` (replacing
+/// whatever is there), to serve as a template for [`test_sqlite_copy_of`].
+pub async fn save_sqlite_template(db: &Db, path: &std::path::Path) {
+    let Db::Sqlite(pool) = db else {
+        panic!("a template is written from an SQLite test database");
+    };
+    let partial = path.with_extension(format!("{}.partial", std::process::id()));
+    let _ = std::fs::remove_file(&partial);
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "VACUUM INTO '{}'",
+        partial.display().to_string().replace('\'', "''")
+    )))
+    .execute(pool)
+    .await
+    .expect("write the template");
+    // Renamed into place whole, so that another run of the same tests never copies half a file.
+    std::fs::rename(&partial, path).expect("put the template in place");
+}
+
 /// Runs a file of SQL statements (a fixture) on a test database.
 pub async fn load_script(db: &Db, sql: &str) {
     crate::on_db!(db, pool => {

@@ -37,9 +37,10 @@ pub struct Fixture {
 
 /// The district on every engine under test.
 pub async fn fixtures() -> Vec<Fixture> {
-    let mut out = Vec::new();
-    for db in store::testing::test_dbs().await {
-        out.push(fixture_on(db).await);
+    let template = demo_template().await;
+    let mut out = vec![fixture_on(store::testing::test_sqlite_copy_of(template).await).await];
+    if let Some(pg) = store::testing::test_postgres_copy_of(template).await {
+        out.push(fixture_on(pg).await);
     }
     out
 }
@@ -47,17 +48,40 @@ pub async fn fixtures() -> Vec<Fixture> {
 /// The district on SQLite only, for what the web layer does the same on any engine (a page's
 /// markup, a header, a throttle): half the set-up of [`fixtures`].
 pub async fn fixture() -> Fixture {
-    fixture_on(store::testing::test_sqlite().await).await
+    fixture_on(store::testing::test_sqlite_copy_of(demo_template().await).await).await
+}
+
+/// The demo district, generated once per test binary and copied for each test: generating it
+/// takes about twenty seconds in a debug build, copying the file milliseconds and moving it into
+/// PostgreSQL with `dangjian copy` about a second. The file lives in cargo's scratch directory for
+/// integration tests, under one name per binary, and is replaced by the next run.
+async fn demo_template() -> &'static std::path::Path {
+    static TEMPLATE: tokio::sync::OnceCell<std::path::PathBuf> = tokio::sync::OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let binary = std::env::current_exe()
+                .ok()
+                .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "web".into());
+            let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+                .join(format!("demo-template-{binary}.db"));
+            let db = store::testing::test_sqlite().await;
+            let app = App::new(db.db());
+            let options = DemoOptions {
+                members: 400,
+                seed: 7,
+                password: Some(PASSWORD.into()),
+            };
+            app.generate_demo(&options, &|_| {}).await.unwrap();
+            store::testing::save_sqlite_template(&db, &path).await;
+            db.close().await;
+            path
+        })
+        .await
 }
 
 async fn fixture_on(db: store::testing::TestDb) -> Fixture {
     let app = App::new(db.db());
-    let options = DemoOptions {
-        members: 400,
-        seed: 7,
-        password: Some(PASSWORD.into()),
-    };
-    app.generate_demo(&options, &|_| {}).await.unwrap();
     let mut tokens = std::collections::HashMap::new();
     let mut sessions = std::collections::HashMap::new();
     for user in [
