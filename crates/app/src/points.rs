@@ -397,7 +397,17 @@ impl App {
                 note: None,
             });
         }
-        let proposals = rules::propose_grades(&general.scheme, &scored);
+        // The year's table is the 民主评议 proposal, which a missed community report caps.
+        let caps = if parsed.frequency == domain::orglife::Frequency::Yearly {
+            let root = self.db.org_root(branch_id).await?;
+            let categories: Vec<(i64, String)> =
+                members.iter().map(|m| (m.id, m.category.clone())).collect();
+            self.missed_report_caps(branch_id, root, &categories, year)
+                .await?
+        } else {
+            Default::default()
+        };
+        let proposals = rules::propose_grades_capped(&general.scheme, &scored, &caps);
         for row in &mut rows {
             if let Some(p) = proposals.iter().find(|p| p.member_id == row.member_id) {
                 row.rank = Some(p.rank);

@@ -487,6 +487,47 @@ impl App {
         Ok(out)
     }
 
+    /// The members of `branch_id` whose 民主评议 grade for `year` is capped because they did not
+    /// report to their residence community as required: obliged members with a period of the
+    /// year ended and no report in it, counted from their registration, or from the year's start
+    /// for those who never registered. 佛山 2020 (DOMAIN.md §10.3 Consequences, §10.7 vector 1):
+    /// such a member cannot be rated 合格 or above. Empty for a branch inside a community, whose
+    /// members are the community's own.
+    pub(crate) async fn missed_report_caps(
+        &self,
+        branch_id: i64,
+        root: i64,
+        members: &[(i64, String)],
+        year: i32,
+    ) -> Result<std::collections::HashMap<i64, domain::points::Grade>> {
+        let mut caps = std::collections::HashMap::new();
+        if self.community_of(branch_id).await?.is_some() {
+            return Ok(caps);
+        }
+        let rules = self.service_rules(root).await?;
+        let Some(year_start) = NaiveDate::from_ymd_opt(year, 1, 1) else {
+            return Ok(caps);
+        };
+        let day = today();
+        for (member_id, category) in members {
+            let category = MemberCategory::from_code(category).unwrap_or(MemberCategory::InService);
+            if rules::obligation(category, false, &rules) != Obligation::Obliged {
+                continue;
+            }
+            let (obliged_from, reports) =
+                match self.db.service_registration_of_member(*member_id).await? {
+                    Some(r) => (r.registered_on, self.report_days(r.id).await?),
+                    None => (year_start, Vec::new()),
+                };
+            let missed =
+                rules::missed_periods(obliged_from, &reports, year, day, rules.report_every_months);
+            if let Some(cap) = rules::appraisal_cap(&missed) {
+                caps.insert(*member_id, cap);
+            }
+        }
+        Ok(caps)
+    }
+
     /// The community an org is or lies in, if any.
     async fn community_of(&self, org_id: i64) -> Result<Option<OrgNode>> {
         Ok(self

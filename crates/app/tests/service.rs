@@ -928,6 +928,138 @@ async fn a_branch_meeting_today_blocks_only_the_hours_before_it_was_recorded() {
     }
 }
 
+/// Moves a registration and every report under it into the past, as if the member had
+/// registered on `registered_on` and last reported on `reported_on`.
+async fn backdate_registration(
+    w: &World,
+    registration: i64,
+    registered_on: &str,
+    reported_on: &str,
+) {
+    for sql in [
+        format!(
+            "UPDATE service_registrations SET registered_on = '{registered_on}' WHERE id = {registration}"
+        ),
+        format!(
+            "UPDATE service_reports SET reported_on = '{reported_on}' WHERE registration_id = {registration}"
+        ),
+    ] {
+        assert!(try_statement(&w.app.db, &sql).await, "{sql}");
+    }
+}
+
+#[tokio::test]
+async fn a_member_who_missed_a_community_report_is_proposed_no_better_than_basic() {
+    for db in test_dbs().await {
+        let w = world(db).await;
+        let app = &w.app;
+        let engine = app.db.engine();
+        let last_year = today().year() - 1;
+        // 张三 registered in March and reported in April, then not again in the second half: the
+        // case of DOMAIN.md §10.7 vector 1. 李四 came in July and reported in September. 赵六
+        // never registered. 钱七 is a mobile member, who reports elsewhere.
+        let zhang = registered(&w, &w.zhang).await;
+        backdate_registration(
+            &w,
+            zhang,
+            &format!("{last_year}-03-01"),
+            &format!("{last_year}-04-15"),
+        )
+        .await;
+        let li = registered(&w, &w.li).await;
+        backdate_registration(
+            &w,
+            li,
+            &format!("{last_year}-07-01"),
+            &format!("{last_year}-09-10"),
+        )
+        .await;
+
+        // Each earns the year's full award on every item of the enterprise scheme the unit
+        // branch has, 80 points: 合格 by points alone.
+        for member in [
+            World::member(&w.zhang),
+            World::member(&w.li),
+            w.zhao,
+            World::member(&w.qian),
+        ] {
+            for (item, points) in [
+                ("meeting_attended", 800),
+                ("dues_on_time", 500),
+                ("service_done", 400),
+                ("manual_award", 300),
+            ] {
+                let entry = store::points::NewPointsEntry {
+                    member_id: member,
+                    branch_id: None,
+                    on_date: NaiveDate::from_ymd_opt(last_year, 10, 1).unwrap(),
+                    item_code: item.into(),
+                    points,
+                    source: "manual".into(),
+                    source_key: None,
+                    source_id: None,
+                    reason: "全年".into(),
+                    approver: Some("支委会".into()),
+                    reverses: None,
+                };
+                app.db
+                    .points_entry_add(Scope::Subtree(w.root), &entry, &author())
+                    .await
+                    .unwrap();
+            }
+        }
+        let table = app
+            .branch_points(&w.officer, w.unit_branch, &last_year.to_string())
+            .await
+            .unwrap();
+        let row = |id: i64| table.rows.iter().find(|r| r.member_id == id).unwrap();
+        let (zhang_row, li_row) = (row(World::member(&w.zhang)), row(World::member(&w.li)));
+        let (zhao_row, qian_row) = (row(w.zhao), row(World::member(&w.qian)));
+        // The note comes only where the cap lowered what the points alone would give.
+        for r in [zhang_row, zhao_row] {
+            assert_eq!(
+                r.grade,
+                Some(domain::points::Grade::Basic),
+                "{engine}: {}",
+                r.name
+            );
+            assert_eq!(
+                r.note.map(|n| n.label()),
+                Some("未按要求到居住地社区报到，等次最高为基本合格"),
+                "{engine}: {}",
+                r.name
+            );
+        }
+        for r in [li_row, qian_row] {
+            assert_eq!(
+                r.grade,
+                Some(domain::points::Grade::Qualified),
+                "{engine}: {}",
+                r.name
+            );
+            assert_eq!(r.note, None, "{engine}: {}", r.name);
+        }
+        // A month's table is not the 民主评议 proposal: no cap there.
+        let december = app
+            .branch_points(&w.officer, w.unit_branch, &format!("{last_year}-12"))
+            .await
+            .unwrap();
+        assert!(december.rows.iter().all(|r| r.note.is_none()), "{engine}");
+        // This year's first half ended before 张三 registered again today; nothing is missed yet.
+        backdate_registration(&w, zhang, &today().to_string(), &today().to_string()).await;
+        let this_year = app
+            .branch_points(&w.officer, w.unit_branch, &today().year().to_string())
+            .await
+            .unwrap();
+        let zhang_now = this_year
+            .rows
+            .iter()
+            .find(|r| r.member_id == World::member(&w.zhang))
+            .unwrap();
+        assert_eq!(zhang_now.note, None, "{engine}");
+    }
+}
+
 #[tokio::test]
 async fn wishes_show_their_contact_to_the_claimer_only_and_lapse_without_contact() {
     for db in test_dbs().await {

@@ -844,6 +844,9 @@ code_enum! {
         /// exceed it, and choosing among equals is not arithmetic's to do.
         TiedAtLimit => ("tied_at_limit", "与他人同分，同分者都评为优秀将超出优秀名额，请支部决定"),
         OverShare => ("over_share", "优秀名额已满，建议评为合格"),
+        /// An in-service member who did not report to their residence community as required
+        /// (DOMAIN.md §10.3, 佛山 2020): the cut-off gave more than the cap allows.
+        MissedCommunityReport => ("missed_community_report", "未按要求到居住地社区报到，等次最高为基本合格"),
     }
 }
 
@@ -865,16 +868,39 @@ pub struct Proposal {
 /// proposal only: the 支部大会 decides. Returned in rank order, equal totals by member id.
 /// DOMAIN.md §2 (评议等次: 优秀 ≤ 1/3), §5 (Grades).
 pub fn propose_grades(scheme: &Scheme, members: &[(i64, Points)]) -> Vec<Proposal> {
+    propose_grades_capped(scheme, members, &std::collections::HashMap::new())
+}
+
+/// [`propose_grades`] where some members may be graded no better than a cap: a member who
+/// missed their community reports is held to 基本合格 (DOMAIN.md §10.3, §10.7 vector 1). A capped
+/// member keeps their rank by total but takes none of the 优秀 places, which go to the next
+/// members who may have them; the share is still of all `n` scored members. A capped member's
+/// proposal carries [`ProposalNote::MissedCommunityReport`] when the cap lowered it.
+pub fn propose_grades_capped(
+    scheme: &Scheme,
+    members: &[(i64, Points)],
+    caps: &std::collections::HashMap<i64, Grade>,
+) -> Vec<Proposal> {
     let mut sorted = members.to_vec();
     sorted.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     let n = u32::try_from(sorted.len()).unwrap_or(u32::MAX);
     let limit = scheme.excellent_share.limit(n) as usize;
 
-    let mut proposals = Vec::with_capacity(sorted.len());
+    // Positions among those who may be 优秀 decide who gets a place; capped members stand aside.
+    let contenders: Vec<(i64, Points)> = sorted
+        .iter()
+        .filter(|m| !caps.contains_key(&m.0))
+        .copied()
+        .collect();
+    let mut graded = std::collections::HashMap::with_capacity(sorted.len());
     let mut start = 0;
-    while start < sorted.len() {
-        let total = sorted[start].1;
-        let end = start + sorted[start..].iter().take_while(|m| m.1 == total).count();
+    while start < contenders.len() {
+        let total = contenders[start].1;
+        let end = start
+            + contenders[start..]
+                .iter()
+                .take_while(|m| m.1 == total)
+                .count();
         let (grade, note) = match grade_for(total, scheme.cutoffs) {
             Grade::Excellent if end <= limit => (Grade::Excellent, None),
             Grade::Excellent if start < limit => {
@@ -883,19 +909,35 @@ pub fn propose_grades(scheme: &Scheme, members: &[(i64, Points)]) -> Vec<Proposa
             Grade::Excellent => (Grade::Qualified, Some(ProposalNote::OverShare)),
             other => (other, None),
         };
-        let rank = u32::try_from(start + 1).unwrap_or(u32::MAX);
-        proposals.extend(
-            sorted[start..end]
-                .iter()
-                .map(|&(member_id, total)| Proposal {
-                    member_id,
-                    total,
-                    rank,
-                    grade,
-                    note,
-                }),
-        );
+        for &(member_id, _) in &contenders[start..end] {
+            graded.insert(member_id, (grade, note));
+        }
         start = end;
+    }
+    for (&member_id, &cap) in caps {
+        if let Some(&(_, total)) = sorted.iter().find(|m| m.0 == member_id) {
+            let by_cutoff = grade_for(total, scheme.cutoffs);
+            let grade = crate::service::capped(by_cutoff, Some(cap));
+            let note = (grade != by_cutoff).then_some(ProposalNote::MissedCommunityReport);
+            graded.insert(member_id, (grade, note));
+        }
+    }
+
+    let mut proposals: Vec<Proposal> = Vec::with_capacity(sorted.len());
+    for (i, &(member_id, total)) in sorted.iter().enumerate() {
+        // Competition ranking over everyone: equal totals share the first position's rank.
+        let rank = match proposals.last() {
+            Some(last) if last.total == total => last.rank,
+            _ => u32::try_from(i + 1).unwrap_or(u32::MAX),
+        };
+        let (grade, note) = graded[&member_id];
+        proposals.push(Proposal {
+            member_id,
+            total,
+            rank,
+            grade,
+            note,
+        });
     }
     proposals
 }
@@ -1694,6 +1736,31 @@ mod tests {
         assert!(propose_grades(&unit(), &[]).is_empty());
     }
 
+    #[test]
+    fn a_member_who_missed_reports_is_held_to_basic_and_leaves_the_place_to_the_next() {
+        use Grade::*;
+        use ProposalNote::*;
+        // Six members, two 优秀 places. Member 1 (98) missed a report: 基本合格, rank kept; the
+        // places go to 2 and 3. Member 6 (55) missed too, but 不合格 is already below the cap.
+        let members: Vec<_> = ["98", "95", "92", "91", "80", "55"]
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (i as i64 + 1, p(t)))
+            .collect();
+        let caps = std::collections::HashMap::from([(1, Basic), (6, Basic)]);
+        assert_eq!(
+            summary(&propose_grades_capped(&unit(), &members, &caps)),
+            [
+                (1, 1, Basic, Some(MissedCommunityReport)),
+                (2, 2, Excellent, None),
+                (3, 3, Excellent, None),
+                (4, 4, Qualified, Some(OverShare)),
+                (5, 5, Qualified, None),
+                (6, 6, Unqualified, None),
+            ]
+        );
+    }
+
     // -- Periods ----------------------------------------------------------------
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -1971,6 +2038,42 @@ mod tests {
             given.sort_unstable();
             got.sort_unstable();
             prop_assert_eq!(given, got);
+        }
+
+        #[test]
+        fn a_cap_lowers_only_its_member_and_frees_places_for_the_others(
+            totals in proptest::collection::vec(0i64..21, 0..40),
+            capped_mask in proptest::collection::vec(any::<bool>(), 40),
+        ) {
+            let scheme = unit();
+            let members: Vec<(i64, Points)> = totals
+                .iter()
+                .enumerate()
+                .map(|(i, &t)| (i as i64, Points(t * 500)))
+                .collect();
+            let caps: std::collections::HashMap<i64, Grade> = members
+                .iter()
+                .filter(|m| capped_mask[m.0 as usize])
+                .map(|m| (m.0, Grade::Basic))
+                .collect();
+            let free = propose_grades(&scheme, &members);
+            let held = propose_grades_capped(&scheme, &members, &caps);
+            let n = members.len() as u32;
+            let excellent = held.iter().filter(|p| p.grade == Grade::Excellent).count() as u32;
+            prop_assert!(excellent <= scheme.excellent_share.limit(n));
+            let rank = |g: Grade| Grade::ALL.iter().position(|&x| x == g).unwrap();
+            for (a, b) in free.iter().zip(&held) {
+                // Same order and ranks: a cap changes the grade, never the standing.
+                prop_assert_eq!((a.member_id, a.rank), (b.member_id, b.rank));
+                if caps.contains_key(&b.member_id) {
+                    prop_assert!(rank(b.grade) >= rank(Grade::Basic));
+                    let by_cutoff = grade_for(b.total, scheme.cutoffs);
+                    prop_assert_eq!(b.grade, crate::service::capped(by_cutoff, Some(Grade::Basic)));
+                    prop_assert_eq!(b.note.is_some(), b.grade != by_cutoff);
+                } else {
+                    prop_assert!(rank(b.grade) <= rank(a.grade));
+                }
+            }
         }
 
         #[test]
