@@ -1652,9 +1652,11 @@ async fn fresh_registration(f: &Fixture, w: &World, o: &Objects, confirmed: bool
 
 /// An open appraisal campaign in a branch, under a year of its own so that each walk request
 /// gets a fresh one, with the members it appraises. Opened as the district admin, whose
-/// set-up the foreign street's audit check leaves aside.
+/// set-up the foreign street's audit check leaves aside. The years lie before the party's
+/// founding, where the demo has no campaign: the serial is shared by tests running at once,
+/// and 1000 plus it once reached the demo's own 2025.
 async fn fresh_campaign(f: &Fixture, w: &World, branch: i64) -> (i64, Vec<i64>) {
-    let year = 1000 + serial() as i32;
+    let year = 1 + (serial() % 1900) as i32;
     let author = w.admin.author();
     let id = f
         .app
