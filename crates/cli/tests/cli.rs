@@ -473,3 +473,25 @@ async fn a_copy_killed_midway_resumes_and_checks_out() {
     .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn migrate_with_citus_is_refused_where_there_is_no_citus() {
+    let dir = temp("citus");
+    let file = dir.join("office.db");
+    let url = format!("sqlite://{}", file.display());
+    // The embedded file migrates as always; asked for Citus, it says how to get there.
+    let out = dangjian(&["migrate", "--db", &url]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = dangjian(&["migrate", "--citus", "--db", &url]);
+    assert!(!out.status.success());
+    assert!(text(&out).contains("dangjian copy"), "{}", text(&out));
+    // A PostgreSQL server without the extension names it.
+    if let Ok(pg) = std::env::var("DANGJIAN_TEST_PG")
+        && !pg.is_empty()
+    {
+        let out = dangjian(&["migrate", "--citus", "--db", &pg]);
+        assert!(!out.status.success());
+        assert!(text(&out).contains("未安装 Citus 扩展"), "{}", text(&out));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

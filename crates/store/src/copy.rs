@@ -526,7 +526,7 @@ impl Db {
 
     /// The tables of the schema; on a database without the migrations' record, none of them
     /// are the program's.
-    async fn base_tables(&self) -> Result<Vec<String>> {
+    pub(crate) async fn base_tables(&self) -> Result<Vec<String>> {
         let Db::Postgres(pool) = self else {
             return Ok(Vec::new());
         };

@@ -20,6 +20,7 @@ pub mod applicants;
 pub mod appraisal;
 pub mod audit;
 pub mod calls;
+pub mod citus;
 pub mod commits;
 pub mod copy;
 pub mod dues;

@@ -1,0 +1,108 @@
+//! Citus (distributed PostgreSQL, DESIGN.md "Scale"): what `dangjian migrate` does on a Citus
+//! coordinator, after the ordinary migrations.
+//!
+//! Every tree's data carries its top organisation's id (`root_org_id`), the distribution column.
+//! A table distributes by it only when its primary and unique keys include it and it has no
+//! foreign key Citus cannot keep across nodes (docs/CITUS_PROBE.md has the table-by-table
+//! evidence). Today that holds for the roll-ups and the per-tree rule tables, which are what
+//! every dashboard, list and report reads; they are distributed, colocated with each other. The
+//! other tables stay on the coordinator as ordinary tables until their keys carry the root
+//! (docs/SCALE.md, "What Citus needs first").
+
+use crate::{Db, Result, StoreError};
+
+/// The tables distributed by `root_org_id`, colocated: their keys begin with the root and they
+/// reference nothing. The first is the one the others are colocated with.
+pub const DISTRIBUTED_BY_ROOT: [&str; 4] = [
+    "rollups",
+    "rollup_meta",
+    "service_rules",
+    "work_calendar_years",
+];
+
+/// Why an embedded file cannot be distributed, and what to do first.
+pub const NOT_POSTGRES: &str = "SQLite 文件不能分布式部署，请先用 dangjian copy 迁到 PostgreSQL";
+/// Why a PostgreSQL server cannot be, as yet.
+pub const NO_CITUS: &str =
+    "该数据库未安装 Citus 扩展（需在协调节点上执行 CREATE EXTENSION citus），未做任何改动";
+
+/// One table's place on a Citus cluster after [`Db::citus_distribute`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TablePlacement {
+    pub table: String,
+    /// "distributed" (sharded by `root_org_id`), or "local" (an ordinary table on the coordinator).
+    pub kind: &'static str,
+    /// Distributed by this run rather than found so.
+    pub newly: bool,
+}
+
+impl Db {
+    /// The Citus extension's version when this database has it (a coordinator), else None.
+    pub async fn citus_version(&self) -> Result<Option<String>> {
+        let Db::Postgres(pool) = self else {
+            return Ok(None);
+        };
+        let version: Option<(String,)> =
+            sqlx::query_as("SELECT extversion FROM pg_extension WHERE extname = 'citus'")
+                .fetch_optional(pool)
+                .await?;
+        Ok(version.map(|(v,)| v))
+    }
+
+    /// Distributes [`DISTRIBUTED_BY_ROOT`] by `root_org_id` on a Citus coordinator, leaving
+    /// tables that already are as they are, so that every `migrate` may run it. Existing rows
+    /// move into the shards. Refused, in Chinese, where Citus is not installed. Returns every
+    /// table of the schema with where it now lives.
+    pub async fn citus_distribute(&self) -> Result<Vec<TablePlacement>> {
+        let Db::Postgres(pool) = self else {
+            return Err(StoreError::Invalid(NOT_POSTGRES.into()));
+        };
+        if self.citus_version().await?.is_none() {
+            return Err(StoreError::Invalid(NO_CITUS.into()));
+        }
+        let mut newly = Vec::new();
+        for (i, table) in DISTRIBUTED_BY_ROOT.iter().enumerate() {
+            if self.citus_is_distributed(table).await? {
+                continue;
+            }
+            // Each call runs on its own: Citus moves the table's rows into shards and will not
+            // do that inside a transaction that has written anything else.
+            let colocate_with = if i == 0 {
+                "default"
+            } else {
+                DISTRIBUTED_BY_ROOT[0]
+            };
+            sqlx::query(
+                "SELECT create_distributed_table(to_regclass($1), 'root_org_id', \
+                 colocate_with => $2)",
+            )
+            .bind(*table)
+            .bind(colocate_with)
+            .execute(pool)
+            .await?;
+            newly.push(*table);
+        }
+        let mut placements = Vec::new();
+        for table in self.base_tables().await? {
+            let distributed = self.citus_is_distributed(&table).await?;
+            placements.push(TablePlacement {
+                newly: newly.contains(&table.as_str()),
+                kind: if distributed { "distributed" } else { "local" },
+                table,
+            });
+        }
+        Ok(placements)
+    }
+
+    async fn citus_is_distributed(&self, table: &str) -> Result<bool> {
+        let Db::Postgres(pool) = self else {
+            return Ok(false);
+        };
+        let found: Option<(i32,)> =
+            sqlx::query_as("SELECT 1 FROM pg_dist_partition WHERE logicalrelid = to_regclass($1)")
+                .bind(table)
+                .fetch_optional(pool)
+                .await?;
+        Ok(found.is_some())
+    }
+}
