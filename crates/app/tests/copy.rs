@@ -82,9 +82,22 @@ fn invalid(r: Result<u64, StoreError>) -> String {
     }
 }
 
+/// The engines a copy starts from: the file and PostgreSQL. Not a Citus test schema, whose
+/// sessions refuse the whole-table reads a copy makes; moving down from Citus is not what
+/// `dangjian copy` is for.
+async fn copy_sources() -> Vec<TestDb> {
+    let mut sources = Vec::new();
+    for db in test_dbs().await {
+        if db.citus_version().await.unwrap().is_none() {
+            sources.push(db);
+        }
+    }
+    sources
+}
+
 #[tokio::test]
 async fn a_district_moves_up_whole_and_resumes_after_an_interruption() {
-    for source in test_dbs().await {
+    for source in copy_sources().await {
         let Some(target) = test_postgres_empty().await else {
             eprintln!("DANGJIAN_TEST_PG not set: the copy's target is PostgreSQL, skipped");
             return;
@@ -165,7 +178,7 @@ async fn a_district_moves_up_whole_and_resumes_after_an_interruption() {
 
 #[tokio::test]
 async fn the_copy_refuses_a_target_or_source_it_must_not_touch() {
-    for source in test_dbs().await {
+    for source in copy_sources().await {
         let Some(target) = test_postgres_empty().await else {
             eprintln!("DANGJIAN_TEST_PG not set: the copy's target is PostgreSQL, skipped");
             return;

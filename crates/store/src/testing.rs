@@ -95,7 +95,8 @@ impl TestDb {
     }
 }
 
-/// One empty, migrated database per available engine. Under CI (`CI` set) a missing
+/// One empty, migrated database per available engine, and a distributed one on Citus when
+/// `DANGJIAN_TEST_CITUS` names a coordinator ([`test_citus`]). Under CI (`CI` set) a missing
 /// `DANGJIAN_TEST_PG` is an error rather than a silent SQLite-only run.
 pub async fn test_dbs() -> Vec<TestDb> {
     test_dbs_at(None).await
@@ -111,6 +112,12 @@ async fn test_dbs_at(version: Option<i64>) -> Vec<TestDb> {
     if let Some(pg) = test_postgres_empty().await {
         migrate(&pg, version).await;
         dbs.push(pg);
+    }
+    // Citus joins only for the schema as it is now: an upgrade from an older one is PostgreSQL's.
+    if version.is_none()
+        && let Some(citus) = test_citus().await
+    {
+        dbs.push(citus);
     }
     dbs
 }
@@ -135,6 +142,62 @@ pub async fn test_postgres_empty() -> Option<TestDb> {
         }
         _ => None,
     }
+}
+
+/// A fresh schema on the Citus coordinator named by `DANGJIAN_TEST_CITUS`, migrated and
+/// distributed as `dangjian migrate` leaves it, whose sessions refuse any statement that would
+/// touch more than one shard (`citus.multi_task_query_log_level = error`): a test that works
+/// through it shows that what it did was routed to a single shard. `None` without the variable.
+pub async fn test_citus() -> Option<TestDb> {
+    let (url, schema) = citus_schema()?;
+    let db = connect_single_shard(&url, &schema).await;
+    db.migrate().await.expect("migrate on Citus");
+    db.citus_distribute().await.expect("distribute on Citus");
+    Some(TestDb {
+        db,
+        cleanup: Cleanup::Schema { url, schema },
+    })
+}
+
+/// [`test_citus`] holding what the SQLite `template` holds: moved by the program's own copy
+/// into ordinary tables, then distributed (which moves the rows into the shards), then opened
+/// through sessions that refuse multi-shard statements. The copy itself counts and checks whole
+/// tables, which only the loading session may.
+pub async fn test_citus_copy_of(template: &std::path::Path) -> Option<TestDb> {
+    let (url, schema) = citus_schema()?;
+    // Made first, so that the schema is dropped however the loading ends.
+    let strict = TestDb {
+        db: connect_single_shard(&url, &schema).await,
+        cleanup: Cleanup::Schema {
+            url: url.clone(),
+            schema: schema.clone(),
+        },
+    };
+    let loading = Db::connect_postgres_schema(&url, &schema)
+        .await
+        .unwrap_or_else(|e| panic!("Citus at DANGJIAN_TEST_CITUS unusable: {e}"));
+    copy_template_into(&loading, template).await;
+    loading
+        .citus_distribute()
+        .await
+        .expect("distribute on Citus");
+    loading.close().await;
+    Some(strict)
+}
+
+fn citus_schema() -> Option<(String, String)> {
+    let url = std::env::var("DANGJIAN_TEST_CITUS")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    Some((url, format!("t_{}", uuid_like())))
+}
+
+async fn connect_single_shard(url: &str, schema: &str) -> Db {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let strict = format!("{url}{separator}options=-c%20citus.multi_task_query_log_level%3Derror");
+    Db::connect_postgres_schema(&strict, schema)
+        .await
+        .unwrap_or_else(|e| panic!("Citus at DANGJIAN_TEST_CITUS unusable: {e}"))
 }
 
 /// Makes a call look as if it had been made, and received by its current holder, at `at` (China's
@@ -212,6 +275,11 @@ pub async fn test_sqlite_copy_of(template: &std::path::Path) -> TestDb {
 /// copy (`dangjian copy`); `None` without `DANGJIAN_TEST_PG`, as for [`test_postgres_empty`].
 pub async fn test_postgres_copy_of(template: &std::path::Path) -> Option<TestDb> {
     let target = test_postgres_empty().await?;
+    copy_template_into(&target, template).await;
+    Some(target)
+}
+
+async fn copy_template_into(target: &Db, template: &std::path::Path) {
     let source = Db::connect_read_only(&format!("sqlite://{}", template.display()))
         .await
         .expect("open the template database");
@@ -229,7 +297,6 @@ pub async fn test_postgres_copy_of(template: &std::path::Path) -> Option<TestDb>
         report.differences
     );
     source.close().await;
-    Some(target)
 }
 
 /// Writes a test database's whole content into one self-contained file at `path` (replacing

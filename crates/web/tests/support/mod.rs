@@ -42,6 +42,9 @@ pub async fn fixtures() -> Vec<Fixture> {
     if let Some(pg) = store::testing::test_postgres_copy_of(template).await {
         out.push(fixture_on(pg).await);
     }
+    if let Some(citus) = store::testing::test_citus_copy_of(template).await {
+        out.push(fixture_on(citus).await);
+    }
     out
 }
 
