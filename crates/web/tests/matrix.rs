@@ -597,12 +597,7 @@ async fn attempt(
     let o = w.objects(side);
     let app = &f.app;
     let n = serial();
-    let id_number = domain::idcard::make_id_number(
-        "110105",
-        chrono::NaiveDate::from_ymd_opt(1960, 1, 1).unwrap() + chrono::Duration::days(n as i64),
-        (n % 900) as u16 + 1,
-        domain::Gender::Female,
-    );
+    let id_number = fresh_id_number();
     let branch = o.branch.to_string();
     let member_form = vec![
         ("branch_id", branch.as_str()),
