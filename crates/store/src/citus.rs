@@ -26,6 +26,10 @@ pub const NOT_POSTGRES: &str = "SQLite 文件不能分布式部署，请先用 d
 pub const NO_CITUS: &str =
     "该数据库未安装 Citus 扩展（需在协调节点上执行 CREATE EXTENSION citus），未做任何改动";
 
+/// A coordinator with nowhere to put the shards yet.
+pub const NO_WORKERS: &str =
+    "Citus 协调节点上还没有工作节点，请先用 citus_add_node 加入工作节点，再执行迁移";
+
 /// One table's place on a Citus cluster after [`Db::citus_distribute`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TablePlacement {
@@ -59,6 +63,14 @@ impl Db {
         };
         if self.citus_version().await?.is_none() {
             return Err(StoreError::Invalid(NO_CITUS.into()));
+        }
+        let (workers,): (i64,) = sqlx::query_as(
+            "SELECT count(*) FROM pg_dist_node WHERE groupid <> 0 AND isactive AND noderole = 'primary'",
+        )
+        .fetch_one(pool)
+        .await?;
+        if workers == 0 {
+            return Err(StoreError::Invalid(NO_WORKERS.into()));
         }
         let mut newly = Vec::new();
         for (i, table) in DISTRIBUTED_BY_ROOT.iter().enumerate() {
