@@ -27,7 +27,7 @@ DANGJIAN_TEST_CITUS="$URL" cargo test -p dangjian-store -p dangjian-app --test c
 echo "== dangjian migrate on the coordinator (a database of its own)"
 # Citus does not create a database on the workers: each node gets its own, with the extension.
 for port in $CITUS_PORT $((CITUS_PORT + 1)) $((CITUS_PORT + 2)); do
-  psql "postgres://postgres@127.0.0.1:$port/postgres" -qc "DROP DATABASE IF EXISTS dangjian_citus_bench" \
+  psql "postgres://postgres@127.0.0.1:$port/postgres" -qc "DROP DATABASE IF EXISTS dangjian_citus_bench WITH (FORCE)" \
     -qc "CREATE DATABASE dangjian_citus_bench" 2>&1 | grep -v -e NOTICE -e DETAIL -e HINT || true
   psql "postgres://postgres@127.0.0.1:$port/dangjian_citus_bench" -qc "CREATE EXTENSION IF NOT EXISTS citus"
 done
