@@ -1649,11 +1649,16 @@ async fn fresh_registration(f: &Fixture, w: &World, o: &Objects, confirmed: bool
 
 /// An open appraisal campaign in a branch, under a year of its own so that each walk request
 /// gets a fresh one, with the members it appraises. Opened as the district admin, whose
-/// set-up the foreign street's audit check leaves aside. The years lie before the party's
-/// founding, where the demo has no campaign: the serial is shared by tests running at once,
-/// and 1000 plus it once reached the demo's own 2025.
+/// set-up the foreign street's audit check leaves aside. The years count up from 1, by a
+/// counter of their own: the walk's shared serial runs into the thousands, so years drawn from
+/// it reached the demo's own 2025, and folded below 1921 they repeated.
 async fn fresh_campaign(f: &Fixture, w: &World, branch: i64) -> (i64, Vec<i64>) {
-    let year = 1 + (serial() % 1900) as i32;
+    static NEXT_YEAR: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(1);
+    let year = NEXT_YEAR.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        year < 1921,
+        "more walk campaigns than years before the demo's"
+    );
     let author = w.admin.author();
     let id = f
         .app
