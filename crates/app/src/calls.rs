@@ -530,7 +530,9 @@ impl App {
         Ok(())
     }
 
-    async fn root_of(&self, actor: &Actor) -> Result<i64> {
+    /// The top organisation whose calls, catalogue, units and calendar a member of staff works
+    /// with: their own district's, never the first district's of an instance that holds several.
+    pub async fn root_of(&self, actor: &Actor) -> Result<i64> {
         Ok(self
             .db
             .org_get(Scope::Subtree(actor.org_id), actor.org_id)
@@ -708,7 +710,8 @@ impl App {
             .collect())
     }
 
-    /// The instance the public pages serve: the only top-level organisation, or the first.
+    /// The district the residents' pages serve: the only top organisation, or the first. Staff
+    /// pages use [`App::root_of`] instead.
     pub async fn public_root(&self) -> Result<i64> {
         self.db
             .org_root_ids()

@@ -303,9 +303,21 @@ impl App {
             .org_get(scope, org_id.unwrap_or(actor.org_id))
             .await?;
         let root = org.root_org_id;
-        let meta = self.db.rollup_meta(root).await?.ok_or_else(|| {
-            AppError::Invalid("统计数据正在生成，请稍后刷新；如长时间未生成，请联系管理员运行 dangjian rollups rebuild".into())
-        })?;
+        let roots = self.figure_roots(&org).await?;
+        // A province's figures are as fresh as its districts' oldest.
+        let mut meta = None;
+        for r in &roots {
+            let this_root = self.db.rollup_meta(*r).await?.ok_or_else(|| {
+                AppError::Invalid("统计数据正在生成，请稍后刷新；如长时间未生成，请联系管理员运行 dangjian rollups rebuild".into())
+            })?;
+            if meta
+                .as_ref()
+                .is_none_or(|m: &store::RollupMeta| this_root.month < m.month)
+            {
+                meta = Some(this_root);
+            }
+        }
+        let meta = meta.ok_or_else(|| AppError::Invalid("该省级党委尚未接入任何区县".into()))?;
         let current =
             Month::parse(&meta.month).unwrap_or_else(|| Month::of(crate::members::today()));
         let this = until.map_or(current, |m| m.min(current));
@@ -320,7 +332,7 @@ impl App {
         periods.extend(year_months.iter().cloned());
         periods.sort();
         periods.dedup();
-        let rows = self.db.rollup_read(root, &[org.id], &periods).await?;
+        let rows = self.figures_read(&roots, &[org.id], &periods, &[]).await?;
         let f = Figures::of(&rows, org.id);
 
         let members = Composition {
@@ -460,11 +472,7 @@ impl App {
             (vec![this.to_string()], &["dues.paid", "dues.owed"][..]),
             (year_months.clone(), &["calls.received"][..]),
         ] {
-            child_rows.extend(
-                self.db
-                    .rollup_read_metrics(root, &ids, &periods, metrics)
-                    .await?,
-            );
+            child_rows.extend(self.figures_read(&roots, &ids, &periods, metrics).await?);
         }
         let children = subordinates
             .into_iter()
@@ -493,7 +501,7 @@ impl App {
             .collect();
         let service_rules = self.service_rules(root).await?;
         let service = self
-            .service_figures(&org.id, &org.name, root, year, &service_rules)
+            .service_figures(&org.id, &org.name, &roots, year, &service_rules)
             .await?;
         Ok(Overview {
             service,

@@ -920,8 +920,7 @@ impl App {
                 .map(|m| m.to_string())
                 .collect();
             let figures = self
-                .db
-                .rollup_read(org.root_org_id, &[org.id], &months)
+                .figures_read(&self.figure_roots(&org).await?, &[org.id], &months, &[])
                 .await?;
             let figures = crate::dashboard::Figures::of(&figures, org.id);
             let get = |month: &str, metric: &str| figures.get(month, metric);

@@ -398,9 +398,8 @@ impl App {
         let mut ids: Vec<i64> = children.iter().map(|c| c.id).collect();
         ids.push(org.id);
         let figures = self
-            .db
-            .rollup_read_metrics(
-                org.root_org_id,
+            .figures_read(
+                &self.figure_roots(org).await?,
                 &ids,
                 &[year.to_string()],
                 crate::dashboard::CHILD_ORGLIFE_METRICS,

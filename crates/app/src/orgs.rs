@@ -37,7 +37,7 @@ pub fn allowed_under(parent: Option<OrgKind>, child: OrgKind) -> bool {
     use OrgKind::*;
     matches!(
         (parent, child),
-        (None, DistrictCommittee)
+        (None, ProvincialCommittee | DistrictCommittee)
             | (
                 Some(DistrictCommittee),
                 StreetCommittee | TownCommittee | GeneralBranch | Branch
@@ -289,12 +289,14 @@ impl App {
         })
     }
 
-    /// The territory subtree an actor sees (`None` = everything, for system admins): the
-    /// territory their own org serves, or none at all when it serves none.
+    /// The territory subtree an actor sees: the territory their own org serves, or none at all
+    /// when it serves none. A system administrator sees their district's territory, or all
+    /// of them (`None`) when their org serves none: the only top organisation of an office
+    /// that never drew its territory, or a province over several districts.
     pub async fn territory_scope(&self, actor: &Actor) -> Result<Option<i64>> {
         actor.require_staff()?;
         if actor.role == Role::Admin {
-            return Ok(None);
+            return Ok(self.db.territory_scope_for_org(actor.org_id).await?);
         }
         match self.db.territory_scope_for_org(actor.org_id).await? {
             Some(t) => Ok(Some(t)),
@@ -366,7 +368,8 @@ impl App {
                     .and_then(|l| l.child())
                     .ok_or_else(|| AppError::Invalid("楼宇下不能再分级".into()))?
             }
-            None if actor.role == Role::Admin => TerritoryLevel::District,
+            // A new district's territory, only for an administrator not bound to one.
+            None if actor.role == Role::Admin && within.is_none() => TerritoryLevel::District,
             None => return Err(AppError::Forbidden),
         };
         let name = name.trim();

@@ -145,6 +145,63 @@ impl App {
         Ok(calls)
     }
 
+    /// The trees whose roll-ups hold the figures of `org`: its own, or for a provincial
+    /// committee each district linked under it ([`store::Db::org_link_root`]), since a
+    /// district's figures are summed into the province under the district's own root.
+    pub(crate) async fn figure_roots(&self, org: &store::Org) -> Result<Vec<i64>> {
+        if org.kind != domain::OrgKind::ProvincialCommittee.code() {
+            return Ok(vec![org.root_org_id]);
+        }
+        Ok(self
+            .db
+            .org_children(Scope::Subtree(org.id), org.id)
+            .await?
+            .into_iter()
+            // Only a top organisation of its own is ever linked under a province.
+            .map(|district| district.id)
+            .collect())
+    }
+
+    /// The figures of some orgs read from each of `roots` and added up, so that a province's
+    /// figure is the sum of its districts'. This is the only read of the figures that spans
+    /// top organisations; on Citus it is one single-shard read per district, not one
+    /// statement over all shards.
+    pub(crate) async fn figures_read(
+        &self,
+        roots: &[i64],
+        org_ids: &[i64],
+        periods: &[String],
+        metrics: &[&str],
+    ) -> Result<Vec<store::RollupRow>> {
+        if let [root] = roots {
+            return Ok(self
+                .db
+                .rollup_read_metrics(*root, org_ids, periods, metrics)
+                .await?);
+        }
+        let mut sums: BTreeMap<(i64, String, String), i64> = BTreeMap::new();
+        for root in roots {
+            for row in self
+                .db
+                .rollup_read_metrics(*root, org_ids, periods, metrics)
+                .await?
+            {
+                *sums
+                    .entry((row.org_id, row.period, row.metric))
+                    .or_default() += row.value;
+            }
+        }
+        Ok(sums
+            .into_iter()
+            .map(|((org_id, period, metric), value)| store::RollupRow {
+                org_id,
+                period,
+                metric,
+                value,
+            })
+            .collect())
+    }
+
     /// Takes the call figures of a tree afresh: the work calendar they are counted on changed.
     pub async fn rollups_refresh_calls(&self, root: i64) -> Result<()> {
         let Some(meta) = self.db.rollup_meta(root).await? else {

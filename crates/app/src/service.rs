@@ -1671,13 +1671,20 @@ impl App {
         let rules = self.service_rules(org.root_org_id).await?;
         let mut ids = vec![org.id];
         ids.extend(children.iter().map(|c| c.id));
+        let roots = self.figure_roots(&org).await?;
         let total = self
-            .service_figures(&org.id, &org.name, org.root_org_id, year, &rules)
+            .service_figures(&org.id, &org.name, &roots, year, &rules)
             .await?;
         let mut rows = Vec::new();
         for c in &children {
+            // Under a province each child is a district with figures under its own root.
+            let child_roots = if roots.contains(&c.id) {
+                vec![c.id]
+            } else {
+                vec![org.root_org_id]
+            };
             rows.push(
-                self.service_figures(&c.id, &c.name, org.root_org_id, year, &rules)
+                self.service_figures(&c.id, &c.name, &child_roots, year, &rules)
                     .await?,
             );
         }
@@ -1696,7 +1703,7 @@ impl App {
         &self,
         org_id: &i64,
         name: &str,
-        root: i64,
+        roots: &[i64],
         year: i32,
         rules: &ServiceRules,
     ) -> Result<ServiceFigures> {
@@ -1723,7 +1730,7 @@ impl App {
         };
         let mut ids = vec![org_id];
         ids.extend(communities.iter().copied());
-        let rows = self.db.rollup_read(root, &ids, &periods).await?;
+        let rows = self.figures_read(roots, &ids, &periods, &[]).await?;
         let f = Figures::of(&rows, org_id);
         let obliged_of = |f: &Figures| -> i64 {
             rules

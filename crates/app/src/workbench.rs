@@ -59,7 +59,11 @@ impl App {
         actor.require_staff()?;
         let scope = actor.scope();
         let org = self.db.org_get(scope, actor.org_id).await?;
-        let meta = self.db.rollup_meta(org.root_org_id).await?;
+        let roots = self.figure_roots(&org).await?;
+        let meta = match roots.first() {
+            Some(first) => self.db.rollup_meta(*first).await?,
+            None => None,
+        };
         let month = meta
             .as_ref()
             .and_then(|m| Month::parse(&m.month))
@@ -69,25 +73,25 @@ impl App {
             ..Default::default()
         };
         if meta.is_some() {
-            let red = self
-                .db
-                .rollup_branches_with(
-                    org.root_org_id,
-                    org.id,
-                    &month.year.to_string(),
-                    "orglife.red",
-                    SHOWN,
-                )
-                .await?;
+            let mut red = Vec::new();
+            for root in &roots {
+                red.extend(
+                    self.db
+                        .rollup_branches_with(
+                            *root,
+                            org.id,
+                            &month.year.to_string(),
+                            "orglife.red",
+                            SHOWN,
+                        )
+                        .await?,
+                );
+            }
+            red.truncate(SHOWN as usize);
             wb.red_branches = red;
             let year = month.year.to_string();
             let figures = self
-                .db
-                .rollup_read(
-                    org.root_org_id,
-                    &[org.id],
-                    &[month.to_string(), year.clone()],
-                )
+                .figures_read(&roots, &[org.id], &[month.to_string(), year.clone()], &[])
                 .await?;
             let figures = crate::dashboard::Figures::of(&figures, org.id);
             let get = |period: &str, metric: &str| figures.get(period, metric);

@@ -18,6 +18,7 @@ async fn an_appraisal_is_sealed_until_close_feeds_the_points_and_is_decided_with
             members: 60,
             seed: 13,
             password: Some("Test2026pass".into()),
+            ..Default::default()
         };
         app.generate_demo(&options, &|_| {}).await.unwrap();
         let secretary = app.actor_by_username("branch_secretary").await.unwrap();

@@ -26,6 +26,7 @@ async fn the_figures_a_district_reads_are_each_routed_to_one_shard() {
         members: 120,
         seed: 11,
         password: Some("Citus2026pass".into()),
+        ..Default::default()
     };
     app.generate_demo(&options, &|_| {}).await.unwrap();
 

@@ -21,6 +21,7 @@ async fn demo_source(db: &TestDb) -> App {
         members: 60,
         seed: 5,
         password: Some(PASSWORD.into()),
+        ..Default::default()
     };
     app.generate_demo(&options, &|_| {}).await.unwrap();
     app

@@ -29,6 +29,7 @@ async fn points_are_entered_corrected_and_earned_by_attending_within_scope() {
             members: 60,
             seed: 11,
             password: Some("Test2026pass".into()),
+            ..Default::default()
         };
         app.generate_demo(&options, &|_| {}).await.unwrap();
         let secretary = app.actor_by_username("branch_secretary").await.unwrap();

@@ -49,6 +49,7 @@ async fn a_report_freezes_hand_counted_figures_and_says_what_changed() {
             members: 120,
             seed: 5,
             password: Some("Test2026pass".into()),
+            ..Default::default()
         };
         app.generate_demo(&options, &|_| {}).await.unwrap();
         let admin = app.actor_by_username("admin").await.unwrap();
@@ -227,6 +228,7 @@ async fn the_sweep_makes_each_report_once() {
             members: 60,
             seed: 9,
             password: Some("Test2026pass".into()),
+            ..Default::default()
         };
         app.generate_demo(&options, &|_| {}).await.unwrap();
         let admin = app.actor_by_username("admin").await.unwrap();

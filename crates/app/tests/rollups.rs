@@ -100,6 +100,7 @@ async fn worlds() -> Vec<World> {
             members: 150,
             seed: 11,
             password: Some("Test2026pass".into()),
+            ..Default::default()
         };
         app.generate_demo(&options, &|_| {}).await.unwrap();
         let admin = app.actor_by_username("admin").await.unwrap();

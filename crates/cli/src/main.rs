@@ -129,9 +129,12 @@ enum Command {
     },
     /// 生成演示数据（一个完整的区）并启动网页服务
     Demo {
-        /// 党员人数
+        /// 党员人数（多个区县时由各区县平分）
         #[arg(long, default_value_t = 50_000)]
         members: usize,
+        /// 区县数；多于 1 个时另建省级党委，各区县接入其下，省级管理员看到各区县之和
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
+        districts: u16,
         #[arg(long, default_value = DEMO_DB)]
         db: String,
         #[arg(long, default_value = DEFAULT_LISTEN)]
@@ -625,6 +628,7 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Demo {
             members,
+            districts,
             db,
             listen,
             seed,
@@ -655,6 +659,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 members,
                 seed,
                 password,
+                districts: usize::from(districts),
             };
             let progress = |line: String| eprintln!("{line}");
             let summary = app

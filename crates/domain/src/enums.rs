@@ -77,6 +77,8 @@ code_enum! {
     /// Kind of party organisation in the district tree.
     /// DOMAIN.md Glossary (党组织 / 党支部 / 党小组, 大党委).
     pub enum OrgKind {
+        /// Above the districts, which stay trees (roots) of their own: it sees their sums.
+        ProvincialCommittee => ("provincial_committee", "省委", "市委"),
         DistrictCommittee => ("district_committee", "区委"),
         StreetCommittee => ("street_committee", "街道党工委", "街道大工委"),
         TownCommittee => ("town_committee", "镇党委"),
@@ -94,7 +96,8 @@ impl OrgKind {
     /// DOMAIN.md Glossary (区 / 街道 / 社区 levels).
     pub fn level(self) -> u8 {
         match self {
-            Self::DistrictCommittee => 0,
+            // A province links whole district trees; within its own tree it is the top as well.
+            Self::ProvincialCommittee | Self::DistrictCommittee => 0,
             Self::StreetCommittee | Self::TownCommittee => 1,
             Self::CommunityCommittee | Self::VillageCommittee => 2,
             Self::GeneralBranch | Self::Branch => 3,

@@ -108,11 +108,17 @@ const VOTE_COLUMNS: &str = "v.id, v.meeting_id, v.decision, v.subject, v.expecte
      v.abstain, v.written_yes, v.passed, v.rule_version, v.recorded_by, v.recorded_at";
 
 impl Db {
-    /// The top-level organisations (one per district that shares the database): the sweeps run
-    /// once for each.
+    /// The top organisations with a tree of their own (one per district that shares the
+    /// database, whether or not it is linked under a province): the sweeps run once for each.
+    /// A provincial committee is not among them: it holds no members, and its figures are its
+    /// districts' ([`Db::org_link_root`]).
     pub async fn org_root_ids(&self) -> Result<Vec<i64>> {
         let rows: Vec<(i64,)> = on_db!(self, pool => {
-            sqlx::query_as("SELECT id FROM orgs WHERE parent_id IS NULL ORDER BY id").fetch_all(pool).await?
+            sqlx::query_as(
+                "SELECT id FROM orgs WHERE id = root_org_id AND kind <> 'provincial_committee' ORDER BY id",
+            )
+            .fetch_all(pool)
+            .await?
         });
         Ok(rows.into_iter().map(|(id,)| id).collect())
     }

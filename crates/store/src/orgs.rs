@@ -76,6 +76,61 @@ impl Db {
         Ok(org)
     }
 
+    /// Puts the whole tree of `district` (a top organisation of its own) under `province`, a
+    /// provincial committee with no tree of its own. The district keeps its own `root_org_id`:
+    /// its rows stay where they are (on Citus, in its own shard), and only the closure learns
+    /// the new ancestor. From then on every figure the district's writes move is summed into
+    /// the province as well, under the district's own root, so the province reads its sums
+    /// from each district's roll-ups without a recount (DESIGN.md, "Time, history and
+    /// roll-ups"). Linking the same district twice changes nothing.
+    pub async fn org_link_root(&self, province: i64, district: i64, author: &Author) -> Result<()> {
+        on_db!(self, pool => {
+            let mut tx = pool.begin_write().await?;
+            let kinds: Vec<(i64, Option<i64>, i64, String)> = sqlx::query_as(
+                "SELECT id, parent_id, root_org_id, kind FROM orgs WHERE id IN ($1, $2)",
+            )
+            .bind(province)
+            .bind(district)
+            .fetch_all(&mut *tx)
+            .await?;
+            let find = |id: i64| kinds.iter().find(|k| k.0 == id);
+            let (Some(top), Some(linked)) = (find(province), find(district)) else {
+                return Err(StoreError::NotFound);
+            };
+            if top.3 != "provincial_committee" || top.1.is_some() {
+                return Err(StoreError::Invalid("只能接入到省级党委之下".into()));
+            }
+            if linked.2 != linked.0 || linked.3 == "provincial_committee" {
+                return Err(StoreError::Invalid("只能接入区县一级的顶层党组织".into()));
+            }
+            if linked.1 == Some(province) {
+                return Ok(());
+            }
+            if linked.1.is_some() {
+                return Err(StoreError::Invalid("该区县已接入其他省级党委".into()));
+            }
+            sqlx::query("UPDATE orgs SET parent_id = $1 WHERE id = $2")
+                .bind(province)
+                .bind(district)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query(
+                "INSERT INTO org_closure (ancestor_id, descendant_id, depth) \
+                 SELECT $1, descendant_id, depth + 1 FROM org_closure WHERE ancestor_id = $2",
+            )
+            .bind(province)
+            .bind(district)
+            .execute(&mut *tx)
+            .await?;
+            write_audit!(
+                &mut *tx, province, author, "update", "org", Some(district),
+                format!("区县党组织（编号 {district}）接入省级党委"), serde_json::json!({"parent_id": province}).to_string()
+            )?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     pub async fn org_get(&self, scope: Scope, id: i64) -> Result<Org> {
         let mut params = vec![Param::I64(id)];
         let sql = format!(

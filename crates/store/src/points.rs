@@ -394,11 +394,17 @@ pub struct SeedPoints {
 }
 
 impl Db {
-    /// Gives every attendance and dues payment already on record the entry it would have got
+    /// Gives every attendance and dues payment of the tree under `root` already on record the
+    /// entry it would have got
     /// when it was recorded, in one statement per source: for a generated demo, whose facts
     /// are written in bulk rather than through the use cases. History entered from before the
     /// system (历史补录) scores nothing, as in the use case. Returns the entries written.
-    pub async fn points_seed_from_facts(&self, points: SeedPoints, author: &str) -> Result<u64> {
+    pub async fn points_seed_from_facts(
+        &self,
+        root: i64,
+        points: SeedPoints,
+        author: &str,
+    ) -> Result<u64> {
         let (year_of_meeting, year_of_payment, day_text, month_of_payment) = match self {
             Db::Sqlite(_) => (
                 "CAST(substr(mt.held_on, 1, 4) AS INTEGER)",
@@ -426,7 +432,7 @@ impl Db {
              SELECT m.root_org_id, a.member_id, mt.org_id, {year_of_meeting}, mt.held_on, 'meeting_attended', CAST($1 AS BIGINT), 'meeting', \
              'meeting:' || mt.id || ':0', mt.id, '出席' || {institution_label} || '（' || {day_text} || '）', NULL, NULL, $2, $3 \
              FROM meeting_attendance a JOIN meetings mt ON mt.id = a.meeting_id JOIN members m ON m.id = a.member_id \
-             WHERE a.present"
+             WHERE a.present AND mt.root_org_id = $4"
         );
         let dues = format!(
             "INSERT INTO points_entries (root_org_id, member_id, branch_id, year, on_date, item_code, points, source, \
@@ -435,7 +441,7 @@ impl Db {
              CASE WHEN {month_of_payment} <= p.month THEN 'dues_on_time' ELSE 'dues_late' END, \
              CASE WHEN {month_of_payment} <= p.month THEN CAST($1 AS BIGINT) ELSE CAST($2 AS BIGINT) END, 'dues', 'dues:' || p.month, NULL, \
              CASE WHEN {month_of_payment} <= p.month THEN '按时交纳 ' || p.month || ' 党费' ELSE p.month || ' 党费补交' END, \
-             NULL, NULL, $3, $4 FROM dues_payments p WHERE p.method <> 'history'"
+             NULL, NULL, $3, $4 FROM dues_payments p WHERE p.method <> 'history' AND p.root_org_id = $5"
         );
         let written = on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
@@ -443,6 +449,7 @@ impl Db {
                 .bind(points.meeting_attended)
                 .bind(author)
                 .bind(now())
+                .bind(root)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -451,6 +458,7 @@ impl Db {
                 .bind(points.dues_late)
                 .bind(author)
                 .bind(now())
+                .bind(root)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();

@@ -227,6 +227,114 @@ async fn the_closure_table_scopes_org_reads() {
 }
 
 #[tokio::test]
+async fn a_district_linked_under_a_province_keeps_its_own_root_and_scope() {
+    for db in test_dbs().await {
+        let t = tree(&db).await;
+        let other = db
+            .org_create(
+                Scope::Nothing,
+                &org(None, "district_committee", None, "中共邻区委员会"),
+                &author(),
+            )
+            .await
+            .unwrap()
+            .id;
+        let other_branch = db
+            .org_create(
+                Scope::Subtree(other),
+                &org(Some(other), "branch", Some("organ"), "邻区机关党支部"),
+                &author(),
+            )
+            .await
+            .unwrap()
+            .id;
+        let province = db
+            .org_create(
+                Scope::Nothing,
+                &org(None, "provincial_committee", None, "中共测试省委员会"),
+                &author(),
+            )
+            .await
+            .unwrap()
+            .id;
+        // Only whole districts, and only under a province.
+        let refused = |r: Result<(), StoreError>| matches!(r, Err(StoreError::Invalid(_)));
+        assert!(refused(
+            db.org_link_root(t.district, other, &author()).await
+        ));
+        assert!(refused(
+            db.org_link_root(province, t.street_a, &author()).await
+        ));
+        assert!(refused(
+            db.org_link_root(province, province, &author()).await
+        ));
+        assert!(matches!(
+            db.org_link_root(province, 999_999, &author()).await,
+            Err(StoreError::NotFound)
+        ));
+        for district in [t.district, other] {
+            db.org_link_root(province, district, &author())
+                .await
+                .unwrap();
+        }
+        // Linking again changes nothing; linking under a second province is refused.
+        db.org_link_root(province, other, &author()).await.unwrap();
+        let second = db
+            .org_create(
+                Scope::Nothing,
+                &org(None, "provincial_committee", None, "中共另一省委员会"),
+                &author(),
+            )
+            .await
+            .unwrap()
+            .id;
+        assert!(refused(db.org_link_root(second, other, &author()).await));
+
+        let whole = Scope::Subtree(province);
+        let branch = db.org_get(whole, t.branch_b).await.unwrap();
+        assert_eq!(branch.root_org_id, t.district, "{}", db.engine());
+        assert_eq!(
+            db.org_get(whole, other_branch).await.unwrap().root_org_id,
+            other
+        );
+        let path = db.org_path(whole, other_branch).await.unwrap();
+        assert_eq!(
+            path.iter().map(|o| o.id).collect::<Vec<_>>(),
+            vec![province, other, other_branch]
+        );
+        assert_eq!(
+            db.org_children(whole, province)
+                .await
+                .unwrap()
+                .iter()
+                .map(|c| c.id)
+                .collect::<Vec<_>>(),
+            vec![t.district, other]
+        );
+        // A district stays closed to the other.
+        assert!(matches!(
+            db.org_get(Scope::Subtree(other), t.branch_a).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            db.org_get(Scope::Subtree(t.district), province).await,
+            Err(StoreError::NotFound)
+        ));
+        // The sweeps run for each district, not for the provinces.
+        assert_eq!(db.org_root_ids().await.unwrap(), vec![t.district, other]);
+        let log = db.audit_list(whole, Some("org"), 50, 0).await.unwrap();
+        assert_eq!(
+            log.iter()
+                .filter(|row| row.summary.contains("接入省级党委"))
+                .count(),
+            2,
+            "{}",
+            db.engine()
+        );
+    }
+}
+
+#[tokio::test]
 async fn org_create_and_update_refuse_parents_outside_the_scope_and_are_audited() {
     for db in test_dbs().await {
         let t = tree(&db).await;

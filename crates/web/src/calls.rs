@@ -403,7 +403,7 @@ pub async fn calls(
 ) -> PageResult {
     require_calls(&session)?;
     let list = app.calls_filtered(&session.actor, &q).await?;
-    let root = app.public_root().await?;
+    let root = app.root_of(&session.actor).await?;
     let mut categories: Vec<(String, String)> = app
         .call_catalogue(root)
         .await?
@@ -445,7 +445,7 @@ struct StaffFormPage {
 
 async fn staff_form(app: &App, session: &Session, v: CallFormValues, error: String) -> PageResult {
     require_calls(session)?;
-    let root = app.public_root().await?;
+    let root = app.root_of(&session.actor).await?;
     let page = StaffFormPage {
         layout: Layout::new(session, "登记群众呼声", "calls"),
         items: app.call_catalogue(root).await?,
@@ -470,7 +470,7 @@ pub async fn staff_submit(
     let (v, photos, csrf) = read_call_form(multipart).await?;
     session.check_csrf(&csrf)?;
     require_calls(&session)?;
-    let root = app.public_root().await?;
+    let root = app.root_of(&session.actor).await?;
     match app
         .submit_call(root, &input_of(&v), &photos, "staff", Some(&session.actor))
         .await
@@ -686,7 +686,7 @@ async fn calendar_page(app: &App, session: &Session, flash: &str, error: String)
     if session.actor.role != Role::Admin {
         return Err(AppError::Forbidden.into());
     }
-    let root = app.public_root().await?;
+    let root = app.root_of(&session.actor).await?;
     let calendar = app.work_calendar(root).await?;
     let years = calendar
         .configured_years()

@@ -67,7 +67,7 @@ pub(crate) async fn users_page(
                 .map_err(AppError::from)?,
         );
     }
-    let departments = match app.public_root().await {
+    let departments = match app.root_of(actor).await {
         Ok(root) if actor.role == Role::Admin => app
             .call_units_of(root)
             .await?

@@ -35,6 +35,7 @@ async fn fixtures() -> Vec<Fixture> {
             members: 99,
             seed: 7,
             password: Some("Test2026pass".into()),
+            ..Default::default()
         };
         app.generate_demo(&options, &|_| {}).await.unwrap();
         let admin = app.actor_by_username("admin").await.unwrap();

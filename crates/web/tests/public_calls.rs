@@ -36,6 +36,7 @@ async fn fixtures() -> Vec<Fixture> {
             members: 99,
             seed: 11,
             password: Some("Test2026pass".into()),
+            ..Default::default()
         };
         app.generate_demo(&options, &|_| {}).await.unwrap();
         let root = app.public_root().await.unwrap();

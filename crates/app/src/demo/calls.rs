@@ -25,6 +25,7 @@ impl App {
         rng: &mut StdRng,
         root: i64,
         count: usize,
+        codes: &mut HashSet<String>,
     ) -> Result<usize> {
         use domain::calls::{Case, Event, Level, Rating, SlaPolicy, apply, tracking_code};
         let units = self.db.call_units(root).await?;
@@ -45,10 +46,10 @@ impl App {
         };
         let mut calls = Vec::new();
         let mut events = Vec::new();
-        let mut codes = HashSet::new();
         let minutes =
             |rng: &mut StdRng, from: i64, to: i64| Duration::minutes(rng.random_range(from..=to));
-        for id in 1..=count as i64 {
+        let first = self.db.max_id("calls").await? + 1;
+        for id in first..first + count as i64 {
             let community = communities[rng.random_range(0..communities.len())];
             let item = &items[rng.random_range(0..items.len())];
             let street = community.parent_id.and_then(unit).unwrap_or(community);

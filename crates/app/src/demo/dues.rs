@@ -97,6 +97,7 @@ impl App {
     pub(super) async fn demo_dues(
         &self,
         rng: &mut StdRng,
+        root: i64,
         members: &[DuesMember],
         today: NaiveDate,
     ) -> Result<usize> {
@@ -119,7 +120,7 @@ impl App {
             let first_owed = Month::of(m.admitted).plus(1).max(january);
             bases.push(vec![
                 Param::I64(m.id),
-                Param::I64(1),
+                Param::I64(root),
                 Param::Text(january.to_string()),
                 Param::Text(category.code().into()),
                 Param::opt_i64(input.base.map(|b| b.0)),
@@ -138,7 +139,7 @@ impl App {
                 payments.push(vec![
                     Param::I64(m.id),
                     Param::I64(m.branch_id),
-                    Param::I64(1),
+                    Param::I64(root),
                     Param::Text(month.to_string()),
                     Param::I64(q.monthly.0),
                     Param::Date(paid_on),
@@ -151,7 +152,7 @@ impl App {
             match habit {
                 Habit::Waived => waivers.push(vec![
                     Param::I64(m.id),
-                    Param::I64(1),
+                    Param::I64(root),
                     Param::Text(first_owed.to_string()),
                     Param::Text(
                         Month::new(today.year(), 12)

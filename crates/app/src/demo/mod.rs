@@ -38,6 +38,9 @@ pub struct DemoOptions {
     pub seed: u64,
     /// The password of every demo login; random when `None`.
     pub password: Option<String>,
+    /// How many districts: more than one puts them under a provincial committee, each a top
+    /// organisation of its own, with `members` shared out among them.
+    pub districts: usize,
 }
 
 impl Default for DemoOptions {
@@ -46,6 +49,7 @@ impl Default for DemoOptions {
             members: 50_000,
             seed: 2026,
             password: None,
+            districts: 1,
         }
     }
 }
@@ -68,8 +72,47 @@ pub struct DemoSummary {
     pub logins: Vec<DemoLogin>,
 }
 
+/// What must stay unique across the districts of one demo, which are drawn one after another.
+#[derive(Default)]
+struct Taken {
+    id_numbers: HashSet<String>,
+    tracking_codes: HashSet<String>,
+}
+
+/// The names of the demo's districts, the first as it always was.
+const DISTRICT_NAMES: [&str; 8] = [
+    DISTRICT,
+    "长宁区",
+    "东湖区",
+    "西山区",
+    "南江区",
+    "北塘区",
+    "青云区",
+    "临川区",
+];
+
+/// The demo province, when there is more than one district.
+const PROVINCE: &str = "中共江东省委员会";
+
+fn district_name(number: usize) -> String {
+    DISTRICT_NAMES
+        .get(number - 1)
+        .map_or_else(|| format!("第{number}区"), |name| name.to_string())
+}
+
+/// A demo login's name: the first district's as they always were, the others' numbered
+/// (`admin2`, `branch_secretary2`).
+fn login_name(base: &str, district: usize) -> String {
+    if district == 1 {
+        base.to_string()
+    } else {
+        format!("{base}{district}")
+    }
+}
+
 impl App {
-    /// Fills an empty database with the demo district. `progress` gets a line now and then.
+    /// Fills an empty database with the demo district, or with several districts under a
+    /// provincial committee. `progress` gets a line now and then.
     pub async fn generate_demo(
         &self,
         options: &DemoOptions,
@@ -80,9 +123,150 @@ impl App {
                 "数据库中已有数据，演示数据只能生成到空数据库".into(),
             ));
         }
+        let districts = options.districts.max(1);
+        let password = options.password.clone().unwrap_or_else(|| {
+            let token = crate::auth::random_token();
+            format!("dj{}", &token[..10])
+        });
+        let mut taken = Taken::default();
+        let mut summary = DemoSummary {
+            orgs: 0,
+            branches: 0,
+            territories: 0,
+            members: 0,
+            logins: Vec::new(),
+        };
+        // Created first, so that each district's figures count towards it from the start.
+        let province = if districts > 1 {
+            Some(self.demo_province().await?)
+        } else {
+            None
+        };
+        for number in 1..=districts {
+            // Shared out so that the total is exact.
+            let members =
+                options.members * number / districts - options.members * (number - 1) / districts;
+            if districts > 1 {
+                progress(format!("生成第 {number} 个区县（共 {districts} 个）"));
+            }
+            let district = self
+                .generate_district(
+                    &DemoOptions {
+                        members,
+                        // The first district is the one a single-district demo makes.
+                        seed: options.seed.wrapping_add(number as u64 - 1),
+                        password: Some(password.clone()),
+                        districts: 1,
+                    },
+                    number,
+                    province.as_ref().map(|p| p.id),
+                    &mut taken,
+                    progress,
+                )
+                .await?;
+            summary.orgs += district.orgs;
+            summary.branches += district.branches;
+            summary.territories += district.territories;
+            summary.members += district.members;
+            summary.logins.extend(district.logins);
+        }
+        if let Some(province) = province {
+            summary.orgs += 1;
+            summary
+                .logins
+                .push(self.demo_province_login(province, &password).await?);
+            progress(format!("已将 {districts} 个区县接入{}", PROVINCE));
+        }
+        // Last, so that the planners' statistics describe the figures' tables too.
+        self.db.analyze().await?;
+        Ok(summary)
+    }
+
+    /// The provincial committee the demo's districts are linked under.
+    async fn demo_province(&self) -> Result<store::Org> {
+        Ok(self
+            .db
+            .org_create(
+                store::Scope::Nothing,
+                &store::NewOrg {
+                    parent_id: None,
+                    kind: OrgKind::ProvincialCommittee.code().into(),
+                    branch_kind: None,
+                    name: PROVINCE.into(),
+                    territory_id: None,
+                    founded_on: None,
+                    dissolved_on: None,
+                    secretary: None,
+                    phone: None,
+                },
+                &store::users::system_author(),
+            )
+            .await?)
+    }
+
+    /// The provincial administrator's login.
+    async fn demo_province_login(&self, province: store::Org, password: &str) -> Result<DemoLogin> {
+        let username = "province_admin";
+        let user_id = self.db.max_id("users").await? + 1;
+        self.db
+            .bulk_insert(
+                "users",
+                &[
+                    "id",
+                    "username",
+                    "display_name",
+                    "password_hash",
+                    "role",
+                    "org_id",
+                    "member_id",
+                    "active",
+                    "created_at",
+                ],
+                &[vec![
+                    Param::I64(user_id),
+                    Param::Text(username.into()),
+                    Param::Text("演示省级管理员".into()),
+                    Param::Text(hash_password(password)?),
+                    Param::Text(Role::Admin.code().into()),
+                    Param::I64(province.id),
+                    Param::NullI64,
+                    Param::Bool(true),
+                    Param::Time(store::now()),
+                ]],
+            )
+            .await?;
+        self.db.reset_id_sequences().await?;
+        Ok(DemoLogin {
+            username: username.into(),
+            role: Role::Admin,
+            scope: province.name,
+            password: password.into(),
+        })
+    }
+
+    /// One district of the demo, numbered from 1, with ids after those already taken. Returns
+    /// its top organisation.
+    async fn generate_district(
+        &self,
+        options: &DemoOptions,
+        number: usize,
+        province: Option<i64>,
+        taken: &mut Taken,
+        progress: &(dyn Fn(String) + Sync),
+    ) -> Result<DemoSummary> {
         let mut rng = StdRng::seed_from_u64(options.seed);
         let now = store::now();
-        let (places, nodes, concurrent) = build_tree(&mut rng);
+        let (places, nodes, concurrent) = build_tree(
+            &mut rng,
+            &district_name(number),
+            self.db.max_id("orgs").await?,
+            self.db.max_id("territories").await?,
+        );
+        let root = committee_id(&nodes);
+        let root_place = places
+            .iter()
+            .find(|p| p.parent.is_none())
+            .map_or(1, |p| p.id);
         progress(format!(
             "生成组织架构：{} 个党组织，{} 个区域节点",
             nodes.len(),
@@ -95,7 +279,7 @@ impl App {
                 vec![
                     Param::I64(p.id),
                     Param::opt_i64(p.parent),
-                    Param::I64(1),
+                    Param::I64(root_place),
                     Param::Text(p.level.code().into()),
                     Param::Text(p.name.clone()),
                     Param::Time(now),
@@ -123,7 +307,7 @@ impl App {
                 vec![
                     Param::I64(n.id),
                     Param::opt_i64(n.parent),
-                    Param::I64(1),
+                    Param::I64(root),
                     Param::Text(n.kind.code().into()),
                     Param::opt_text(n.branch_kind.map(|k| k.code())),
                     Param::Text(n.name.clone()),
@@ -159,12 +343,17 @@ impl App {
                 &closure_rows(&nodes, |n| n.id, |n| n.parent),
             )
             .await?;
+        if let Some(province) = province {
+            self.db
+                .org_link_root(province, root, &store::users::system_author())
+                .await?;
+        }
         let concurrent_rows: Vec<Vec<Param>> = concurrent
             .iter()
             .map(|(org, name, unit, post)| {
                 vec![
                     Param::I64(*org),
-                    Param::I64(1),
+                    Param::I64(root),
                     Param::Text(name.clone()),
                     Param::Text(unit.clone()),
                     Param::Text(post.clone()),
@@ -194,9 +383,10 @@ impl App {
             .map(|p| p.id)
             .collect();
         let total_weight: u64 = branches.iter().map(|b| b.weight as u64).sum();
-        let mut used_ids: HashSet<String> = HashSet::with_capacity(options.members);
+        let used_ids = &mut taken.id_numbers;
         let today = today();
-        let mut member_id = 0_i64;
+        let mut member_id = self.db.max_id("members").await?;
+        let first_member_id = member_id + 1;
         let mut first_member_of_branch = None;
         // Members of the branch the demo logins sit in, with their 入党日期: their meetings get
         // attendance lists.
@@ -264,7 +454,7 @@ impl App {
         let span =
             |member: i64, branch: i64, from: NaiveDate, until: Option<NaiveDate>, reason: &str| {
                 vec![
-                    Param::I64(1),
+                    Param::I64(root),
                     Param::I64(member),
                     Param::I64(branch),
                     Param::Date(from),
@@ -362,7 +552,7 @@ impl App {
                             (today - Duration::days(120)).max(admitted + Duration::days(400));
                         restriction_rows.push(vec![
                             Param::I64(member_id),
-                            Param::I64(1),
+                            Param::I64(root),
                             Param::Text(
                                 domain::rights::RestrictionKind::PartyProbation
                                     .code()
@@ -402,7 +592,7 @@ impl App {
                 });
                 batch.push(vec![
                     Param::I64(member_id),
-                    Param::I64(1),
+                    Param::I64(root),
                     Param::I64(branch.id),
                     Param::Text(name),
                     Param::Text(keys.full),
@@ -445,7 +635,11 @@ impl App {
                         .await?;
                     batch.clear();
                     spans.clear();
-                    progress(format!("已生成党员 {member_id} / {}", options.members));
+                    progress(format!(
+                        "已生成党员 {} / {}",
+                        member_id - first_member_id + 1,
+                        options.members
+                    ));
                 }
             }
         }
@@ -453,9 +647,13 @@ impl App {
         self.db
             .bulk_insert("memberships", &span_columns, &spans)
             .await?;
-        progress(format!("已生成党员 {member_id} / {}", options.members));
+        progress(format!(
+            "已生成党员 {} / {}",
+            member_id - first_member_id + 1,
+            options.members
+        ));
         let payments = self
-            .demo_dues(&mut record_rng, &dues_members, today)
+            .demo_dues(&mut record_rng, root, &dues_members, today)
             .await?;
         progress(format!("已生成党费交纳记录 {payments} 笔"));
         self.db
@@ -482,22 +680,24 @@ impl App {
             format!("dj{}", &token[..10])
         });
         let hash = hash_password(&password)?;
+        let first_user_id = self.db.max_id("users").await? + 1;
         let street = nodes
             .iter()
             .find(|n| n.kind == OrgKind::StreetCommittee)
             .map(|n| n.id)
-            .unwrap_or(1);
+            .unwrap_or(root);
         let community = nodes
             .iter()
             .find(|n| n.kind == OrgKind::CommunityCommittee && n.parent == Some(street))
             .map(|n| n.id)
             .unwrap_or(street);
-        let (member, member_branch) = first_member_of_branch.unwrap_or((1, branches[0].id));
+        let (member, member_branch) =
+            first_member_of_branch.unwrap_or((first_member_id, branches[0].id));
         let mut logins = Vec::new();
         let mut user_rows = Vec::new();
         for (i, (username, role)) in DEMO_USERS.iter().enumerate() {
             let (org, member_id) = match role {
-                Role::Admin => (committee_id(&nodes), None),
+                Role::Admin => (root, None),
                 Role::OrgAdmin if *username == "street_admin" => (street, None),
                 Role::OrgAdmin => (community, None),
                 Role::BranchOfficer => (member_branch, None),
@@ -508,13 +708,18 @@ impl App {
                 .find(|n| n.id == org)
                 .map(|n| n.name.clone())
                 .unwrap_or_default();
+            let district_prefix = if number == 1 {
+                String::new()
+            } else {
+                district_name(number)
+            };
             user_rows.push(vec![
-                Param::I64(i as i64 + 1),
-                Param::Text(username.to_string()),
+                Param::I64(first_user_id + i as i64),
+                Param::Text(login_name(username, number)),
                 Param::Text(match *username {
-                    "street_admin" => "演示街道管理员".to_string(),
-                    "community_admin" => "演示社区管理员".to_string(),
-                    _ => format!("演示{}", role.label()),
+                    "street_admin" => format!("{district_prefix}演示街道管理员"),
+                    "community_admin" => format!("{district_prefix}演示社区管理员"),
+                    _ => format!("{district_prefix}演示{}", role.label()),
                 }),
                 Param::Text(hash.clone()),
                 Param::Text(role.code().into()),
@@ -524,7 +729,7 @@ impl App {
                 Param::Time(now),
             ]);
             logins.push(DemoLogin {
-                username: username.to_string(),
+                username: login_name(username, number),
                 role: *role,
                 scope,
                 password: password.clone(),
@@ -550,6 +755,7 @@ impl App {
         let meetings = self
             .demo_meetings(
                 &mut rng,
+                root,
                 &branches
                     .iter()
                     .filter_map(|b| {
@@ -566,14 +772,19 @@ impl App {
             )
             .await?;
         progress(format!("已生成组织生活记录 {meetings} 次"));
-        self.ensure_call_setup(committee_id(&nodes)).await?;
+        self.ensure_call_setup(root).await?;
         let calls = self
-            .demo_calls(&mut rng, committee_id(&nodes), options.members / 100)
+            .demo_calls(
+                &mut rng,
+                root,
+                options.members / 100,
+                &mut taken.tracking_codes,
+            )
             .await?;
         progress(format!("已生成群众呼声 {calls} 件"));
         self.db.reset_id_sequences().await?;
         // Through the use cases, so after the ids are free to be taken by new rows.
-        let admin = self.actor_by_username("admin").await?;
+        let admin = self.actor_by_username(&login_name("admin", number)).await?;
         let mut staffed: Vec<i64> = staffed_branches.keys().copied().collect();
         staffed.sort_unstable();
         let mut admission_branches = vec![member_branch];
@@ -584,12 +795,12 @@ impl App {
         progress(format!("已生成发展党员档案 {files} 份"));
         // Away from the logins' branch, whose members the walk-throughs count.
         let movers: Vec<i64> = admission_branches[1..].iter().take(3).copied().collect();
-        let transfers = self.demo_transfers(&admin, &movers, today).await?;
+        let transfers = self.demo_transfers(&admin, &movers, today, number).await?;
         progress(format!("已生成组织关系转接 {transfers} 件"));
         if let Some(first) = movers.first() {
             let community = self
                 .db
-                .org_get(store::Scope::Subtree(committee_id(&nodes)), *first)
+                .org_get(store::Scope::Subtree(root), *first)
                 .await?
                 .parent_id
                 .unwrap_or(*first);
@@ -598,21 +809,23 @@ impl App {
                 "已开展失联党员排查，列出 {cases} 名疑似失联或口袋党员"
             ));
         }
-        let secretary = self.actor_by_username("branch_secretary").await?;
-        let points = self.demo_points(&secretary, member_branch, today).await?;
-        progress(format!("已生成党员积分记录 {points} 条"));
-        let appraisals = self.demo_appraisals(committee_id(&nodes), today).await?;
-        progress(format!("已生成上年度民主评议 {appraisals} 个党支部"));
-        let service = self
-            .demo_service(&mut rng, committee_id(&nodes), member, today)
+        let secretary = self
+            .actor_by_username(&login_name("branch_secretary", number))
             .await?;
+        let points = self
+            .demo_points(&secretary, root, member_branch, today)
+            .await?;
+        progress(format!("已生成党员积分记录 {points} 条"));
+        let appraisals = self.demo_appraisals(root, today).await?;
+        progress(format!("已生成上年度民主评议 {appraisals} 个党支部"));
+        let service = self.demo_service(&mut rng, root, member, today).await?;
         progress(format!(
             "已生成志愿服务：{} 名党员报到，{} 项需求，{} 次服务",
             service.registrations, service.needs, service.services
         ));
         self.db
             .audit_event(
-                committee_id(&nodes),
+                root,
                 &store::users::system_author(),
                 "create",
                 "demo",
@@ -625,19 +838,16 @@ impl App {
             .await?;
         // The figures every dashboard reads, taken from what was just generated.
         progress("生成统计数据".to_string());
-        self.rollups_rebuild(committee_id(&nodes)).await?;
+        self.rollups_rebuild(root).await?;
         // The archive starts with last week's and last month's reports, as the first sweep
         // after an upgrade would make them.
         progress("生成周报、月报".to_string());
-        self.reports_due(committee_id(&nodes), crate::members::today())
-            .await?;
-        // Last, so that the planners' statistics describe the figures' tables too.
-        self.db.analyze().await?;
+        self.reports_due(root, crate::members::today()).await?;
         Ok(DemoSummary {
             orgs: nodes.len(),
             branches: branches.len(),
             territories: places.len(),
-            members: member_id as usize,
+            members: (member_id - first_member_id + 1) as usize,
             logins,
         })
     }

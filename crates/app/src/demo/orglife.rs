@@ -15,6 +15,7 @@ impl App {
     pub(super) async fn demo_meetings(
         &self,
         rng: &mut StdRng,
+        root: i64,
         branches: &[(&Node, usize, bool)],
         today: NaiveDate,
         attended_branch: i64,
@@ -41,7 +42,7 @@ impl App {
         let now = store::now();
         let mut rows = Vec::new();
         let mut attendance = Vec::new();
-        let mut meeting_id = 0_i64;
+        let mut meeting_id = self.db.max_id("meetings").await?;
         for &(branch, members, has_groups) in branches {
             let keeps_up = match rng.random_range(0..100) {
                 0..=54 => 0.97,
@@ -68,7 +69,7 @@ impl App {
                     rows.push(vec![
                         Param::I64(meeting_id),
                         Param::I64(branch.id),
-                        Param::I64(1),
+                        Param::I64(root),
                         Param::Text(rule.institution.code().into()),
                         Param::Date(held_on),
                         Param::Text("党群服务中心会议室".into()),

@@ -11,6 +11,7 @@ impl App {
     pub(super) async fn demo_points(
         &self,
         secretary: &Actor,
+        root: i64,
         branch: i64,
         today: NaiveDate,
     ) -> Result<u64> {
@@ -23,6 +24,7 @@ impl App {
         let mut written = self
             .db
             .points_seed_from_facts(
+                root,
                 store::points::SeedPoints {
                     meeting_attended: points("meeting_attended"),
                     dues_on_time: points("dues_on_time"),

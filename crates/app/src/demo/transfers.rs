@@ -80,6 +80,7 @@ impl App {
         admin: &Actor,
         branches: &[i64],
         today: NaiveDate,
+        district: usize,
     ) -> Result<usize> {
         if branches.len() < 3 {
             return Ok(0);
@@ -129,7 +130,8 @@ impl App {
             let id_number = make_id_number(
                 "320102",
                 NaiveDate::from_ymd_opt(1986, 3, 9 + k as u32).unwrap_or(today),
-                700 + k as u16,
+                // Each district's two newcomers are different people.
+                700 + 2 * (district as u16 - 1) + k as u16,
                 Gender::Female,
             );
             let input = TransferInput {

@@ -234,12 +234,19 @@ pub(super) fn random_date_between(rng: &mut StdRng, from: NaiveDate, to: NaiveDa
 /// A 兼职委员 to seat: (community committee id, name, unit, post).
 type Seat = (i64, String, String, String);
 
-pub(super) fn build_tree(rng: &mut StdRng) -> (Vec<Place>, Vec<Node>, Vec<Seat>) {
+/// Ids follow on from `after_org` and `after_place`, the largest already taken, so that a second
+/// district goes into the same database beside the first.
+pub(super) fn build_tree(
+    rng: &mut StdRng,
+    district_name: &str,
+    after_org: i64,
+    after_place: i64,
+) -> (Vec<Place>, Vec<Node>, Vec<Seat>) {
     let mut places = Vec::new();
     let mut nodes = Vec::new();
     let mut concurrent = Vec::new();
-    let mut next_place = 1;
-    let mut next_org = 1;
+    let mut next_place = after_place + 1;
+    let mut next_org = after_org + 1;
     let mut place = |places: &mut Vec<Place>, parent: Option<i64>, level, name: String| {
         let id = next_place;
         next_place += 1;
@@ -270,14 +277,14 @@ pub(super) fn build_tree(rng: &mut StdRng) -> (Vec<Place>, Vec<Node>, Vec<Seat>)
         &mut places,
         None,
         TerritoryLevel::District,
-        DISTRICT.to_string(),
+        district_name.to_string(),
     );
     let committee = org(
         &mut nodes,
         None,
         OrgKind::DistrictCommittee,
         None,
-        format!("中共{DISTRICT}委员会"),
+        format!("中共{district_name}委员会"),
         Some(district),
         0,
     );

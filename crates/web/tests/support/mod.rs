@@ -74,6 +74,7 @@ async fn demo_template() -> &'static std::path::Path {
                 members: 400,
                 seed: 7,
                 password: Some(PASSWORD.into()),
+                ..Default::default()
             };
             app.generate_demo(&options, &|_| {}).await.unwrap();
             store::testing::save_sqlite_template(&db, &path).await;
