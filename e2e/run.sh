@@ -4,7 +4,8 @@
 # Chromium (playwright-core, no browser download), stop the server.
 #
 # Environment (all optional):
-#   PORT            port for the demo server            (default 18080)
+#   PORT            port for the demo server            (default 18080; PORT+1 serves a
+#                   second demo with two districts under a province)
 #   E2E_PASSWORD    password of every demo user         (default Demo2026pass)
 #   SCREENSHOT_DIR  where tests save screenshots        (default <repo>/docs/screenshots)
 #   CARGO_TARGET_DIR  respected when locating the binary
@@ -72,9 +73,16 @@ fi
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/dangjian-e2e.XXXXXX")"
 SERVER_PID=""
+PROVINCE_PID=""
+PROVINCE_PORT=$((PORT + 1))
+PROVINCE_URL="http://127.0.0.1:$PROVINCE_PORT"
 
 cleanup() {
   local rc=$?
+  if [ -n "$PROVINCE_PID" ]; then
+    kill "$PROVINCE_PID" 2>/dev/null || true
+    wait "$PROVINCE_PID" 2>/dev/null || true
+  fi
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill "$SERVER_PID" 2>/dev/null || true
     for _ in $(seq 1 50); do
@@ -124,13 +132,24 @@ if [ "$ready" != 1 ]; then
 fi
 log "server ready"
 
+# A second instance with two districts under a province, for tests/province.test.mjs. It is
+# generated while the other tests run; that test waits for it.
+if curl -fsS -o /dev/null --max-time 2 "$PROVINCE_URL/healthz" 2>/dev/null; then
+  echo "[e2e] something already answers on $PROVINCE_URL; stop it or set PORT" >&2
+  exit 1
+fi
+log "starting a two-district demo on $PROVINCE_URL (log: $TMP/province.log)"
+"$BIN" demo --members 400 --districts 2 --db "sqlite://$TMP/province.db" \
+  --listen "127.0.0.1:$PROVINCE_PORT" --password "$E2E_PASSWORD" --reset >"$TMP/province.log" 2>&1 &
+PROVINCE_PID=$!
+
 # --- 5. Run the browser tests -----------------------------------------------
 cd "$E2E_DIR"
 set +e
 # Arguments name test files to run (e.g. tests/history.test.mjs); none runs them all.
 if [ "$#" -eq 0 ]; then set -- tests/; fi
-BASE_URL="$BASE_URL" E2E_PASSWORD="$E2E_PASSWORD" SCREENSHOT_DIR="$SCREENSHOT_DIR" \
-  node --test "$@"
+BASE_URL="$BASE_URL" PROVINCE_URL="$PROVINCE_URL" E2E_PASSWORD="$E2E_PASSWORD" \
+  SCREENSHOT_DIR="$SCREENSHOT_DIR" node --test "$@"
 rc=$?
 set -e
 
@@ -148,6 +167,8 @@ if [ "$rc" -ne 0 ]; then
   echo "[e2e] tests failed (exit $rc); failure screenshots in $E2E_DIR/test-results/" >&2
   echo "----- server log (last 80 lines) -----" >&2
   tail -n 80 "$TMP/server.log" >&2 || true
+  echo "----- two-district server log (last 20 lines) -----" >&2
+  tail -n 20 "$TMP/province.log" >&2 || true
   echo "--------------------------------------" >&2
 fi
 exit "$rc"

@@ -3,24 +3,24 @@
 //! result before), the results feeding the year's points, the 支部党员大会's decision held to the
 //! 优秀 share, a year decided no longer rescored by a new scheme, and the quarterly 公示.
 
+mod support;
+
 use chrono::Datelike;
 use dangjian_app::demo::DemoOptions;
 use dangjian_app::members::today;
 use dangjian_app::{Actor, App, AppError};
 use domain::points::Grade;
-use store::testing::test_dbs;
 
 #[tokio::test]
 async fn an_appraisal_is_sealed_until_close_feeds_the_points_and_is_decided_within_the_share() {
-    for db in test_dbs().await {
+    let options = DemoOptions {
+        members: 60,
+        seed: 13,
+        password: Some("Test2026pass".into()),
+        ..Default::default()
+    };
+    for db in support::demo_dbs(&options).await {
         let app = App::new(db.db());
-        let options = DemoOptions {
-            members: 60,
-            seed: 13,
-            password: Some("Test2026pass".into()),
-            ..Default::default()
-        };
-        app.generate_demo(&options, &|_| {}).await.unwrap();
         let secretary = app.actor_by_username("branch_secretary").await.unwrap();
         let member = app.actor_by_username("member").await.unwrap();
         let admin = app.actor_by_username("admin").await.unwrap();

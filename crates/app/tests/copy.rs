@@ -5,26 +5,21 @@
 //!
 //! Needs `DANGJIAN_TEST_PG`: the target of a copy is always PostgreSQL.
 
+mod support;
+
 use std::net::{IpAddr, Ipv4Addr};
 
 use dangjian_app::App;
 use dangjian_app::demo::DemoOptions;
 use store::copy::{CopyOptions, INTERRUPTED};
-use store::testing::{TestDb, test_dbs, test_dbs_until, test_postgres_empty, try_statement};
+use store::testing::{TestDb, test_dbs_until, test_postgres_empty, try_statement};
 use store::{Author, Db, NewOrg, Scope, StoreError};
 
 const PASSWORD: &str = "Copy2026pass";
 
+/// The source's demo district, already in it ([`copy_sources`]).
 async fn demo_source(db: &TestDb) -> App {
-    let app = App::new(db.db());
-    let options = DemoOptions {
-        members: 60,
-        seed: 5,
-        password: Some(PASSWORD.into()),
-        ..Default::default()
-    };
-    app.generate_demo(&options, &|_| {}).await.unwrap();
-    app
+    App::new(db.db())
 }
 
 fn author() -> Author {
@@ -83,12 +78,18 @@ fn invalid(r: Result<u64, StoreError>) -> String {
     }
 }
 
-/// The engines a copy starts from: the file and PostgreSQL. Not a Citus test schema, whose
-/// sessions refuse the whole-table reads a copy makes; moving down from Citus is not what
-/// `dangjian copy` is for.
+/// The engines a copy starts from, each holding a small demo district: the file and PostgreSQL.
+/// Not a Citus test schema, whose sessions refuse the whole-table reads a copy makes; moving
+/// down from Citus is not what `dangjian copy` is for.
 async fn copy_sources() -> Vec<TestDb> {
+    let options = DemoOptions {
+        members: 60,
+        seed: 5,
+        password: Some(PASSWORD.into()),
+        ..Default::default()
+    };
     let mut sources = Vec::new();
-    for db in test_dbs().await {
+    for db in support::demo_dbs(&options).await {
         if db.citus_version().await.unwrap().is_none() {
             sources.push(db);
         }

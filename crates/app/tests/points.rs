@@ -2,13 +2,14 @@
 //! by reversal, the entries a meeting gives by itself (once, and corrected when the attendance
 //! is amended), a member's view, the branch's table, the register, and scope.
 
+mod support;
+
 use chrono::Datelike;
 use dangjian_app::demo::DemoOptions;
 use dangjian_app::members::today;
 use dangjian_app::orglife::MeetingInput;
 use dangjian_app::points::ManualEntryInput;
 use dangjian_app::{App, AppError};
-use store::testing::test_dbs;
 
 fn award(member_id: i64, points: &str) -> ManualEntryInput {
     ManualEntryInput {
@@ -23,15 +24,14 @@ fn award(member_id: i64, points: &str) -> ManualEntryInput {
 
 #[tokio::test]
 async fn points_are_entered_corrected_and_earned_by_attending_within_scope() {
-    for db in test_dbs().await {
+    let options = DemoOptions {
+        members: 60,
+        seed: 11,
+        password: Some("Test2026pass".into()),
+        ..Default::default()
+    };
+    for db in support::demo_dbs(&options).await {
         let app = App::new(db.db());
-        let options = DemoOptions {
-            members: 60,
-            seed: 11,
-            password: Some("Test2026pass".into()),
-            ..Default::default()
-        };
-        app.generate_demo(&options, &|_| {}).await.unwrap();
         let secretary = app.actor_by_username("branch_secretary").await.unwrap();
         let member_actor = app.actor_by_username("member").await.unwrap();
         let street_admin = app.actor_by_username("street_admin").await.unwrap();

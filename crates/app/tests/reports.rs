@@ -2,6 +2,8 @@
 //! figures are counted here by hand, the report's frozen figures and its comparison with the
 //! previous report, the archive's finality, and scope (a street admin sees only their street).
 
+mod support;
+
 use chrono::{Duration, NaiveDate};
 use dangjian_app::demo::DemoOptions;
 use dangjian_app::members::{MemberInput, today};
@@ -10,7 +12,6 @@ use dangjian_app::reports::reportable_periods;
 use dangjian_app::{App, AppError};
 use domain::Gender;
 use domain::reports::ReportKind;
-use store::testing::test_dbs;
 
 fn member(
     branch: i64,
@@ -43,15 +44,14 @@ fn member(
 
 #[tokio::test]
 async fn a_report_freezes_hand_counted_figures_and_says_what_changed() {
-    for db in test_dbs().await {
+    let options = DemoOptions {
+        members: 120,
+        seed: 5,
+        password: Some("Test2026pass".into()),
+        ..Default::default()
+    };
+    for db in support::demo_dbs(&options).await {
         let app = App::new(db.db());
-        let options = DemoOptions {
-            members: 120,
-            seed: 5,
-            password: Some("Test2026pass".into()),
-            ..Default::default()
-        };
-        app.generate_demo(&options, &|_| {}).await.unwrap();
         let admin = app.actor_by_username("admin").await.unwrap();
         let street_admin = app.actor_by_username("street_admin").await.unwrap();
         let street = street_admin.org_id;
@@ -222,15 +222,14 @@ async fn a_report_freezes_hand_counted_figures_and_says_what_changed() {
 
 #[tokio::test]
 async fn the_sweep_makes_each_report_once() {
-    for db in test_dbs().await {
+    let options = DemoOptions {
+        members: 60,
+        seed: 9,
+        password: Some("Test2026pass".into()),
+        ..Default::default()
+    };
+    for db in support::demo_dbs(&options).await {
         let app = App::new(db.db());
-        let options = DemoOptions {
-            members: 60,
-            seed: 9,
-            password: Some("Test2026pass".into()),
-            ..Default::default()
-        };
-        app.generate_demo(&options, &|_| {}).await.unwrap();
         let admin = app.actor_by_username("admin").await.unwrap();
         // The demo made them; the sweep finds nothing left to make.
         let report = app.sweep(dangjian_app::calls::local_now()).await.unwrap();

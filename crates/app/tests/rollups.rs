@@ -3,6 +3,8 @@
 //! payments, waivers, meetings and residents' calls are played through the app, and
 //! `rollups_verify` must then find no difference.
 
+mod support;
+
 use chrono::{Datelike, Duration};
 use dangjian_app::calls::{ActionInput, CallInput};
 use dangjian_app::demo::DemoOptions;
@@ -13,7 +15,7 @@ use dangjian_app::{Actor, App};
 use domain::dues_ledger::Month;
 use domain::{Gender, OrgKind};
 use proptest::prelude::*;
-use store::testing::{TestDb, test_dbs};
+use store::testing::TestDb;
 use store::{MemberFilter, Scope};
 
 #[derive(Debug, Clone)]
@@ -94,15 +96,14 @@ struct World {
 
 async fn worlds() -> Vec<World> {
     let mut out = Vec::new();
-    for db in test_dbs().await {
+    let options = DemoOptions {
+        members: 150,
+        seed: 11,
+        password: Some("Test2026pass".into()),
+        ..Default::default()
+    };
+    for db in support::demo_dbs(&options).await {
         let app = App::new(db.db());
-        let options = DemoOptions {
-            members: 150,
-            seed: 11,
-            password: Some("Test2026pass".into()),
-            ..Default::default()
-        };
-        app.generate_demo(&options, &|_| {}).await.unwrap();
         let admin = app.actor_by_username("admin").await.unwrap();
         let community_admin = app.actor_by_username("community_admin").await.unwrap();
         let root = admin.org_id;
