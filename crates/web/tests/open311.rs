@@ -27,17 +27,17 @@ struct Fixture {
 
 async fn fixtures() -> Vec<Fixture> {
     let mut out = Vec::new();
-    for db in store::testing::test_dbs().await {
+    let options = DemoOptions {
+        // Under 100 members the demo makes no calls of its own (one per 100 members), so
+        // every call listed here is one this test made.
+        members: 99,
+        seed: 7,
+        password: Some("Test2026pass".into()),
+        ..Default::default()
+    };
+    let scratch = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    for db in app::demo::testing::demo_dbs(&options, scratch).await {
         let app = App::new(db.db());
-        let options = DemoOptions {
-            // Under 100 members the demo makes no calls of its own (one per 100 members), so
-            // every call listed here is one this test made.
-            members: 99,
-            seed: 7,
-            password: Some("Test2026pass".into()),
-            ..Default::default()
-        };
-        app.generate_demo(&options, &|_| {}).await.unwrap();
         let admin = app.actor_by_username("admin").await.unwrap();
         let token = app.create_api_token(&admin, "open311", 90).await.unwrap();
         let root = app.public_root().await.unwrap();

@@ -30,15 +30,15 @@ struct Fixture {
 
 async fn fixtures() -> Vec<Fixture> {
     let mut out = Vec::new();
-    for db in store::testing::test_dbs().await {
+    let options = DemoOptions {
+        members: 99,
+        seed: 11,
+        password: Some("Test2026pass".into()),
+        ..Default::default()
+    };
+    let scratch = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    for db in app::demo::testing::demo_dbs(&options, scratch).await {
         let app = App::new(db.db());
-        let options = DemoOptions {
-            members: 99,
-            seed: 11,
-            password: Some("Test2026pass".into()),
-            ..Default::default()
-        };
-        app.generate_demo(&options, &|_| {}).await.unwrap();
         let root = app.public_root().await.unwrap();
         let (community, _) = app.call_communities(root).await.unwrap().remove(0);
         out.push(Fixture {

@@ -14,6 +14,7 @@ mod orglife;
 mod points;
 mod record;
 mod service;
+pub mod testing;
 mod tree;
 
 use std::collections::{HashMap, HashSet};

@@ -1,57 +1,14 @@
-//! What the application tests share: a generated demo on every engine under test, generated once
-//! per test binary and set of options, then copied for each test. Generating a district takes
-//! tens of seconds in a debug build, copying the file milliseconds and moving it into
-//! PostgreSQL with the program's own `copy` about a second. `tests/province.rs` and
-//! `tests/citus.rs` still generate on PostgreSQL and Citus, so the generator stays tested there.
+//! What the application tests share.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-
-use dangjian_app::App;
 use dangjian_app::demo::DemoOptions;
 use store::testing::TestDb;
 
-/// The demo `options` make, on every engine under test (SQLite, then PostgreSQL and Citus when
-/// their variables are set).
+/// The demo `options` make, on every engine under test, generated once per binary.
 pub async fn demo_dbs(options: &DemoOptions) -> Vec<TestDb> {
-    let template = demo_template(options).await;
-    let mut out = vec![store::testing::test_sqlite_copy_of(&template).await];
-    if let Some(pg) = store::testing::test_postgres_copy_of(&template).await {
-        out.push(pg);
-    }
-    if let Some(citus) = store::testing::test_citus_copy_of(&template).await {
-        out.push(citus);
-    }
-    out
-}
-
-/// The template file for `options`, in cargo's scratch directory for integration tests under a
-/// name per binary and options, replaced by each run so that its dates are today's.
-async fn demo_template(options: &DemoOptions) -> PathBuf {
-    static TEMPLATES: tokio::sync::Mutex<Option<HashMap<String, PathBuf>>> =
-        tokio::sync::Mutex::const_new(None);
-    let key = format!("{}-{}-{}", options.members, options.seed, options.districts);
-    // Held while generating, so that two tests asking for the same demo generate it once.
-    let mut templates = TEMPLATES.lock().await;
-    if let Some(path) = templates.get_or_insert_with(HashMap::new).get(&key) {
-        return path.clone();
-    }
-    let binary = std::env::current_exe()
-        .ok()
-        .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "app".into());
-    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("demo-template-{binary}-{key}.db"));
-    let db = store::testing::test_sqlite().await;
-    App::new(db.db())
-        .generate_demo(options, &|_| {})
-        .await
-        .unwrap();
-    store::testing::save_sqlite_template(&db, &path).await;
-    db.close().await;
-    templates
-        .get_or_insert_with(HashMap::new)
-        .insert(key, path.clone());
-    path
+    dangjian_app::demo::testing::demo_dbs(
+        options,
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+    )
+    .await
 }

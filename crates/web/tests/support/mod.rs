@@ -54,32 +54,23 @@ pub async fn fixture() -> Fixture {
     fixture_on(store::testing::test_sqlite_copy_of(demo_template().await).await).await
 }
 
-/// The demo district, generated once per test binary and copied for each test: generating it
-/// takes about twenty seconds in a debug build, copying the file milliseconds and moving it into
-/// PostgreSQL with `dangjian copy` about a second. The file lives in cargo's scratch directory for
-/// integration tests, under one name per binary, and is replaced by the next run.
+/// The demo district, generated once per test binary and copied for each test
+/// (`app::demo::testing`).
 async fn demo_template() -> &'static std::path::Path {
     static TEMPLATE: tokio::sync::OnceCell<std::path::PathBuf> = tokio::sync::OnceCell::const_new();
     TEMPLATE
         .get_or_init(|| async {
-            let binary = std::env::current_exe()
-                .ok()
-                .and_then(|exe| exe.file_stem().map(|s| s.to_string_lossy().into_owned()))
-                .unwrap_or_else(|| "web".into());
-            let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-                .join(format!("demo-template-{binary}.db"));
-            let db = store::testing::test_sqlite().await;
-            let app = App::new(db.db());
             let options = DemoOptions {
                 members: 400,
                 seed: 7,
                 password: Some(PASSWORD.into()),
                 ..Default::default()
             };
-            app.generate_demo(&options, &|_| {}).await.unwrap();
-            store::testing::save_sqlite_template(&db, &path).await;
-            db.close().await;
-            path
+            app::demo::testing::demo_template(
+                &options,
+                std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+            )
+            .await
         })
         .await
 }
