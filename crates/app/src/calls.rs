@@ -721,6 +721,56 @@ impl App {
             .ok_or(AppError::NotFound)
     }
 
+    /// The district a resident's call goes to: the one whose community the chosen place lies
+    /// in, when the instance holds several districts; the only one otherwise. A place in no
+    /// district's communities goes to the first, whose intake then says so in words.
+    pub async fn public_root_of(&self, territory_id: Option<i64>) -> Result<i64> {
+        let roots = self.db.org_root_ids().await?;
+        let first = *roots.first().ok_or(AppError::NotFound)?;
+        let (true, Some(place)) = (roots.len() > 1, territory_id) else {
+            return Ok(first);
+        };
+        let Some(community) = self.db.territory_community_of(place).await? else {
+            return Ok(first);
+        };
+        for root in roots {
+            if self
+                .db
+                .call_units(root)
+                .await?
+                .iter()
+                .any(|u| u.level == Level::Community.code() && u.territory_id == Some(community))
+            {
+                return Ok(root);
+            }
+        }
+        Ok(first)
+    }
+
+    /// Every district's communities for the public form, each named after its district too
+    /// when there is more than one ("长宁区 · 东湖街道 · 丽源社区").
+    pub async fn public_communities(&self) -> Result<Vec<(CallUnit, String)>> {
+        let roots = self.db.org_root_ids().await?;
+        let mut all = Vec::new();
+        for root in &roots {
+            let communities = self.call_communities(*root).await?;
+            if roots.len() == 1 {
+                return Ok(communities);
+            }
+            let district = self.db.org_get(Scope::Subtree(*root), *root).await?;
+            let name = match district.territory_id {
+                Some(t) => self.db.territory_get(None, t).await?.name,
+                None => district.name,
+            };
+            all.extend(
+                communities
+                    .into_iter()
+                    .map(|(unit, label)| (unit, format!("{name} · {label}"))),
+            );
+        }
+        Ok(all)
+    }
+
     /// Communities a resident can pick, for the public form: each community unit with the
     /// place names a resident knows ("东湖街道 · 丽源社区"), sorted by street and name.
     pub async fn call_communities(&self, root_org_id: i64) -> Result<Vec<(CallUnit, String)>> {

@@ -126,6 +126,37 @@ async fn province_on(db: TestDb) {
         assert_eq!(places[0].0.name, "长宁区");
         assert_eq!(app.root_of(&second).await.unwrap(), second.org_id);
         assert_eq!(app.root_of(&first).await.unwrap(), first.org_id);
+        // A resident's call goes to the district whose community they chose, and only that
+        // district's staff see it.
+        let communities = app.public_communities().await.unwrap();
+        assert!(
+            communities
+                .iter()
+                .any(|(_, label)| label.starts_with("新华区 · "))
+        );
+        let (unit, _) = communities
+            .iter()
+            .find(|(_, label)| label.starts_with("长宁区 · "))
+            .unwrap();
+        let root = app.public_root_of(unit.territory_id).await.unwrap();
+        assert_eq!(root, second.org_id, "{}", db.engine());
+        let items = app.call_catalogue(root).await.unwrap();
+        let input = dangjian_app::calls::CallInput {
+            item_code: items[0].code.clone(),
+            territory_id: unit.territory_id,
+            description: "小区路灯不亮".into(),
+            phone: "13800138000".into(),
+            ..Default::default()
+        };
+        let (call, _) = app
+            .submit_public_call(root, &input, &[], "10.0.0.9")
+            .await
+            .unwrap();
+        assert!(app.call(&second, call).await.is_ok());
+        assert!(matches!(
+            app.call(&first, call).await,
+            Err(AppError::NotFound)
+        ));
         // The province sees both districts' territories.
         assert_eq!(
             app.territory_children(&province, None).await.unwrap().len(),

@@ -66,7 +66,7 @@ async fn public_form(
     let root = app.public_root().await?;
     let page = PublicFormPage {
         items: app.call_catalogue(root).await?,
-        communities: app.call_communities(root).await?,
+        communities: app.public_communities().await?,
         v,
         error,
         action: "/public/calls",
@@ -157,11 +157,9 @@ pub async fn public_submit(
         return public_form(&app, CallFormValues::default(), e.to_string(), status).await;
     }
     let (v, photos, _) = read_call_form(multipart).await?;
-    let root = app.public_root().await?;
-    match app
-        .submit_public_call(root, &input_of(&v), &photos, &client)
-        .await
-    {
+    let input = input_of(&v);
+    let root = app.public_root_of(input.territory_id).await?;
+    match app.submit_public_call(root, &input, &photos, &client).await {
         Ok((_, code)) => {
             Ok(Redirect::to(&format!("/public/calls/track?code={code}&new=1")).into_response())
         }
