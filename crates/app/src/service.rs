@@ -509,16 +509,31 @@ impl App {
             return Ok(caps);
         };
         let day = today();
+        // The branch's live registrations and their reports in two reads, not two per member.
+        let registrations: std::collections::HashMap<i64, (i64, NaiveDate)> = self
+            .db
+            .service_registrations(branch_id, false, None, i64::from(u32::MAX))
+            .await?
+            .into_iter()
+            .map(|r| (r.member_id, (r.id, r.registered_on)))
+            .collect();
+        let ids: Vec<i64> = registrations.values().map(|(id, _)| *id).collect();
+        let mut reports_of: std::collections::HashMap<i64, Vec<NaiveDate>> =
+            std::collections::HashMap::new();
+        for (registration, on) in self.db.service_reports_of(&ids).await? {
+            reports_of.entry(registration).or_default().push(on);
+        }
         for (member_id, category) in members {
             let category = MemberCategory::from_code(category).unwrap_or(MemberCategory::InService);
             if rules::obligation(category, false, &rules) != Obligation::Obliged {
                 continue;
             }
-            let (obliged_from, reports) =
-                match self.db.service_registration_of_member(*member_id).await? {
-                    Some(r) => (r.registered_on, self.report_days(r.id).await?),
-                    None => (year_start, Vec::new()),
-                };
+            let (obliged_from, reports) = match registrations.get(member_id) {
+                Some((id, registered_on)) => {
+                    (*registered_on, reports_of.remove(id).unwrap_or_default())
+                }
+                None => (year_start, Vec::new()),
+            };
             let missed =
                 rules::missed_periods(obliged_from, &reports, year, day, rules.report_every_months);
             if let Some(cap) = rules::appraisal_cap(&missed) {
