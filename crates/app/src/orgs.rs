@@ -399,6 +399,13 @@ mod tests {
     fn the_org_tree_only_nests_the_documented_way() {
         use OrgKind::*;
         assert!(allowed_under(None, DistrictCommittee));
+        // Districts are linked under a province whole, never created inside it.
+        assert!(allowed_under(None, ProvincialCommittee));
+        assert!(
+            OrgKind::ALL
+                .iter()
+                .all(|k| !allowed_under(Some(ProvincialCommittee), *k))
+        );
         assert!(allowed_under(Some(DistrictCommittee), StreetCommittee));
         assert!(allowed_under(Some(StreetCommittee), CommunityCommittee));
         assert!(allowed_under(Some(CommunityCommittee), Branch));

@@ -95,6 +95,8 @@ async fn an_upgraded_release_database_keeps_every_member_in_their_branch_and_its
             .collect();
 
         db.migrate().await.unwrap();
+        // The release's attendance rows took their meetings' top organisation on the way.
+        assert_eq!(db.misplaced_child_rows().await.unwrap(), vec![], "{engine}");
 
         let app = App::new(db.db());
         let admin = app.actor_by_username("admin").await.unwrap();

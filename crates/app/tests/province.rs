@@ -157,6 +157,8 @@ async fn province_on(db: TestDb) {
             app.call(&first, call).await,
             Err(AppError::NotFound)
         ));
+        // Every child row carries its parent's top organisation, in both districts.
+        assert_eq!(app.db.misplaced_child_rows().await.unwrap(), vec![]);
         // The province sees both districts' territories.
         assert_eq!(
             app.territory_children(&province, None).await.unwrap().len(),

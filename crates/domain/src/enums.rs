@@ -312,7 +312,7 @@ mod tests {
 
     #[test]
     fn variant_counts() {
-        assert_eq!(OrgKind::ALL.len(), 8);
+        assert_eq!(OrgKind::ALL.len(), 9);
         assert_eq!(BranchKind::ALL.len(), 12);
         assert_eq!(TerritoryLevel::ALL.len(), 5);
         assert_eq!(MemberCategory::ALL.len(), 8);
@@ -339,6 +339,11 @@ mod tests {
 
     #[test]
     fn org_levels() {
+        assert_eq!(OrgKind::ProvincialCommittee.level(), 0);
+        assert_eq!(
+            OrgKind::from_label("市委"),
+            Some(OrgKind::ProvincialCommittee)
+        );
         assert_eq!(OrgKind::DistrictCommittee.level(), 0);
         assert_eq!(OrgKind::StreetCommittee.level(), 1);
         assert_eq!(OrgKind::TownCommittee.level(), 1);

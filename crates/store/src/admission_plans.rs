@@ -154,7 +154,8 @@ impl Db {
                 .await?;
             if let Some(document) = document {
                 sqlx::query(
-                    "INSERT INTO admission_grants (org_id, document, granted_by, granted_at) VALUES ($1, $2, $3, $4)",
+                    "INSERT INTO admission_grants (org_id, document, granted_by, granted_at, root_org_id) \
+                     SELECT $1, $2, $3, $4, o.root_org_id FROM orgs o WHERE o.id = $1",
                 )
                 .bind(org_id)
                 .bind(document)

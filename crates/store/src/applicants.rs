@@ -268,8 +268,8 @@ impl Db {
                 ));
             }
             sqlx::query(
-                "INSERT INTO applicant_steps (applicant_id, action, on_date, handled_by, document, detail, recorded_by, recorded_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO applicant_steps (applicant_id, action, on_date, handled_by, document, detail, recorded_by, recorded_at, \
+                 root_org_id) SELECT $1, $2, $3, $4, $5, $6, $7, $8, a.root_org_id FROM applicants a WHERE a.id = $1",
             )
             .bind(id)
             .bind(&step.action)

@@ -246,8 +246,8 @@ impl Db {
             let at = now();
             for line in lines {
                 let inserted = sqlx::query(
-                    "INSERT INTO appraisal_ballots (campaign_id, grp, rater_key, subject_member_id, grade, comment, cast_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO appraisal_ballots (campaign_id, grp, rater_key, subject_member_id, grade, comment, cast_at, root_org_id) \
+                     SELECT $1, $2, $3, $4, $5, $6, $7, c.root_org_id FROM appraisal_campaigns c WHERE c.id = $1",
                 )
                 .bind(campaign_id)
                 .bind(group)
@@ -299,8 +299,8 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
             sqlx::query(
-                "INSERT INTO appraisal_masses (campaign_id, subject_member_id, excellent, qualified, basic, unqualified, recorded_by, recorded_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO appraisal_masses (campaign_id, subject_member_id, excellent, qualified, basic, unqualified, recorded_by, recorded_at, \
+                 root_org_id) SELECT $1, $2, $3, $4, $5, $6, $7, $8, c.root_org_id FROM appraisal_campaigns c WHERE c.id = $1",
             )
             .bind(campaign_id)
             .bind(member_id)
@@ -614,16 +614,16 @@ impl Db {
         let mut branches: Vec<i64> = grades.iter().map(|(b, _, _)| *b).collect();
         branches.sort_unstable();
         branches.dedup();
-        let per_row = 5;
+        let per_row = 6;
         let chunk = (self.max_params_per_statement() / per_row).max(1);
         let at = now();
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let mut campaign_of = std::collections::HashMap::new();
             for branch in &branches {
-                let (id,): (i64,) = sqlx::query_as(
+                let campaign: (i64, i64) = sqlx::query_as(
                     "INSERT INTO appraisal_campaigns (root_org_id, branch_id, year, state, weights, grade_points, opened_by, opened_at, closed_at) \
-                     SELECT o.root_org_id, o.id, $2, 'closed', $3, $4, $5, $6, $6 FROM orgs o WHERE o.id = $1 RETURNING id",
+                     SELECT o.root_org_id, o.id, $2, 'closed', $3, $4, $5, $6, $6 FROM orgs o WHERE o.id = $1 RETURNING id, root_org_id",
                 )
                 .bind(branch)
                 .bind(i64::from(year))
@@ -633,27 +633,29 @@ impl Db {
                 .bind(at)
                 .fetch_one(&mut *tx)
                 .await?;
-                campaign_of.insert(*branch, id);
+                campaign_of.insert(*branch, campaign);
             }
             for rows in grades.chunks(chunk) {
                 let values: Vec<String> = (0..rows.len())
                     .map(|r| {
                         let b = r * per_row;
-                        format!("(${}, 'organisation', 'committee', ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5)
+                        format!("(${}, 'organisation', 'committee', ${}, ${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4, b + 5, b + 6)
                     })
                     .collect();
                 let sql = format!(
-                    "INSERT INTO appraisal_ballots (campaign_id, grp, rater_key, subject_member_id, grade, comment, cast_at) VALUES {}",
+                    "INSERT INTO appraisal_ballots (campaign_id, grp, rater_key, subject_member_id, grade, comment, cast_at, root_org_id) VALUES {}",
                     values.join(", ")
                 );
                 let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
                 for (branch, member, grade) in rows {
+                    let (campaign, root) = campaign_of.get(branch).copied().unwrap_or_default();
                     query = query
-                        .bind(campaign_of.get(branch).copied().unwrap_or_default())
+                        .bind(campaign)
                         .bind(*member)
                         .bind(*grade)
                         .bind(None::<String>)
-                        .bind(at);
+                        .bind(at)
+                        .bind(root);
                 }
                 query.execute(&mut *tx).await?;
             }

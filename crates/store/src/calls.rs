@@ -189,8 +189,8 @@ pub struct CallChange {
 macro_rules! insert_call_event {
     ($exec:expr, $call:expr, $at:expr, $author:expr, $change:expr) => {
         sqlx::query(
-            "INSERT INTO call_events (call_id, at, actor, actor_user_id, kind, event, public_note, status_after, holder_unit_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO call_events (call_id, at, actor, actor_user_id, kind, event, public_note, status_after, holder_unit_id, \
+             root_org_id) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, c.root_org_id FROM calls c WHERE c.id = $1",
         )
         .bind($call)
         .bind($at)
@@ -437,7 +437,8 @@ impl Db {
             crate::apply_rollups!(tx, new.root_org_id, &first.rollup);
             for (content_type, bytes) in photos {
                 sqlx::query(
-                    "INSERT INTO call_photos (call_id, content_type, size_bytes, content, uploaded_at) VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO call_photos (call_id, content_type, size_bytes, content, uploaded_at, root_org_id) \
+                     SELECT $1, $2, $3, $4, $5, c.root_org_id FROM calls c WHERE c.id = $1",
                 )
                 .bind(id)
                 .bind(content_type)
@@ -617,7 +618,10 @@ impl Db {
                 return Err(StoreError::Conflict("该呼声刚被他人处理过，请刷新后重试".into()));
             }
             for unit in &change.supporting {
-                sqlx::query("INSERT INTO call_supporting_units (call_id, unit_id) VALUES ($1, $2) ON CONFLICT DO NOTHING")
+                sqlx::query(
+                    "INSERT INTO call_supporting_units (call_id, unit_id, root_org_id) \
+                     SELECT $1, $2, c.root_org_id FROM calls c WHERE c.id = $1 ON CONFLICT DO NOTHING",
+                )
                     .bind(id)
                     .bind(unit)
                     .execute(&mut *tx)

@@ -21,6 +21,40 @@ pub const DISTRIBUTED_BY_ROOT: [&str; 4] = [
 ];
 
 /// Why an embedded file cannot be distributed, and what to do first.
+/// The tables that reach their top organisation through a parent row, with the column that
+/// names the parent: each carries the parent's `root_org_id` too, written with the row, so that
+/// it can be distributed beside its parent (docs/SCALE.md, "What has to change", step 2).
+pub const CHILD_ROOTS: [(&str, &str, &str); 16] = [
+    ("meeting_attendance", "meeting_id", "meetings"),
+    ("meeting_revisions", "meeting_id", "meetings"),
+    ("meeting_votes", "meeting_id", "meetings"),
+    ("meeting_attachments", "meeting_id", "meetings"),
+    ("call_supporting_units", "call_id", "calls"),
+    ("call_events", "call_id", "calls"),
+    ("call_photos", "call_id", "calls"),
+    ("applicant_steps", "applicant_id", "applicants"),
+    ("transfer_steps", "transfer_id", "transfers"),
+    (
+        "lost_contact_cases",
+        "campaign_id",
+        "lost_contact_campaigns",
+    ),
+    ("lost_contact_attempts", "case_id", "lost_contact_cases"),
+    ("admission_grants", "org_id", "orgs"),
+    ("appraisal_ballots", "campaign_id", "appraisal_campaigns"),
+    ("appraisal_masses", "campaign_id", "appraisal_campaigns"),
+    (
+        "service_reports",
+        "registration_id",
+        "service_registrations",
+    ),
+    (
+        "service_feedback",
+        "registration_id",
+        "service_registrations",
+    ),
+];
+
 pub const NOT_POSTGRES: &str = "SQLite 文件不能分布式部署，请先用 dangjian copy 迁到 PostgreSQL";
 /// Why a PostgreSQL server cannot be, as yet.
 pub const NO_CITUS: &str =
@@ -41,6 +75,26 @@ pub struct TablePlacement {
 }
 
 impl Db {
+    /// Rows of [`CHILD_ROOTS`] whose `root_org_id` is not their parent's, per table (none, when
+    /// every writer passed the root on): a row in the wrong shard would be invisible to its
+    /// district's single-shard reads.
+    pub async fn misplaced_child_rows(&self) -> Result<Vec<(&'static str, i64)>> {
+        let mut out = Vec::new();
+        for (child, parent_column, parent) in CHILD_ROOTS {
+            let sql = format!(
+                "SELECT COUNT(*) FROM {child} c JOIN {parent} p ON p.id = c.{parent_column} \
+                 WHERE c.root_org_id <> p.root_org_id"
+            );
+            let (n,): (i64,) = crate::on_db!(self, pool => {
+                sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_one(pool).await?
+            });
+            if n > 0 {
+                out.push((child, n));
+            }
+        }
+        Ok(out)
+    }
+
     /// The Citus extension's version when this database has it (a coordinator), else None.
     pub async fn citus_version(&self) -> Result<Option<String>> {
         let Db::Postgres(pool) = self else {

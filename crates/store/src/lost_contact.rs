@@ -169,8 +169,9 @@ impl Db {
             .await?;
             for s in suspects {
                 sqlx::query(
-                    "INSERT INTO lost_contact_cases (campaign_id, member_id, branch_id, why, last_activity, state, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, 'searching', $6)",
+                    "INSERT INTO lost_contact_cases (campaign_id, member_id, branch_id, why, last_activity, state, updated_at, \
+                     root_org_id) SELECT $1, $2, $3, $4, $5, 'searching', $6, c.root_org_id FROM lost_contact_campaigns c \
+                     WHERE c.id = $1",
                 )
                 .bind(id)
                 .bind(s.member_id)
@@ -287,8 +288,8 @@ impl Db {
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
             sqlx::query(
-                "INSERT INTO lost_contact_attempts (case_id, on_date, method, reached, note, recorded_by, recorded_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO lost_contact_attempts (case_id, on_date, method, reached, note, recorded_by, recorded_at, \
+                 root_org_id) SELECT $1, $2, $3, $4, $5, $6, $7, c.root_org_id FROM lost_contact_cases c WHERE c.id = $1",
             )
             .bind(case_id)
             .bind(on)

@@ -69,7 +69,8 @@ macro_rules! insert_attendance {
     ($exec:expr, $meeting:expr, $attendance:expr, $signed_in:expr) => {
         for entry in $attendance {
             let signed_in_at: Option<DateTime<Utc>> = if entry.present { $signed_in(entry.member_id) } else { None };
-            sqlx::query("INSERT INTO meeting_attendance (meeting_id, member_id, present, absence_reason, signed_in_at) VALUES ($1, $2, $3, $4, $5)")
+            sqlx::query("INSERT INTO meeting_attendance (meeting_id, member_id, present, absence_reason, signed_in_at, root_org_id) \
+                          SELECT $1, $2, $3, $4, $5, mt.root_org_id FROM meetings mt WHERE mt.id = $1")
                 .bind($meeting)
                 .bind(entry.member_id)
                 .bind(entry.present)
@@ -206,7 +207,8 @@ impl Db {
         };
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
-            sqlx::query("INSERT INTO meeting_revisions (meeting_id, revision, snapshot, replaced_by, replaced_at) VALUES ($1, $2, $3, $4, $5)")
+            sqlx::query("INSERT INTO meeting_revisions (meeting_id, revision, snapshot, replaced_by, replaced_at, root_org_id) \
+                          SELECT $1, $2, $3, $4, $5, mt.root_org_id FROM meetings mt WHERE mt.id = $1")
                 .bind(id)
                 .bind(old.revision)
                 .bind(&snapshot)

@@ -262,7 +262,8 @@ impl Db {
             let mut tx = pool.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO meeting_votes (meeting_id, decision, subject, expected, present, yes, against, abstain, written_yes, \
-                 passed, rule_version, recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                 passed, rule_version, recorded_by, recorded_at, root_org_id) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, \
+                 mt.root_org_id FROM meetings mt WHERE mt.id = $1 RETURNING id",
             )
             .bind(meeting_id)
             .bind(&vote.decision)
@@ -318,8 +319,8 @@ impl Db {
         let id = on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO meeting_attachments (meeting_id, file_name, content_type, size_bytes, content, uploaded_by, uploaded_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                "INSERT INTO meeting_attachments (meeting_id, file_name, content_type, size_bytes, content, uploaded_by, uploaded_at, root_org_id) \
+                 SELECT $1, $2, $3, $4, $5, $6, $7, mt.root_org_id FROM meetings mt WHERE mt.id = $1 RETURNING id",
             )
             .bind(meeting_id)
             .bind(file_name)
@@ -463,7 +464,8 @@ impl Db {
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
             sqlx::query(
-                "INSERT INTO meeting_attendance (meeting_id, member_id, present, absence_reason, signed_in_at) VALUES ($1, $2, $3, NULL, $4) \
+                "INSERT INTO meeting_attendance (meeting_id, member_id, present, absence_reason, signed_in_at, root_org_id) \
+                 SELECT $1, $2, $3, NULL, $4, mt.root_org_id FROM meetings mt WHERE mt.id = $1 \
                  ON CONFLICT (meeting_id, member_id) DO UPDATE SET present = $3, absence_reason = NULL, signed_in_at = $4",
             )
             .bind(meeting_id)

@@ -607,8 +607,9 @@ impl Db {
             }
             if to == "confirmed" {
                 sqlx::query(
-                    "INSERT INTO service_reports (registration_id, reported_on, note, recorded_by, recorded_at) \
-                     VALUES ($1, $2, '首次报到', $3, $4) ON CONFLICT DO NOTHING",
+                    "INSERT INTO service_reports (registration_id, reported_on, note, recorded_by, recorded_at, root_org_id) \
+                     SELECT $1, $2, '首次报到', $3, $4, r.root_org_id FROM service_registrations r WHERE r.id = $1 \
+                     ON CONFLICT DO NOTHING",
                 )
                 .bind(id)
                 .bind(before.registered_on)
@@ -658,8 +659,8 @@ impl Db {
                 .fetch_one(&mut *tx)
                 .await?;
             let inserted = sqlx::query(
-                "INSERT INTO service_reports (registration_id, reported_on, note, recorded_by, recorded_at) \
-                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+                "INSERT INTO service_reports (registration_id, reported_on, note, recorded_by, recorded_at, root_org_id) \
+                 SELECT $1, $2, $3, $4, $5, r.root_org_id FROM service_registrations r WHERE r.id = $1 ON CONFLICT DO NOTHING",
             )
             .bind(id)
             .bind(day)
@@ -717,8 +718,9 @@ impl Db {
         on_db!(self, pool => {
             let mut tx = pool.begin_write().await?;
             sqlx::query(
-                "INSERT INTO service_feedback (registration_id, quarter, rating, comment, given_by, given_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (registration_id, quarter) DO UPDATE SET \
+                "INSERT INTO service_feedback (registration_id, quarter, rating, comment, given_by, given_at, root_org_id) \
+                 SELECT $1, $2, $3, $4, $5, $6, r.root_org_id FROM service_registrations r WHERE r.id = $1 \
+                 ON CONFLICT (registration_id, quarter) DO UPDATE SET \
                  rating = excluded.rating, comment = excluded.comment, given_by = excluded.given_by, given_at = excluded.given_at",
             )
             .bind(id)

@@ -365,8 +365,8 @@ impl Db {
                 return Err(StoreError::Conflict("该转接刚被他人更新，请刷新后重新记录".into()));
             }
             sqlx::query(
-                "INSERT INTO transfer_steps (transfer_id, action, on_date, handled_by, document, recorded_by, recorded_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "INSERT INTO transfer_steps (transfer_id, action, on_date, handled_by, document, recorded_by, recorded_at, \
+                 root_org_id) SELECT $1, $2, $3, $4, $5, $6, $7, t.root_org_id FROM transfers t WHERE t.id = $1",
             )
             .bind(id)
             .bind(&step.action)

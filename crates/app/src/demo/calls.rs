@@ -227,6 +227,7 @@ impl App {
                     .and_then(|v| v.get("kind").and_then(|k| k.as_str().map(String::from)))
                     .unwrap_or_else(|| "submit".into());
                 events.push(vec![
+                    Param::I64(root),
                     Param::I64(id),
                     Param::Time(to_utc(step.at)),
                     Param::Text("演示数据".into()),
@@ -274,6 +275,7 @@ impl App {
             .bulk_insert(
                 "call_events",
                 &[
+                    "root_org_id",
                     "call_id",
                     "at",
                     "actor",

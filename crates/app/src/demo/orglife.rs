@@ -97,6 +97,7 @@ impl App {
                                         ["出差", "病假", "外出务工"][rng.random_range(0..3)].into(),
                                     )
                                 },
+                                Param::I64(root),
                             ]);
                         }
                     }
@@ -107,7 +108,13 @@ impl App {
         self.db
             .bulk_insert(
                 "meeting_attendance",
-                &["meeting_id", "member_id", "present", "absence_reason"],
+                &[
+                    "meeting_id",
+                    "member_id",
+                    "present",
+                    "absence_reason",
+                    "root_org_id",
+                ],
                 &attendance,
             )
             .await?;

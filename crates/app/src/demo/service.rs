@@ -740,6 +740,7 @@ fn draw_registrations(
         for (day, note, recorded_on) in reports {
             rows.reports.push(vec![
                 ("id", Param::I64(ids.next("service_reports"))),
+                ("root_org_id", Param::I64(set.root)),
                 ("registration_id", Param::I64(id)),
                 ("reported_on", Param::Date(day)),
                 ("note", Param::Text(note.into())),
@@ -757,6 +758,7 @@ fn draw_registrations(
                 let given_on = q.until + Duration::days(rng.random_range(1..=15));
                 rows.feedback.push(vec![
                     ("id", Param::I64(ids.next("service_feedback"))),
+                    ("root_org_id", Param::I64(set.root)),
                     ("registration_id", Param::I64(id)),
                     (
                         "quarter",
