@@ -155,7 +155,7 @@ enum Command {
         #[command(flatten)]
         web: WebArgs,
     },
-    /// 只做数据库迁移；在 Citus 协调节点上同时把统计表按顶层组织分布到各工作节点
+    /// 只做数据库迁移；在 Citus 协调节点上同时把统计表、规则表和审计日志按顶层组织分布到各工作节点
     Migrate {
         #[arg(long, default_value = DEFAULT_DB)]
         db: String,

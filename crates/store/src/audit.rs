@@ -6,9 +6,11 @@ use serde_json::{Map, Value, json};
 
 use crate::{AuditRow, Db, Param, Result, Scope, bind_params, on_db};
 
+/// The org's top organisation is read in the same statement as `INSERT … SELECT`, not as a
+/// subquery inside `VALUES`, which Citus refuses for a distributed table.
 pub const INSERT_AUDIT: &str = "INSERT INTO audit_log \
     (root_org_id, org_id, actor_user_id, actor_name, action, entity, entity_id, summary, changes, at) \
-    VALUES ((SELECT root_org_id FROM orgs WHERE id = $1), $1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    SELECT o.root_org_id, o.id, $2, $3, $4, $5, $6, $7, $8, $9 FROM orgs o WHERE o.id = $1";
 
 /// Writes one audit row on an open transaction or connection.
 /// `(executor, org_id, author, action, entity, entity_id, summary, changes_json)`.
@@ -27,6 +29,15 @@ macro_rules! write_audit {
             .bind($crate::now())
             .execute($exec)
             .await
+            // A change must not go unrecorded because its org is gone: no row is an error, as
+            // the NULL root of the former `VALUES` form was.
+            .and_then(|done| {
+                if done.rows_affected() == 1 {
+                    Ok(done)
+                } else {
+                    Err(sqlx::Error::RowNotFound)
+                }
+            })
     };
 }
 
@@ -116,6 +127,25 @@ impl Db {
         Ok(out)
     }
 
+    /// The top organisations whose trees hold a scope's audit rows: the scope org's own, and
+    /// for a provincial committee each district linked under it. Audit rows are read one top
+    /// organisation at a time, so that on Citus each read goes to a single shard.
+    pub async fn roots_within(&self, scope: Scope) -> Result<Vec<i64>> {
+        let Scope::Subtree(org) = scope else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<(i64,)> = on_db!(self, pool => {
+            sqlx::query_as(
+                "SELECT root_org_id FROM orgs WHERE id = $1 \
+                 UNION SELECT id FROM orgs WHERE parent_id = $1 AND id = root_org_id ORDER BY 1",
+            )
+            .bind(org)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(root,)| root).collect())
+    }
+
     /// Audit rows about orgs in the scope, newest first.
     pub async fn audit_list(
         &self,
@@ -124,27 +154,37 @@ impl Db {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<AuditRow>> {
-        let mut params = Vec::new();
-        let mut sql = format!(
-            "SELECT id, org_id, actor_user_id, actor_name, action, entity, entity_id, summary, changes, at \
-             FROM audit_log a WHERE {}",
-            scope.org_condition("a.org_id", &mut params)
-        );
-        if let Some(entity) = entity {
-            params.push(Param::Text(entity.to_string()));
-            sql.push_str(&format!(" AND a.entity = ${}", params.len()));
+        let roots = self.roots_within(scope).await?;
+        // Over several trees each is read up to the page's end and the pages merged; one tree
+        // is paged by the database itself.
+        let (each_limit, each_offset) = match roots.len() {
+            1 => (limit, offset),
+            _ => (limit.saturating_add(offset), 0),
+        };
+        let mut rows = Vec::new();
+        for root in &roots {
+            let mut params = vec![Param::I64(*root)];
+            let mut sql = format!(
+                "SELECT id, org_id, actor_user_id, actor_name, action, entity, entity_id, summary, changes, at \
+                 FROM audit_log a WHERE a.root_org_id = $1 AND {}",
+                scope.org_condition("a.org_id", &mut params)
+            );
+            if let Some(entity) = entity {
+                params.push(Param::Text(entity.to_string()));
+                sql.push_str(&format!(" AND a.entity = ${}", params.len()));
+            }
+            params.push(Param::I64(each_limit));
+            params.push(Param::I64(each_offset));
+            sql.push_str(&format!(
+                " ORDER BY a.at DESC, a.id DESC LIMIT ${} OFFSET ${}",
+                params.len() - 1,
+                params.len()
+            ));
+            rows.extend(on_db!(self, pool => {
+                bind_params!(sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+            }));
         }
-        params.push(Param::I64(limit));
-        params.push(Param::I64(offset));
-        sql.push_str(&format!(
-            " ORDER BY a.at DESC, a.id DESC LIMIT ${} OFFSET ${}",
-            params.len() - 1,
-            params.len()
-        ));
-        let rows = on_db!(self, pool => {
-            bind_params!(sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
-        });
-        Ok(rows)
+        Ok(newest_first(rows, roots.len(), limit, offset))
     }
 
     /// The changes to one record, newest first, if the record's org is in the scope.
@@ -155,20 +195,26 @@ impl Db {
         entity_id: i64,
         limit: i64,
     ) -> Result<Vec<AuditRow>> {
-        let mut params = vec![
-            Param::Text(entity.to_string()),
-            Param::I64(entity_id),
-            Param::I64(limit),
-        ];
-        let sql = format!(
-            "SELECT id, org_id, actor_user_id, actor_name, action, entity, entity_id, summary, changes, at \
-             FROM audit_log a WHERE a.entity = $1 AND a.entity_id = $2 AND {} ORDER BY a.at DESC, a.id DESC LIMIT $3",
-            scope.org_condition("a.org_id", &mut params)
-        );
-        let rows = on_db!(self, pool => {
-            bind_params!(sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
-        });
-        Ok(rows)
+        let roots = self.roots_within(scope).await?;
+        let mut rows = Vec::new();
+        for root in &roots {
+            let mut params = vec![
+                Param::I64(*root),
+                Param::Text(entity.to_string()),
+                Param::I64(entity_id),
+                Param::I64(limit),
+            ];
+            let sql = format!(
+                "SELECT id, org_id, actor_user_id, actor_name, action, entity, entity_id, summary, changes, at \
+                 FROM audit_log a WHERE a.root_org_id = $1 AND a.entity = $2 AND a.entity_id = $3 AND {} \
+                 ORDER BY a.at DESC, a.id DESC LIMIT $4",
+                scope.org_condition("a.org_id", &mut params)
+            );
+            rows.extend(on_db!(self, pool => {
+                bind_params!(sqlx::query_as::<_, AuditRow>(sqlx::AssertSqlSafe(sql.as_str())), &params).fetch_all(pool).await?
+            }));
+        }
+        Ok(newest_first(rows, roots.len(), limit, 0))
     }
 
     /// Records an event that changes nothing in the database (an export, a login) in its own
@@ -186,6 +232,19 @@ impl Db {
         });
         Ok(())
     }
+}
+
+/// One page of audit rows read from `trees` top organisations, each already newest first and
+/// paged (one tree) or read to the page's end (several).
+fn newest_first(mut rows: Vec<AuditRow>, trees: usize, limit: i64, offset: i64) -> Vec<AuditRow> {
+    if trees <= 1 {
+        return rows;
+    }
+    rows.sort_by(|a, b| (&b.at, b.id).cmp(&(&a.at, a.id)));
+    rows.into_iter()
+        .skip(usize::try_from(offset).unwrap_or(0))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect()
 }
 
 #[cfg(test)]

@@ -4,23 +4,30 @@
 //! Every tree's data carries its top organisation's id (`root_org_id`), the distribution column.
 //! A table distributes by it only when its primary and unique keys include it and it has no
 //! foreign key Citus cannot keep across nodes (docs/CITUS_PROBE.md has the table-by-table
-//! evidence). Today that holds for the roll-ups and the per-tree rule tables, which are what
-//! every dashboard, list and report reads; they are distributed, colocated with each other. The
-//! other tables stay on the coordinator as ordinary tables until their keys carry the root
-//! (docs/SCALE.md, "What Citus needs first").
+//! evidence). That holds for the roll-ups and the per-tree rule tables, which are what every
+//! dashboard, list and report reads, and, once its key is given the root, for the audit log,
+//! which every change writes. They are distributed, colocated with each other. The other tables
+//! stay on the coordinator as ordinary tables until their keys carry the root (docs/SCALE.md,
+//! "What Citus needs first").
 
 use crate::{Db, Result, StoreError};
 
-/// The tables distributed by `root_org_id`, colocated: their keys begin with the root and they
-/// reference nothing. The first is the one the others are colocated with.
-pub const DISTRIBUTED_BY_ROOT: [&str; 4] = [
+/// The tables distributed by `root_org_id`, colocated: their keys begin with the root (or are
+/// given it first, [`KEYED_BY_ROOT_ON_CITUS`]) and they reference nothing. The first is the one
+/// the others are colocated with.
+pub const DISTRIBUTED_BY_ROOT: [&str; 5] = [
     "rollups",
     "rollup_meta",
     "service_rules",
     "work_calendar_years",
+    "audit_log",
 ];
 
-/// Why an embedded file cannot be distributed, and what to do first.
+/// Tables whose primary key is a surrogate `id` alone on one server, and `(root_org_id, id)` on
+/// Citus, which requires every key of a distributed table to hold the distribution column. The
+/// id stays unique by its own sequence; only the constraint that says so changes.
+pub const KEYED_BY_ROOT_ON_CITUS: [&str; 1] = ["audit_log"];
+
 /// The tables that reach their top organisation through a parent row, with the column that
 /// names the parent: each carries the parent's `root_org_id` too, written with the row, so that
 /// it can be distributed beside its parent (docs/SCALE.md, "What has to change", step 2).
@@ -55,6 +62,7 @@ pub const CHILD_ROOTS: [(&str, &str, &str); 16] = [
     ),
 ];
 
+/// Why an embedded file cannot be distributed, and what to do first.
 pub const NOT_POSTGRES: &str = "SQLite 文件不能分布式部署，请先用 dangjian copy 迁到 PostgreSQL";
 /// Why a PostgreSQL server cannot be, as yet.
 pub const NO_CITUS: &str =
@@ -72,6 +80,23 @@ pub struct TablePlacement {
     pub kind: &'static str,
     /// Distributed by this run rather than found so.
     pub newly: bool,
+}
+
+/// Runs one statement that reads every top organisation's rows on purpose (moving the id
+/// sequences past a bulk load), which on Citus touches every shard of a distributed table. A
+/// session that flags or refuses multi-shard statements (`citus.multi_task_query_log_level`, as
+/// an operator or the route tests set it) lets this one through; PostgreSQL without Citus keeps
+/// the setting as an unused placeholder.
+pub(crate) async fn execute_across_trees(pool: &sqlx::PgPool, sql: String) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SET LOCAL citus.multi_task_query_log_level = 'off'")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 impl Db {
@@ -133,6 +158,9 @@ impl Db {
             }
             // Each call runs on its own: Citus moves the table's rows into shards and will not
             // do that inside a transaction that has written anything else.
+            if KEYED_BY_ROOT_ON_CITUS.contains(table) {
+                self.citus_key_by_root(table).await?;
+            }
             let colocate_with = if i == 0 {
                 "default"
             } else {
@@ -158,6 +186,34 @@ impl Db {
             });
         }
         Ok(placements)
+    }
+
+    /// Gives `table`'s primary key the root in front, unless it already has it (a run that
+    /// stopped between this and the distribution).
+    async fn citus_key_by_root(&self, table: &str) -> Result<()> {
+        let Db::Postgres(pool) = self else {
+            return Err(StoreError::Invalid(NOT_POSTGRES.into()));
+        };
+        let (key, columns): (String, Vec<String>) = sqlx::query_as(
+            "SELECT c.conname::text, array_agg(a.attname::text ORDER BY k.ord) \
+             FROM pg_constraint c \
+             CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY AS k(attnum, ord) \
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum \
+             WHERE c.conrelid = to_regclass($1) AND c.contype = 'p' GROUP BY c.conname",
+        )
+        .bind(table)
+        .fetch_one(pool)
+        .await?;
+        if columns.first().map(String::as_str) == Some("root_org_id") {
+            return Ok(());
+        }
+        // One statement, so the table is never without a key.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "ALTER TABLE {table} DROP CONSTRAINT {key}, ADD PRIMARY KEY (root_org_id, id)"
+        )))
+        .execute(pool)
+        .await?;
+        Ok(())
     }
 
     async fn citus_is_distributed(&self, table: &str) -> Result<bool> {

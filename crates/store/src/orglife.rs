@@ -151,8 +151,8 @@ impl Db {
             let mut tx = pool.begin_write().await?;
             let (version,): (i64,) = sqlx::query_as(
                 "INSERT INTO orglife_rule_sets (root_org_id, branch_kind, effective_year, version, rules, created_by, created_at) \
-                 VALUES ($1, $2, $3, (SELECT COALESCE(MAX(version), 0) + 1 FROM orglife_rule_sets WHERE root_org_id = $1 AND branch_kind = $2), \
-                 $4, $5, $6) RETURNING version",
+                 SELECT $1, $2, $3, COALESCE(MAX(version), 0) + 1, $4, $5, $6 FROM orglife_rule_sets \
+                 WHERE root_org_id = $1 AND branch_kind = $2 RETURNING version",
             )
             .bind(root_org_id)
             .bind(branch_kind)

@@ -336,7 +336,7 @@ impl Db {
             let mut tx = pool.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO concurrent_members (org_id, root_org_id, name, unit, post, created_at) \
-                 VALUES ($1, (SELECT root_org_id FROM orgs WHERE id = $1), $2, $3, $4, $5) RETURNING id",
+                 SELECT o.id, o.root_org_id, $2, $3, $4, $5 FROM orgs o WHERE o.id = $1 RETURNING id",
             )
             .bind(org_id)
             .bind(name)

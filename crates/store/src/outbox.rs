@@ -66,7 +66,7 @@ impl Db {
             sqlx::query(
                 "INSERT INTO outbox (root_org_id, org_id, recipient_user_id, recipient_member_id, channel, kind, dedupe_key, \
                  title, body, link, created_at) \
-                 VALUES ((SELECT root_org_id FROM orgs WHERE id = $1), $1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 SELECT o.root_org_id, o.id, $2, $3, $4, $5, $6, $7, $8, $9, $10 FROM orgs o WHERE o.id = $1 \
                  ON CONFLICT (dedupe_key) DO NOTHING",
             )
             .bind(message.org_id)

@@ -67,7 +67,7 @@ impl Db {
             sqlx::query_as(
                 "INSERT INTO reports (root_org_id, org_id, kind, period, period_start, period_end, as_of, \
                  figures, made_by, created_at) \
-                 VALUES ((SELECT root_org_id FROM orgs WHERE id = $1), $1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 SELECT o.root_org_id, o.id, $2, $3, $4, $5, $6, $7, $8, $9 FROM orgs o WHERE o.id = $1 \
                  ON CONFLICT (org_id, kind, period) DO UPDATE SET as_of = excluded.as_of, \
                  figures = excluded.figures, made_by = excluded.made_by, created_at = excluded.created_at \
                  WHERE reports.as_of <= reports.period_end \

@@ -67,10 +67,12 @@ impl Db {
                 if !exists {
                     continue;
                 }
-                sqlx::query(sqlx::AssertSqlSafe(format!(
-                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
-                )))
-                .execute(pool)
+                crate::citus::execute_across_trees(
+                    pool,
+                    format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                    ),
+                )
                 .await?;
             }
         }

@@ -49,7 +49,8 @@ impl Db {
             let mut tx = pool.begin_write().await?;
             let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO territories (parent_id, root_id, level, name, created_at) \
-                 VALUES ($1, COALESCE((SELECT root_id FROM territories WHERE id = $1), 0), $2, $3, $4) RETURNING id",
+                 SELECT $1, COALESCE(MAX(p.root_id), 0), $2, $3, $4 FROM territories p WHERE p.id = $1 \
+                 RETURNING id",
             )
             .bind(parent_id)
             .bind(level)

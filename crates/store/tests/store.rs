@@ -331,6 +331,47 @@ async fn a_district_linked_under_a_province_keeps_its_own_root_and_scope() {
             "{}",
             db.engine()
         );
+        // The province's log is read one tree at a time and merged: paging through it gives
+        // the whole log once, newest first, with rows of both districts.
+        let mut trees = vec![t.district, other, province];
+        trees.sort();
+        assert_eq!(db.roots_within(whole).await.unwrap(), trees);
+        assert_eq!(
+            db.roots_within(Scope::Subtree(t.street_a)).await.unwrap(),
+            vec![t.district]
+        );
+        let all = db.audit_list(whole, None, 10_000, 0).await.unwrap();
+        assert!(all.iter().any(|row| row.org_id == other_branch));
+        assert!(all.iter().any(|row| row.org_id == t.branch_b));
+        assert!(
+            all.windows(2)
+                .all(|w| (&w[0].at, w[0].id) > (&w[1].at, w[1].id))
+        );
+        let mut paged = Vec::new();
+        for page in 0.. {
+            let rows = db.audit_list(whole, None, 3, page * 3).await.unwrap();
+            if rows.is_empty() {
+                break;
+            }
+            paged.extend(rows.into_iter().map(|row| row.id));
+        }
+        assert_eq!(
+            paged,
+            all.iter().map(|row| row.id).collect::<Vec<_>>(),
+            "{}",
+            db.engine()
+        );
+        let history = db
+            .audit_for_entity(whole, "org", other_branch, 10)
+            .await
+            .unwrap();
+        assert!(!history.is_empty());
+        assert!(
+            db.audit_for_entity(Scope::Subtree(t.district), "org", other_branch, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 }
 
