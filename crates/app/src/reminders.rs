@@ -314,11 +314,11 @@ impl App {
                 for message in &batch {
                     match channel.deliver(message).await {
                         Ok(()) => {
-                            self.db.outbox_mark_delivered(message.id).await?;
+                            self.db.outbox_mark_delivered(message).await?;
                             delivered += 1;
                             progressed = true;
                         }
-                        Err(e) => self.db.outbox_mark_failed(message.id, &e).await?,
+                        Err(e) => self.db.outbox_mark_failed(message, &e).await?,
                     }
                 }
                 // A channel that is down fails the whole batch: leave it for the next sweep.
@@ -334,6 +334,7 @@ impl App {
         Recipient {
             user_id: actor.user_id,
             member_id: actor.member_id,
+            org_id: actor.org_id,
         }
     }
 

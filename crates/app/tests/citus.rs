@@ -3,8 +3,9 @@
 //! generated, its figures recounted and read the way the dashboard, the figures pages and a
 //! report read them, through sessions that refuse any statement touching more than one shard.
 //! So the hot paths that reach distributed tables are each routed to the district's one shard.
-//! The audit log is distributed too: every change the demo makes writes its row there, and the
-//! audit pages read it, one shard each.
+//! The audit log and the outbox are distributed too: every change the demo makes writes its
+//! audit row, the sweep queues and delivers its messages, and the pages read both, one shard
+//! each.
 //!
 //! Without `DANGJIAN_TEST_CITUS` the test says so and passes: `bash bench/citus.sh` starts a
 //! two-worker cluster and runs it.
@@ -72,4 +73,10 @@ async fn the_figures_a_district_reads_are_each_routed_to_one_shard() {
     app.audit_log(&admin, Some("meeting"), 10, 20)
         .await
         .unwrap();
+
+    // The sweep above queued and delivered its reminders through the outbox, distributed the
+    // same way; an inbox is read from its tree's shard.
+    assert!(!try_statement(&db, "SELECT count(*) FROM outbox").await);
+    app.inbox(&admin).await.unwrap();
+    app.inbox_unread(&admin).await.unwrap();
 }

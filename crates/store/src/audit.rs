@@ -127,25 +127,6 @@ impl Db {
         Ok(out)
     }
 
-    /// The top organisations whose trees hold a scope's audit rows: the scope org's own, and
-    /// for a provincial committee each district linked under it. Audit rows are read one top
-    /// organisation at a time, so that on Citus each read goes to a single shard.
-    pub async fn roots_within(&self, scope: Scope) -> Result<Vec<i64>> {
-        let Scope::Subtree(org) = scope else {
-            return Ok(Vec::new());
-        };
-        let rows: Vec<(i64,)> = on_db!(self, pool => {
-            sqlx::query_as(
-                "SELECT root_org_id FROM orgs WHERE id = $1 \
-                 UNION SELECT id FROM orgs WHERE parent_id = $1 AND id = root_org_id ORDER BY 1",
-            )
-            .bind(org)
-            .fetch_all(pool)
-            .await?
-        });
-        Ok(rows.into_iter().map(|(root,)| root).collect())
-    }
-
     /// Audit rows about orgs in the scope, newest first.
     pub async fn audit_list(
         &self,

@@ -5,8 +5,9 @@
 //! A table distributes by it only when its primary and unique keys include it and it has no
 //! foreign key Citus cannot keep across nodes (docs/CITUS_PROBE.md has the table-by-table
 //! evidence). That holds for the roll-ups and the per-tree rule tables, which are what every
-//! dashboard, list and report reads, and, once its key is given the root, for the audit log,
-//! which every change writes. They are distributed, colocated with each other. The other tables
+//! dashboard, list and report reads; and, once their keys are given the root and their foreign
+//! keys dropped, for the audit log, which every change writes, and the outbox, which every sweep
+//! writes. They are distributed, colocated with each other. The other tables
 //! stay on the coordinator as ordinary tables until their keys carry the root (docs/SCALE.md,
 //! "What Citus needs first").
 
@@ -15,18 +16,22 @@ use crate::{Db, Result, StoreError};
 /// The tables distributed by `root_org_id`, colocated: their keys begin with the root (or are
 /// given it first, [`KEYED_BY_ROOT_ON_CITUS`]) and they reference nothing. The first is the one
 /// the others are colocated with.
-pub const DISTRIBUTED_BY_ROOT: [&str; 5] = [
+pub const DISTRIBUTED_BY_ROOT: [&str; 6] = [
     "rollups",
     "rollup_meta",
     "service_rules",
     "work_calendar_years",
     "audit_log",
+    "outbox",
 ];
 
 /// Tables whose primary key is a surrogate `id` alone on one server, and `(root_org_id, id)` on
 /// Citus, which requires every key of a distributed table to hold the distribution column. The
-/// id stays unique by its own sequence; only the constraint that says so changes.
-pub const KEYED_BY_ROOT_ON_CITUS: [&str; 1] = ["audit_log"];
+/// id stays unique by its own sequence; only the constraint that says so changes. Their foreign
+/// keys, to tables that stay on the coordinator, are dropped: Citus cannot keep a key from a
+/// distributed table to a local one (docs/CITUS_PROBE.md, (iv)). The outbox's point at the
+/// users and members it is addressed to; the sweeps that write it read those rows first.
+pub const KEYED_BY_ROOT_ON_CITUS: [&str; 2] = ["audit_log", "outbox"];
 
 /// The tables that reach their top organisation through a parent row, with the column that
 /// names the parent: each carries the parent's `root_org_id` too, written with the row, so that
@@ -188,8 +193,8 @@ impl Db {
         Ok(placements)
     }
 
-    /// Gives `table`'s primary key the root in front, unless it already has it (a run that
-    /// stopped between this and the distribution).
+    /// Drops `table`'s foreign keys and gives its primary key the root in front, unless that is
+    /// done already (a run that stopped between this and the distribution).
     async fn citus_key_by_root(&self, table: &str) -> Result<()> {
         let Db::Postgres(pool) = self else {
             return Err(StoreError::Invalid(NOT_POSTGRES.into()));
@@ -204,6 +209,20 @@ impl Db {
         .bind(table)
         .fetch_one(pool)
         .await?;
+        let foreign: Vec<(String,)> = sqlx::query_as(
+            "SELECT conname::text FROM pg_constraint WHERE conrelid = to_regclass($1) AND contype = 'f' \
+             ORDER BY conname",
+        )
+        .bind(table)
+        .fetch_all(pool)
+        .await?;
+        for (name,) in foreign {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "ALTER TABLE {table} DROP CONSTRAINT {name}"
+            )))
+            .execute(pool)
+            .await?;
+        }
         if columns.first().map(String::as_str) == Some("root_org_id") {
             return Ok(());
         }

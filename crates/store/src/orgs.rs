@@ -10,6 +10,37 @@ const ORG_COLUMNS: &str = "o.id, o.parent_id, o.root_org_id, o.kind, o.branch_ki
      o.founded_on, o.dissolved_on, o.secretary, o.phone, o.created_at, o.updated_at";
 
 impl Db {
+    /// The top organisations whose trees hold a scope's rows: the scope org's own, and for a
+    /// provincial committee each district linked under it. Rows distributed by top organisation
+    /// (the audit log, the outbox) are read one tree at a time, so that on Citus each read goes
+    /// to a single shard.
+    pub async fn roots_within(&self, scope: Scope) -> Result<Vec<i64>> {
+        let Scope::Subtree(org) = scope else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<(i64,)> = on_db!(self, pool => {
+            sqlx::query_as(
+                "SELECT root_org_id FROM orgs WHERE id = $1 \
+                 UNION SELECT id FROM orgs WHERE parent_id = $1 AND id = root_org_id ORDER BY 1",
+            )
+            .bind(org)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(root,)| root).collect())
+    }
+
+    /// Every top organisation in the database, provincial committees included: the trees a
+    /// job over all rows of a distributed table (delivering the outbox) visits one at a time.
+    pub async fn all_roots(&self) -> Result<Vec<i64>> {
+        let rows: Vec<(i64,)> = on_db!(self, pool => {
+            sqlx::query_as("SELECT id FROM orgs WHERE id = root_org_id ORDER BY id")
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(|(root,)| root).collect())
+    }
+
     /// Creates an org under `parent_id` (which must be inside the scope), or a root org when
     /// `parent_id` is `None` and the caller has checked that the actor may do so.
     pub async fn org_create(&self, scope: Scope, new: &NewOrg, author: &Author) -> Result<Org> {

@@ -2056,6 +2056,23 @@ async fn the_outbox_queues_each_key_once_and_inboxes_are_private() {
         };
         assert!(db.outbox_enqueue(&to_officer).await.unwrap());
         assert!(!db.outbox_enqueue(&to_officer).await.unwrap(), "same key");
+        // Keys are unique within a top organisation: another district's own "due:1" is a
+        // message of its own, kept in that district's tree.
+        let elsewhere = db
+            .org_create(
+                Scope::Nothing,
+                &org(None, "district_committee", None, "中共邻区委员会"),
+                &author(),
+            )
+            .await
+            .unwrap()
+            .id;
+        let other_tree = NewMessage {
+            org_id: elsewhere,
+            ..to_officer.clone()
+        };
+        assert!(db.outbox_enqueue(&other_tree).await.unwrap());
+        assert!(!db.outbox_enqueue(&other_tree).await.unwrap());
         let greeting = NewMessage {
             recipient_user_id: None,
             recipient_member_id: Some(ids[0]),
@@ -2077,21 +2094,27 @@ async fn the_outbox_queues_each_key_once_and_inboxes_are_private() {
         let me = Recipient {
             user_id: officer.id,
             member_id: None,
+            org_id: t.branch_a,
         };
         assert!(
             db.inbox(me, 10).await.unwrap().is_empty(),
             "not delivered yet"
         );
         let pending = db.outbox_undelivered("inbox", 10).await.unwrap();
-        assert_eq!(pending.len(), 2);
-        db.outbox_mark_failed(pending[0].id, "网关超时")
+        assert_eq!(pending.len(), 3);
+        assert_eq!(
+            pending.iter().map(|m| m.root_org_id).collect::<Vec<_>>(),
+            vec![t.district, elsewhere, t.district]
+        );
+        assert_eq!(db.outbox_undelivered("inbox", 2).await.unwrap().len(), 2);
+        db.outbox_mark_failed(&pending[0], "网关超时")
             .await
             .unwrap();
         let retry = db.outbox_undelivered("inbox", 10).await.unwrap();
         assert_eq!(retry[0].attempts, 1);
         assert_eq!(retry[0].last_error.as_deref(), Some("网关超时"));
         for m in &retry {
-            db.outbox_mark_delivered(m.id).await.unwrap();
+            db.outbox_mark_delivered(m).await.unwrap();
         }
         assert!(db.outbox_undelivered("inbox", 10).await.unwrap().is_empty());
 
@@ -2101,6 +2124,7 @@ async fn the_outbox_queues_each_key_once_and_inboxes_are_private() {
         let stranger = Recipient {
             user_id: other.id,
             member_id: None,
+            org_id: t.branch_b,
         };
         assert!(db.inbox(stranger, 10).await.unwrap().is_empty());
         assert!(matches!(
@@ -2113,6 +2137,7 @@ async fn the_outbox_queues_each_key_once_and_inboxes_are_private() {
         let member_login = Recipient {
             user_id: other.id,
             member_id: Some(ids[0]),
+            org_id: t.branch_b,
         };
         assert_eq!(
             db.inbox(member_login, 10).await.unwrap()[0].kind,

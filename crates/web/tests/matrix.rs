@@ -1199,11 +1199,12 @@ async fn attempt(
                 .await
                 .unwrap();
             for queued in app.db.outbox_undelivered("inbox", 1000).await.unwrap() {
-                app.db.outbox_mark_delivered(queued.id).await.unwrap();
+                app.db.outbox_mark_delivered(&queued).await.unwrap();
             }
             let recipient = store::Recipient {
                 user_id: owner.0,
                 member_id: None,
+                org_id: o.branch,
             };
             let id = app.db.inbox(recipient, 1).await.unwrap()[0].id;
             (format!("/inbox/{id}/read"), form(&[]))
