@@ -38,7 +38,11 @@
 //! building in it); the community ids are listed by `locations.json`. `lat`/`long` are not
 //! supported: a request with them and without `address_id` is refused with a 400 that says so.
 //!
-//! `jurisdiction_id` is optional; when given it must be the top organisation's id.
+//! `jurisdiction_id` is a district's top organisation id, optional. An instance that holds
+//! several districts (under a provincial committee) serves each: `locations.json` without it
+//! lists every district's communities, each with its `jurisdiction_id`; a submission without it
+//! goes to the district its `address_id` lies in; a request found by its 查询码 answers from its
+//! own district; `services.json` without it is the first district's catalogue.
 //!
 //! Deviations from the spec: `phone` is required (the resident rates the answer with it);
 //! `media_url`, `email`, `device_id` and `account_id` are ignored; requests carry no
@@ -168,14 +172,30 @@ fn param<'a>(params: &'a Params, name: &str) -> Option<&'a str> {
     params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
-/// The instance's top organisation, if `jurisdiction_id` is absent or names it.
-async fn jurisdiction(app: &App, params: &Params) -> Result<i64> {
-    let root = app.public_root().await?;
-    match param(params, "jurisdiction_id") {
-        Some(given) if given != root.to_string() => Err(Open311Error::not_found(format!(
-            "没有辖区「{given}」（jurisdiction_id 应为 {root}，也可不填）"
+/// The district named by `jurisdiction_id`, `None` when it is absent.
+async fn jurisdiction(app: &App, params: &Params) -> Result<Option<i64>> {
+    let Some(given) = param(params, "jurisdiction_id") else {
+        return Ok(None);
+    };
+    let districts = app.db.org_root_ids().await?;
+    match given.parse::<i64>() {
+        Ok(id) if districts.contains(&id) => Ok(Some(id)),
+        _ => Err(Open311Error::not_found(format!(
+            "没有辖区「{given}」（jurisdiction_id 可为 {}，也可不填）",
+            districts
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join("、")
         ))),
-        _ => Ok(root),
+    }
+}
+
+/// The named district, or the first when none is named (whose catalogue `services.json` shows).
+async fn jurisdiction_or_first(app: &App, params: &Params) -> Result<i64> {
+    match jurisdiction(app, params).await? {
+        Some(root) => Ok(root),
+        None => Ok(app.public_root().await?),
     }
 }
 
@@ -218,7 +238,7 @@ async fn services(
     State(app): State<App>,
     query: std::result::Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<Vec<Service>>> {
-    let root = jurisdiction(&app, &params(query)?).await?;
+    let root = jurisdiction_or_first(&app, &params(query)?).await?;
     let items = app.call_catalogue(root).await?;
     Ok(Json(
         items
@@ -248,7 +268,7 @@ async fn service_definition(
     query: std::result::Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<ServiceDefinition>> {
     let code = json_name(&file)?;
-    let root = jurisdiction(&app, &params(query)?).await?;
+    let root = jurisdiction_or_first(&app, &params(query)?).await?;
     let item = app
         .call_catalogue(root)
         .await?
@@ -273,26 +293,35 @@ struct Location {
     address_id: i64,
     name: String,
     street: String,
+    /// The district the community belongs to, for an instance that holds several.
+    jurisdiction_id: i64,
 }
 
 async fn locations(
     State(app): State<App>,
     query: std::result::Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<Vec<Location>>> {
-    let root = jurisdiction(&app, &params(query)?).await?;
-    Ok(Json(
-        app.call_communities(root)
-            .await?
-            .into_iter()
-            .filter_map(|(unit, street)| {
-                Some(Location {
-                    address_id: unit.territory_id?,
-                    name: unit.name,
-                    street,
-                })
-            })
-            .collect(),
-    ))
+    let roots = match jurisdiction(&app, &params(query)?).await? {
+        Some(root) => vec![root],
+        None => app.db.org_root_ids().await?,
+    };
+    let mut out = Vec::new();
+    for root in roots {
+        out.extend(
+            app.call_communities(root)
+                .await?
+                .into_iter()
+                .filter_map(|(unit, street)| {
+                    Some(Location {
+                        address_id: unit.territory_id?,
+                        name: unit.name,
+                        street,
+                        jurisdiction_id: root,
+                    })
+                }),
+        );
+    }
+    Ok(Json(out))
 }
 
 // ---------------------------------------------------------------------------
@@ -362,7 +391,7 @@ fn resident_name(first: &str, last: &str) -> String {
 
 async fn request_create(State(app): State<App>, request: Request) -> Result<Response> {
     let fields = posted_fields(&app, request).await?;
-    let root = jurisdiction(&app, &fields).await?;
+    let named = jurisdiction(&app, &fields).await?;
     let api_key = param(&fields, "api_key").ok_or_else(|| {
         Open311Error::new(
             StatusCode::UNAUTHORIZED,
@@ -382,16 +411,6 @@ async fn request_create(State(app): State<App>, request: Request) -> Result<Resp
     let item_code = param(&fields, "service_code").ok_or_else(|| {
         Open311Error::bad_request("请填写 service_code（可用的代码见 services.json）")
     })?;
-    if !app
-        .call_catalogue(root)
-        .await?
-        .iter()
-        .any(|i: &CallItem| i.code == item_code)
-    {
-        return Err(Open311Error::bad_request(format!(
-            "没有服务代码「{item_code}」（可用的代码见 services.json）"
-        )));
-    }
     let location_needed = "请用 address_id 指明地点：社区、网格或楼栋的编号（可选的社区编号见 GET /open311/v2/locations.json）";
     let territory_id = match param(&fields, "address_id") {
         Some(text) => text.parse::<i64>().map_err(|_| {
@@ -404,6 +423,20 @@ async fn request_create(State(app): State<App>, request: Request) -> Result<Resp
         }
         None => return Err(Open311Error::bad_request(location_needed)),
     };
+    let root = match named {
+        Some(root) => root,
+        None => app.public_root_of(Some(territory_id)).await?,
+    };
+    if !app
+        .call_catalogue(root)
+        .await?
+        .iter()
+        .any(|i: &CallItem| i.code == item_code)
+    {
+        return Err(Open311Error::bad_request(format!(
+            "没有服务代码「{item_code}」（可用的代码见 services.json）"
+        )));
+    }
     let field = |name: &str| param(&fields, name).unwrap_or_default().to_string();
     let input = CallInput {
         item_code: item_code.to_string(),
@@ -471,10 +504,11 @@ fn datetime(at: DateTime<Utc>) -> String {
 /// A call as Open311 shows it: never the resident's name or phone.
 async fn service_request(
     app: &App,
-    names: &HashMap<String, String>,
+    names: &mut ItemNames,
     row: CallRow,
     with_details: bool,
 ) -> Result<ServiceRequest> {
+    let names = names.of(app, row.root_org_id).await?;
     let status_notes = app
         .db
         .call_events(row.id)
@@ -538,23 +572,33 @@ async fn sees_details(app: &App, scope: Option<CallScope>, row: &CallRow) -> Res
     }
 }
 
-/// Item names by code, inactive items included (old calls keep their item).
-async fn item_names(app: &App, root: i64) -> Result<HashMap<String, String>> {
-    Ok(app
-        .db
-        .call_items(root)
-        .await?
-        .into_iter()
-        .map(|i| (i.code, i.name))
-        .collect())
+/// Item names by code for each district met, inactive items included (old calls keep their
+/// item).
+#[derive(Default)]
+struct ItemNames(HashMap<i64, HashMap<String, String>>);
+
+impl ItemNames {
+    async fn of(&mut self, app: &App, root: i64) -> Result<&HashMap<String, String>> {
+        if let std::collections::hash_map::Entry::Vacant(slot) = self.0.entry(root) {
+            let names = app
+                .db
+                .call_items(root)
+                .await?
+                .into_iter()
+                .map(|i| (i.code, i.name))
+                .collect();
+            slot.insert(names);
+        }
+        Ok(&self.0[&root])
+    }
 }
 
-/// A call of this jurisdiction by its 查询码, or `None` if there is none.
-/// A call by its 查询码 in the jurisdiction. Codes that match nothing count against the client
-/// as on the tracking page, so that the API is no quicker a way to guess a day's codes.
+/// A call by its 查询码, in the named district if one is named. Codes that match nothing count
+/// against the client as on the tracking page, so that the API is no quicker a way to guess a
+/// day's codes.
 async fn call_by_code(
     app: &App,
-    root: i64,
+    district: Option<i64>,
     code: &str,
     client: ClientIp,
 ) -> Result<Option<CallRow>> {
@@ -564,7 +608,7 @@ async fn call_by_code(
     let found = match domain::calls::check_tracking_code(code) {
         Err(_) => None,
         Ok(code) => match app.db.call_by_tracking_code(&code).await {
-            Ok(row) if row.root_org_id == root => Some(row),
+            Ok(row) if district.is_none_or(|root| row.root_org_id == root) => Some(row),
             Ok(_) | Err(store::StoreError::NotFound) => None,
             Err(e) => return Err(e.into()),
         },
@@ -608,16 +652,15 @@ async fn requests_list(
     query: std::result::Result<Query<Params>, QueryRejection>,
 ) -> Result<Json<Vec<ServiceRequest>>> {
     let params = params(query)?;
-    let root = jurisdiction(&app, &params).await?;
+    let district = jurisdiction(&app, &params).await?;
     let scope = key_scope(&app, &params).await?;
-    let names = item_names(&app, root).await?;
     // Each row with whether the reader sees its details.
     let mut rows: Vec<(CallRow, bool)> = Vec::new();
     let ids = list_of(&params, "service_request_id");
     if !ids.is_empty() {
         // The spec: service_request_id overrides all other arguments.
         for id in ids.iter().take(MAX_REQUESTS) {
-            if let Some(row) = call_by_code(&app, root, id, client).await?
+            if let Some(row) = call_by_code(&app, district, id, client).await?
                 && !rows.iter().any(|(r, _)| r.id == row.id)
             {
                 let details = sees_details(&app, scope, &row).await?;
@@ -668,6 +711,7 @@ async fn requests_list(
                 }
                 let closed = is_closed(&row);
                 if row.submitted_at > end_at
+                    || district.is_some_and(|root| row.root_org_id != root)
                     || (closed && !want_closed)
                     || (!closed && !want_open)
                     || (!codes.is_empty() && !codes.contains(&row.item_code))
@@ -685,9 +729,10 @@ async fn requests_list(
             offset += PAGE;
         }
     }
+    let mut names = ItemNames::default();
     let mut out = Vec::with_capacity(rows.len());
     for (row, details) in rows {
-        out.push(service_request(&app, &names, row, details).await?);
+        out.push(service_request(&app, &mut names, row, details).await?);
     }
     Ok(Json(out))
 }
@@ -700,15 +745,14 @@ async fn request_one(
 ) -> Result<Json<Vec<ServiceRequest>>> {
     let code = json_name(&file)?;
     let params = params(query)?;
-    let root = jurisdiction(&app, &params).await?;
+    let district = jurisdiction(&app, &params).await?;
     let scope = key_scope(&app, &params).await?;
-    let row = call_by_code(&app, root, code, client)
+    let row = call_by_code(&app, district, code, client)
         .await?
         .ok_or_else(|| Open311Error::not_found(format!("没有查询码为「{code}」的呼声，请核对")))?;
-    let names = item_names(&app, root).await?;
     let details = sees_details(&app, scope, &row).await?;
     Ok(Json(vec![
-        service_request(&app, &names, row, details).await?,
+        service_request(&app, &mut ItemNames::default(), row, details).await?,
     ]))
 }
 

@@ -574,3 +574,138 @@ async fn open311_details_and_submissions_follow_the_tokens_scope() {
         );
     }
 }
+
+/// An instance holding two districts under a province serves both: the locations name their
+/// district, a submission without `jurisdiction_id` goes to the district its place lies in, and
+/// a 查询码 is answered from its own district.
+#[tokio::test]
+async fn open311_serves_every_district_of_a_province() {
+    let options = DemoOptions {
+        members: 120,
+        districts: 2,
+        seed: 7,
+        password: Some("Test2026pass".into()),
+    };
+    let scratch = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"));
+    for db in app::demo::testing::demo_dbs(&options, scratch).await {
+        let app = App::new(db.db());
+        let districts = app.db.org_root_ids().await.unwrap();
+        assert_eq!(districts.len(), 2);
+        let second_admin = app.actor_by_username("admin2").await.unwrap();
+        let f = Fixture {
+            router: web::router(app.clone()),
+            token: app
+                .create_api_token(&second_admin, "open311", 90)
+                .await
+                .unwrap(),
+            root: districts[1],
+            app,
+            _db: db,
+        };
+
+        let (status, _, all) = f.get("/open311/v2/locations.json").await;
+        assert_eq!(status, StatusCode::OK);
+        let all = all.as_array().unwrap();
+        let of = |root: i64| {
+            all.iter()
+                .filter(|l| l["jurisdiction_id"] == json!(root))
+                .count()
+        };
+        assert!(of(districts[0]) > 0 && of(districts[1]) > 0, "{all:?}");
+        assert_eq!(of(districts[0]) + of(districts[1]), all.len());
+        let (status, _, second) = f
+            .get(&format!(
+                "/open311/v2/locations.json?jurisdiction_id={}",
+                districts[1]
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(second.as_array().unwrap().len(), of(districts[1]));
+        let (status, _, body) = f
+            .get("/open311/v2/locations.json?jurisdiction_id=abc")
+            .await;
+        let message = assert_error(status, &body, StatusCode::NOT_FOUND);
+        assert!(message.contains(&districts[1].to_string()), "{message}");
+
+        let place = all
+            .iter()
+            .find(|l| l["jurisdiction_id"] == json!(districts[1]))
+            .unwrap()["address_id"]
+            .as_i64()
+            .unwrap();
+        // Named for the first district, a place in the second is refused and nothing recorded.
+        let recorded = || async {
+            let mut n = 0;
+            for root in &districts {
+                n += f
+                    .app
+                    .db
+                    .calls_list(store::CallScope::Orgs(*root), false, 1000, 0)
+                    .await
+                    .unwrap()
+                    .len();
+            }
+            n
+        };
+        let before = recorded().await;
+        let address = place.to_string();
+        let first_text = districts[0].to_string();
+        let (status, _, _) = f
+            .post_form(&[
+                ("api_key", f.token.as_str()),
+                ("service_code", "C01-01"),
+                ("description", "楼道灯坏了"),
+                ("phone", PHONE),
+                ("address_id", &address),
+                ("jurisdiction_id", &first_text),
+            ])
+            .await;
+        assert_ne!(status, StatusCode::CREATED);
+        assert_eq!(recorded().await, before);
+        // Unnamed, the call goes to the place's district.
+        let (status, _, created) = post_call(&f, &f.token, place).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        let code = created[0]["service_request_id"].as_str().unwrap();
+        let call = f.app.db.call_by_tracking_code(code).await.unwrap();
+        assert_eq!(call.root_org_id, districts[1]);
+        assert_eq!(recorded().await, before + 1);
+
+        // Its 查询码 is answered without a jurisdiction or with its own, not with the other.
+        let (status, _, found) = f.get(&format!("/open311/v2/requests/{code}.json")).await;
+        assert_eq!(status, StatusCode::OK, "{found}");
+        assert_eq!(found[0]["service_code"], "C01-01");
+        let (status, _, _) = f
+            .get(&format!(
+                "/open311/v2/requests/{code}.json?jurisdiction_id={}",
+                districts[1]
+            ))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (status, _, _) = f
+            .get(&format!(
+                "/open311/v2/requests/{code}.json?jurisdiction_id={}",
+                districts[0]
+            ))
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        // The second district's key lists it; restricted to the first district, it is not there.
+        let listed = |query: String| {
+            let f = &f;
+            async move {
+                let (status, _, list) = f
+                    .get(&format!(
+                        "/open311/v2/requests.json?api_key={}{query}",
+                        f.token
+                    ))
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{list}");
+                list.as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|r| r["service_request_id"] == json!(code))
+            }
+        };
+        assert!(listed(String::new()).await);
+        assert!(!listed(format!("&jurisdiction_id={}", districts[0])).await);
+    }
+}
