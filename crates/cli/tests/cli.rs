@@ -462,6 +462,17 @@ async fn a_copy_killed_midway_resumes_and_checks_out() {
         printed.contains("核对无误") && !printed.contains("此前已经完成"),
         "{printed}"
     );
+    // The copied tables leave with planner statistics, not waiting for autovacuum.
+    let copied = sqlx::PgPool::connect(&target).await.unwrap();
+    let (analysed,): (bool,) = sqlx::query_as(
+        "SELECT last_analyze IS NOT NULL AND last_vacuum IS NOT NULL FROM pg_stat_user_tables \
+         WHERE relname = 'members'",
+    )
+    .fetch_one(&copied)
+    .await
+    .unwrap();
+    copied.close().await;
+    assert!(analysed, "{printed}");
 
     admin.close().await;
     let admin = sqlx::PgPool::connect(&server).await.unwrap();
