@@ -1,5 +1,6 @@
-# What the load benchmarks share (sourced by dashboards.sh and soak.sh): the database for
-# ENGINE and MEMBERS, and a release build with wrk at hand. Everything stays under target/bench/.
+# What the load benchmarks share (sourced by run.sh, dashboards.sh, orglife_calls.sh, soak.sh and
+# districts.sh): the database for ENGINE and MEMBERS, a release build with wrk at hand, and a
+# login. Everything stays under target/bench/.
 
 OUT="target/bench"
 BIN="target/release/dangjian"
@@ -23,4 +24,14 @@ bench_database() {
 bench_build() {
   command -v wrk >/dev/null || { echo "the benchmark needs wrk: apt-get install wrk" >&2; exit 1; }
   cargo build --release -p dangjian
+}
+
+# Logs USER in on the server at PORT with PASSWORD and prints the session cookie.
+bench_login() {
+  local jar="$OUT/cookies-$PORT-$1.txt" csrf
+  rm -f "$jar"
+  csrf=$(curl -fsS -c "$jar" "http://127.0.0.1:$PORT/login" | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//; s/"//')
+  curl -fsS -b "$jar" -c "$jar" -o /dev/null --data-urlencode "username=$1" \
+    --data-urlencode "password=$PASSWORD" --data-urlencode "csrf=$csrf" "http://127.0.0.1:$PORT/login"
+  echo "dj_session=$(awk '$6 == "dj_session" {print $7}' "$jar")"
 }

@@ -37,14 +37,6 @@ for _ in $(seq 1 120); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 
 # makes moves the generation, so pages kept meanwhile are drawn again. Measure after it.
 for _ in $(seq 1 1200); do grep -q "巡检完成\|巡检失败" "$OUT/dashboards-server.log" && break; sleep 0.5; done
 
-login() {
-  local jar="$OUT/cookies-dash-$1.txt" csrf
-  rm -f "$jar"
-  csrf=$(curl -fsS -c "$jar" "http://127.0.0.1:$PORT/login" | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//; s/"//')
-  curl -fsS -b "$jar" -c "$jar" -o /dev/null --data-urlencode "username=$1" \
-    --data-urlencode "password=$PASSWORD" --data-urlencode "csrf=$csrf" "http://127.0.0.1:$PORT/login"
-  echo "dj_session=$(awk '$6 == "dj_session" {print $7}' "$jar")"
-}
 
 # name, cookie (or -), path: a warm-up, then wrk for $DURATION. The warm-up is the first load of
 # the page for that session, drawn from the database (the kept pages of app::freshness serve the
@@ -58,8 +50,8 @@ load() {
     | grep BENCH | sed "s/^BENCH /BENCH ${ENGINE}_${name} /"
 }
 
-admin="$(login admin)"
-street="$(login street_admin)"
+admin="$(bench_login admin)"
+street="$(bench_login street_admin)"
 load healthz - /healthz
 load dashboard_admin "$admin" /
 load dashboard_street "$street" /

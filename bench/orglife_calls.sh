@@ -13,6 +13,7 @@ PASSWORD="Bench2026pass"
 OUT="target/bench"
 DB="$OUT/orglife-calls-$MEMBERS.db"
 BIN="target/release/dangjian"
+source bench/common.sh
 mkdir -p "$OUT"
 cargo build --release -p dangjian
 
@@ -33,14 +34,6 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
 
-login() {
-  local jar="$OUT/cookies-oc-$1.txt" csrf
-  rm -f "$jar"
-  csrf=$(curl -fsS -c "$jar" "http://127.0.0.1:$PORT/login" | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//; s/"//')
-  curl -fsS -b "$jar" -c "$jar" -o /dev/null --data-urlencode "username=$1" \
-    --data-urlencode "password=$PASSWORD" --data-urlencode "csrf=$csrf" "http://127.0.0.1:$PORT/login"
-  echo "dj_session=$(awk '$6 == "dj_session" {print $7}' "$jar")"
-}
 
 # median of 5 timed requests after a warm-up: name, cookie (or -), path
 measure() {
@@ -52,10 +45,10 @@ measure() {
   done | sort -n | awk -v n="$name" '{t[NR]=$1} END {printf "BENCH %s_median_ms=%.1f\n", n, t[3]*1000}'
 }
 
-admin="$(login admin)"
-street="$(login street_admin)"
-community="$(login community_admin)"
-secretary="$(login branch_secretary)"
+admin="$(bench_login admin)"
+street="$(bench_login street_admin)"
+community="$(bench_login community_admin)"
+secretary="$(bench_login branch_secretary)"
 measure orglife_rollup_admin "$admin" /orglife
 measure orglife_rollup_street "$street" /orglife
 measure orglife_branch_secretary "$secretary" /orglife

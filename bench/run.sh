@@ -14,6 +14,7 @@ PASSWORD="Bench2026pass"
 OUT="target/bench"
 DB="$OUT/bench-$MEMBERS.db"
 BIN="target/release/dangjian"
+source bench/common.sh
 mkdir -p "$OUT"
 
 command -v wrk >/dev/null || { echo "bench needs wrk: apt-get install wrk" >&2; exit 1; }
@@ -31,22 +32,13 @@ SERVER=$!
 trap 'kill $SERVER 2>/dev/null || true' EXIT
 for _ in $(seq 1 60); do curl -fsS "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && break; sleep 0.5; done
 
-login() {
-  local user="$1" jar="$OUT/cookies-$1.txt"
-  rm -f "$jar"
-  local csrf
-  csrf=$(curl -fsS -c "$jar" "http://127.0.0.1:$PORT/login" | grep -o 'name="csrf" value="[^"]*"' | sed 's/.*value="//; s/"//')
-  curl -fsS -b "$jar" -c "$jar" -o /dev/null --data-urlencode "username=$user" \
-    --data-urlencode "password=$PASSWORD" --data-urlencode "csrf=$csrf" "http://127.0.0.1:$PORT/login"
-  echo "dj_session=$(awk '$6 == "dj_session" {print $7}' "$jar")"
-}
 
 for user in admin street_admin; do
   echo "== member search as $user for $DURATION"
-  DJ_COOKIE="$(login "$user")" wrk -t2 -c8 -d "$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | grep BENCH | sed "s/^BENCH /BENCH search_$user /"
+  DJ_COOKIE="$(bench_login "$user")" wrk -t2 -c8 -d "$DURATION" --latency -s bench/search.lua "http://127.0.0.1:$PORT" | grep BENCH | sed "s/^BENCH /BENCH search_$user /"
 done
 for user in admin street_admin; do
-  cookie="$(login "$user")"
+  cookie="$(bench_login "$user")"
   for _ in 1 2 3 4 5; do
     curl -fsS -o /dev/null -w "%{time_total}\n" -H "Cookie: $cookie" "http://127.0.0.1:$PORT/"
   done | sort -n | awk -v u="$user" '{t[NR]=$1} END {printf "BENCH dashboard_%s_median_ms=%.1f\n", u, t[3]*1000}'

@@ -26,9 +26,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = Db::open(&arg("--db", "sqlite://dangjian-demo.db")).await?;
     let rows: usize = arg("--rows", "100000").parse()?;
     let out = arg("--out", "import.xlsx");
-    // The demo district and a bootstrapped instance both have their top org at id 1.
+    // The first district: the demo's only one, or the first under its province (whose
+    // `admin` the import then runs as).
+    let district = *db
+        .org_root_ids()
+        .await?
+        .first()
+        .ok_or("数据库中没有区县党委，请先运行 dangjian demo")?;
     let branches = db
-        .org_list_kind(Scope::Subtree(1), OrgKind::Branch.code())
+        .org_list_kind(Scope::Subtree(district), OrgKind::Branch.code())
         .await?;
     if branches.is_empty() {
         return Err("数据库中没有党支部，请先运行 dangjian demo".into());
