@@ -914,8 +914,9 @@ pub fn propose_grades_capped(
         }
         start = end;
     }
-    for (&member_id, &cap) in caps {
-        if let Some(&(_, total)) = sorted.iter().find(|m| m.0 == member_id) {
+    // Caps of members not scored here are ignored.
+    for &(member_id, total) in &sorted {
+        if let Some(&cap) = caps.get(&member_id) {
             let by_cutoff = grade_for(total, scheme.cutoffs);
             let grade = crate::service::capped(by_cutoff, Some(cap));
             let note = (grade != by_cutoff).then_some(ProposalNote::MissedCommunityReport);

@@ -161,11 +161,11 @@ impl Db {
             if self.citus_is_distributed(table).await? {
                 continue;
             }
-            // Each call runs on its own: Citus moves the table's rows into shards and will not
-            // do that inside a transaction that has written anything else.
             if KEYED_BY_ROOT_ON_CITUS.contains(table) {
                 self.citus_key_by_root(table).await?;
             }
+            // Each call runs on its own: Citus moves the table's rows into shards and will not
+            // do that inside a transaction that has written anything else.
             let colocate_with = if i == 0 {
                 "default"
             } else {
