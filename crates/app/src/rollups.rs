@@ -152,13 +152,13 @@ impl App {
         if org.kind != domain::OrgKind::ProvincialCommittee.code() {
             return Ok(vec![org.root_org_id]);
         }
+        // The province's own tree holds no figures, only its districts' do.
         Ok(self
             .db
-            .org_children(Scope::Subtree(org.id), org.id)
+            .roots_within(Scope::Subtree(org.id))
             .await?
             .into_iter()
-            // Only a top organisation of its own is ever linked under a province.
-            .map(|district| district.id)
+            .filter(|root| *root != org.id)
             .collect())
     }
 

@@ -12,8 +12,8 @@ const ORG_COLUMNS: &str = "o.id, o.parent_id, o.root_org_id, o.kind, o.branch_ki
 impl Db {
     /// The top organisations whose trees hold a scope's rows: the scope org's own, and for a
     /// provincial committee each district linked under it. Rows distributed by top organisation
-    /// (the audit log, the outbox) are read one tree at a time, so that on Citus each read goes
-    /// to a single shard.
+    /// (the audit log, the outbox, a province's figures) are read one tree at a time, so that on
+    /// Citus each read goes to a single shard.
     pub async fn roots_within(&self, scope: Scope) -> Result<Vec<i64>> {
         let Scope::Subtree(org) = scope else {
             return Ok(Vec::new());

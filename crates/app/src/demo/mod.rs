@@ -95,6 +95,20 @@ const DISTRICT_NAMES: [&str; 8] = [
 /// The demo province, when there is more than one district.
 const PROVINCE: &str = "中共江东省委员会";
 
+/// The columns of a demo login as written in bulk, for each district's logins and the
+/// province's.
+const LOGIN_COLUMNS: [&str; 9] = [
+    "id",
+    "username",
+    "display_name",
+    "password_hash",
+    "role",
+    "org_id",
+    "member_id",
+    "active",
+    "created_at",
+];
+
 fn district_name(number: usize) -> String {
     DISTRICT_NAMES
         .get(number - 1)
@@ -212,17 +226,7 @@ impl App {
         self.db
             .bulk_insert(
                 "users",
-                &[
-                    "id",
-                    "username",
-                    "display_name",
-                    "password_hash",
-                    "role",
-                    "org_id",
-                    "member_id",
-                    "active",
-                    "created_at",
-                ],
+                &LOGIN_COLUMNS,
                 &[vec![
                     Param::I64(user_id),
                     Param::Text(username.into()),
@@ -737,21 +741,7 @@ impl App {
             });
         }
         self.db
-            .bulk_insert(
-                "users",
-                &[
-                    "id",
-                    "username",
-                    "display_name",
-                    "password_hash",
-                    "role",
-                    "org_id",
-                    "member_id",
-                    "active",
-                    "created_at",
-                ],
-                &user_rows,
-            )
+            .bulk_insert("users", &LOGIN_COLUMNS, &user_rows)
             .await?;
         let meetings = self
             .demo_meetings(
